@@ -1,0 +1,903 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * flow.c - connection table, handshake machine, verdicts, expiry.
+ *
+ * Flows live in one preallocated pool, linked into a hash table (chained
+ * through pool indices) and an LRU list (most recently active first).
+ * Index 0 is "none". Nothing is allocated per packet.
+ */
+#include "flow.h"
+
+#include "ports.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL 0u
+#define EVICT_SCAN 32
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+struct flow_tab {
+	struct flow_config cfg;
+	struct flow_hooks hooks;
+	struct flow *pool;     /* [1..cap]; [0] unused */
+	uint32_t cap;
+	uint32_t *bucket;      /* heads, pool indices */
+	uint32_t mask;
+	uint32_t free_head;    /* free list through hnext */
+	uint32_t lru_head, lru_tail;
+	uint64_t next_id;
+	uint64_t now;
+	struct flow_counters c;
+};
+
+/* ---- names ------------------------------------------------------------- */
+
+static const char *const verdict_names[LT_V_COUNT] = {
+	[LT_V_CONNECTING] = "connecting",
+	[LT_V_REFUSED] = "refused",
+	[LT_V_UNANSWERED] = "unanswered",
+	[LT_V_HALF_OPEN] = "half-open",
+	[LT_V_OPEN] = "open",
+	[LT_V_HALF_CLOSED] = "half-closed",
+	[LT_V_CLOSED] = "closed",
+	[LT_V_RESET_CLIENT] = "reset-by-client",
+	[LT_V_RESET_SERVER] = "reset-by-server",
+	[LT_V_MIDSTREAM] = "mid-stream",
+};
+
+static const char *const verdict_labels[LT_V_COUNT] = {
+	[LT_V_CONNECTING] = "CONNECTING",
+	[LT_V_REFUSED] = "REFUSED",
+	[LT_V_UNANSWERED] = "UNANSWERED",
+	[LT_V_HALF_OPEN] = "HALF-OPEN",
+	[LT_V_OPEN] = "OPEN",
+	[LT_V_HALF_CLOSED] = "HALF-CLOSED",
+	[LT_V_CLOSED] = "CLOSED",
+	[LT_V_RESET_CLIENT] = "RESET-CLIENT",
+	[LT_V_RESET_SERVER] = "RESET-SERVER",
+	[LT_V_MIDSTREAM] = "MID-STREAM",
+};
+
+const char *lt_verdict_name(enum lt_verdict v)
+{
+	return (unsigned)v < LT_V_COUNT ? verdict_names[v] : "?";
+}
+
+const char *lt_verdict_label(enum lt_verdict v)
+{
+	return (unsigned)v < LT_V_COUNT ? verdict_labels[v] : "?";
+}
+
+const char *lt_rst_phase_name(enum lt_rst_phase p)
+{
+	switch (p) {
+	case LT_RST_NONE:
+		return "none";
+	case LT_RST_HANDSHAKE:
+		return "handshake";
+	case LT_RST_BEFORE_DATA:
+		return "before-data";
+	case LT_RST_AFTER_DATA:
+		return "after-data";
+	case LT_RST_AFTER_FIN:
+		return "after-fin";
+	}
+	return "?";
+}
+
+const char *lt_tl_kind_name(enum lt_tl_kind k)
+{
+	switch (k) {
+	case LT_TL_SYN:
+		return "SYN";
+	case LT_TL_SYNACK:
+		return "SYN-ACK";
+	case LT_TL_ACK:
+		return "ACK";
+	case LT_TL_DATA:
+		return "DATA";
+	case LT_TL_FIN:
+		return "FIN";
+	case LT_TL_RST:
+		return "RST";
+	case LT_TL_DROP:
+		return "DROP";
+	case LT_TL_KIND_COUNT:
+		break;
+	}
+	return "?";
+}
+
+bool lt_verdict_ended(enum lt_verdict v)
+{
+	switch (v) {
+	case LT_V_REFUSED:
+	case LT_V_CLOSED:
+	case LT_V_RESET_CLIENT:
+	case LT_V_RESET_SERVER:
+		return true;
+	case LT_V_CONNECTING:
+	case LT_V_UNANSWERED:
+	case LT_V_HALF_OPEN:
+	case LT_V_OPEN:
+	case LT_V_HALF_CLOSED:
+	case LT_V_MIDSTREAM:
+	case LT_V_COUNT:
+		break;
+	}
+	return false;
+}
+
+/* ---- verdicts ---------------------------------------------------------- */
+
+bool flow_established(const struct flow *f)
+{
+	return f->t_ack != 0 || f->role_basis == LT_ROLE_PORT;
+}
+
+static bool any_rst(const struct flow *f)
+{
+	return f->side[0].rst_count + f->side[1].rst_count > 0;
+}
+
+/* How an established (or mid-stream) connection stands. */
+static enum lt_verdict established_verdict(const struct flow *f)
+{
+	uint32_t fins = (f->side[0].fin_count > 0) + (f->side[1].fin_count > 0);
+
+	if (any_rst(f) && !(f->anomalies & LT_A_RST_AFTER_CLOSE))
+		return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT
+						: LT_V_RESET_SERVER;
+	if (fins == 2)
+		return LT_V_CLOSED;
+	if (fins == 1)
+		return LT_V_HALF_CLOSED;
+	return LT_V_OPEN;
+}
+
+enum lt_verdict flow_verdict(const struct flow *f, uint64_t now_ns, bool final,
+			     uint64_t connecting_ns)
+{
+	const struct flow_side *c = &f->side[LT_DIR_C2S];
+	const struct flow_side *s = &f->side[LT_DIR_S2C];
+
+	if (f->role_basis == LT_ROLE_PORT)
+		return LT_V_MIDSTREAM;
+	if (s->syn_count == 0) {
+		if (s->rst_count > 0)
+			return LT_V_REFUSED;
+		if (!final && c->syn_count <= 1 && c->rst_count == 0 &&
+		    c->fin_count == 0 && now_ns - c->t_syn_first < connecting_ns)
+			return LT_V_CONNECTING;
+		return LT_V_UNANSWERED;
+	}
+	if (!flow_established(f)) {
+		if (any_rst(f))
+			return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT
+							: LT_V_RESET_SERVER;
+		if (!final && s->syn_count <= 1 &&
+		    now_ns - s->t_syn_first < connecting_ns)
+			return LT_V_CONNECTING;
+		return LT_V_HALF_OPEN;
+	}
+	return established_verdict(f);
+}
+
+enum zeek_ep {
+	ZEP_INACTIVE,
+	ZEP_SYN_SENT,
+	ZEP_PARTIAL,
+	ZEP_ESTABLISHED,
+	ZEP_CLOSED,
+	ZEP_RESET,
+};
+
+static enum zeek_ep zeek_endpoint(const struct flow *f, int dir)
+{
+	const struct flow_side *sd = &f->side[dir];
+	bool synack = f->side[LT_DIR_S2C].syn_count > 0;
+
+	if (sd->rst_count)
+		return ZEP_RESET;
+	if (sd->fin_count)
+		return ZEP_CLOSED;
+	if (sd->pkts == 0)
+		return ZEP_INACTIVE;
+	if (dir == LT_DIR_C2S && sd->syn_count && !synack)
+		return ZEP_SYN_SENT;
+	if (f->role_basis == LT_ROLE_PORT)
+		return ZEP_PARTIAL;
+	if (synack)
+		return ZEP_ESTABLISHED;
+	return ZEP_PARTIAL;
+}
+
+/* Zeek's conn_state precedence (base/protocols/conn): responder reset,
+ * originator reset, closes, then attempts and establishment. */
+const char *flow_zeek_state(const struct flow *f)
+{
+	enum zeek_ep o = zeek_endpoint(f, LT_DIR_C2S);
+	enum zeek_ep r = zeek_endpoint(f, LT_DIR_S2C);
+	bool syn = f->side[LT_DIR_C2S].syn_count > 0;
+	bool synack = f->side[LT_DIR_S2C].syn_count > 0;
+	bool payload = f->side[0].bytes + f->side[1].bytes > 0;
+
+	if (r == ZEP_RESET) {
+		if (o == ZEP_SYN_SENT || (syn && !synack) ||
+		    (o == ZEP_RESET && !payload))
+			return "REJ";
+		if (!syn && synack)
+			return "RSTRH";
+		return "RSTR";
+	}
+	if (o == ZEP_RESET) {
+		if (r == ZEP_INACTIVE)
+			return syn ? "RSTOS0" : "OTH";
+		return "RSTO";
+	}
+	if (o == ZEP_CLOSED && r == ZEP_CLOSED)
+		return "SF";
+	if (o == ZEP_CLOSED)
+		return r == ZEP_INACTIVE ? "SH" : "S2";
+	if (r == ZEP_CLOSED)
+		return o == ZEP_INACTIVE ? "SHR" : "S3";
+	if (o == ZEP_SYN_SENT && r == ZEP_INACTIVE)
+		return "S0";
+	if (o == ZEP_ESTABLISHED && r == ZEP_ESTABLISHED)
+		return "S1";
+	return "OTH";
+}
+
+int64_t flow_syn_to_synack(const struct flow *f)
+{
+	const struct flow_side *c = &f->side[LT_DIR_C2S];
+	const struct flow_side *s = &f->side[LT_DIR_S2C];
+	if (!c->syn_count || !s->syn_count || s->t_syn_first < c->t_syn_first)
+		return -1;
+	return (int64_t)(s->t_syn_first - c->t_syn_first);
+}
+
+int64_t flow_synack_to_ack(const struct flow *f)
+{
+	const struct flow_side *s = &f->side[LT_DIR_S2C];
+	if (!s->syn_count || !f->t_ack || f->t_ack < s->t_syn_first)
+		return -1;
+	return (int64_t)(f->t_ack - s->t_syn_first);
+}
+
+int64_t flow_syn_to_rst(const struct flow *f)
+{
+	const struct flow_side *c = &f->side[LT_DIR_C2S];
+	const struct flow_side *s = &f->side[LT_DIR_S2C];
+	if (!c->syn_count || !s->rst_count || s->syn_count ||
+	    s->t_rst < c->t_syn_first)
+		return -1;
+	return (int64_t)(s->t_rst - c->t_syn_first);
+}
+
+/* ---- hashing ----------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t endpoint_hash(const struct lt_endpoint *e)
+{
+	uint64_t a, b;
+	memcpy(&a, e->addr, 8);
+	memcpy(&b, e->addr + 8, 8);
+	return mix64(a ^ mix64(b ^ ((uint64_t)e->port << 17)));
+}
+
+/* Direction-independent: both directions of a connection hash alike. */
+static uint32_t tuple_hash(const struct flow_tab *t, uint8_t family,
+			   const struct lt_endpoint *x,
+			   const struct lt_endpoint *y)
+{
+	return (uint32_t)mix64(endpoint_hash(x) + endpoint_hash(y) + family) &
+	       t->mask;
+}
+
+static bool endpoint_eq(const struct lt_endpoint *a, const struct lt_endpoint *b)
+{
+	return a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static bool flow_matches(const struct flow *f, const struct lt_obs *o)
+{
+	if (f->family != o->family)
+		return false;
+	return (endpoint_eq(&f->client, &o->src) && endpoint_eq(&f->server, &o->dst)) ||
+	       (endpoint_eq(&f->client, &o->dst) && endpoint_eq(&f->server, &o->src));
+}
+
+static struct flow *lookup(struct flow_tab *t, const struct lt_obs *o)
+{
+	uint32_t i = t->bucket[tuple_hash(t, o->family, &o->src, &o->dst)];
+	for (; i != NIL; i = t->pool[i].hnext)
+		if (flow_matches(&t->pool[i], o))
+			return &t->pool[i];
+	return NULL;
+}
+
+static uint32_t flow_index(const struct flow_tab *t, const struct flow *f)
+{
+	return (uint32_t)(f - t->pool);
+}
+
+/* ---- LRU --------------------------------------------------------------- */
+
+static void lru_unlink(struct flow_tab *t, struct flow *f)
+{
+	if (f->lru_prev)
+		t->pool[f->lru_prev].lru_next = f->lru_next;
+	else
+		t->lru_head = f->lru_next;
+	if (f->lru_next)
+		t->pool[f->lru_next].lru_prev = f->lru_prev;
+	else
+		t->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = NIL;
+}
+
+static void lru_push_head(struct flow_tab *t, struct flow *f)
+{
+	uint32_t i = flow_index(t, f);
+	f->lru_prev = NIL;
+	f->lru_next = t->lru_head;
+	if (t->lru_head)
+		t->pool[t->lru_head].lru_prev = i;
+	t->lru_head = i;
+	if (!t->lru_tail)
+		t->lru_tail = i;
+}
+
+static void lru_touch(struct flow_tab *t, struct flow *f)
+{
+	if (t->lru_head == flow_index(t, f))
+		return;
+	lru_unlink(t, f);
+	lru_push_head(t, f);
+}
+
+/* ---- table ------------------------------------------------------------- */
+
+struct flow_tab *flow_tab_new(const struct flow_config *cfg,
+			      const struct flow_hooks *hooks)
+{
+	struct flow_tab *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	if (hooks)
+		t->hooks = *hooks;
+	if (!t->cfg.max_flows)
+		t->cfg.max_flows = LT_FLOWS_DEFAULT;
+	if (!t->cfg.linger_ns)
+		t->cfg.linger_ns = 5 * SEC;
+	if (!t->cfg.syn_timeout_ns)
+		t->cfg.syn_timeout_ns = 130 * SEC;
+	if (!t->cfg.idle_timeout_ns)
+		t->cfg.idle_timeout_ns = 600 * SEC;
+	if (!t->cfg.connecting_ns)
+		t->cfg.connecting_ns = 1 * SEC;
+	t->cap = t->cfg.max_flows;
+
+	uint32_t nb = 1;
+	while (nb < t->cap * 2u && nb < (1u << 30))
+		nb <<= 1;
+	t->mask = nb - 1;
+	/* calloc: pages are touched only as flows are used */
+	t->pool = calloc((size_t)t->cap + 1, sizeof(*t->pool));
+	t->bucket = calloc(nb, sizeof(*t->bucket));
+	if (!t->pool || !t->bucket) {
+		flow_tab_free(t);
+		return NULL;
+	}
+	/* Lazily threaded free list: indices above high water are free. */
+	t->free_head = NIL;
+	t->c.capacity = t->cap;
+	t->next_id = 1;
+	return t;
+}
+
+void flow_tab_free(struct flow_tab *t)
+{
+	if (!t)
+		return;
+	free(t->pool);
+	free(t->bucket);
+	free(t);
+}
+
+const struct flow_counters *flow_tab_counters(const struct flow_tab *t)
+{
+	return &t->c;
+}
+
+uint64_t flow_tab_now(const struct flow_tab *t)
+{
+	return t->now;
+}
+
+static void hash_unlink(struct flow_tab *t, struct flow *f)
+{
+	uint32_t h = tuple_hash(t, f->family, &f->client, &f->server);
+	uint32_t i = flow_index(t, f);
+	uint32_t *pp = &t->bucket[h];
+	while (*pp != NIL && *pp != i)
+		pp = &t->pool[*pp].hnext;
+	if (*pp == i)
+		*pp = f->hnext;
+	f->hnext = NIL;
+}
+
+static enum lt_verdict current_verdict(const struct flow_tab *t,
+				       const struct flow *f, bool final)
+{
+	return flow_verdict(f, t->now, final, t->cfg.connecting_ns);
+}
+
+static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
+{
+	if (why == LT_RETIRE_EVICTED)
+		f->anomalies |= LT_A_EVICTED;
+	if (why == LT_RETIRE_REUSED)
+		f->anomalies |= LT_A_REUSED;
+	if (t->hooks.on_retire)
+		t->hooks.on_retire(t->hooks.ctx, f, why);
+	hash_unlink(t, f);
+	lru_unlink(t, f);
+	f->hnext = t->free_head;
+	t->free_head = flow_index(t, f);
+	t->c.active--;
+	t->c.retired++;
+	switch (why) {
+	case LT_RETIRE_EVICTED:
+		t->c.evicted++;
+		break;
+	case LT_RETIRE_EXPIRED:
+		t->c.expired++;
+		break;
+	case LT_RETIRE_REUSED:
+		t->c.reused++;
+		break;
+	case LT_RETIRE_END:
+		break;
+	}
+}
+
+static void evict_one(struct flow_tab *t)
+{
+	uint32_t i = t->lru_tail;
+	for (int n = 0; i != NIL && n < EVICT_SCAN; n++, i = t->pool[i].lru_prev)
+		if (lt_verdict_ended(current_verdict(t, &t->pool[i], false))) {
+			retire(t, &t->pool[i], LT_RETIRE_EVICTED);
+			return;
+		}
+	if (t->lru_tail)
+		retire(t, &t->pool[t->lru_tail], LT_RETIRE_EVICTED);
+}
+
+static struct flow *alloc_flow(struct flow_tab *t)
+{
+	uint32_t i;
+	if (t->free_head != NIL) {
+		i = t->free_head;
+		t->free_head = t->pool[i].hnext;
+	} else if (t->c.created - t->c.retired < t->cap &&
+		   t->c.created < t->cap) {
+		i = (uint32_t)t->c.created + 1; /* never used before */
+	} else {
+		evict_one(t);
+		i = t->free_head;
+		t->free_head = t->pool[i].hnext;
+	}
+	struct flow *f = &t->pool[i];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+static void choose_roles(const struct flow_tab *t, struct flow *f,
+			 const struct lt_obs *o)
+{
+	const uint8_t fl = o->tcp_flags;
+	const struct lt_endpoint *cli = &o->src, *srv = &o->dst;
+
+	if ((fl & LT_TCP_SYN) && !(fl & LT_TCP_ACK)) {
+		f->role_basis = LT_ROLE_SYN;
+	} else if ((fl & LT_TCP_SYN) && (fl & LT_TCP_ACK)) {
+		f->role_basis = LT_ROLE_SYNACK;
+		cli = &o->dst;
+		srv = &o->src;
+	} else {
+		/* No handshake to go by: a watched port is the server's; else
+		 * the lower port, as services listen low and clients get
+		 * ephemeral ports. */
+		const uint8_t *pf = t->cfg.port_filter;
+		bool dw = pf && ports_bit(pf, o->dst.port);
+		bool sw = pf && ports_bit(pf, o->src.port);
+		f->role_basis = LT_ROLE_PORT;
+		if ((sw && !dw) || (sw == dw && o->src.port < o->dst.port)) {
+			cli = &o->dst;
+			srv = &o->src;
+		}
+	}
+	f->client = *cli;
+	f->server = *srv;
+}
+
+static struct flow *create_flow(struct flow_tab *t, const struct lt_obs *o)
+{
+	struct flow *f = alloc_flow(t);
+
+	f->id = t->next_id++;
+	f->family = o->family;
+	choose_roles(t, f, o);
+	f->t_first = f->t_last = o->ts_ns;
+	f->side[0].pid = f->side[1].pid = -1;
+	f->sk_errno = 0;
+
+	uint32_t h = tuple_hash(t, f->family, &f->client, &f->server);
+	f->hnext = t->bucket[h];
+	t->bucket[h] = flow_index(t, f);
+	lru_push_head(t, f);
+	t->c.created++;
+	t->c.active++;
+	f->verdict_seen = LT_V_COUNT; /* nothing reported yet */
+	return f;
+}
+
+/* ---- per-segment update ------------------------------------------------ */
+
+static void tl_add(struct flow *f, enum lt_tl_kind kind, int dir, uint8_t flags,
+		   uint64_t ts, uint64_t bytes)
+{
+	if (f->tl_len > 0) {
+		struct lt_tl_entry *last = &f->tl[f->tl_len - 1];
+		if (last->kind == kind && last->dir == dir &&
+		    kind != LT_TL_ACK) {
+			last->count++;
+			last->bytes += bytes;
+			return;
+		}
+	}
+	struct lt_tl_entry *e;
+	if (f->tl_len < LT_TIMELINE_MAX) {
+		e = &f->tl[f->tl_len++];
+	} else {
+		/* Full: keep the first entries and the newest in the last slot. */
+		e = &f->tl[LT_TIMELINE_MAX - 1];
+		f->tl_omitted++;
+		f->anomalies |= LT_A_TIMELINE_CUT;
+	}
+	e->t_ns = ts;
+	e->bytes = bytes;
+	e->count = 1;
+	e->kind = (uint8_t)kind;
+	e->dir = (uint8_t)dir;
+	e->flags = flags;
+}
+
+enum { HIST_SH = 0, HIST_F = 1, HIST_R = 2 };
+enum { ONCE_A = 1, ONCE_D = 2, SEEN_SH = 4, SEEN_F = 8, SEEN_R = 16,
+       ONCE_Q = 32, ONCE_I = 64 };
+
+static void hist_put(struct flow *f, char letter, int dir)
+{
+	size_t n = strlen(f->history);
+	if (n >= LT_HISTORY_MAX)
+		return;
+	f->history[n] = dir == LT_DIR_C2S ? (char)(letter - 'a' + 'A') : letter;
+	f->history[n + 1] = '\0';
+}
+
+/* A letter that repeats only when the sequence number moved on. */
+static void hist_put_seq(struct flow *f, char letter, int dir, int slot,
+			 uint8_t seen_bit, uint32_t seq)
+{
+	if ((f->hist_once[dir] & seen_bit) && f->hist_last_seq[dir][slot] == seq)
+		return;
+	f->hist_once[dir] |= seen_bit;
+	f->hist_last_seq[dir][slot] = seq;
+	hist_put(f, letter, dir);
+}
+
+static void hist_put_once(struct flow *f, char letter, int dir, uint8_t bit)
+{
+	if (f->hist_once[dir] & bit)
+		return;
+	f->hist_once[dir] |= bit;
+	hist_put(f, letter, dir);
+}
+
+/* Zeek-style history letters for one segment (see kernel-and-peers §5.2). */
+static void history_update(struct flow *f, const struct lt_obs *o, int dir)
+{
+	uint8_t fl = o->tcp_flags;
+
+	if ((fl & LT_TCP_SYN) && (fl & (LT_TCP_FIN | LT_TCP_RST)))
+		hist_put_once(f, 'q', dir, ONCE_Q);
+	if ((fl & LT_TCP_FIN) && (fl & LT_TCP_RST))
+		hist_put_once(f, 'i', dir, ONCE_I);
+	if (fl & LT_TCP_SYN)
+		hist_put_seq(f, (fl & LT_TCP_ACK) ? 'h' : 's', dir, HIST_SH,
+			     SEEN_SH, o->seq);
+	if (fl & LT_TCP_FIN)
+		hist_put_seq(f, 'f', dir, HIST_F, SEEN_F, o->seq);
+	if (fl & LT_TCP_RST)
+		hist_put_seq(f, 'r', dir, HIST_R, SEEN_R, o->seq);
+	if (o->payload_len > 0)
+		hist_put_once(f, 'd', dir, ONCE_D);
+	else if ((fl & LT_TCP_ACK) &&
+		 !(fl & (LT_TCP_SYN | LT_TCP_FIN | LT_TCP_RST)))
+		hist_put_once(f, 'a', dir, ONCE_A);
+}
+
+static void attach_kernel(struct flow *f, const struct lt_obs *o, int dir)
+{
+	f->kctx |= o->kctx;
+	if (o->kctx & LT_KCTX_PROC) {
+		f->side[dir].pid = o->pid;
+		memcpy(f->side[dir].comm, o->comm, LT_COMM_LEN);
+		f->side[dir].comm[LT_COMM_LEN - 1] = '\0';
+	}
+	if ((o->kctx & LT_KCTX_RESET_REASON) && !f->reset_reason[0]) {
+		memcpy(f->reset_reason, o->reason_name, LT_REASON_LEN);
+		f->reset_reason[LT_REASON_LEN - 1] = '\0';
+	}
+	if (o->kctx & LT_KCTX_DROP_REASON) {
+		if (!f->drop_reason[0]) {
+			memcpy(f->drop_reason, o->reason_name, LT_REASON_LEN);
+			f->drop_reason[LT_REASON_LEN - 1] = '\0';
+		}
+		f->drops++;
+		tl_add(f, LT_TL_DROP, dir, o->tcp_flags, o->ts_ns, 0);
+	}
+	if ((o->kctx & LT_KCTX_ERRNO) && !f->sk_errno)
+		f->sk_errno = o->sk_errno;
+	if (o->kctx & (LT_KCTX_SYN_RETRANS | LT_KCTX_SYNACK_RETRANS))
+		f->kernel_syn_retrans++;
+	if (o->kctx & LT_KCTX_LISTEN_OVERFLOW)
+		f->anomalies |= LT_A_LISTEN_OVERFLOW;
+}
+
+static enum lt_rst_phase rst_phase_now(const struct flow *f)
+{
+	if (!flow_established(f))
+		return LT_RST_HANDSHAKE;
+	if (f->side[0].fin_count || f->side[1].fin_count)
+		return LT_RST_AFTER_FIN;
+	if (f->side[0].bytes || f->side[1].bytes)
+		return LT_RST_AFTER_DATA;
+	return LT_RST_BEFORE_DATA;
+}
+
+static void update_flow(struct flow *f, const struct lt_obs *o, int dir)
+{
+	struct flow_side *sd = &f->side[dir];
+	const uint8_t fl = o->tcp_flags;
+	const uint64_t ts = o->ts_ns;
+
+	if (ts < f->t_last)
+		f->anomalies |= LT_A_TIME_BACKWARDS;
+	else
+		f->t_last = ts;
+	sd->pkts++;
+	history_update(f, o, dir);
+
+	if (fl & LT_TCP_SYN) {
+		if (sd->syn_count == 0) {
+			sd->isn = o->seq;
+			sd->t_syn_first = ts;
+			sd->mss = o->mss;
+		}
+		sd->syn_count++;
+		sd->t_syn_last = ts;
+		tl_add(f, (fl & LT_TCP_ACK) ? LT_TL_SYNACK : LT_TL_SYN, dir, fl,
+		       ts, 0);
+		if (dir == LT_DIR_S2C && f->side[LT_DIR_C2S].syn_count == 0)
+			f->anomalies |= LT_A_SYN_NOT_SEEN;
+	}
+
+	/* The handshake completes with the client's first ACK (not SYN, not
+	 * RST) after the server's SYN-ACK (RFC 9293 3.5). */
+	bool completes = dir == LT_DIR_C2S && !f->t_ack && (fl & LT_TCP_ACK) &&
+			 !(fl & (LT_TCP_SYN | LT_TCP_RST)) &&
+			 f->side[LT_DIR_S2C].syn_count > 0;
+	if (completes) {
+		f->t_ack = ts;
+		if (o->payload_len == 0 && !(fl & LT_TCP_FIN))
+			tl_add(f, LT_TL_ACK, dir, fl, ts, 0);
+	}
+
+	if (o->payload_len > 0) {
+		if (!sd->data_pkts)
+			sd->t_first_data = ts;
+		sd->data_pkts++;
+		sd->bytes += o->payload_len;
+		tl_add(f, LT_TL_DATA, dir, fl, ts, o->payload_len);
+	}
+	if (o->agg_pkts) {
+		/* the kernel aggregated data segments: take its totals */
+		if (o->agg_pkts > sd->data_pkts)
+			sd->data_pkts = o->agg_pkts;
+		if (o->agg_bytes > sd->bytes)
+			sd->bytes = o->agg_bytes;
+		if (o->agg_first_ns && (!sd->t_first_data ||
+					o->agg_first_ns < sd->t_first_data))
+			sd->t_first_data = o->agg_first_ns;
+	}
+
+	if (fl & LT_TCP_FIN) {
+		if (!sd->fin_count)
+			sd->t_fin = ts;
+		sd->fin_count++;
+		tl_add(f, LT_TL_FIN, dir, fl, ts, 0);
+	}
+	if (fl & LT_TCP_RST) {
+		if (!any_rst(f)) {
+			f->rst_dir = (uint8_t)dir;
+			f->rst_phase = (uint8_t)rst_phase_now(f);
+			if (f->side[0].fin_count && f->side[1].fin_count)
+				f->anomalies |= LT_A_RST_AFTER_CLOSE;
+			sd->t_rst = ts;
+		} else if (!sd->rst_count) {
+			sd->t_rst = ts;
+		}
+		sd->rst_count++;
+		tl_add(f, LT_TL_RST, dir, fl, ts, 0);
+	}
+	if (o->kctx)
+		attach_kernel(f, o, dir);
+}
+
+/* A SYN (no ACK) on a known 4-tuple: the same connection (a
+ * retransmission, or the SYN behind a SYN-ACK we saw first) or a new one? */
+static bool starts_new_connection(const struct flow *f, const struct lt_obs *o)
+{
+	bool from_client = endpoint_eq(&o->src, &f->client);
+	const struct flow_side *c = &f->side[LT_DIR_C2S];
+	const struct flow_side *s = &f->side[LT_DIR_S2C];
+
+	if (!from_client)
+		return true; /* the old server now dials out: a new connection */
+	if (c->syn_count)
+		return o->seq != c->isn;
+	if (s->syn_count) /* its SYN-ACK came first: this is its SYN */
+		return false;
+	return true; /* mid-stream flow, now a SYN: a new connection */
+}
+
+static void report_change(struct flow_tab *t, struct flow *f)
+{
+	enum lt_verdict v = current_verdict(t, f, false);
+	if (v == f->verdict_seen)
+		return;
+	f->verdict_seen = (uint8_t)v;
+	if (t->hooks.on_change)
+		t->hooks.on_change(t->hooks.ctx, f, v);
+}
+
+static void kernel_input(struct flow_tab *t, const struct lt_obs *o)
+{
+	struct flow *f = lookup(t, o);
+	t->c.kernel_events++;
+	if (!f) {
+		t->c.kernel_unmatched++;
+		return;
+	}
+	attach_kernel(f, o, endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S
+							     : LT_DIR_S2C);
+	report_change(t, f);
+}
+
+void flow_input(struct flow_tab *t, const struct lt_obs *o)
+{
+	if (o->ts_ns < t->now)
+		t->c.ts_backwards++;
+	else
+		t->now = o->ts_ns;
+
+	if (o->kind == LT_OBS_KERNEL) {
+		kernel_input(t, o);
+		return;
+	}
+	t->c.segments++;
+	const uint8_t *pf = t->cfg.port_filter;
+	if (pf && !ports_bit(pf, o->src.port) && !ports_bit(pf, o->dst.port)) {
+		t->c.filtered++;
+		return;
+	}
+
+	struct flow *f = lookup(t, o);
+	bool bare_syn = (o->tcp_flags & LT_TCP_SYN) && !(o->tcp_flags & LT_TCP_ACK);
+	if (f && bare_syn && starts_new_connection(f, o)) {
+		retire(t, f, LT_RETIRE_REUSED);
+		f = NULL;
+	}
+	if (!f)
+		f = create_flow(t, o);
+	update_flow(f, o, endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S
+							   : LT_DIR_S2C);
+	lru_touch(t, f);
+	report_change(t, f);
+}
+
+/* ---- expiry ------------------------------------------------------------ */
+
+static uint64_t timeout_for(const struct flow_tab *t, const struct flow *f)
+{
+	bool crowded = t->c.active * 10ull >= t->cap * 9ull;
+	enum lt_verdict v = current_verdict(t, f, false);
+
+	if (lt_verdict_ended(v))
+		return crowded ? SEC : t->cfg.linger_ns;
+	switch (v) {
+	case LT_V_CONNECTING:
+	case LT_V_UNANSWERED:
+	case LT_V_HALF_OPEN:
+		return crowded ? 5 * SEC : t->cfg.syn_timeout_ns;
+	case LT_V_OPEN:
+	case LT_V_HALF_CLOSED:
+	case LT_V_MIDSTREAM:
+	case LT_V_REFUSED:
+	case LT_V_CLOSED:
+	case LT_V_RESET_CLIENT:
+	case LT_V_RESET_SERVER:
+	case LT_V_COUNT:
+		break;
+	}
+	return t->cfg.idle_timeout_ns;
+}
+
+void flow_expire(struct flow_tab *t, uint64_t now_ns)
+{
+	if (now_ns > t->now)
+		t->now = now_ns;
+	now_ns = t->now;
+
+	/* Oldest first; a flow younger than the shortest timeout ends the
+	 * walk, since everything ahead of it is younger still. */
+	uint64_t shortest = t->cfg.linger_ns < SEC ? t->cfg.linger_ns : SEC;
+	uint32_t i = t->lru_tail;
+	while (i != NIL) {
+		struct flow *f = &t->pool[i];
+		uint32_t prev = f->lru_prev;
+		uint64_t idle = now_ns > f->t_last ? now_ns - f->t_last : 0;
+		if (idle < shortest)
+			break;
+		if (idle >= timeout_for(t, f))
+			retire(t, f, LT_RETIRE_EXPIRED);
+		i = prev;
+	}
+
+	/* Verdicts that change with time alone (connecting -> unanswered). */
+	for (i = t->lru_head; i != NIL; i = t->pool[i].lru_next) {
+		struct flow *f = &t->pool[i];
+		if (now_ns - f->t_last > 4 * t->cfg.connecting_ns + 4 * SEC)
+			break;
+		report_change(t, f);
+	}
+}
+
+void flow_flush(struct flow_tab *t)
+{
+	while (t->lru_tail != NIL)
+		retire(t, &t->pool[t->lru_tail], LT_RETIRE_END);
+}
+
+void flow_foreach(const struct flow_tab *t,
+		  void (*fn)(void *ctx, const struct flow *f), void *ctx)
+{
+	for (uint32_t i = t->lru_head; i != NIL; i = t->pool[i].lru_next)
+		fn(ctx, &t->pool[i]);
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * flow.h - the connection table and the handshake machine.
+ *
+ * Owns: every tracked TCP connection (struct flow), keyed by 4-tuple, from
+ * a preallocated pool; the per-connection timeline; the verdict and the
+ * Zeek conn_state/history of each connection; expiry and eviction.
+ * Does not own: time (callers pass now_ns, so replay is deterministic),
+ * output (retired and changed flows go to the hooks), decoding.
+ *
+ * Lifecycle of a flow: created by its first segment on a watched port,
+ * updated by later segments and kernel context, and finally *retired*:
+ * handed to hooks.on_retire exactly once, at expiry, at eviction, when
+ * its 4-tuple is reused by a new connection, or at flow_flush(). A
+ * retired flow pointer is valid only during the callback.
+ *
+ * Eviction policy (the table is full and a new connection arrives): among
+ * the 32 least recently active flows, the least recently active one that
+ * has ended (closed, reset, refused) is evicted; if none has ended, the
+ * least recently active flow is. Evicted flows are still retired through
+ * the hooks (so they are reported, flagged "evicted") and counted.
+ */
+#ifndef LT_FLOW_H
+#define LT_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "obs.h"
+
+/* Verdicts: the fixed vocabulary documented in docs/verdicts.md. */
+enum lt_verdict {
+	LT_V_CONNECTING = 0, /* SYN sent moments ago; live only */
+	LT_V_REFUSED,        /* RST answered the SYN */
+	LT_V_UNANSWERED,     /* SYN(s), no answer */
+	LT_V_HALF_OPEN,      /* SYN-ACK sent, never acknowledged */
+	LT_V_OPEN,           /* established, still open */
+	LT_V_HALF_CLOSED,    /* established, FIN from one side only */
+	LT_V_CLOSED,         /* established, FIN from both sides */
+	LT_V_RESET_CLIENT,   /* established (or in handshake), client RST */
+	LT_V_RESET_SERVER,   /* established (or in handshake), server RST */
+	LT_V_MIDSTREAM,      /* no handshake seen: capture started late */
+	LT_V_COUNT,
+};
+
+/* When the first RST of a connection came. */
+enum lt_rst_phase {
+	LT_RST_NONE = 0,
+	LT_RST_HANDSHAKE,   /* before the handshake completed */
+	LT_RST_BEFORE_DATA, /* established, no payload yet */
+	LT_RST_AFTER_DATA,  /* established, payload seen */
+	LT_RST_AFTER_FIN,   /* after a FIN from the RST's sender or peer */
+};
+
+/* Direction of a segment relative to the connection. */
+enum lt_dir { LT_DIR_C2S = 0, LT_DIR_S2C = 1 };
+
+/* How the client was chosen. */
+enum lt_role_basis {
+	LT_ROLE_SYN = 0,    /* sender of the first SYN */
+	LT_ROLE_SYNACK,     /* receiver of the first SYN-ACK */
+	LT_ROLE_PORT,       /* no handshake: the watched or lower port is the server */
+};
+
+/* Timeline entry kinds, in the order a healthy connection shows them. */
+enum lt_tl_kind {
+	LT_TL_SYN = 0,
+	LT_TL_SYNACK,
+	LT_TL_ACK,      /* the ACK that completes the handshake */
+	LT_TL_DATA,     /* consecutive payload segments one way, collapsed */
+	LT_TL_FIN,
+	LT_TL_RST,
+	LT_TL_DROP,     /* kernel dropped a segment (reason in flow) */
+	LT_TL_KIND_COUNT,
+};
+
+struct lt_tl_entry {
+	uint64_t t_ns;
+	uint64_t bytes;  /* DATA: payload bytes of the collapsed segments */
+	uint32_t count;  /* segments collapsed (retransmissions included) */
+	uint8_t kind;    /* enum lt_tl_kind */
+	uint8_t dir;     /* enum lt_dir */
+	uint8_t flags;   /* TCP flags of the first segment */
+	uint8_t pad;
+};
+
+#define LT_TIMELINE_MAX 16
+#define LT_HISTORY_MAX 24
+
+/* Anomaly bits. */
+enum {
+	LT_A_SYN_NOT_SEEN = 1 << 0,   /* SYN-ACK seen, its SYN not */
+	LT_A_TIME_BACKWARDS = 1 << 1, /* a timestamp earlier than the last one */
+	LT_A_EVICTED = 1 << 2,        /* retired early: table full */
+	LT_A_REUSED = 1 << 3,         /* retired: its 4-tuple started anew */
+	LT_A_TIMELINE_CUT = 1 << 4,   /* more events than the timeline holds */
+	LT_A_RST_AFTER_CLOSE = 1 << 5, /* RST after both FINs */
+	LT_A_LISTEN_OVERFLOW = 1 << 6, /* the kernel reported a full accept queue */
+};
+
+struct flow_side {
+	uint64_t pkts;        /* every segment this side sent */
+	uint64_t data_pkts;   /* segments with payload */
+	uint64_t bytes;       /* payload bytes (from IP lengths) */
+	uint64_t t_first_data;
+	uint32_t syn_count;   /* SYNs (client) or SYN-ACKs (server), retransmissions included */
+	uint32_t isn;         /* sequence number of the first SYN / SYN-ACK */
+	uint64_t t_syn_first, t_syn_last;
+	uint32_t fin_count;
+	uint32_t rst_count;
+	uint64_t t_fin, t_rst; /* first of each */
+	uint16_t mss;
+	int32_t pid;          /* owning process (eBPF only), -1 unknown */
+	char comm[LT_COMM_LEN];
+};
+
+struct flow {
+	/* identity */
+	uint64_t id;          /* 1, 2, ... in order of creation */
+	uint8_t family;       /* 4 or 6 */
+	uint8_t role_basis;   /* enum lt_role_basis */
+	struct lt_endpoint client, server;
+
+	/* timing */
+	uint64_t t_first, t_last;
+	uint64_t t_ack;       /* handshake-completing ACK, 0 if not seen */
+
+	struct flow_side side[2]; /* [LT_DIR_C2S] = client, [LT_DIR_S2C] = server */
+
+	uint8_t rst_dir;      /* sender of the first RST (enum lt_dir) */
+	uint8_t rst_phase;    /* enum lt_rst_phase */
+	uint32_t anomalies;   /* LT_A_* */
+
+	/* kernel context (eBPF backend) */
+	uint32_t kctx;        /* LT_KCTX_* bits seen */
+	int32_t sk_errno;
+	char reset_reason[LT_REASON_LEN];
+	char drop_reason[LT_REASON_LEN];
+	uint32_t drops;       /* segments the kernel dropped */
+	uint32_t kernel_syn_retrans;
+
+	/* history */
+	char history[LT_HISTORY_MAX + 1]; /* Zeek-style letters */
+	uint8_t tl_len;
+	uint32_t tl_omitted;
+	struct lt_tl_entry tl[LT_TIMELINE_MAX];
+
+	/* bookkeeping, private to flow.c */
+	uint8_t verdict_seen;  /* last verdict reported to on_change */
+	uint32_t hnext;        /* hash chain */
+	uint32_t lru_prev, lru_next;
+	uint32_t hist_last_seq[2][4]; /* Zeek repeat rules: s/h, f, r per side */
+	uint8_t hist_once[2];          /* a/d once per side bits */
+};
+
+enum lt_retire_why {
+	LT_RETIRE_EXPIRED = 0, /* idle past its timeout */
+	LT_RETIRE_EVICTED,     /* table full */
+	LT_RETIRE_REUSED,      /* the 4-tuple started a new connection */
+	LT_RETIRE_END,         /* end of input (flow_flush) */
+};
+
+struct flow_hooks {
+	/* The flow's verdict changed (also called once for each new flow). */
+	void (*on_change)(void *ctx, const struct flow *f, enum lt_verdict v);
+	/* The flow leaves the table; called exactly once per flow. */
+	void (*on_retire)(void *ctx, const struct flow *f, enum lt_retire_why why);
+	void *ctx;
+};
+
+struct flow_config {
+	uint32_t max_flows;          /* capacity; 0 means the default */
+	const uint8_t *port_filter;  /* 8192-byte bitmap of watched ports, NULL = all */
+	uint64_t linger_ns;          /* ended flows stay this long after their last packet */
+	uint64_t syn_timeout_ns;     /* connecting/unanswered/half-open idle timeout */
+	uint64_t idle_timeout_ns;    /* established idle timeout */
+	uint64_t connecting_ns;      /* how long a fresh SYN counts as "connecting" */
+};
+
+#define LT_FLOWS_DEFAULT 65536u
+
+struct flow_counters {
+	uint64_t segments;       /* segments given to flow_input */
+	uint64_t filtered;       /* ... on no watched port */
+	uint64_t created;
+	uint64_t retired;
+	uint64_t evicted;
+	uint64_t expired;
+	uint64_t reused;         /* port reuse: a new connection on an old 4-tuple */
+	uint64_t kernel_events;
+	uint64_t kernel_unmatched; /* kernel context for no tracked flow */
+	uint64_t ts_backwards;   /* observations older than the previous one */
+	uint32_t active;
+	uint32_t capacity;
+};
+
+struct flow_tab;
+
+/* Returns NULL when memory for cfg->max_flows flows cannot be had. */
+struct flow_tab *flow_tab_new(const struct flow_config *cfg,
+			      const struct flow_hooks *hooks);
+/* Frees the table without retiring anything (call flow_flush first). */
+void flow_tab_free(struct flow_tab *t);
+
+/* Feed one observation. */
+void flow_input(struct flow_tab *t, const struct lt_obs *o);
+/* Retire flows idle past their timeout and report time-driven verdict
+ * changes (connecting -> unanswered). Call with the source's clock. */
+void flow_expire(struct flow_tab *t, uint64_t now_ns);
+/* Retire every flow (end of input). */
+void flow_flush(struct flow_tab *t);
+
+const struct flow_counters *flow_tab_counters(const struct flow_tab *t);
+/* The time of the newest observation, 0 before the first. */
+uint64_t flow_tab_now(const struct flow_tab *t);
+
+/* Call fn for each active flow, most recently active first. */
+void flow_foreach(const struct flow_tab *t,
+		  void (*fn)(void *ctx, const struct flow *f), void *ctx);
+
+/*
+ * The verdict of f at time now_ns. final: no more packets will come (end
+ * of a capture), so a SYN without answer is "unanswered" however young.
+ */
+enum lt_verdict flow_verdict(const struct flow *f, uint64_t now_ns, bool final,
+			     uint64_t connecting_ns);
+/* Zeek's conn_state for f, e.g. "REJ", "S0", "SF". */
+const char *flow_zeek_state(const struct flow *f);
+
+const char *lt_verdict_name(enum lt_verdict v);   /* "refused" */
+const char *lt_verdict_label(enum lt_verdict v);  /* "REFUSED" */
+const char *lt_rst_phase_name(enum lt_rst_phase p);
+const char *lt_tl_kind_name(enum lt_tl_kind k);   /* "SYN", "SYN-ACK"... */
+/* "connected", i.e. the handshake completed (final ACK or later traffic) */
+bool flow_established(const struct flow *f);
+/* The verdict ends the connection (refused, closed, reset). */
+bool lt_verdict_ended(enum lt_verdict v);
+
+/* Handshake latencies in ns; -1 when not measurable. */
+int64_t flow_syn_to_synack(const struct flow *f);
+int64_t flow_synack_to_ack(const struct flow *f);
+int64_t flow_syn_to_rst(const struct flow *f);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fmt.h - how lotrace writes addresses, times, durations and timelines.
+ *
+ * Shared by every output (text, JSON, report, TUI) so a connection reads
+ * the same everywhere. Times are local time as tcpdump prints them (set
+ * TZ=UTC for UTC); durations pick a unit: 15us, 1.20ms, 2.03s.
+ */
+#ifndef LT_FMT_H
+#define LT_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "sbuf.h"
+
+#define FMT_ADDR_LEN 48
+#define FMT_EP_LEN 56
+#define FMT_TIME_LEN 40
+
+/* "127.0.0.1" or "::1" */
+char *fmt_addr(char out[FMT_ADDR_LEN], uint8_t family, const uint8_t addr[16]);
+/* "127.0.0.1:61900" or "[::1]:61900" */
+char *fmt_endpoint(char out[FMT_EP_LEN], uint8_t family,
+		   const struct lt_endpoint *e);
+/* "12:00:00.123456" (with_date: "2024-05-01 12:00:00.123456") */
+char *fmt_time(char out[FMT_TIME_LEN], uint64_t ts_ns, int with_date);
+/* "2024-05-01T12:00:00.123456Z" */
+char *fmt_time_iso(char out[FMT_TIME_LEN], uint64_t ts_ns);
+/* "15us", "1.20ms", "2.03s"; negative: "-" */
+char *fmt_dur(char out[24], int64_t ns);
+
+/* Compact timeline: "S> SA<@42us A>@55us D>27B@60us F>@1.20ms F<@1.30ms" */
+void fmt_timeline(struct sbuf *b, const struct flow *f);
+/* One short label per timeline entry kind and direction: "SA<" */
+void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e);
+/* "1.2kB" style byte counts */
+char *fmt_bytes(char out[24], uint64_t n);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * obs.h - the one event model every source emits and the engine consumes.
+ *
+ * A source (pcap file replay, live libpcap, the eBPF ring buffer) turns
+ * whatever it sees into a stream of struct lt_obs. The flow engine
+ * (flow.h) sees nothing else: no libpcap or libbpf type crosses this line.
+ *
+ * Two kinds of observation exist:
+ *  - LT_OBS_SEGMENT: one TCP segment, as seen on the wire. Sources that
+ *    aggregate data in the kernel (eBPF) may set agg_pkts/agg_bytes to the
+ *    running totals of data segments in this direction, so bulk transfers
+ *    need not be sent one by one.
+ *  - LT_OBS_KERNEL: context only the kernel knows (reset reason, drop
+ *    reason, errno reported to the socket, owning process). It refers to a
+ *    connection by its 4-tuple and never creates one.
+ */
+#ifndef LT_OBS_H
+#define LT_OBS_H
+
+#include <stdint.h>
+
+/* TCP header flag bits (RFC 9293 section 3.1). */
+enum {
+	LT_TCP_FIN = 0x01,
+	LT_TCP_SYN = 0x02,
+	LT_TCP_RST = 0x04,
+	LT_TCP_PSH = 0x08,
+	LT_TCP_ACK = 0x10,
+	LT_TCP_URG = 0x20,
+	LT_TCP_ECE = 0x40,
+	LT_TCP_CWR = 0x80,
+};
+
+enum lt_obs_kind {
+	LT_OBS_SEGMENT = 1,
+	LT_OBS_KERNEL = 2,
+};
+
+/* What a LT_OBS_KERNEL observation says; several may be set at once. */
+enum {
+	LT_KCTX_RESET_REASON = 1 << 0, /* reset_reason/reason_name valid */
+	LT_KCTX_DROP_REASON = 1 << 1,  /* drop_reason/reason_name valid */
+	LT_KCTX_ERRNO = 1 << 2,        /* sk_errno valid */
+	LT_KCTX_PROC = 1 << 3,         /* pid/comm valid for the sender side */
+	LT_KCTX_SYN_RETRANS = 1 << 4,  /* the kernel retransmitted a SYN */
+	LT_KCTX_SYNACK_RETRANS = 1 << 5, /* ... or a SYN-ACK */
+	LT_KCTX_LISTEN_OVERFLOW = 1 << 6, /* accept queue of dst was full */
+};
+
+#define LT_COMM_LEN 16
+#define LT_REASON_LEN 32
+
+/* One address/port endpoint; IPv4 uses the first 4 bytes of addr. */
+struct lt_endpoint {
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+struct lt_obs {
+	uint64_t ts_ns;          /* capture time, ns since the Unix epoch */
+	uint8_t kind;            /* enum lt_obs_kind */
+	uint8_t family;          /* 4 or 6 */
+	uint8_t tcp_flags;       /* LT_TCP_* (segments only) */
+	uint8_t pad0;
+	struct lt_endpoint src;  /* sender of the segment */
+	struct lt_endpoint dst;
+	uint32_t seq, ack;
+	uint16_t window;
+	uint16_t mss;            /* MSS option of a SYN, 0 when absent */
+	uint32_t payload_len;    /* TCP payload bytes, from the IP length */
+	uint32_t agg_pkts;       /* if non-zero: data segments so far, this direction */
+	uint64_t agg_bytes;      /* ... and their payload bytes */
+	uint64_t agg_first_ns;   /* ... and when the first one was seen */
+
+	/* Kernel context (LT_OBS_KERNEL, or attached to a segment by eBPF). */
+	uint32_t kctx;           /* LT_KCTX_* bits */
+	int32_t pid;             /* process behind the sender's socket */
+	char comm[LT_COMM_LEN];
+	int32_t sk_errno;        /* errno the application will see (111, 104...) */
+	int32_t reason_code;     /* raw kernel enum value, for the record */
+	char reason_name[LT_REASON_LEN]; /* resolved at run time, e.g. NO_SOCKET */
+};
+
+#endif

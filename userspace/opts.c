@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* opts.c - getopt_long parsing and validation of the command line. */
+#include "opts.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_JSON = 256,
+	OPT_NO_TUI,
+	OPT_TUI,
+	OPT_DURATION,
+	OPT_MAX_FLOWS,
+	OPT_RING,
+	OPT_SPEED,
+	OPT_DEMO,
+	OPT_REPORT,
+	OPT_FORMAT,
+	OPT_BACKEND,
+};
+
+static const struct option long_opts[] = {
+	{ "read", required_argument, 0, 'r' },
+	{ "port", required_argument, 0, 'p' },
+	{ "interface", required_argument, 0, 'i' },
+	{ "write", required_argument, 0, 'w' },
+	{ "count", required_argument, 0, 'c' },
+	{ "backend", required_argument, 0, OPT_BACKEND },
+	{ "json", no_argument, 0, OPT_JSON },
+	{ "format", required_argument, 0, OPT_FORMAT },
+	{ "no-tui", no_argument, 0, OPT_NO_TUI },
+	{ "tui", no_argument, 0, OPT_TUI },
+	{ "duration", required_argument, 0, OPT_DURATION },
+	{ "max-flows", required_argument, 0, OPT_MAX_FLOWS },
+	{ "ring-size", required_argument, 0, OPT_RING },
+	{ "speed", required_argument, 0, OPT_SPEED },
+	{ "demo", no_argument, 0, OPT_DEMO },
+	{ "report", required_argument, 0, OPT_REPORT },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "help", no_argument, 0, 'h' },
+	{ "version", no_argument, 0, 'V' },
+	{ 0, 0, 0, 0 },
+};
+
+void opts_usage(FILE *out)
+{
+	fputs(
+"usage: lotrace [options]              watch TCP handshakes on loopback, live\n"
+"       lotrace -r FILE [options]      explain every connection in a capture\n"
+"       lotrace report -r FILE [options]  a summary to paste into a bug report\n"
+"\n"
+"  -p, --port N[,N...]   server port(s) to watch (0-65535); repeatable; default all\n"
+"  -r, --read FILE       replay a pcap/pcapng capture (gzip is fine)\n"
+"  -i, --interface IF    live capture device (default: the loopback, lo/lo0)\n"
+"      --backend B       auto (default), ebpf or pcap\n"
+"  -w, --write FILE      also write what was seen as a pcap file\n"
+"  -c, --count N         stop after N connections\n"
+"      --duration D      stop after D (e.g. 10s, 500ms, 2m)\n"
+"      --json            newline-delimited JSON instead of text\n"
+"      --format F        text, json or markdown (report)\n"
+"      --report FILE     write a bug-report summary to FILE at the end\n"
+"      --no-tui          plain lines even on a terminal\n"
+"      --tui             the full-screen view even when not a terminal\n"
+"      --speed S         TUI replay speed: instant, 1 (real time), 10 (10x)...\n"
+"      --max-flows N     connections tracked at once (default 65536)\n"
+"      --ring-size BYTES eBPF ring buffer size (default 4 MiB)\n"
+"      --demo            replay the bundled demo capture\n"
+"  -v, --verbose         say more about what lotrace is doing\n"
+"  -h, --help            this text\n"
+"  -V, --version         the version\n"
+"\n"
+"Exit status: 0 done, 1 runtime or input error, 2 bad usage.\n"
+"\n"
+"Examples:\n"
+"  sudo lotrace --port 61900          live view of handshakes to port 61900\n"
+"  lotrace -r capture.pcap --json     every connection of a capture, as JSON\n"
+"  lotrace report -r capture.pcap --port 61900 > report.md\n",
+	      out);
+}
+
+int64_t opts_parse_duration(const char *s)
+{
+	char *end;
+	if (!*s || *s < '0' || *s > '9')
+		return -1;
+	double v = strtod(s, &end);
+	double mult;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		mult = 1e9;
+	else if (!strcmp(end, "ms"))
+		mult = 1e6;
+	else if (!strcmp(end, "us"))
+		mult = 1e3;
+	else if (!strcmp(end, "m"))
+		mult = 60e9;
+	else if (!strcmp(end, "h"))
+		mult = 3600e9;
+	else
+		return -1;
+	if (v < 0 || v * mult > 9e18)
+		return -1;
+	return (int64_t)(v * mult);
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (!*s || *s < '0' || *s > '9')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+#define FAIL(...)                                               \
+	do {                                                    \
+		snprintf(o->err, sizeof(o->err), __VA_ARGS__);  \
+		return -1;                                      \
+	} while (0)
+
+int opts_parse(struct lt_opts *o, int argc, char **argv)
+{
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->speed = 0;
+	if (argc > 1 && !strcmp(argv[1], "report")) {
+		o->report_cmd = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":r:p:i:w:c:vhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o->read_file = optarg;
+			break;
+		case 'p':
+			if (ports_add(&o->ports, optarg, o->err, sizeof(o->err)) < 0)
+				return -1;
+			break;
+		case 'i':
+			if (!*optarg || strlen(optarg) >= 16)
+				FAIL("invalid interface name '%s': expected 1-15 characters, e.g. lo",
+				     optarg);
+			o->ifname = optarg;
+			break;
+		case 'w':
+			o->write_file = optarg;
+			break;
+		case 'c':
+			if (parse_uint(optarg, UINT64_MAX, &v) < 0 || v == 0)
+				FAIL("invalid count '%s': expected a positive integer", optarg);
+			o->count = v;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "auto"))
+				o->backend = LT_BACKEND_AUTO;
+			else if (!strcmp(optarg, "ebpf") || !strcmp(optarg, "bpf"))
+				o->backend = LT_BACKEND_EBPF;
+			else if (!strcmp(optarg, "pcap"))
+				o->backend = LT_BACKEND_PCAP;
+			else
+				FAIL("invalid backend '%s': expected auto, ebpf or pcap", optarg);
+			break;
+		case OPT_JSON:
+			o->format = LT_FMT_JSON;
+			o->format_set = 1;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "text"))
+				o->format = LT_FMT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->format = LT_FMT_JSON;
+			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
+				o->format = LT_FMT_MARKDOWN;
+			else
+				FAIL("invalid format '%s': expected text, json or markdown", optarg);
+			o->format_set = 1;
+			break;
+		case OPT_NO_TUI:
+			o->no_tui = 1;
+			break;
+		case OPT_TUI:
+			o->tui = 1;
+			break;
+		case OPT_DURATION: {
+			int64_t d = opts_parse_duration(optarg);
+			if (d <= 0)
+				FAIL("invalid duration '%s': expected e.g. 10s, 500ms, 2m", optarg);
+			o->duration_ns = (uint64_t)d;
+			break;
+		}
+		case OPT_MAX_FLOWS:
+			if (parse_uint(optarg, 1u << 24, &v) < 0 || v < 16)
+				FAIL("invalid --max-flows '%s': expected 16 to 16777216", optarg);
+			o->max_flows = (uint32_t)v;
+			break;
+		case OPT_RING:
+			if (parse_uint(optarg, 1u << 30, &v) < 0 || v < 4096 || (v & (v - 1)))
+				FAIL("invalid --ring-size '%s': expected a power of two from 4096 to 1073741824",
+				     optarg);
+			o->ring_bytes = (uint32_t)v;
+			break;
+		case OPT_SPEED:
+			if (!strcmp(optarg, "instant")) {
+				o->speed = 0;
+			} else {
+				char *end;
+				double s = strtod(optarg, &end);
+				if (end == optarg || (*end && strcmp(end, "x")) || s <= 0 || s > 1e6)
+					FAIL("invalid speed '%s': expected instant or a factor like 1, 10, 0.5",
+					     optarg);
+				o->speed = s;
+			}
+			break;
+		case OPT_DEMO:
+			o->demo = 1;
+			break;
+		case OPT_REPORT:
+			o->report_file = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			o->help = 1;
+			return 0;
+		case 'V':
+			o->version = 1;
+			return 0;
+		case ':':
+			FAIL("option '%s' needs a value; see lotrace --help", argv[optind - 1]);
+		case '?':
+		default:
+			if (optopt)
+				FAIL("unknown option '-%c'; see lotrace --help", optopt);
+			FAIL("unknown option '%s'; see lotrace --help", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		FAIL("unexpected argument '%s'; see lotrace --help", argv[optind]);
+	if (o->read_file && o->ifname)
+		FAIL("-r and -i cannot be used together: replay a file or capture live");
+	if (o->read_file && o->demo)
+		FAIL("-r and --demo cannot be used together");
+	if (o->tui && o->no_tui)
+		FAIL("--tui and --no-tui cannot be used together");
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h - the command line: every option lotrace takes, parsed and
+ * validated before anything else runs.
+ *
+ * opts_parse returns 0, or -1 with a one-line message in o->err (for exit
+ * status 2); --help and --version set o->help / o->version.
+ */
+#ifndef LT_OPTS_H
+#define LT_OPTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ports.h"
+
+enum lt_backend_choice { LT_BACKEND_AUTO = 0, LT_BACKEND_EBPF, LT_BACKEND_PCAP };
+enum lt_format { LT_FMT_TEXT = 0, LT_FMT_JSON, LT_FMT_MARKDOWN };
+
+struct lt_opts {
+	const char *read_file;      /* -r */
+	const char *ifname;         /* -i, NULL = loopback */
+	const char *write_file;     /* -w */
+	const char *report_file;    /* --report FILE (live or replay) */
+	struct ports ports;         /* -p */
+	enum lt_backend_choice backend;
+	enum lt_format format;      /* --json / --format */
+	int format_set;
+	int no_tui;
+	int tui;                    /* --tui: force the TUI */
+	uint64_t count;             /* -c, 0 = unlimited */
+	uint64_t duration_ns;       /* --duration, 0 = until stopped */
+	uint32_t max_flows;
+	uint32_t ring_bytes;
+	double speed;               /* TUI replay: 0 = instant, 1 = real time */
+	int demo;                   /* --demo: replay the bundled capture */
+	int verbose;
+	int help, version;
+	int report_cmd;             /* "lotrace report ..." */
+	char err[256];
+};
+
+int opts_parse(struct lt_opts *o, int argc, char **argv);
+/* "10s", "500ms", "2m", "1h", "3" (seconds) -> ns; -1 on error */
+int64_t opts_parse_duration(const char *s);
+void opts_usage(FILE *out);
+
+#endif

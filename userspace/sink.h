@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sink.h - where finished connections and the run summary go.
+ *
+ * Text, JSON (and the report) implement the same three calls: begin once,
+ * conn for every connection as it is retired (with its final verdict),
+ * end once with the summary. Each record is formatted into an sbuf and
+ * written with one fwrite, so lines never interleave.
+ */
+#ifndef LT_SINK_H
+#define LT_SINK_H
+
+#include <stdio.h>
+
+#include "flow.h"
+#include "sbuf.h"
+#include "ports.h"
+#include "source.h"
+#include "stats.h"
+
+/* What every output says about the run. */
+struct lt_run_info {
+	const char *version;
+	const char *backend;      /* "pcap-file", "pcap", "ebpf" */
+	const char *backend_note; /* why this backend, or NULL */
+	const char *input;        /* capture path or interface */
+	const char *link_name;    /* "EN10MB", or NULL for eBPF */
+	const struct ports *ports;
+	uint32_t max_flows;
+};
+
+struct lt_run_end {
+	const struct stats *stats;
+	const struct flow_counters *flows;
+	const struct lt_source_stats *src;
+};
+
+struct lt_sink;
+
+struct lt_sink_ops {
+	void (*begin)(struct lt_sink *s, const struct lt_run_info *ri);
+	void (*conn)(struct lt_sink *s, const struct flow *f, enum lt_verdict v);
+	void (*end)(struct lt_sink *s, const struct lt_run_info *ri,
+		    const struct lt_run_end *re);
+	void (*free)(struct lt_sink *s);
+};
+
+struct lt_sink {
+	const struct lt_sink_ops *ops;
+	FILE *out;
+};
+
+/* One line per connection, then the per-port table. */
+struct lt_sink *sink_text_new(FILE *out);
+/* Newline-delimited JSON, schema in docs/json-schema.md. */
+struct lt_sink *sink_json_new(FILE *out);
+
+/* One connection as a JSON object, no newline (sink_json.c); shared with
+ * the report. */
+void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v);
+
+/* Shared by text and report: the verdict column text, e.g.
+ * "reset-by-server (after-data)" or "mid-stream, closed". */
+void sink_verdict_text(struct sbuf *b, const struct flow *f, enum lt_verdict v);
+/* The outcome of an established or mid-stream connection. */
+enum lt_verdict sink_outcome(const struct flow *f);
+
+#endif

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* sink_text.c - one line per connection and a per-port summary table. */
+#include "sink.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "fmt.h"
+#include "sbuf.h"
+
+struct text_sink {
+	struct lt_sink base;
+	struct sbuf line;
+};
+
+enum lt_verdict sink_outcome(const struct flow *f)
+{
+	/* Evaluate as if established: a mid-stream flow's fate. */
+	struct flow g = *f;
+	g.role_basis = LT_ROLE_SYN;
+	if (!g.t_ack)
+		g.t_ack = g.t_first ? g.t_first : 1;
+	if (!g.side[LT_DIR_S2C].syn_count)
+		g.side[LT_DIR_S2C].syn_count = 1;
+	return flow_verdict(&g, g.t_last, true, 0);
+}
+
+void sink_verdict_text(struct sbuf *b, const struct flow *f, enum lt_verdict v)
+{
+	sbuf_puts(b, lt_verdict_name(v));
+	if (v == LT_V_MIDSTREAM) {
+		sbuf_puts(b, ", ");
+		sbuf_puts(b, lt_verdict_name(sink_outcome(f)));
+	} else if ((v == LT_V_RESET_CLIENT || v == LT_V_RESET_SERVER) &&
+		   f->rst_phase != LT_RST_NONE) {
+		sbuf_printf(b, " (%s)", lt_rst_phase_name(f->rst_phase));
+	} else if (v == LT_V_UNANSWERED && f->side[LT_DIR_C2S].syn_count > 1) {
+		sbuf_printf(b, " (%u SYNs)", f->side[LT_DIR_C2S].syn_count);
+	}
+}
+
+static void text_begin(struct lt_sink *s, const struct lt_run_info *ri)
+{
+	(void)s;
+	(void)ri;
+}
+
+static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v)
+{
+	struct text_sink *ts = (struct text_sink *)s;
+	struct sbuf *b = &ts->line;
+	char t[FMT_TIME_LEN], c[FMT_EP_LEN], sv[FMT_EP_LEN], d1[24], d2[24];
+	size_t col;
+
+	sbuf_reset(b);
+	sbuf_printf(b, "%s  %s -> %s  ", fmt_time(t, f->t_first, 0),
+		    fmt_endpoint(c, f->family, &f->client),
+		    fmt_endpoint(sv, f->family, &f->server));
+	col = b->len;
+	sink_verdict_text(b, f, v);
+	sbuf_pad(b, col, 28);
+	col = b->len;
+	sbuf_printf(b, " %s %s", flow_zeek_state(f), f->history);
+	sbuf_pad(b, col, 16);
+	sbuf_puts(b, "  ");
+	fmt_timeline(b, f);
+	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f);
+	if (l1 >= 0)
+		sbuf_printf(b, "  hs=%s/%s", fmt_dur(d1, l1), fmt_dur(d2, l2));
+	if (f->side[LT_DIR_C2S].pid >= 0)
+		sbuf_printf(b, "  client=%s[%d]", f->side[LT_DIR_C2S].comm,
+			    f->side[LT_DIR_C2S].pid);
+	if (f->side[LT_DIR_S2C].pid >= 0)
+		sbuf_printf(b, "  server=%s[%d]", f->side[LT_DIR_S2C].comm,
+			    f->side[LT_DIR_S2C].pid);
+	if (f->reset_reason[0])
+		sbuf_printf(b, "  rst_reason=%s", f->reset_reason);
+	if (f->drop_reason[0])
+		sbuf_printf(b, "  drop_reason=%s(x%u)", f->drop_reason, f->drops);
+	if (f->anomalies & LT_A_LISTEN_OVERFLOW)
+		sbuf_puts(b, "  accept-queue-overflow");
+	if (f->anomalies & LT_A_EVICTED)
+		sbuf_puts(b, "  [evicted]");
+	if (f->anomalies & LT_A_TIME_BACKWARDS)
+		sbuf_puts(b, "  [timestamps out of order]");
+	sbuf_putc(b, '\n');
+	fwrite(sbuf_str(b), 1, b->len, s->out);
+}
+
+static void lat3(struct sbuf *b, const struct hist *h)
+{
+	char a[24], c[24], d[24];
+	if (!h->count) {
+		sbuf_puts(b, "-");
+		return;
+	}
+	sbuf_printf(b, "%s/%s/%s", fmt_dur(a, (int64_t)hist_percentile(h, 50)),
+		    fmt_dur(c, (int64_t)hist_percentile(h, 99)),
+		    fmt_dur(d, (int64_t)h->max));
+}
+
+static void port_row(struct sbuf *b, const char *name, const struct port_stats *p)
+{
+	sbuf_printf(b, "%-7s %6" PRIu64 " %8" PRIu64 " %6" PRIu64 " %7" PRIu64
+		       " %6" PRIu64 " %9" PRIu64 " %6" PRIu64 " %7" PRIu64 "  ",
+		    name, p->conns, p->attempts, p->established,
+		    p->verdict[LT_V_REFUSED], p->verdict[LT_V_UNANSWERED],
+		    p->verdict[LT_V_HALF_OPEN], p->resets,
+		    p->syn_retrans + p->synack_retrans);
+	lat3(b, &p->syn_synack);
+	sbuf_putc(b, '\n');
+}
+
+static void decode_line(struct sbuf *b, const struct lt_source_stats *ss)
+{
+	const struct dec_stats *d = &ss->dec;
+	uint64_t probs = dec_stats_problems(d);
+
+	sbuf_printf(b, "decode: %" PRIu64 " frames, %" PRIu64 " tcp, %" PRIu64
+		       " other, %" PRIu64 " problems",
+		    d->frames, d->tcp, d->not_tcp, probs);
+	if (probs) {
+		const char *sep = " (";
+		for (int r = DEC_TRUNCATED; r <= DEC_UNSUPPORTED; r++)
+			for (int l = 0; l < DEC_LAYER_COUNT; l++)
+				if (d->problems[r][l]) {
+					sbuf_printf(b, "%s%s %s %" PRIu64, sep,
+						    dec_result_name(r),
+						    dec_layer_name(l),
+						    d->problems[r][l]);
+					sep = ", ";
+				}
+		sbuf_putc(b, ')');
+	}
+	sbuf_putc(b, '\n');
+}
+
+static void text_end(struct lt_sink *s, const struct lt_run_info *ri,
+		     const struct lt_run_end *re)
+{
+	struct text_sink *ts = (struct text_sink *)s;
+	struct sbuf *b = &ts->line;
+	uint16_t ports[256];
+	int n = stats_ports(re->stats, ports, 256);
+
+	sbuf_reset(b);
+	sbuf_puts(b, "\nport     conns attempts  estab refused  unans half-open "
+		     "resets retrans  syn->synack p50/p99/max\n");
+	for (int i = 0; i < n; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "%u", ports[i]);
+		port_row(b, name, re->stats->port[ports[i]]);
+	}
+	if (re->stats->nports > (uint32_t)n)
+		sbuf_printf(b, "(%u more ports)\n", re->stats->nports - (uint32_t)n);
+	if (n != 1)
+		port_row(b, "total", &re->stats->total);
+	sbuf_putc(b, '\n');
+	if (ri->link_name)
+		decode_line(b, re->src);
+	sbuf_printf(b, "flows: %" PRIu64 " tracked, %" PRIu64 " evicted (capacity %u), %" PRIu64
+		       " port reuses, %" PRIu64 " segments on other ports\n",
+		    re->flows->created, re->flows->evicted, re->flows->capacity,
+		    re->flows->reused, re->flows->filtered);
+	sbuf_printf(b, "lost events: %" PRIu64 "\n", re->src->lost);
+	if (re->src->read_error[0])
+		sbuf_printf(b, "input ended early: %s\n", re->src->read_error);
+	fwrite(sbuf_str(b), 1, b->len, s->out);
+	fflush(s->out);
+}
+
+static void text_free(struct lt_sink *s)
+{
+	struct text_sink *ts = (struct text_sink *)s;
+	sbuf_release(&ts->line);
+	free(ts);
+}
+
+static const struct lt_sink_ops text_ops = {
+	.begin = text_begin,
+	.conn = text_conn,
+	.end = text_end,
+	.free = text_free,
+};
+
+struct lt_sink *sink_text_new(FILE *out)
+{
+	struct text_sink *ts = calloc(1, sizeof(*ts));
+	if (!ts)
+		return NULL;
+	ts->base.ops = &text_ops;
+	ts->base.out = out;
+	sbuf_init(&ts->line, 1u << 20);
+	return &ts->base;
+}

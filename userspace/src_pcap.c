@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src_pcap.c - observations from libpcap: a capture file or a live device.
+ *
+ * Files are opened by libpcap (pcap and pcapng, any byte order, micro or
+ * nanosecond stamps); gzip-compressed files are inflated on the fly by
+ * zlib behind a stdio stream handed to pcap_fopen_offline. Live capture
+ * uses pcap_create/pcap_activate in immediate, non-blocking mode with a
+ * compiled "tcp port N" filter.
+ */
+#include "source.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "ports.h"
+
+struct pcap_src {
+	struct lt_source base;
+	pcap_t *p;
+	int live;
+	int dlt;
+	uint64_t last_ts;
+	struct lt_source_stats st;
+	/* the callback of the dispatch under way */
+	lt_obs_fn fn;
+	void *ctx;
+	int delivered;
+};
+
+static uint64_t ts_of(const struct pcap_pkthdr *h)
+{
+	/* opened with nanosecond precision: tv_usec holds nanoseconds */
+	return (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h,
+		      const u_char *bytes)
+{
+	struct pcap_src *s = (struct pcap_src *)user;
+	struct lt_obs o;
+
+	s->st.received++;
+	if (dec_frame_count(&s->st.dec, s->dlt, bytes, h->caplen, &o) != DEC_OK)
+		return;
+	o.ts_ns = ts_of(h);
+	s->last_ts = o.ts_ns;
+	s->fn(s->ctx, &o);
+	s->delivered++;
+}
+
+static int pcap_src_fd(struct lt_source *base)
+{
+	struct pcap_src *s = (struct pcap_src *)base;
+	return s->live ? pcap_get_selectable_fd(s->p) : -1;
+}
+
+static int file_dispatch(struct pcap_src *s, int budget)
+{
+	for (int i = 0; i < budget; i++) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int r = pcap_next_ex(s->p, &h, &data);
+		if (r == 1) {
+			on_packet((u_char *)s, h, data);
+			continue;
+		}
+		if (r == PCAP_ERROR_BREAK)
+			return LT_SRC_EOF;
+		/* An error mid-file: keep what was read, say why it stopped. */
+		const char *why = pcap_geterr(s->p);
+		snprintf(s->st.read_error, sizeof(s->st.read_error), "%s",
+			 why && *why ? why : "read error");
+		s->st.truncated_file = strstr(s->st.read_error, "truncated") != NULL;
+		return LT_SRC_EOF;
+	}
+	return s->delivered;
+}
+
+static int pcap_src_dispatch(struct lt_source *base, int budget, lt_obs_fn fn,
+			     void *ctx)
+{
+	struct pcap_src *s = (struct pcap_src *)base;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->delivered = 0;
+	if (!s->live)
+		return file_dispatch(s, budget);
+	int r = pcap_dispatch(s->p, budget, on_packet, (u_char *)s);
+	if (r == PCAP_ERROR) {
+		snprintf(s->st.read_error, sizeof(s->st.read_error), "%s",
+			 pcap_geterr(s->p));
+		return -EIO;
+	}
+	return s->delivered;
+}
+
+static uint64_t pcap_src_now(struct lt_source *base)
+{
+	struct pcap_src *s = (struct pcap_src *)base;
+	if (!s->live)
+		return s->last_ts;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void pcap_src_stats(struct lt_source *base, struct lt_source_stats *st)
+{
+	struct pcap_src *s = (struct pcap_src *)base;
+	if (s->live) {
+		struct pcap_stat ps;
+		if (pcap_stats(s->p, &ps) == 0) {
+			s->st.lost_kernel = ps.ps_drop;
+			s->st.lost_iface = ps.ps_ifdrop;
+			s->st.lost = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+		}
+	}
+	*st = s->st;
+}
+
+static void pcap_src_close(struct lt_source *base)
+{
+	struct pcap_src *s = (struct pcap_src *)base;
+	if (s->p)
+		pcap_close(s->p);
+	free(s);
+}
+
+static const struct lt_source_ops file_ops = {
+	.name = "pcap-file",
+	.fd = pcap_src_fd,
+	.dispatch = pcap_src_dispatch,
+	.now = pcap_src_now,
+	.stats = pcap_src_stats,
+	.close = pcap_src_close,
+};
+
+static const struct lt_source_ops live_ops = {
+	.name = "pcap",
+	.fd = pcap_src_fd,
+	.dispatch = pcap_src_dispatch,
+	.now = pcap_src_now,
+	.stats = pcap_src_stats,
+	.close = pcap_src_close,
+};
+
+/* ---- gzip: a read-only stdio stream over zlib -------------------------- */
+
+static ssize_t gz_read(void *cookie, char *buf, size_t size)
+{
+	unsigned n = size > (1u << 30) ? (1u << 30) : (unsigned)size;
+	int r = gzread((gzFile)cookie, buf, n);
+	return r < 0 ? -1 : r;
+}
+
+static int gz_close(void *cookie)
+{
+	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
+}
+
+static FILE *open_maybe_gzip(const char *path, char err[LT_ERR_LEN])
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char magic[2] = { 0, 0 };
+
+	if (!f) {
+		snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	size_t n = fread(magic, 1, 2, f);
+	if (n < 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+		rewind(f);
+		return f;
+	}
+	fclose(f);
+	gzFile gz = gzopen(path, "rb");
+	if (!gz) {
+		snprintf(err, LT_ERR_LEN, "cannot read capture '%s': gzip open failed",
+			 path);
+		return NULL;
+	}
+	cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
+	f = fopencookie(gz, "rb", io);
+	if (!f) {
+		gzclose(gz);
+		snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path,
+			 strerror(errno));
+	}
+	return f;
+}
+
+static void set_link_name(struct pcap_src *s)
+{
+	const char *name = pcap_datalink_val_to_name(s->dlt);
+	s->base.link_type = s->dlt;
+	snprintf(s->base.link_name, sizeof(s->base.link_name), "%s",
+		 name ? name : "unknown");
+}
+
+static int check_link_type(struct pcap_src *s, const char *what,
+			   char err[LT_ERR_LEN])
+{
+	set_link_name(s);
+	if (dec_dlt_supported(s->dlt))
+		return 0;
+	snprintf(err, LT_ERR_LEN,
+		 "%s has link type %s (%d), which lotrace cannot decode; supported: "
+		 "EN10MB, NULL, LOOP, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2",
+		 what, s->base.link_name, s->dlt);
+	return -1;
+}
+
+struct lt_source *src_pcap_file_open(const char *path, char err[LT_ERR_LEN])
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct pcap_src *s = calloc(1, sizeof(*s));
+	FILE *f;
+
+	if (!s) {
+		snprintf(err, LT_ERR_LEN, "out of memory");
+		return NULL;
+	}
+	f = open_maybe_gzip(path, err);
+	if (!f)
+		goto fail;
+	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
+							ebuf);
+	if (!s->p) {
+		fclose(f);
+		snprintf(err, LT_ERR_LEN,
+			 "cannot read capture '%s': %s; is it a complete pcap or pcapng file?",
+			 path, ebuf);
+		goto fail;
+	}
+	s->base.ops = &file_ops;
+	s->dlt = pcap_datalink(s->p);
+	char what[300];
+	snprintf(what, sizeof(what), "capture '%s'", path);
+	if (check_link_type(s, what, err) < 0)
+		goto fail;
+	snprintf(s->base.desc, sizeof(s->base.desc), "%s", path);
+	return &s->base;
+fail:
+	if (s->p)
+		pcap_close(s->p);
+	free(s);
+	return NULL;
+}
+
+const char *src_pcap_loopback_name(void)
+{
+#if defined(__linux__)
+	return "lo";
+#else
+	return "lo0";
+#endif
+}
+
+static void build_filter(char *out, size_t len, const uint16_t *ports, int n)
+{
+	size_t used = (size_t)snprintf(out, len, "tcp");
+	for (int i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s port %u",
+					 i ? " or tcp" : " and (tcp", ports[i]);
+	if (n && used < len)
+		snprintf(out + used, len - used, ")");
+}
+
+struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
+				     int nports, int snaplen,
+				     char err[LT_ERR_LEN])
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	char filter[LT_MAX_PORTS * 24 + 32];
+	struct bpf_program prog;
+	struct pcap_src *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, LT_ERR_LEN, "out of memory");
+		return NULL;
+	}
+	s->live = 1;
+	s->base.ops = &live_ops;
+	s->p = pcap_create(ifname, ebuf);
+	if (!s->p) {
+		snprintf(err, LT_ERR_LEN, "cannot capture on '%s': %s", ifname, ebuf);
+		goto fail;
+	}
+	pcap_set_snaplen(s->p, snaplen > 0 ? snaplen : 262144);
+	pcap_set_immediate_mode(s->p, 1);
+	pcap_set_buffer_size(s->p, 8 << 20);
+	pcap_set_tstamp_precision(s->p, PCAP_TSTAMP_PRECISION_NANO);
+	int r = pcap_activate(s->p);
+	if (r < 0) {
+		if (r == PCAP_ERROR_NO_SUCH_DEVICE)
+			snprintf(err, LT_ERR_LEN,
+				 "no such interface '%s'; list interfaces with 'ip link' (loopback is '%s')",
+				 ifname, src_pcap_loopback_name());
+		else if (r == PCAP_ERROR_PERM_DENIED)
+			snprintf(err, LT_ERR_LEN,
+				 "cannot capture on '%s': permission denied; run as root (sudo) or grant CAP_NET_RAW",
+				 ifname);
+		else
+			snprintf(err, LT_ERR_LEN, "cannot capture on '%s': %s", ifname,
+				 pcap_geterr(s->p));
+		goto fail;
+	}
+	s->dlt = pcap_datalink(s->p);
+	char what[300];
+	snprintf(what, sizeof(what), "interface '%s'", ifname);
+	if (check_link_type(s, what, err) < 0)
+		goto fail;
+	build_filter(filter, sizeof(filter), ports, nports);
+	if (pcap_compile(s->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, LT_ERR_LEN, "cannot compile filter '%s': %s", filter,
+			 pcap_geterr(s->p));
+		goto fail;
+	}
+	r = pcap_setfilter(s->p, &prog);
+	pcap_freecode(&prog);
+	if (r < 0 || pcap_setnonblock(s->p, 1, ebuf) < 0) {
+		snprintf(err, LT_ERR_LEN, "cannot set up capture on '%s': %s", ifname,
+			 pcap_geterr(s->p));
+		goto fail;
+	}
+	snprintf(s->base.desc, sizeof(s->base.desc), "%s", ifname);
+	return &s->base;
+fail:
+	if (s->p)
+		pcap_close(s->p);
+	free(s);
+	return NULL;
+}
