@@ -150,7 +150,7 @@ check-deps:
 
 # ---- running ----------------------------------------------------------
 run: deps all
-	$(Q)./tests/run-default.sh
+	$(Q)./tests/run-default.sh $(ARGS)
 
 # ---- tests ------------------------------------------------------------
 test: deps

@@ -506,6 +506,35 @@ static struct flow *alloc_flow(struct flow_tab *t)
 	return f;
 }
 
+/* Linux's default ip_local_port_range, and IANA's dynamic range (macOS,
+ * BSDs, Windows): where clients' ports come from. */
+static bool ephemeral_linux(uint16_t p)
+{
+	return p >= 32768 && p <= 60999;
+}
+
+static bool ephemeral_iana(uint16_t p)
+{
+	return p >= 49152;
+}
+
+/* No handshake to go by: a watched port is the server's; else the port
+ * outside the ephemeral ranges; else the lower port. */
+static bool src_is_server_by_port(const struct flow_tab *t, uint16_t sp,
+				  uint16_t dp)
+{
+	const uint8_t *pf = t->cfg.port_filter;
+	bool sw = pf && ports_bit(pf, sp), dw = pf && ports_bit(pf, dp);
+
+	if (sw != dw)
+		return sw;
+	if (ephemeral_linux(sp) != ephemeral_linux(dp))
+		return !ephemeral_linux(sp);
+	if (ephemeral_iana(sp) != ephemeral_iana(dp))
+		return !ephemeral_iana(sp);
+	return sp < dp;
+}
+
 static void choose_roles(const struct flow_tab *t, struct flow *f,
 			 const struct lt_obs *o)
 {
@@ -519,14 +548,8 @@ static void choose_roles(const struct flow_tab *t, struct flow *f,
 		cli = &o->dst;
 		srv = &o->src;
 	} else {
-		/* No handshake to go by: a watched port is the server's; else
-		 * the lower port, as services listen low and clients get
-		 * ephemeral ports. */
-		const uint8_t *pf = t->cfg.port_filter;
-		bool dw = pf && ports_bit(pf, o->dst.port);
-		bool sw = pf && ports_bit(pf, o->src.port);
 		f->role_basis = LT_ROLE_PORT;
-		if ((sw && !dw) || (sw == dw && o->src.port < o->dst.port)) {
+		if (src_is_server_by_port(t, o->src.port, o->dst.port)) {
 			cli = &o->dst;
 			srv = &o->src;
 		}

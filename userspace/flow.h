@@ -60,7 +60,7 @@ enum lt_dir { LT_DIR_C2S = 0, LT_DIR_S2C = 1 };
 enum lt_role_basis {
 	LT_ROLE_SYN = 0,    /* sender of the first SYN */
 	LT_ROLE_SYNACK,     /* receiver of the first SYN-ACK */
-	LT_ROLE_PORT,       /* no handshake: the watched or lower port is the server */
+	LT_ROLE_PORT,       /* no handshake: watched, non-ephemeral or lower port is the server */
 };
 
 /* Timeline entry kinds, in the order a healthy connection shows them. */

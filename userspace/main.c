@@ -234,14 +234,20 @@ static int run_headless(const struct lt_opts *o)
 	int rc = lt_pump(src, &eng, o->duration_ns, 100);
 	engine_finish(&eng);
 	src->ops->stats(src, &ss);
-	engine_end(&eng, &ri, &ss);
+	/* A file that yields not one frame gets an error, not an empty summary. */
+	if (!(ss.read_error[0] && !live && ss.dec.frames == 0))
+		engine_end(&eng, &ri, &ss);
 
 	if (rc < 0 && rc != -EPIPE) {
 		fprintf(stderr, "lotrace: capture failed: %s\n",
 			ss.read_error[0] ? ss.read_error : strerror(-rc));
 		status = EXIT_RUNTIME;
 	}
-	if (ss.read_error[0] && !live) {
+	if (ss.read_error[0] && !live && ss.dec.frames == 0) {
+		fprintf(stderr, "lotrace: cannot read capture '%s': %s\n", src->desc,
+			ss.read_error);
+		status = EXIT_RUNTIME;
+	} else if (ss.read_error[0] && !live) {
 		fprintf(stderr,
 			"lotrace: capture '%s' ends early: %s; the connections above are what it held\n",
 			src->desc, ss.read_error);

@@ -1,0 +1,66 @@
+#!/bin/bash
+# cli.sh - bad input gets one clear line and the documented exit status.
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# run_err NAME WANT_STATUS PATTERN ARGS...: exit WANT_STATUS, nothing on
+# stdout, exactly one stderr line matching PATTERN.
+run_err() {
+	local name=$1 want=$2 pat=$3; shift 3
+	"$LOTRACE" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local st=$?
+	local lines; lines=$(grep -c . "$tmp/err")
+	if [ "$st" != "$want" ]; then fail "$name" "exit $st, want $want ($(head -c 200 "$tmp/err"))"
+	elif [ -s "$tmp/out" ]; then fail "$name" "unexpected stdout: $(head -c 200 "$tmp/out")"
+	elif [ "$lines" != 1 ]; then fail "$name" "want one stderr line, got $lines: $(cat "$tmp/err")"
+	elif ! grep -qE "$pat" "$tmp/err"; then fail "$name" "stderr '$(cat "$tmp/err")' lacks /$pat/"
+	else ok "$name"; fi
+}
+
+for p in 619009 65536 -1 abc 61900x "" " 80" 0x50 80abc; do
+	run_err "port '$p' rejected" 2 "invalid port '.*': expected an integer from 0 to 65535" -r "$SHARED/captures/public/irc-353.pcap" --port "$p"
+done
+run_err "port rejected before the file is opened" 2 "invalid port '619009'" -r /nonexistent.pcap --port 619009
+run_err "report: port rejected first" 2 "invalid port '619009'" report -r /nonexistent.pcap --port 619009
+run_err "missing file" 1 "cannot read capture '/nonexistent.pcap': No such file" -r /nonexistent.pcap
+run_err "directory as capture" 1 "cannot read capture" -r /tmp
+: > "$tmp/empty.pcap"
+run_err "empty file" 1 "cannot read capture" -r "$tmp/empty.pcap"
+head -c 10 "$SHARED/captures/public/irc-353.pcap" > "$tmp/short.pcap"
+run_err "file shorter than its header" 1 "cannot read capture" -r "$tmp/short.pcap"
+printf 'this is not a capture at all, just text\n' > "$tmp/text.pcap"
+run_err "text file" 1 "cannot read capture.*pcap or pcapng" -r "$tmp/text.pcap"
+run_err "corrupt pcapng" 1 "cannot read capture" -r "$SHARED/captures/public/shb-option-too-long.pcapng"
+run_err "unsupported pcap version" 1 "cannot read capture" -r "$SHARED/captures/public/pcap-invalid-version-1.pcap"
+run_err "unknown option" 2 "unknown option" --frobnicate
+run_err "missing option value" 2 "needs a value" -r
+run_err "stray argument" 2 "unexpected argument 'foo'" foo
+run_err "bad duration" 2 "invalid duration" --duration 5y -r x
+run_err "bad count" 2 "invalid count" -c 0 -r x
+run_err "bad backend" 2 "invalid backend" --backend xdp
+run_err "interface name too long" 2 "invalid interface name" -i abcdefghijklmnopq
+run_err "-r with -i" 2 "cannot be used together" -r x -i lo
+
+# a capture of an unsupported link type: DLT_USB_LINUX (189), one record
+python3 - "$tmp/usb.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 189))
+    f.write(struct.pack("<IIII", 1, 0, 4, 4) + b"\0\0\0\0")
+PY
+run_err "unsupported link type" 1 "link type .*189.*cannot decode" -r "$tmp/usb.pcap"
+
+# a capture cut mid-record: what was read is reported, the cut is said, exit 1
+"$LOTRACE" -r "$SHARED/captures/public/DERIVED-resp_1_benchmark-cut.pcap" >"$tmp/out" 2>"$tmp/err"
+st=$?
+if [ $st = 1 ] && grep -q "ends early" "$tmp/err" && [ "$(grep -c ' -> ' "$tmp/out")" = 14 ]; then
+	ok "cut capture: 14 connections then a clear error"
+else fail "cut capture" "exit $st, $(cat "$tmp/err")"; fi
+
+"$LOTRACE" --help >"$tmp/out" 2>&1 && grep -q "usage: lotrace" "$tmp/out" && ok "--help" || fail "--help" "no usage"
+"$LOTRACE" --version | grep -qE '^lotrace [0-9]+\.[0-9]+\.[0-9]+$' && ok "--version" || fail "--version" "bad version line"
+
+# stdout closed early (| head): no crash, no hang
+timeout 20 "$LOTRACE" -r "$SHARED/captures/public/echo-connections.pcap.gz" | head -1 >/dev/null
+st=${PIPESTATUS[0]}
+[ "$st" -lt 128 ] && ok "closed stdout is not a crash" || fail "closed stdout" "status $st"

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/* test_flow.c - the handshake machine: verdicts, Zeek states, reuse, eviction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flow.h"
+
+#define US 1000ull
+#define SEC 1000000000ull
+#define T0 (1700000000ull * SEC)
+
+enum { C2S, S2C };
+
+struct rec {
+	int n;
+	struct flow last;
+	enum lt_verdict v[64];
+	struct flow f[64];
+};
+
+static void on_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
+{
+	struct rec *r = ctx;
+	if (r->n < 64) {
+		r->f[r->n] = *f;
+		r->v[r->n] = flow_verdict(f, f->t_last, true, SEC);
+		r->n++;
+	}
+}
+
+struct harness {
+	struct flow_tab *t;
+	struct rec r;
+	uint16_t cport;
+};
+
+static struct flow_tab *new_tab(struct rec *r, uint32_t cap)
+{
+	struct flow_config cfg = { .max_flows = cap };
+	struct flow_hooks hooks = { .on_retire = on_retire, .ctx = r };
+	memset(r, 0, sizeof(*r));
+	return flow_tab_new(&cfg, &hooks);
+}
+
+/* one segment of 127.0.0.1:cport <-> 127.0.0.1:61900 */
+static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
+		uint32_t seq, uint32_t len, uint64_t ts)
+{
+	struct lt_obs o;
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_SEGMENT;
+	o.family = 4;
+	o.ts_ns = T0 + ts;
+	o.tcp_flags = flags;
+	o.seq = seq;
+	o.payload_len = len;
+	o.pid = -1;
+	struct lt_endpoint c = { { 127, 0, 0, 1 }, cport };
+	struct lt_endpoint s = { { 127, 0, 0, 1 }, 61900 };
+	o.src = dir == C2S ? c : s;
+	o.dst = dir == C2S ? s : c;
+	flow_input(t, &o);
+}
+
+#define SYN LT_TCP_SYN
+#define ACK LT_TCP_ACK
+#define FIN LT_TCP_FIN
+#define RST LT_TCP_RST
+
+static void test_refused(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40000, C2S, SYN, 100, 0, 0);
+	seg(t, 40000, S2C, RST | ACK, 0, 0, 15 * US);
+	flow_flush(t);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0], LT_V_REFUSED);
+	assert_string_equal(flow_zeek_state(&r.f[0]), "REJ");
+	assert_string_equal(r.f[0].history, "Sr");
+	assert_int_equal(flow_syn_to_rst(&r.f[0]), 15 * US);
+	flow_tab_free(t);
+}
+
+static void test_clean_close(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40000, C2S, SYN, 100, 0, 0);
+	seg(t, 40000, S2C, SYN | ACK, 500, 0, 40 * US);
+	seg(t, 40000, C2S, ACK, 101, 0, 50 * US);
+	seg(t, 40000, C2S, ACK | LT_TCP_PSH, 101, 27, 60 * US);
+	seg(t, 40000, S2C, ACK, 501, 0, 70 * US);
+	seg(t, 40000, S2C, ACK | LT_TCP_PSH, 501, 42, 80 * US);
+	seg(t, 40000, C2S, FIN | ACK, 128, 0, 90 * US);
+	seg(t, 40000, S2C, FIN | ACK, 543, 0, 95 * US);
+	seg(t, 40000, C2S, ACK, 129, 0, 99 * US);
+	flow_flush(t);
+	assert_int_equal(r.n, 1);
+	const struct flow *f = &r.f[0];
+	assert_int_equal(r.v[0], LT_V_CLOSED);
+	assert_string_equal(flow_zeek_state(f), "SF");
+	assert_string_equal(f->history, "ShADadFf");
+	assert_int_equal(flow_syn_to_synack(f), 40 * US);
+	assert_int_equal(flow_synack_to_ack(f), 10 * US);
+	assert_int_equal(f->side[C2S].bytes, 27);
+	assert_int_equal(f->side[S2C].bytes, 42);
+	/* timeline: S SA A D> D< F> F< */
+	assert_int_equal(f->tl_len, 7);
+	assert_int_equal(f->tl[0].kind, LT_TL_SYN);
+	assert_int_equal(f->tl[1].kind, LT_TL_SYNACK);
+	assert_int_equal(f->tl[2].kind, LT_TL_ACK);
+	assert_int_equal(f->tl[3].kind, LT_TL_DATA);
+	assert_int_equal(f->tl[6].kind, LT_TL_FIN);
+	assert_int_equal(f->tl[6].dir, S2C);
+	flow_tab_free(t);
+}
+
+static void test_unanswered_retries(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40000, C2S, SYN, 100, 0, 0);
+	/* live view a moment later: still connecting */
+	struct flow probe;
+	memset(&probe, 0, sizeof(probe));
+	seg(t, 40000, C2S, SYN, 100, 0, 1 * SEC);
+	seg(t, 40000, C2S, SYN, 100, 0, 2 * SEC);
+	flow_flush(t);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0], LT_V_UNANSWERED);
+	assert_int_equal(r.f[0].side[C2S].syn_count, 3);
+	assert_string_equal(r.f[0].history, "S"); /* same seq: one letter */
+	assert_string_equal(flow_zeek_state(&r.f[0]), "S0");
+	assert_int_equal(r.f[0].tl_len, 1);
+	assert_int_equal(r.f[0].tl[0].count, 3);
+	/* a single fresh SYN counts as "connecting" until 1 s passes, live */
+	assert_int_equal(flow_verdict(&r.f[0], T0 + 2 * SEC, false, SEC),
+			 LT_V_UNANSWERED);
+	flow_tab_free(t);
+}
+
+static void test_connecting_then_unanswered(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40001, C2S, SYN, 7, 0, 0);
+	flow_flush(t);
+	const struct flow *f = &r.f[0];
+	assert_int_equal(flow_verdict(f, T0 + 500 * US, false, SEC), LT_V_CONNECTING);
+	assert_int_equal(flow_verdict(f, T0 + 2 * SEC, false, SEC), LT_V_UNANSWERED);
+	assert_int_equal(flow_verdict(f, T0 + 500 * US, true, SEC), LT_V_UNANSWERED);
+	flow_tab_free(t);
+}
+
+static void test_half_open(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40000, C2S, SYN, 100, 0, 0);
+	seg(t, 40000, S2C, SYN | ACK, 500, 0, 40 * US);
+	seg(t, 40000, S2C, SYN | ACK, 500, 0, 1 * SEC);
+	flow_flush(t);
+	assert_int_equal(r.v[0], LT_V_HALF_OPEN);
+	assert_int_equal(r.f[0].side[S2C].syn_count, 2);
+	assert_string_equal(r.f[0].history, "Sh");
+	flow_tab_free(t);
+}
+
+static void test_reset_after_data(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40000, C2S, SYN, 100, 0, 0);
+	seg(t, 40000, S2C, SYN | ACK, 500, 0, 40 * US);
+	seg(t, 40000, C2S, ACK, 101, 0, 50 * US);
+	seg(t, 40000, C2S, ACK, 101, 10, 60 * US);
+	seg(t, 40000, S2C, RST | ACK, 501, 0, 70 * US);
+	flow_flush(t);
+	assert_int_equal(r.v[0], LT_V_RESET_SERVER);
+	assert_int_equal(r.f[0].rst_phase, LT_RST_AFTER_DATA);
+	assert_string_equal(flow_zeek_state(&r.f[0]), "RSTR");
+	flow_tab_free(t);
+}
+
+static void test_port_reuse(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40000, C2S, SYN, 100, 0, 0);
+	seg(t, 40000, S2C, RST | ACK, 0, 0, 10 * US);
+	seg(t, 40000, C2S, SYN, 9999, 0, 1 * SEC); /* new ISN: new connection */
+	seg(t, 40000, S2C, SYN | ACK, 500, 0, 1 * SEC + 40 * US);
+	seg(t, 40000, C2S, ACK, 10000, 0, 1 * SEC + 50 * US);
+	flow_flush(t);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[0], LT_V_REFUSED);
+	assert_true(r.f[0].anomalies & LT_A_REUSED);
+	assert_int_equal(r.v[1], LT_V_OPEN);
+	assert_int_equal(flow_tab_counters(t)->reused, 1);
+	flow_tab_free(t);
+}
+
+static void test_midstream_roles(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	/* the server speaks first; the lower port is taken as the server */
+	seg(t, 40000, S2C, ACK, 1, 100, 0);
+	seg(t, 40000, C2S, ACK, 1, 0, 10 * US);
+	flow_flush(t);
+	assert_int_equal(r.v[0], LT_V_MIDSTREAM);
+	assert_int_equal(r.f[0].server.port, 61900);
+	assert_int_equal(r.f[0].role_basis, LT_ROLE_PORT);
+	assert_string_equal(flow_zeek_state(&r.f[0]), "OTH");
+	flow_tab_free(t);
+}
+
+static void test_eviction(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	/* 16 refused (ended) then 4 more: the oldest ended ones go first */
+	for (uint16_t i = 0; i < 20; i++) {
+		seg(t, (uint16_t)(30000 + i), C2S, SYN, 1, 0, i * US);
+		if (i < 16)
+			seg(t, (uint16_t)(30000 + i), S2C, RST | ACK, 0, 0, i * US + 1);
+	}
+	const struct flow_counters *c = flow_tab_counters(t);
+	assert_int_equal(c->evicted, 4);
+	assert_int_equal(c->active, 16);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.f[0].client.port, 30000);
+	assert_true(r.f[0].anomalies & LT_A_EVICTED);
+	flow_flush(t);
+	assert_int_equal(c->retired, 20);
+	flow_tab_free(t);
+}
+
+static void test_expiry(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 40000, C2S, SYN, 100, 0, 0);
+	seg(t, 40000, S2C, RST | ACK, 0, 0, 10 * US);
+	flow_expire(t, T0 + 2 * SEC);
+	assert_int_equal(r.n, 0);              /* linger is 5 s */
+	flow_expire(t, T0 + 6 * SEC);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(flow_tab_counters(t)->expired, 1);
+	flow_tab_free(t);
+}
+
+static void test_port_filter(void **state)
+{
+	uint8_t bitmap[8192];
+	struct rec r;
+	memset(bitmap, 0, sizeof(bitmap));
+	bitmap[80 >> 3] |= 1u << (80 & 7);
+	struct flow_config cfg = { .max_flows = 16, .port_filter = bitmap };
+	struct flow_hooks hooks = { .on_retire = on_retire, .ctx = &r };
+	memset(&r, 0, sizeof(r));
+	struct flow_tab *t = flow_tab_new(&cfg, &hooks);
+	seg(t, 40000, C2S, SYN, 100, 0, 0); /* to 61900: not watched */
+	flow_flush(t);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(flow_tab_counters(t)->filtered, 1);
+	flow_tab_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_clean_close),
+		cmocka_unit_test(test_unanswered_retries),
+		cmocka_unit_test(test_connecting_then_unanswered),
+		cmocka_unit_test(test_half_open),
+		cmocka_unit_test(test_reset_after_data),
+		cmocka_unit_test(test_port_reuse),
+		cmocka_unit_test(test_midstream_roles),
+		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_port_filter),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
