@@ -60,7 +60,7 @@ USER_SRCS := $(sort $(wildcard userspace/*.c) $(wildcard tui/*.c))
 ifeq ($(BACKEND),bpf)
 BASE_CFLAGS += -DLT_HAVE_BPF=1
 else
-USER_SRCS := $(filter-out userspace/src_bpf%.c,$(USER_SRCS))
+USER_SRCS := $(filter-out userspace/src_bpf%.c userspace/kreason%.c,$(USER_SRCS))
 endif
 LIB_SRCS := $(filter-out userspace/main.c,$(USER_SRCS))
 

@@ -19,15 +19,17 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
 			e->sinks[i]->ops->conn(e->sinks[i], f, v);
 		e->conns_out++;
 	}
-	if (e->obs.on_retire)
-		e->obs.on_retire(e->obs.ctx, f, v);
+	for (int i = 0; i < e->nobs; i++)
+		if (e->obs[i].on_retire)
+			e->obs[i].on_retire(e->obs[i].ctx, f, v);
 }
 
 static void on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct engine *e = ctx;
-	if (e->obs.on_change)
-		e->obs.on_change(e->obs.ctx, f, v);
+	for (int i = 0; i < e->nobs; i++)
+		if (e->obs[i].on_change)
+			e->obs[i].on_change(e->obs[i].ctx, f, v);
 }
 
 int engine_init(struct engine *e, const struct flow_config *cfg)
@@ -61,6 +63,14 @@ void engine_add_sink(struct engine *e, struct lt_sink *s)
 {
 	if (s && e->nsinks < ENGINE_MAX_SINKS)
 		e->sinks[e->nsinks++] = s;
+}
+
+int engine_add_observer(struct engine *e, const struct engine_observer *o)
+{
+	if (e->nobs >= ENGINE_MAX_OBSERVERS)
+		return -1;
+	e->obs[e->nobs++] = *o;
+	return 0;
 }
 
 void engine_obs(void *ctx, const struct lt_obs *o)

@@ -19,6 +19,7 @@
 #include "stats.h"
 
 #define ENGINE_MAX_SINKS 4
+#define ENGINE_MAX_OBSERVERS 4
 
 struct engine_observer {
 	void (*on_retire)(void *ctx, const struct flow *f, enum lt_verdict v);
@@ -35,13 +36,16 @@ struct engine {
 	uint64_t conns_out;    /* connections handed to the sinks */
 	uint64_t max_conns;    /* 0: no limit; else stop after this many */
 	uint64_t next_tick;
-	struct engine_observer obs;
+	struct engine_observer obs[ENGINE_MAX_OBSERVERS];
+	int nobs;
 };
 
 /* 0, or -1 when memory for the table cannot be had. */
 int engine_init(struct engine *e, const struct flow_config *cfg);
 void engine_release(struct engine *e);
 void engine_add_sink(struct engine *e, struct lt_sink *s);
+/* Watch connections change and retire (the TUI, the report); -1 if full. */
+int engine_add_observer(struct engine *e, const struct engine_observer *o);
 
 /* Feed one observation (signature of lt_obs_fn; ctx is the engine). */
 void engine_obs(void *ctx, const struct lt_obs *o);

@@ -586,8 +586,9 @@ static void tl_add(struct flow *f, enum lt_tl_kind kind, int dir, uint8_t flags,
 {
 	if (f->tl_len > 0) {
 		struct lt_tl_entry *last = &f->tl[f->tl_len - 1];
-		if (last->kind == kind && last->dir == dir &&
-		    kind != LT_TL_ACK) {
+		/* Consecutive data one way collapse; control segments keep
+		 * their own entry, since retransmission timing matters. */
+		if (last->kind == kind && last->dir == dir && kind == LT_TL_DATA) {
 			last->count++;
 			last->bytes += bytes;
 			return;

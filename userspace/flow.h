@@ -69,6 +69,7 @@ enum lt_tl_kind {
 	LT_TL_SYNACK,
 	LT_TL_ACK,      /* the ACK that completes the handshake */
 	LT_TL_DATA,     /* consecutive payload segments one way, collapsed */
+	                /* (every other kind gets one entry per segment) */
 	LT_TL_FIN,
 	LT_TL_RST,
 	LT_TL_DROP,     /* kernel dropped a segment (reason in flow) */
@@ -78,7 +79,7 @@ enum lt_tl_kind {
 struct lt_tl_entry {
 	uint64_t t_ns;
 	uint64_t bytes;  /* DATA: payload bytes of the collapsed segments */
-	uint32_t count;  /* segments collapsed (retransmissions included) */
+	uint32_t count;  /* DATA: segments collapsed; others 1 */
 	uint8_t kind;    /* enum lt_tl_kind */
 	uint8_t dir;     /* enum lt_dir */
 	uint8_t flags;   /* TCP flags of the first segment */

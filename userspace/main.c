@@ -19,6 +19,7 @@
 #include "opts.h"
 #include "source.h"
 #include "frontends.h"
+#include "report.h"
 
 #ifdef LT_HAVE_BPF
 #include "src_bpf.h"
@@ -225,6 +226,7 @@ static int run_headless(const struct lt_opts *o)
 	for (int i = 0; i < o->ports.n; i++)
 		stats_watch(eng.stats, o->ports.list[i]);
 	engine_add_sink(&eng, make_sink(o));
+	struct report *rep = o->report_file ? report_attach(&eng, o, live) : NULL;
 	lt_run_info_fill(&ri, o, src, note);
 	if (live && o->verbose)
 		fprintf(stderr, "lotrace: capturing with %s on %s\n", src->ops->name,
@@ -238,6 +240,21 @@ static int run_headless(const struct lt_opts *o)
 	if (!(ss.read_error[0] && !live && ss.dec.frames == 0))
 		engine_end(&eng, &ri, &ss);
 
+	if (rep) {
+		FILE *rf = fopen(o->report_file, "w");
+		if (!rf || report_write(rep, rf, report_format_for(o->report_file),
+					&ri, &ss, 0) < 0) {
+			fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
+				o->report_file, strerror(errno));
+			status = EXIT_RUNTIME;
+		}
+		if (rf && fclose(rf) != 0 && !status) {
+			fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
+				o->report_file, strerror(errno));
+			status = EXIT_RUNTIME;
+		}
+		report_free(rep);
+	}
 	if (rc < 0 && rc != -EPIPE) {
 		fprintf(stderr, "lotrace: capture failed: %s\n",
 			ss.read_error[0] ? ss.read_error : strerror(-rc));

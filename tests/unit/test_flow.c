@@ -136,8 +136,8 @@ static void test_unanswered_retries(void **state)
 	assert_int_equal(r.f[0].side[C2S].syn_count, 3);
 	assert_string_equal(r.f[0].history, "S"); /* same seq: one letter */
 	assert_string_equal(flow_zeek_state(&r.f[0]), "S0");
-	assert_int_equal(r.f[0].tl_len, 1);
-	assert_int_equal(r.f[0].tl[0].count, 3);
+	assert_int_equal(r.f[0].tl_len, 3); /* each retransmission, with its time */
+	assert_int_equal(r.f[0].tl[2].t_ns, T0 + 2 * SEC);
 	/* a single fresh SYN counts as "connecting" until 1 s passes, live */
 	assert_int_equal(flow_verdict(&r.f[0], T0 + 2 * SEC, false, SEC),
 			 LT_V_UNANSWERED);
