@@ -141,7 +141,7 @@ units: $(UNIT_BINS)
 DEB_BUILD := make gcc clang llvm pkg-config libpcap-dev libncurses-dev \
 	libbpf-dev bpftool libcmocka-dev zlib1g-dev
 DEB_TEST := tshark tcpdump nftables iproute2 tmux python3 procps
-DEB_BENCH := hyperfine
+DEB_BENCH := time
 deps:
 	$(Q)tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
