@@ -76,7 +76,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps run test test-unit test-e2e test-live asan bench clean format check-deps
+.PHONY: FORCE all deps run test test-unit test-e2e test-live asan bench clean format check-deps
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -109,7 +109,12 @@ $(BUILD)/userspace/src_bpf.o: $(BUILD)/lotrace.skel.h
 endif
 
 # ---- userspace --------------------------------------------------------
-$(BUILD)/%.o: %.c
+# Objects depend on the flags they were built with (BACKEND=pcap vs bpf).
+$(BUILD)/.cflags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(ALL_CFLAGS)' | cmp -s - $@ || echo '$(ALL_CFLAGS)' > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/.cflags
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -170,3 +175,5 @@ format:
 
 clean:
 	rm -rf build build-asan build-pcap
+
+FORCE:

@@ -23,6 +23,9 @@
 
 #define LT_SRC_EOF (-100000)
 #define LT_ERR_LEN 512
+/* Live libpcap snap length: enough for any link, VLAN, IPv6 extension
+ * and TCP option headers. */
+#define LT_LIVE_SNAPLEN 256
 
 typedef void (*lt_obs_fn)(void *ctx, const struct lt_obs *o);
 

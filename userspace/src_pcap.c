@@ -293,11 +293,13 @@ struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
 		snprintf(err, LT_ERR_LEN, "cannot capture on '%s': %s", ifname, ebuf);
 		goto fail;
 	}
-	pcap_set_snaplen(s->p, snaplen > 0 ? snaplen : 262144);
+	/* Headers are all the engine reads (payload length comes from the IP
+	 * header), so a short snap keeps the kernel buffer from filling. */
+	pcap_set_snaplen(s->p, snaplen > 0 ? snaplen : LT_LIVE_SNAPLEN);
 	/* Not immediate mode: a wakeup per packet costs the traced
 	 * connection rate; a 50 ms buffer timeout keeps the view live. */
 	pcap_set_timeout(s->p, 50);
-	pcap_set_buffer_size(s->p, 8 << 20);
+	pcap_set_buffer_size(s->p, 32 << 20);
 	pcap_set_tstamp_precision(s->p, PCAP_TSTAMP_PRECISION_NANO);
 	int r = pcap_activate(s->p);
 	if (r < 0) {

@@ -1,0 +1,958 @@
+/* SPDX-License-Identifier: MIT */
+/* src_bpf.c - load bpf/lotrace.bpf.c, attach it to lo, read its ring buffer. */
+#include "src_bpf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "kreason.h"
+#include "listeners.h"
+#include "lotrace.h"
+#include "lotrace.skel.h"
+
+_Static_assert(sizeof(struct lt_event) == 112, "struct lt_event layout changed");
+_Static_assert(sizeof(struct lt_owner) == 20, "struct lt_owner layout changed");
+_Static_assert(sizeof(struct lt_listen_key) == 20, "struct lt_listen_key layout changed");
+_Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
+
+/* BPF_TCX_EGRESS (Linux 6.6); Debian 12's uapi headers predate it, and
+ * libbpf 1.1 passes unknown attach types through to the kernel. */
+#define LT_BPF_TCX_EGRESS 47
+#define LT_RINGBUF_DEFAULT (4u << 20)
+/* The clsact fallback filter: handle 1, the first free priority from here. */
+#define LT_TC_HANDLE 1
+#define LT_TC_PRIO_BASE 0x4c54 /* "LT" */
+#define LT_TC_PRIO_TRIES 16
+#define LT_TC_NAME_PREFIX "lotrace_tc:[" /* libbpf names filters "prog:[id]" */
+/* Returned by the sample callback to stop at the dispatch budget. */
+#define LT_RB_STOP (-ECANCELED)
+
+struct src_bpf {
+	struct lt_source base; /* first: the ops see a struct lt_source * */
+	struct lotrace_bpf *skel;
+	struct ring_buffer *rb;
+	int ifindex;
+	int tcx_fd;           /* tcx link, -1 when none */
+	int tc_attached;      /* clsact filter attached with tc_opts */
+	struct bpf_tc_hook tc_hook;
+	struct bpf_tc_opts tc_opts;
+	uint64_t mono_to_real; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	uint64_t received;
+	uint64_t short_records;
+	struct src_bpf_info info;
+	/* the dispatch in progress */
+	lt_obs_fn fn;
+	void *fn_ctx;
+	int budget;
+	int delivered;
+};
+
+/* ---- libbpf messages ---------------------------------------------------- */
+
+/* libbpf has one global print hook and no context pointer. */
+static void (*log_fn)(void *ctx, const char *line);
+static void *log_ctx;
+static int log_verbose;
+static char last_warn[200];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG && !log_verbose)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		line[--n] = 0;
+	if (level == LIBBPF_WARN)
+		snprintf(last_warn, sizeof(last_warn), "%s", line);
+	if (log_fn)
+		log_fn(log_ctx, line);
+	else if (log_verbose)
+		fprintf(stderr, "%s\n", line);
+	return 0;
+}
+
+static int libbpf_silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* REALTIME - MONOTONIC, from the tightest of a few samples. */
+static uint64_t mono_to_real_offset(void)
+{
+	uint64_t best = 0, best_gap = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t r1 = clock_ns(CLOCK_REALTIME);
+		uint64_t m = clock_ns(CLOCK_MONOTONIC);
+		uint64_t r2 = clock_ns(CLOCK_REALTIME);
+
+		if (r2 - r1 < best_gap) {
+			best_gap = r2 - r1;
+			best = r1 + (r2 - r1) / 2 - m;
+		}
+	}
+	return best;
+}
+
+static size_t ringbuf_size(size_t want)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), sz = page;
+
+	if (!want)
+		want = LT_RINGBUF_DEFAULT;
+	while (sz < want && sz < ((size_t)1 << 30))
+		sz <<= 1;
+	return sz;
+}
+
+static void append_missing(struct src_bpf_info *info, const char *what)
+{
+	size_t n = strlen(info->missing);
+
+	snprintf(info->missing + n, sizeof(info->missing) - n, "%s%s",
+		 n ? ", " : "", what);
+}
+
+/* ---- kernel feature detection ------------------------------------------- */
+
+/* Parameters of tracepoint `tp` as BPF sees it (btf_trace_<tp> typedef,
+ * the first one being the context pointer), or -1 when absent. */
+static int tp_nparams(const struct btf *btf, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type); /* pointer */
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type); /* function prototype */
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t);
+}
+
+struct hook {
+	struct bpf_program *prog;
+	struct bpf_link **link;
+	const char *tp;      /* tracepoint name, or NULL */
+	const char *func;    /* kernel function (fentry/kprobe), or NULL */
+	int nargs;           /* tracepoint arguments the program reads */
+	const char *what;    /* for src_bpf_info.missing */
+	/* the same hook as a kprobe, tried when fentry/fexit cannot attach */
+	struct bpf_program *alt;
+	struct bpf_link **alt_link;
+};
+
+static int hooks_of(struct lotrace_bpf *k, struct hook *h)
+{
+	struct hook all[] = {
+		{ k->progs.lt_fexit_accept, &k->links.lt_fexit_accept, NULL,
+		  "inet_csk_accept", 0, "inet_csk_accept (pid at accept)",
+		  k->progs.lt_kretprobe_accept, &k->links.lt_kretprobe_accept },
+		{ k->progs.lt_set_state, &k->links.lt_set_state,
+		  "inet_sock_set_state", NULL, 3, "inet_sock_set_state (client and listener pids)",
+		  NULL, NULL },
+		{ k->progs.lt_sock_send, &k->links.lt_sock_send,
+		  "sock_send_length", NULL, 1, "sock_send_length (server pids)", NULL, NULL },
+		{ k->progs.lt_sock_recv, &k->links.lt_sock_recv,
+		  "sock_recv_length", NULL, 1, "sock_recv_length (server pids)", NULL, NULL },
+		{ k->progs.lt_destroy_sock, &k->links.lt_destroy_sock,
+		  "tcp_destroy_sock", NULL, 1, "tcp_destroy_sock", NULL, NULL },
+		{ k->progs.lt_send_reset, &k->links.lt_send_reset,
+		  "tcp_send_reset", NULL, 3, "tcp_send_reset (reset reasons)", NULL, NULL },
+		{ k->progs.lt_kfree_skb, &k->links.lt_kfree_skb,
+		  "kfree_skb", NULL, 3, "kfree_skb (drop reasons)", NULL, NULL },
+		{ k->progs.lt_sk_error, &k->links.lt_sk_error,
+		  "inet_sk_error_report", NULL, 1, "inet_sk_error_report (errno)", NULL, NULL },
+		{ k->progs.lt_retransmit_skb, &k->links.lt_retransmit_skb,
+		  "tcp_retransmit_skb", NULL, 2, "tcp_retransmit_skb (SYN retransmits)",
+		  NULL, NULL },
+		{ k->progs.lt_retransmit_synack, &k->links.lt_retransmit_synack,
+		  "tcp_retransmit_synack", NULL, 2, "tcp_retransmit_synack", NULL, NULL },
+	};
+	int n = (int)(sizeof(all) / sizeof(all[0]));
+
+	memcpy(h, all, sizeof(all));
+	return n;
+}
+
+#define LT_MAX_HOOKS 16
+
+/* The kernel has bpf_get_func_ret (5.17+), which lt_fexit_accept needs. */
+static int has_helper(const struct btf *btf, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, "bpf_func_id", BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id < 0)
+		return 0;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++)
+		if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Can this kernel load a fentry program on `func`? Some kernels have BTF
+ * and ftrace but refuse trampolines (EPERM here on a locked-down 6.18).
+ * A two-instruction program answers without loading ours twice.
+ */
+static int can_fentry(const struct btf *btf, const char *func)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	int fd;
+
+	if (id < 0)
+		return 0;
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "lt_probe", "Dual MIT/GPL", insns, 2, &opts);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/*
+ * Turn off the programs whose hook this kernel lacks: tracepoints with
+ * fewer arguments than we read, functions not in BTF (inlined, renamed),
+ * kprobes when there is no kprobe PMU. Of a fentry/kprobe pair both stay
+ * loaded when possible; attach_tracing keeps the one that attaches.
+ */
+static void disable_missing(struct src_bpf *s)
+{
+	struct hook h[LT_MAX_HOOKS];
+	int n = hooks_of(s->skel, h);
+	struct btf *btf = btf__load_vmlinux_btf();
+	int kprobes = !access("/sys/bus/event_source/devices/kprobe/type", R_OK);
+	int func_ret, fentry;
+
+	if (!btf)
+		return; /* the load will fail and say why */
+	func_ret = has_helper(btf, "BPF_FUNC_get_func_ret");
+	fentry = can_fentry(btf, "inet_csk_accept");
+	for (int i = 0; i < n; i++) {
+		int ok;
+
+		if (h[i].tp)
+			ok = tp_nparams(btf, h[i].tp) >= h[i].nargs + 1;
+		else
+			ok = btf__find_by_name_kind(btf, h[i].func, BTF_KIND_FUNC) >= 0;
+		if (ok && h[i].func && !fentry)
+			bpf_program__set_autoload(h[i].prog, false);
+		if (ok && h[i].prog == s->skel->progs.lt_fexit_accept && !func_ret)
+			bpf_program__set_autoload(h[i].prog, false);
+		if (h[i].alt && (!ok || !kprobes))
+			bpf_program__set_autoload(h[i].alt, false);
+		if (!ok)
+			bpf_program__set_autoload(h[i].prog, false);
+		if (!bpf_program__autoload(h[i].prog) &&
+		    !(h[i].alt && bpf_program__autoload(h[i].alt)))
+			append_missing(&s->info, h[i].what);
+	}
+	btf__free(btf);
+}
+
+/* Attach each tracing program on its own: one failure costs one feature. */
+static void attach_tracing(struct src_bpf *s)
+{
+	struct hook h[LT_MAX_HOOKS];
+	int n = hooks_of(s->skel, h);
+
+	for (int i = 0; i < n; i++) {
+		struct bpf_link *l = NULL;
+
+		if (bpf_program__autoload(h[i].prog)) {
+			l = bpf_program__attach(h[i].prog);
+			if (l)
+				*h[i].link = l; /* destroyed with the skeleton */
+		}
+		if (!l && h[i].alt && bpf_program__autoload(h[i].alt)) {
+			l = bpf_program__attach(h[i].alt);
+			if (l)
+				*h[i].alt_link = l;
+		}
+		if (!l && (bpf_program__autoload(h[i].prog) ||
+			   (h[i].alt && bpf_program__autoload(h[i].alt))))
+			append_missing(&s->info, h[i].what);
+	}
+}
+
+/* ---- the watched ports and known listeners ------------------------------ */
+
+static void seed_listeners(struct src_bpf *s, const uint16_t *ports, int n)
+{
+	struct listener ls[256];
+	int fd = bpf_map__fd(s->skel->maps.listeners);
+	int cnt = listeners_query(ports, n, ls, 256);
+
+	for (int i = 0; i < cnt && i < 256; i++) {
+		struct lt_listen_key k;
+		struct lt_owner o;
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+		if (ls[i].pid < 0)
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.family = ls[i].family;
+		k.port = ls[i].port;
+		memcpy(k.addr, ls[i].addr, 16);
+		if (k.family == 6 && !memcmp(k.addr, mapped, 12)) {
+			memmove(k.addr, k.addr + 12, 4);
+			memset(k.addr + 4, 0, 12);
+			k.family = 4;
+		}
+		memset(&o, 0, sizeof(o));
+		o.pid = ls[i].pid;
+		memcpy(o.comm, ls[i].comm, sizeof(o.comm));
+		bpf_map_update_elem(fd, &k, &o, BPF_NOEXIST);
+	}
+}
+
+int src_bpf_set_ports(struct lt_source *src, const uint16_t *ports, int n)
+{
+	struct src_bpf *s = (struct src_bpf *)src;
+	struct lt_ports *bits;
+	uint32_t zero = 0;
+	int err = 0;
+
+	if (n < 0 || (n > 0 && !ports))
+		return -EINVAL;
+	bits = calloc(1, sizeof(*bits));
+	if (!bits)
+		return -ENOMEM;
+	if (n == 0)
+		memset(bits->bits, 0xff, sizeof(bits->bits));
+	for (int i = 0; i < n; i++)
+		bits->bits[ports[i] >> 3] |= (uint8_t)(1u << (ports[i] & 7));
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.ports), &zero, bits, BPF_ANY))
+		err = -errno;
+	free(bits);
+	if (!err)
+		seed_listeners(s, ports, n);
+	return err;
+}
+
+/* ---- tc: tcx, or clsact + cls_bpf -------------------------------------- */
+
+struct tc_filter {
+	uint32_t handle;
+	uint32_t prio;
+	uint32_t prog_id;
+	char kind[16];
+	char name[64];
+};
+
+/*
+ * List the filters of one clsact direction (parent ffff:fff2 ingress,
+ * ffff:fff3 egress). Returns how many exist (only max are stored), or a
+ * negative errno; no clsact qdisc is 0 filters.
+ */
+static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
+{
+	struct {
+		struct nlmsghdr n;
+		struct tcmsg t;
+	} req = {
+		.n = {
+			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+			.nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1,
+		},
+		.t = {
+			.tcm_family = AF_UNSPEC,
+			.tcm_ifindex = ifindex,
+			.tcm_parent = parent,
+		},
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	long buf[8192 / sizeof(long)];
+	int fd, cnt = 0, err = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out;
+		}
+		if (len == 0)
+			goto out;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			struct tcmsg *t = NLMSG_DATA(h);
+			struct tc_filter f;
+			struct rtattr *a;
+			int alen;
+
+			if (h->nlmsg_type == NLMSG_DONE)
+				goto out;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				/* no qdisc: no filters */
+				if (e->error != -EINVAL && e->error != -ENOENT)
+					err = e->error;
+				goto out;
+			}
+			if (h->nlmsg_type != RTM_NEWTFILTER || !t->tcm_handle)
+				continue; /* chain heads carry no handle */
+			memset(&f, 0, sizeof(f));
+			f.handle = t->tcm_handle;
+			f.prio = TC_H_MAJ(t->tcm_info) >> 16;
+			a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+			alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*t)));
+			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				if (a->rta_type == TCA_KIND) {
+					snprintf(f.kind, sizeof(f.kind), "%.*s",
+						 (int)RTA_PAYLOAD(a), (char *)RTA_DATA(a));
+				} else if (a->rta_type == TCA_OPTIONS) {
+					struct rtattr *o = RTA_DATA(a);
+					int olen = (int)RTA_PAYLOAD(a);
+
+					for (; RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
+						if (o->rta_type == TCA_BPF_NAME)
+							snprintf(f.name, sizeof(f.name), "%.*s",
+								 (int)RTA_PAYLOAD(o),
+								 (char *)RTA_DATA(o));
+						else if (o->rta_type == TCA_BPF_ID &&
+							 RTA_PAYLOAD(o) >= 4)
+							memcpy(&f.prog_id, RTA_DATA(o), 4);
+					}
+				}
+			}
+			if (cnt < max)
+				out[cnt] = f;
+			cnt++;
+		}
+	}
+out:
+	close(fd);
+	return err ? err : cnt;
+}
+
+/* Does any process hold a descriptor of BPF program `id`? */
+static int prog_held(uint32_t id)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	char want[32];
+	int held = 0;
+
+	if (!proc)
+		return 1; /* cannot tell: assume it is alive */
+	snprintf(want, sizeof(want), "prog_id:\t%u\n", id);
+	while (!held && (de = readdir(proc))) {
+		char path[300], line[128];
+		struct dirent *fe;
+		DIR *fds;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fdinfo", de->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!held && (fe = readdir(fds))) {
+			FILE *f;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", de->d_name,
+				 fe->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f))
+				if (!strcmp(line, want)) {
+					held = 1;
+					break;
+				}
+			fclose(f);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return held;
+}
+
+/* Remove lotrace filters on egress whose program no process holds: left
+ * by an earlier run that was killed. Others' filters are never touched. */
+static int tc_sweep_stale(int ifindex)
+{
+	struct tc_filter f[32];
+	int n = tc_list(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), f, 32);
+	int removed = 0;
+
+	for (int i = 0; i < n && i < 32; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+				    .attach_point = BPF_TC_EGRESS);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = f[i].handle,
+				    .priority = f[i].prio);
+
+		if (strcmp(f[i].kind, "bpf") ||
+		    strncmp(f[i].name, LT_TC_NAME_PREFIX, strlen(LT_TC_NAME_PREFIX)))
+			continue;
+		if (!f[i].prog_id || prog_held(f[i].prog_id))
+			continue; /* another lotrace is running */
+		if (!bpf_tc_detach(&hook, &opts))
+			removed++;
+	}
+	return removed;
+}
+
+/* No filter on either side of the clsact qdisc (or no qdisc). */
+static int tc_empty(int ifindex)
+{
+	struct tc_filter f[1];
+
+	return tc_list(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), f, 1) == 0 &&
+	       tc_list(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), f, 1) == 0;
+}
+
+static int attach_tc(struct src_bpf *s, int mode)
+{
+	int prog_fd = bpf_program__fd(s->skel->progs.lotrace_tc);
+	int err;
+
+	s->info.stale_removed = tc_sweep_stale(s->ifindex);
+
+	/* tcx: held by our fd only, gone when we are, even after SIGKILL. */
+	if (mode != SRC_BPF_CLSACT) {
+		err = bpf_link_create(prog_fd, s->ifindex, LT_BPF_TCX_EGRESS, NULL);
+		if (err >= 0) {
+			s->tcx_fd = err;
+			s->info.attach = SRC_BPF_TCX;
+			return 0;
+		}
+		if (mode == SRC_BPF_TCX)
+			return err; /* EINVAL: a kernel before 6.6 */
+	}
+
+	/* Before 6.6: clsact + cls_bpf, undone by close(). */
+	memset(&s->tc_hook, 0, sizeof(s->tc_hook));
+	s->tc_hook.sz = sizeof(s->tc_hook);
+	s->tc_hook.ifindex = s->ifindex;
+	s->tc_hook.attach_point = BPF_TC_EGRESS;
+	err = bpf_tc_hook_create(&s->tc_hook);
+	if (err && err != -EEXIST)
+		return err;
+	s->info.qdisc_created = !err;
+	/* An empty clsact whose only filter was a killed run's is most likely
+	 * that run's: treat it as ours, so close() removes it if still empty. */
+	if (err == -EEXIST && s->info.stale_removed && tc_empty(s->ifindex))
+		s->info.qdisc_created = 1;
+	for (int i = 0; i < LT_TC_PRIO_TRIES; i++) {
+		memset(&s->tc_opts, 0, sizeof(s->tc_opts));
+		s->tc_opts.sz = sizeof(s->tc_opts);
+		s->tc_opts.handle = LT_TC_HANDLE;
+		s->tc_opts.priority = LT_TC_PRIO_BASE + i;
+		s->tc_opts.prog_fd = prog_fd;
+		err = bpf_tc_attach(&s->tc_hook, &s->tc_opts);
+		if (err != -EEXIST)
+			break;
+	}
+	if (err) {
+		if (s->info.qdisc_created) {
+			s->tc_hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&s->tc_hook);
+			s->info.qdisc_created = 0;
+		}
+		return err;
+	}
+	s->tc_attached = 1;
+	s->info.attach = SRC_BPF_CLSACT;
+	return 0;
+}
+
+static void detach_tc(struct src_bpf *s)
+{
+	if (s->tcx_fd >= 0) {
+		close(s->tcx_fd);
+		s->tcx_fd = -1;
+	}
+	if (s->tc_attached) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = s->tc_opts.handle,
+				    .priority = s->tc_opts.priority);
+		s->tc_hook.attach_point = BPF_TC_EGRESS;
+		bpf_tc_detach(&s->tc_hook, &opts);
+		s->tc_attached = 0;
+		/* The qdisc goes only if we made it and nobody else uses it
+		 * (destroying clsact would flush their filters too). */
+		if (s->info.qdisc_created && tc_empty(s->ifindex)) {
+			s->tc_hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&s->tc_hook);
+		}
+		s->info.qdisc_created = 0;
+	}
+}
+
+/* ---- ring buffer records to observations -------------------------------- */
+
+static void set_reason(struct lt_obs *o, int code, const char *name)
+{
+	o->reason_code = code;
+	if (name)
+		snprintf(o->reason_name, sizeof(o->reason_name), "%s", name);
+	else
+		snprintf(o->reason_name, sizeof(o->reason_name), "UNKNOWN_%d", code);
+}
+
+static void event_to_obs(const struct src_bpf *s, const struct lt_event *e,
+			 struct lt_obs *o)
+{
+	size_t alen = e->family == 6 ? 16 : 4;
+
+	memset(o, 0, sizeof(*o));
+	o->ts_ns = e->ts_ns + s->mono_to_real;
+	o->family = e->family;
+	memcpy(o->src.addr, e->saddr, alen);
+	memcpy(o->dst.addr, e->daddr, alen);
+	o->src.port = e->sport;
+	o->dst.port = e->dport;
+	o->pid = -1;
+	if (e->flags & LT_EVF_PROC) {
+		o->kctx |= LT_KCTX_PROC;
+		o->pid = e->pid;
+		memcpy(o->comm, e->comm, sizeof(o->comm));
+		o->comm[sizeof(o->comm) - 1] = 0;
+	}
+	o->kind = LT_OBS_KERNEL;
+	switch ((enum lt_ev_type)e->type) {
+	case LT_EV_SEGMENT:
+		o->kind = LT_OBS_SEGMENT;
+		o->tcp_flags = e->tcp_flags;
+		o->seq = e->seq;
+		o->ack = e->ack;
+		o->window = e->window;
+		o->mss = e->mss;
+		o->payload_len = e->payload_len;
+		if (e->flags & LT_EVF_AGG) {
+			o->agg_pkts = e->agg_pkts;
+			o->agg_bytes = e->agg_bytes;
+			o->agg_first_ns = e->agg_first_ns + s->mono_to_real;
+		}
+		break;
+	case LT_EV_RESET:
+		o->kctx |= LT_KCTX_RESET_REASON;
+		set_reason(o, e->value, kreason_reset_name(e->value));
+		break;
+	case LT_EV_DROP:
+		o->kctx |= LT_KCTX_DROP_REASON;
+		set_reason(o, e->value, kreason_drop_name(e->value));
+		break;
+	case LT_EV_ERROR:
+		o->kctx |= LT_KCTX_ERRNO;
+		o->sk_errno = e->value;
+		break;
+	case LT_EV_SYN_RETRANS:
+		o->kctx |= LT_KCTX_SYN_RETRANS;
+		break;
+	case LT_EV_SYNACK_RETRANS:
+		o->kctx |= LT_KCTX_SYNACK_RETRANS;
+		break;
+	case LT_EV_LISTEN_OVERFLOW:
+		o->kctx |= LT_KCTX_LISTEN_OVERFLOW;
+		o->reason_code = e->value; /* the listener's backlog */
+		break;
+	}
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct src_bpf *s = ctx;
+	struct lt_event e;
+	struct lt_obs o;
+
+	if (len < sizeof(e)) {
+		s->short_records++;
+		return 0;
+	}
+	/* Copy out: alignment in the ring buffer is not ours to assume. */
+	memcpy(&e, data, sizeof(e));
+	if (e.type < LT_EV_SEGMENT || e.type > LT_EV_LISTEN_OVERFLOW ||
+	    (e.family != 4 && e.family != 6)) {
+		s->short_records++;
+		return 0;
+	}
+	event_to_obs(s, &e, &o);
+	s->received++;
+	s->delivered++;
+	s->fn(s->fn_ctx, &o);
+	if (s->budget > 0 && s->delivered >= s->budget)
+		return LT_RB_STOP; /* this record is consumed; stop here */
+	return 0;
+}
+
+/* ---- lt_source_ops ------------------------------------------------------ */
+
+static int bpf_fd(struct lt_source *src)
+{
+	struct src_bpf *s = (struct src_bpf *)src;
+
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+static int bpf_dispatch(struct lt_source *src, int budget, lt_obs_fn fn, void *ctx)
+{
+	struct src_bpf *s = (struct src_bpf *)src;
+	int err;
+
+	s->fn = fn;
+	s->fn_ctx = ctx;
+	s->budget = budget;
+	s->delivered = 0;
+	err = ring_buffer__consume(s->rb);
+	if (err < 0 && err != LT_RB_STOP && err != -EINTR)
+		return err;
+	return s->delivered;
+}
+
+static uint64_t bpf_now(struct lt_source *src)
+{
+	(void)src;
+	return clock_ns(CLOCK_REALTIME);
+}
+
+int src_bpf_counters(struct lt_source *src, uint64_t *out, int n)
+{
+	struct src_bpf *s = (struct src_bpf *)src;
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(s->skel->maps.counters);
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		uint32_t key = (uint32_t)i;
+
+		out[i] = 0;
+		if (i >= LT_CNT_MAX || bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+static void bpf_stats(struct lt_source *src, struct lt_source_stats *st)
+{
+	struct src_bpf *s = (struct src_bpf *)src;
+	uint64_t c[LT_CNT_MAX];
+
+	memset(st, 0, sizeof(*st));
+	st->received = s->received;
+	if (!src_bpf_counters(src, c, LT_CNT_MAX)) {
+		st->lost_kernel = c[LT_CNT_RESERVE_FAILED];
+		st->lost = c[LT_CNT_RESERVE_FAILED];
+	}
+	st->lost += s->short_records;
+}
+
+static void bpf_close(struct lt_source *src)
+{
+	struct src_bpf *s = (struct src_bpf *)src;
+
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	detach_tc(s);
+	lotrace_bpf__destroy(s->skel);
+	libbpf_set_print(libbpf_silent);
+	log_fn = NULL;
+	log_ctx = NULL;
+	free(s);
+}
+
+static const struct lt_source_ops bpf_ops = {
+	.name = "ebpf",
+	.fd = bpf_fd,
+	.dispatch = bpf_dispatch,
+	.now = bpf_now,
+	.stats = bpf_stats,
+	.close = bpf_close,
+};
+
+void src_bpf_get_info(struct lt_source *src, struct src_bpf_info *out)
+{
+	*out = ((struct src_bpf *)src)->info;
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+static void load_error(char err[LT_ERR_LEN], int e)
+{
+	if (e == EPERM || e == EACCES)
+		snprintf(err, LT_ERR_LEN,
+			 "cannot load the eBPF program: %s; run as root or use --backend pcap",
+			 strerror(e));
+	else if (last_warn[0])
+		snprintf(err, LT_ERR_LEN,
+			 "cannot load the eBPF program: %s (%s); use --backend pcap",
+			 strerror(e), last_warn);
+	else
+		snprintf(err, LT_ERR_LEN,
+			 "cannot load the eBPF program: %s; use --backend pcap", strerror(e));
+}
+
+struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN])
+{
+	const char *ifname = o && o->ifname ? o->ifname : "lo";
+	struct src_bpf *s;
+	struct stat st;
+	int e;
+
+	err[0] = 0;
+	last_warn[0] = 0;
+	log_fn = o ? o->log : NULL;
+	log_ctx = o ? o->log_ctx : NULL;
+	log_verbose = o ? o->verbose : 0;
+	libbpf_set_print(libbpf_print);
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, LT_ERR_LEN, "cannot load the eBPF program: out of memory");
+		return NULL;
+	}
+	s->base.ops = &bpf_ops;
+	s->base.link_type = -1;
+	s->tcx_fd = -1;
+
+	s->ifindex = (int)if_nametoindex(ifname);
+	if (!s->ifindex) {
+		snprintf(err, LT_ERR_LEN, "no such interface '%s'", ifname);
+		goto fail;
+	}
+	s->info.ifindex = s->ifindex;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, LT_ERR_LEN,
+			 "cannot load the eBPF program: the kernel has no BTF "
+			 "(/sys/kernel/btf/vmlinux); use --backend pcap");
+		goto fail;
+	}
+
+	/* open */
+	s->skel = lotrace_bpf__open();
+	if (!s->skel) {
+		load_error(err, errno);
+		goto fail;
+	}
+
+	/* rodata and map sizes */
+	if (!stat("/proc/self/ns/net", &st))
+		s->skel->rodata->netns_ino = (uint32_t)st.st_ino;
+	s->skel->rodata->every_segment = o && o->every_segment;
+	e = bpf_map__set_max_entries(s->skel->maps.events,
+				     (uint32_t)ringbuf_size(o ? o->ringbuf_bytes : 0));
+	if (e) {
+		load_error(err, -e);
+		goto fail;
+	}
+	disable_missing(s);
+
+	/* load */
+	e = lotrace_bpf__load(s->skel);
+	if (e) {
+		load_error(err, -e);
+		goto fail;
+	}
+	e = src_bpf_set_ports(&s->base, o ? o->ports : NULL, o ? o->nports : 0);
+	if (e) {
+		snprintf(err, LT_ERR_LEN, "cannot set the watched ports: %s", strerror(-e));
+		goto fail;
+	}
+	if (kreason_load() == 0)
+		snprintf(s->info.reasons_from, sizeof(s->info.reasons_from), "%s",
+			 kreason_drop_source());
+	else
+		snprintf(s->info.reasons_from, sizeof(s->info.reasons_from), "none");
+
+	/* attach: process-context hooks first, so owners are known early */
+	attach_tracing(s);
+	e = attach_tc(s, o ? o->attach : 0);
+	if (e) {
+		snprintf(err, LT_ERR_LEN,
+			 "cannot attach the eBPF program to '%s': %s; use --backend pcap",
+			 ifname, strerror(-e));
+		goto fail;
+	}
+
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
+	if (!s->rb) {
+		snprintf(err, LT_ERR_LEN, "cannot read the eBPF ring buffer: %s",
+			 strerror(errno));
+		goto fail;
+	}
+	s->mono_to_real = mono_to_real_offset();
+	snprintf(s->base.desc, sizeof(s->base.desc), "eBPF %s on %s",
+		 s->info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact", ifname);
+	snprintf(s->base.link_name, sizeof(s->base.link_name), "ebpf");
+	return &s->base;
+
+fail:
+	bpf_close(&s->base);
+	return NULL;
+}
