@@ -81,6 +81,8 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 			.nports = o->ports.n,
 			.ringbuf_bytes = o->ring_bytes,
 			.verbose = o->verbose,
+			.attach = o->attach == 1 ? SRC_BPF_TCX
+				  : o->attach == 2 ? SRC_BPF_CLSACT : 0,
 		};
 		char berr[LT_ERR_LEN];
 		s = src_bpf_open(&bo, berr);

@@ -19,6 +19,7 @@ enum {
 	OPT_REPORT,
 	OPT_FORMAT,
 	OPT_BACKEND,
+	OPT_ATTACH,
 };
 
 static const struct option long_opts[] = {
@@ -28,6 +29,7 @@ static const struct option long_opts[] = {
 	{ "write", required_argument, 0, 'w' },
 	{ "count", required_argument, 0, 'c' },
 	{ "backend", required_argument, 0, OPT_BACKEND },
+	{ "attach", required_argument, 0, OPT_ATTACH },
 	{ "json", no_argument, 0, OPT_JSON },
 	{ "format", required_argument, 0, OPT_FORMAT },
 	{ "no-tui", no_argument, 0, OPT_NO_TUI },
@@ -55,6 +57,7 @@ void opts_usage(FILE *out)
 "  -r, --read FILE       replay a pcap/pcapng capture (gzip is fine)\n"
 "  -i, --interface IF    live capture device (default: the loopback, lo/lo0)\n"
 "      --backend B       auto (default), ebpf or pcap\n"
+"      --attach A        eBPF hook: auto (tcx, else tc), tcx, or tc (clsact filter)\n"
 "  -w, --write FILE      also write what was seen as a pcap file\n"
 "  -c, --count N         stop after N connections\n"
 "      --duration D      stop after D (e.g. 10s, 500ms, 2m)\n"
@@ -169,6 +172,16 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 				o->backend = LT_BACKEND_PCAP;
 			else
 				FAIL("invalid backend '%s': expected auto, ebpf or pcap", optarg);
+			break;
+		case OPT_ATTACH:
+			if (!strcmp(optarg, "auto"))
+				o->attach = 0;
+			else if (!strcmp(optarg, "tcx"))
+				o->attach = 1;
+			else if (!strcmp(optarg, "tc") || !strcmp(optarg, "clsact"))
+				o->attach = 2;
+			else
+				FAIL("invalid attach mode '%s': expected auto, tcx or tc", optarg);
 			break;
 		case OPT_JSON:
 			o->format = LT_FMT_JSON;

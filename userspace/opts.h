@@ -24,6 +24,7 @@ struct lt_opts {
 	const char *report_file;    /* --report FILE (live or replay) */
 	struct ports ports;         /* -p */
 	enum lt_backend_choice backend;
+	int attach;                 /* eBPF: 0 auto (tcx, else tc), 1 tcx, 2 tc (clsact) */
 	enum lt_format format;      /* --json / --format */
 	int format_set;
 	int no_tui;
