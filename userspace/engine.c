@@ -76,6 +76,8 @@ int engine_add_observer(struct engine *e, const struct engine_observer *o)
 void engine_obs(void *ctx, const struct lt_obs *o)
 {
 	struct engine *e = ctx;
+	if (e->writer)
+		pcapw_obs(e->writer, o);
 	flow_input(e->flows, o);
 	if (o->ts_ns >= e->next_tick)
 		engine_tick(e, o->ts_ns);
@@ -84,6 +86,8 @@ void engine_obs(void *ctx, const struct lt_obs *o)
 void engine_tick(struct engine *e, uint64_t now_ns)
 {
 	flow_expire(e->flows, now_ns);
+	if (e->writer)
+		pcapw_flush(e->writer); /* a killed run loses at most one tick */
 	e->next_tick = now_ns + TICK_NS;
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "pcapw.h"
 #include "sink.h"
 #include "stats.h"
 
@@ -38,6 +39,7 @@ struct engine {
 	uint64_t next_tick;
 	struct engine_observer obs[ENGINE_MAX_OBSERVERS];
 	int nobs;
+	struct pcapw *writer;  /* -w: every segment also goes here (not owned) */
 };
 
 /* 0, or -1 when memory for the table cannot be had. */

@@ -678,7 +678,13 @@ static void attach_kernel(struct flow *f, const struct lt_obs *o, int dir)
 		memcpy(f->reset_reason, o->reason_name, LT_REASON_LEN);
 		f->reset_reason[LT_REASON_LEN - 1] = '\0';
 	}
-	if (o->kctx & LT_KCTX_DROP_REASON) {
+	/* A client's SYN retransmitted while its request socket exists is
+	 * freed as NOT_SPECIFIED and answered by a SYN-ACK retransmission:
+	 * not a loss worth naming. */
+	bool benign = (o->kctx & LT_KCTX_DROP_REASON) &&
+		      !strcmp(o->reason_name, "NOT_SPECIFIED") &&
+		      f->side[LT_DIR_S2C].syn_count > 0 && !flow_established(f);
+	if ((o->kctx & LT_KCTX_DROP_REASON) && !benign) {
 		if (!f->drop_reason[0]) {
 			memcpy(f->drop_reason, o->reason_name, LT_REASON_LEN);
 			f->drop_reason[LT_REASON_LEN - 1] = '\0';

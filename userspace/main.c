@@ -19,6 +19,8 @@
 #include "opts.h"
 #include "source.h"
 #include "frontends.h"
+#include "listen_note.h"
+#include "pcapw.h"
 #include "report.h"
 
 #ifdef LT_HAVE_BPF
@@ -228,6 +230,21 @@ static int run_headless(const struct lt_opts *o)
 	for (int i = 0; i < o->ports.n; i++)
 		stats_watch(eng.stats, o->ports.list[i]);
 	engine_add_sink(&eng, make_sink(o));
+	if (o->write_file) {
+		eng.writer = pcapw_open(o->write_file, err);
+		if (!eng.writer) {
+			fprintf(stderr, "lotrace: %s\n", err);
+			engine_release(&eng);
+			src->ops->close(src);
+			return EXIT_RUNTIME;
+		}
+	}
+	struct listen_note *notes = NULL;
+	if (live && (notes = malloc(sizeof(*notes)))) {
+		listen_note_attach(notes, &eng, stdout, o->format == LT_FMT_JSON);
+		for (int i = 0; i < o->ports.n; i++)
+			listen_note_print(notes, o->ports.list[i], "start", NULL);
+	}
 	struct report *rep = o->report_file ? report_attach(&eng, o, live) : NULL;
 	lt_run_info_fill(&ri, o, src, note);
 	if (live && o->verbose)
@@ -242,6 +259,18 @@ static int run_headless(const struct lt_opts *o)
 	if (!(ss.read_error[0] && !live && ss.dec.frames == 0))
 		engine_end(&eng, &ri, &ss);
 
+	if (eng.writer) {
+		uint64_t n = pcapw_count(eng.writer);
+		if (pcapw_close(eng.writer) < 0) {
+			fprintf(stderr, "lotrace: writing '%s' failed: %s\n",
+				o->write_file, strerror(errno));
+			status = EXIT_RUNTIME;
+		} else if (o->verbose || live) {
+			fprintf(stderr, "lotrace: wrote %llu segments to '%s' (header snapshots, snaplen %d)\n",
+				(unsigned long long)n, o->write_file, PCAPW_SNAPLEN);
+		}
+		eng.writer = NULL;
+	}
 	if (rep) {
 		FILE *rf = fopen(o->report_file, "w");
 		if (!rf || report_write(rep, rf, report_format_for(o->report_file),
@@ -277,6 +306,7 @@ static int run_headless(const struct lt_opts *o)
 			(unsigned long long)ss.lost);
 	src->ops->close(src);
 	engine_release(&eng);
+	free(notes);
 	return status;
 }
 

@@ -36,7 +36,7 @@ serve() { # serve NAME ARGS...: start a server, wait until it listens
 
 # start_lotrace BACKEND: lotrace in the background, JSON to $tmp/BACKEND.json
 start_lotrace() {
-	"$LOTRACE" --backend "$1" --port "$ALL" --json --no-tui -v \
+	"$LOTRACE" --backend "$1" --port "$ALL" --json --no-tui -v -w "$tmp/$1.pcap" \
 		>"$tmp/$1.json" 2>"$tmp/$1.err" &
 	LT_PID=$!
 	pids+=("$LT_PID")
@@ -118,6 +118,13 @@ for b in $backends; do
 	[ $st = 0 ] && ok "$b: SIGINT ends the run cleanly" || fail "$b: SIGINT" "exit $st: $(cat "$tmp/$b.err")"
 	tail -1 "$tmp/$b.json" | grep -q '"type":"summary"' && ok "$b: summary written on SIGINT" || fail "$b: summary" "no summary line"
 
+	written=$(sed -n "s/.*wrote \([0-9]*\) segments.*/\1/p" "$tmp/$b.err")
+	read_back=$(tshark -r "$tmp/$b.pcap" 2>/dev/null | wc -l)
+	if tshark -r "$tmp/$b.pcap" >/dev/null 2>&1 && [ -n "$written" ] && [ "$read_back" = "$written" ] && [ "$written" -gt 0 ]; then
+		ok "$b: -w file complete after SIGINT (tshark reads all $written segments)"
+	else
+		fail "$b: -w file" "lotrace wrote '$written', tshark read $read_back"
+	fi
 	check_port "$b" "refused on IPv4" $P_REF4 "refused"
 	check_port "$b" "refused on IPv6" $P_REF6 "refused"
 	check_port "$b" "clean open/close with data" $P_CLEAN "closed"

@@ -1,0 +1,32 @@
+#!/bin/bash
+# live/listeners.sh - the "who listens?" lines of a live run.
+# A listener on [::1] only, a client dialling 127.0.0.1: lotrace must say at
+# start that nothing listens, then, after the refusal, name the ::1-only
+# listener and its process.
+. "$(dirname "$0")/../lib.sh"
+PEER=$REPO/build/tools/lt_peer
+tmp=$(mktemp -d)
+trap 'kill $lt $srv 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+P=62040
+for b in pcap ebpf; do
+	"$LOTRACE" --backend $b --port $P --no-tui -v --duration 4s >"$tmp/out" 2>"$tmp/err" &
+	lt=$!
+	for _ in $(seq 100); do grep -q capturing "$tmp/err" && break; sleep 0.05; done
+	if ! kill -0 $lt 2>/dev/null; then
+		grep -q "without eBPF" "$tmp/err" && continue
+		fail "$b listeners" "lotrace did not start: $(cat "$tmp/err")"; continue
+	fi
+	"$PEER" serve --addr ::1 --port $P --v6only --mode reply --duration-ms 2500 --ready-file "$tmp/ready" >/dev/null 2>&1 &
+	srv=$!
+	for _ in $(seq 100); do [ -s "$tmp/ready" ] && break; sleep 0.05; done
+	pid=$(cat "$tmp/ready")
+	"$PEER" connect --addr 127.0.0.1 --port $P --timeout-ms 500 >/dev/null
+	wait $lt
+	grep -q "^# listening on $P: nothing listens on port $P" "$tmp/out" &&
+		ok "$b: at start, nothing listens on $P" || fail "$b: start note" "$(head -3 "$tmp/out")"
+	grep -qE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$P refused; listening on $P: \[::1\]:$P lt_peer\[$pid\] \(IPv6 only\)" "$tmp/out" &&
+		ok "$b: after the refusal, the ::1-only listener and its process are named" ||
+		fail "$b: refusal note" "$(grep '^#' "$tmp/out")"
+	wait $srv 2>/dev/null
+	P=$((P + 1))
+done

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* listen_note.c - who listens on a port, said at start and after refusals. */
+#include "listen_note.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "fmt.h"
+#include "listeners.h"
+
+#define MAX_LISTENERS 32
+
+static void endpoint_text(struct sbuf *b, const struct listener *l)
+{
+	char a[FMT_ADDR_LEN];
+	fmt_addr(a, l->family, l->addr);
+	if (l->family == 6)
+		sbuf_printf(b, "[%s]:%u", a, l->port);
+	else
+		sbuf_printf(b, "%s:%u", a, l->port);
+}
+
+void listen_note_describe(struct sbuf *b, uint16_t port,
+			  const struct listener *ls, int n)
+{
+	if (n <= 0) {
+		sbuf_printf(b, "nothing listens on port %u (any address)", port);
+		return;
+	}
+	for (int i = 0; i < n && i < MAX_LISTENERS; i++) {
+		const struct listener *l = &ls[i];
+		if (i)
+			sbuf_puts(b, ", ");
+		endpoint_text(b, l);
+		if (l->pid >= 0)
+			sbuf_printf(b, " %s[%d]", l->comm, l->pid);
+		if (l->family == 6 && l->v6only)
+			sbuf_puts(b, " (IPv6 only)");
+		else if (l->family == 6)
+			sbuf_puts(b, " (IPv6 and IPv4)");
+		sbuf_printf(b, " backlog %u queued %u", l->backlog, l->queued);
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
+		       const struct flow *refused)
+{
+	struct listener ls[MAX_LISTENERS];
+	struct sbuf b;
+	int n = listeners_query(&port, 1, ls, MAX_LISTENERS);
+
+	if (n < 0)
+		return; /* no sock_diag here: say nothing rather than guess */
+	if (n > MAX_LISTENERS)
+		n = MAX_LISTENERS;
+	sbuf_init(&b, 8192);
+	if (ln->json) {
+		sbuf_printf(&b, "{\"type\":\"listeners\",\"port\":%u,\"why\":", port);
+		sbuf_json_str(&b, why);
+		sbuf_puts(&b, ",\"listeners\":[");
+		for (int i = 0; i < n; i++) {
+			char a[FMT_ADDR_LEN];
+			sbuf_printf(&b, "%s{\"addr\":", i ? "," : "");
+			sbuf_json_str(&b, fmt_addr(a, ls[i].family, ls[i].addr));
+			sbuf_printf(&b, ",\"port\":%u,\"ip_version\":%u,\"v6only\":%s,\"backlog\":%u,\"queued\":%u,\"pid\":",
+				    ls[i].port, ls[i].family, ls[i].v6only ? "true" : "false",
+				    ls[i].backlog, ls[i].queued);
+			if (ls[i].pid >= 0) {
+				sbuf_printf(&b, "%d,\"comm\":", ls[i].pid);
+				sbuf_json_str(&b, ls[i].comm);
+			} else {
+				sbuf_puts(&b, "null,\"comm\":null");
+			}
+			sbuf_putc(&b, '}');
+		}
+		sbuf_puts(&b, "]}\n");
+	} else {
+		if (refused) {
+			char c[FMT_EP_LEN], s[FMT_EP_LEN];
+			sbuf_printf(&b, "# %s -> %s refused; listening on %u: ",
+				    fmt_endpoint(c, refused->family, &refused->client),
+				    fmt_endpoint(s, refused->family, &refused->server), port);
+		} else {
+			sbuf_printf(&b, "# listening on %u: ", port);
+		}
+		listen_note_describe(&b, port, ls, n);
+		sbuf_putc(&b, '\n');
+	}
+	fwrite(sbuf_str(&b), 1, b.len, ln->out);
+	fflush(ln->out);
+	sbuf_release(&b);
+}
+
+static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	struct listen_note *ln = ctx;
+	if (v != LT_V_REFUSED)
+		return;
+	uint64_t t = now_ns();
+	uint64_t *last = &ln->last_ns[f->server.port / 64];
+	if (*last && t - *last < 1000000000ull)
+		return;
+	*last = t;
+	listen_note_print(ln, f->server.port, "refused", f);
+}
+
+void listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
+			int json)
+{
+	struct engine_observer o = { .on_retire = on_retire, .ctx = ln };
+	memset(ln, 0, sizeof(*ln));
+	ln->out = out;
+	ln->json = json;
+	engine_add_observer(e, &o);
+}

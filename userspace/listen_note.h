@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * listen_note.h - "who listens here?" lines for live runs.
+ *
+ * At start, and after each refused connection (at most once a second per
+ * port), lotrace says who listens on the port and on which address, so
+ * that "refused on 127.0.0.1 while the server listens only on ::1" is in
+ * plain sight. Text lines start with "# "; JSON is a {"type":"listeners"}
+ * object. Linux only (sock_diag); elsewhere nothing is printed.
+ */
+#ifndef LT_LISTEN_NOTE_H
+#define LT_LISTEN_NOTE_H
+
+#include <stdio.h>
+
+#include "engine.h"
+#include "sbuf.h"
+
+struct listener;
+
+struct listen_note {
+	FILE *out;
+	int json;
+	uint64_t last_ns[65536 / 64]; /* coarse per-port-group rate limit */
+};
+
+/* One description of port's listeners, e.g.
+ * "[::1]:61903 lt_peer[812] (IPv6 only)" or "nothing listens on port 61903". */
+void listen_note_describe(struct sbuf *b, uint16_t port,
+			  const struct listener *ls, int n);
+/* Print the note for port now; why: "start" or "refused". */
+void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
+		       const struct flow *refused);
+/* Register as an engine observer: notes after refused connections. */
+void listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
+			int json);
+
+#endif
