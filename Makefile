@@ -161,6 +161,7 @@ run: deps all
 test: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory BUILD=build-pcap BACKEND=pcap all
 	$(Q)tests/run-all.sh
 
 test-unit: all units

@@ -41,7 +41,20 @@ for s in $sections; do
 		done ;;
 	cli)
 		run "cli (release)" env LOTRACE="$REPO/build/lotrace" tests/cli.sh
-		run "cli (asan)" env LOTRACE="$REPO/build-asan/lotrace" tests/cli.sh ;;
+		run "cli (asan)" env LOTRACE="$REPO/build-asan/lotrace" tests/cli.sh
+		if [ -x build-pcap/lotrace ]; then
+			run "cli (BACKEND=pcap build, no libbpf)" env LOTRACE="$REPO/build-pcap/lotrace" tests/cli.sh
+			if build-pcap/lotrace --backend ebpf --no-tui --duration 1ms 2>&1 | grep -q "built without eBPF"; then
+				echo "ok   BACKEND=pcap build says it has no eBPF" | tee -a "$log"
+			else
+				echo "FAIL BACKEND=pcap build: --backend ebpf did not say it lacks eBPF" | tee -a "$log"
+			fi
+			if ldd build-pcap/lotrace | grep -q libbpf; then
+				echo "FAIL BACKEND=pcap build links libbpf" | tee -a "$log"
+			else
+				echo "ok   BACKEND=pcap build does not link libbpf" | tee -a "$log"
+			fi
+		fi ;;
 	crosscheck)
 		# shellcheck disable=SC2046
 		run "crosscheck vs tshark (release)" python3 tests/crosscheck.py build/lotrace $(captures)

@@ -88,6 +88,14 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 		};
 		char berr[LT_ERR_LEN];
 		s = src_bpf_open(&bo, berr);
+		if (s) {
+			struct src_bpf_info info;
+			src_bpf_get_info(s, &info);
+			if (info.missing[0])
+				snprintf(note, notelen, "eBPF (%s) on %s; not available on this kernel: %s",
+					 info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact",
+					 ifname, info.missing);
+		}
 		if (s || o->backend == LT_BACKEND_EBPF) {
 			if (!s)
 				snprintf(err, LT_ERR_LEN, "%s", berr);
