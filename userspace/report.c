@@ -1,31 +1,142 @@
 /* SPDX-License-Identifier: MIT */
-/* report.c - placeholder until the bug-report summary lands (issue 5). */
+/*
+ * report.c - handshake summaries for bug reports: markdown, text, JSON.
+ *
+ * The report watches the engine as an observer: each retired connection
+ * goes to the diagnosis (diagnose.h) and may become the example of its
+ * verdict. report_write then lays out, in this order: when and where
+ * (traffic window, input, backend, kernel, version), the diagnosis (one
+ * bullet per finding), the per-port table, listeners (live runs), input
+ * health (decode problems, lost events), and one example connection per
+ * verdict with its ladder diagram (ladder.h) and timeline. The JSON form
+ * is documented in docs/report-schema.md.
+ */
 #include "report.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
+#include "diagnose.h"
+#include "fmt.h"
 #include "frontends.h"
+#include "ladder.h"
+#include "listeners.h"
+#include "sbuf.h"
+
+#define MAX_LISTENERS 512
+#define MAX_PORT_ROWS 256
+#define TEXT_WIDTH 78
+#define REPORT_CAP (16u << 20)
+#define SCHEMA_VERSION 1
 
 struct report {
-	int unused;
+	struct engine *e;
+	struct diag *diag;
+	int live;
+	struct ports ports;            /* watched ports (copy) */
+	bool has_ex[LT_V_COUNT];
+	struct flow ex[LT_V_COUNT];    /* the first connection of each verdict */
+	/* live runs: what the kernel said when the run started */
+	struct listener *lst;
+	int nlst;                      /* < 0: the query failed (-errno) */
+	struct listen_counters c_start;
+	int oom;
 };
+
+/* ---- collecting -------------------------------------------------------- */
+
+static int cmp_listener(const void *a, const void *b)
+{
+	const struct listener *x = a, *y = b;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+/* Listening sockets on the watched ports (all ports: every one), sorted;
+ * returns how many, or -errno. */
+static int query_listeners(const struct ports *p, struct listener *v)
+{
+	int n = listeners_query(p->list, p->n, v, MAX_LISTENERS);
+	if (n > MAX_LISTENERS)
+		n = MAX_LISTENERS;
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof(*v), cmp_listener);
+	return n;
+}
+
+static void keep_example(bool *has, struct flow *ex, const struct flow *f,
+			 enum lt_verdict v)
+{
+	if ((unsigned)v >= LT_V_COUNT)
+		return;
+	if (!has[v] || f->id < ex[v].id) {
+		ex[v] = *f;
+		has[v] = true;
+	}
+}
+
+static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	struct report *r = ctx;
+	diag_add(r->diag, f, v);
+	keep_example(r->has_ex, r->ex, f, v);
+}
 
 struct report *report_attach(struct engine *e, const struct lt_opts *o, int live)
 {
-	(void)e;
-	(void)o;
-	(void)live;
-	return calloc(1, sizeof(struct report));
+	struct report *r = calloc(1, sizeof(*r));
+	struct engine_observer ob = { .on_retire = on_retire };
+
+	if (!r)
+		return NULL;
+	r->e = e;
+	r->live = live;
+	r->ports = o->ports;
+	r->c_start.overflows = r->c_start.drops = -1;
+	r->diag = diag_new();
+	if (!r->diag)
+		goto fail;
+	if (live) {
+		r->lst = calloc(MAX_LISTENERS, sizeof(*r->lst));
+		if (!r->lst)
+			goto fail;
+		r->nlst = query_listeners(&r->ports, r->lst);
+		listeners_netstat(&r->c_start);
+	}
+	/* Last: once the engine holds r, nothing may fail. */
+	ob.ctx = r;
+	if (engine_add_observer(e, &ob) < 0)
+		goto fail;
+	return r;
+fail:
+	report_free(r);
+	return NULL;
 }
 
-int report_write(struct report *r, FILE *out, enum lt_format fmt,
-		 const struct lt_run_info *ri, const struct lt_source_stats *ss,
-		 int partial)
+/* Call before the engine is released: r leaves the engine's observers, so
+ * a report can go while its engine runs on (the TUI's report key). */
+void report_free(struct report *r)
 {
-	(void)r; (void)out; (void)fmt; (void)ri; (void)ss; (void)partial;
-	return -ENOSYS;
+	if (!r)
+		return;
+	for (int i = 0; r->e && i < r->e->nobs; i++)
+		if (r->e->obs[i].ctx == r) {
+			memmove(&r->e->obs[i], &r->e->obs[i + 1],
+				(size_t)(r->e->nobs - i - 1) * sizeof(r->e->obs[0]));
+			r->e->nobs--;
+			break;
+		}
+	diag_free(r->diag);
+	free(r->lst);
+	free(r);
 }
 
 enum lt_format report_format_for(const char *path)
@@ -38,14 +149,1273 @@ enum lt_format report_format_for(const char *path)
 	return LT_FMT_TEXT;
 }
 
-void report_free(struct report *r)
+/* ---- the view a report is written from --------------------------------- */
+
+struct view {
+	const struct report *r;
+	const struct lt_run_info *ri;
+	const struct lt_source_stats *ss;
+	const struct diag *d;
+	const struct stats *st;
+	const bool *has_ex;
+	const struct flow *ex;
+	int partial;
+	char kernel[160];
+	struct diag_finding *fnd;
+	int nfnd;
+	/* live */
+	struct listener *lend;
+	int nlend;
+	struct listen_counters c_end;
+	struct tcp_syn_sysctls sys;
+};
+
+/* A copy of s that active flows can be added to (mid-run reports). */
+static struct stats *stats_dup(const struct stats *s)
 {
-	free(r);
+	struct stats *c = stats_new();
+	if (!c)
+		return NULL;
+	for (uint32_t p = 0; p < 65536; p++) {
+		if (!s->port[p])
+			continue;
+		c->port[p] = malloc(sizeof(*c->port[p]));
+		if (!c->port[p]) {
+			stats_free(c);
+			return NULL;
+		}
+		*c->port[p] = *s->port[p];
+	}
+	c->nports = s->nports;
+	c->total = s->total;
+	c->first_ts = s->first_ts;
+	c->last_ts = s->last_ts;
+	memcpy(c->has_example, s->has_example, sizeof(c->has_example));
+	memcpy(c->example, s->example, sizeof(c->example));
+	return c;
 }
+
+struct partial_ctx {
+	const struct engine *e;
+	struct diag *d;
+	struct stats *st;
+	bool *has_ex;
+	struct flow *ex;
+};
+
+static void add_active(void *ctx, const struct flow *f)
+{
+	struct partial_ctx *p = ctx;
+	enum lt_verdict v = flow_verdict(f, flow_tab_now(p->e->flows), false,
+					 p->e->cfg.connecting_ns);
+	diag_add(p->d, f, v);
+	stats_add(p->st, f, v);
+	keep_example(p->has_ex, p->ex, f, v);
+}
+
+/* ---- small writers ----------------------------------------------------- */
+
+/* s without markdown code marks, for text and JSON. */
+static void put_plain(struct sbuf *b, const char *s)
+{
+	for (; *s; s++)
+		if (*s != '`')
+			sbuf_putc(b, *s);
+}
+
+static char *plain_dup(const char *s)
+{
+	struct sbuf b;
+	char *out;
+	sbuf_init(&b, 1u << 16);
+	put_plain(&b, s);
+	out = strdup(sbuf_str(&b));
+	sbuf_release(&b);
+	return out;
+}
+
+/* A markdown code span that survives any content. */
+static void md_code(struct sbuf *b, const char *s)
+{
+	sbuf_putc(b, '`');
+	for (; *s; s++)
+		sbuf_putc(b, *s == '`' ? '\'' : *s == '|' ? '/' : *s);
+	sbuf_putc(b, '`');
+}
+
+/* Word-wrap s into b at TEXT_WIDTH, every line after the first indented;
+ * markdown code marks are dropped. */
+static void wrap(struct sbuf *b, const char *s, int first_col, int indent)
+{
+	int col = first_col;
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		int n = 0, vis = 0;
+		while (s[n] && s[n] != ' ')
+			vis += s[n++] != '`';
+		if (!n)
+			break;
+		if (col > indent && col + 1 + vis > TEXT_WIDTH) {
+			sbuf_putc(b, '\n');
+			for (int i = 0; i < indent; i++)
+				sbuf_putc(b, ' ');
+			col = indent;
+		} else if (col > indent) {
+			sbuf_putc(b, ' ');
+			col++;
+		}
+		for (int i = 0; i < n; i++)
+			if (s[i] != '`')
+				sbuf_putc(b, s[i]);
+		col += vis;
+		s += n;
+	}
+}
+
+static void verdict_counts(struct sbuf *b, const struct port_stats *p)
+{
+	const char *sep = "";
+	for (int v = 0; v < LT_V_COUNT; v++)
+		if (p->verdict[v]) {
+			sbuf_printf(b, "%s%" PRIu64 " %s", sep, p->verdict[v],
+				    lt_verdict_name((enum lt_verdict)v));
+			sep = ", ";
+		}
+}
+
+static void headline(struct sbuf *b, const struct view *w)
+{
+	uint16_t ports[6];
+	int n = stats_ports(w->st, ports, 6), seen = 0;
+	uint64_t conns = w->st->total.conns;
+
+	sbuf_printf(b, "%" PRIu64 " connection%s", conns, conns == 1 ? "" : "s");
+	if (!conns)
+		return;
+	for (int i = 0; i < n; i++)
+		seen += w->st->port[ports[i]]->conns > 0;
+	sbuf_puts(b, seen > 1 ? " to ports " : " to port ");
+	for (int i = 0, k = 0; i < n && k < 5; i++)
+		if (w->st->port[ports[i]]->conns)
+			sbuf_printf(b, "%s%u", k++ ? ", " : "", ports[i]);
+	if (w->st->nports > (uint32_t)n)
+		sbuf_puts(b, "...");
+	sbuf_puts(b, ": ");
+	verdict_counts(b, &w->st->total);
+}
+
+static void lat3(struct sbuf *b, const struct hist *h)
+{
+	char a[24], c[24], d[24];
+	if (!h->count) {
+		sbuf_puts(b, "-");
+		return;
+	}
+	sbuf_printf(b, "%s / %s / %s", fmt_dur(a, (int64_t)hist_percentile(h, 50)),
+		    fmt_dur(c, (int64_t)hist_percentile(h, 99)),
+		    fmt_dur(d, (int64_t)h->max));
+}
+
+/* ---- tables (markdown pipes, or aligned text) -------------------------- */
+
+#define TBL_COLS 16
+
+struct table {
+	int ncol;
+	char align[TBL_COLS];  /* 'l' or 'r' */
+	char **cell;           /* row-major, row 0 the header */
+	size_t n, alloc;
+	int oom;
+};
+
+static void tbl_init(struct table *t, const char *align)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncol = (int)strlen(align);
+	memcpy(t->align, align, (size_t)t->ncol);
+}
+
+static void tbl_cell(struct table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void tbl_cell(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	if (t->n == t->alloc) {
+		size_t na = t->alloc ? t->alloc * 2 : 64;
+		char **nc = realloc(t->cell, na * sizeof(*nc));
+		if (!nc) {
+			t->oom = 1;
+			return;
+		}
+		t->cell = nc;
+		t->alloc = na;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s) {
+		t->oom = 1;
+		return;
+	}
+	t->cell[t->n++] = s;
+}
+
+static void tbl_release(struct table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t plain_len(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s != '`';
+	return n;
+}
+
+static void tbl_render(struct sbuf *b, const struct table *t, int md)
+{
+	size_t rows = t->ncol ? t->n / (size_t)t->ncol : 0;
+	size_t width[TBL_COLS] = { 0 };
+
+	if (md) {
+		for (size_t r = 0; r < rows; r++) {
+			sbuf_puts(b, "|");
+			for (int c = 0; c < t->ncol; c++)
+				sbuf_printf(b, " %s |", t->cell[r * (size_t)t->ncol + (size_t)c]);
+			sbuf_putc(b, '\n');
+			if (r == 0) {
+				sbuf_puts(b, "|");
+				for (int c = 0; c < t->ncol; c++)
+					sbuf_puts(b, t->align[c] == 'r' ? "---:|" : "---|");
+				sbuf_putc(b, '\n');
+			}
+		}
+		return;
+	}
+	for (size_t r = 0; r < rows; r++)
+		for (int c = 0; c < t->ncol; c++) {
+			size_t l = plain_len(t->cell[r * (size_t)t->ncol + (size_t)c]);
+			if (l > width[c])
+				width[c] = l;
+		}
+	for (size_t r = 0; r < rows; r++) {
+		struct sbuf line;
+		sbuf_init(&line, 4096);
+		for (int c = 0; c < t->ncol; c++) {
+			const char *s = t->cell[r * (size_t)t->ncol + (size_t)c];
+			size_t pad = width[c] - plain_len(s);
+			if (c)
+				sbuf_puts(&line, "  ");
+			if (t->align[c] == 'r')
+				for (size_t i = 0; i < pad; i++)
+					sbuf_putc(&line, ' ');
+			put_plain(&line, s);
+			if (t->align[c] != 'r' && c + 1 < t->ncol)
+				for (size_t i = 0; i < pad; i++)
+					sbuf_putc(&line, ' ');
+		}
+		while (line.len && line.buf[line.len - 1] == ' ')
+			line.buf[--line.len] = '\0';
+		sbuf_puts(b, sbuf_str(&line));
+		sbuf_putc(b, '\n');
+		sbuf_release(&line);
+		if (r == 0) {
+			size_t total = 0;
+			for (int c = 0; c < t->ncol; c++)
+				total += width[c] + (c ? 2 : 0);
+			for (size_t i = 0; i < total; i++)
+				sbuf_putc(b, '-');
+			sbuf_putc(b, '\n');
+		}
+	}
+}
+
+/* ---- sections, shared by markdown and text ----------------------------- */
+
+static void heading(struct sbuf *b, int md, int level, const char *s)
+{
+	if (md) {
+		sbuf_printf(b, "%s %s\n\n", level == 1 ? "#" : level == 2 ? "##" : "###", s);
+		return;
+	}
+	size_t n = plain_len(s);
+	if (level == 3) {
+		put_plain(b, s);
+		sbuf_puts(b, "\n\n");
+		return;
+	}
+	put_plain(b, s);
+	sbuf_putc(b, '\n');
+	for (size_t i = 0; i < n; i++)
+		sbuf_putc(b, level == 1 ? '=' : '-');
+	sbuf_puts(b, "\n\n");
+}
+
+static void para(struct sbuf *b, int md, const char *s)
+{
+	if (md)
+		sbuf_puts(b, s);
+	else
+		wrap(b, s, 0, 0);
+	sbuf_puts(b, "\n\n");
+}
+
+static bool listener_relevant(const struct view *w, const struct listener *l)
+{
+	const struct port_stats *p = w->st->port[l->port];
+	return p != NULL; /* watched, or seen in the traffic */
+}
+
+static void run_table(struct sbuf *b, const struct view *w, int md)
+{
+	const struct lt_run_info *ri = w->ri;
+	struct table t;
+	struct sbuf s;
+	char t1[FMT_TIME_LEN], t2[FMT_TIME_LEN], d[24];
+
+	sbuf_init(&s, 4096);
+	tbl_init(&t, "ll");
+	tbl_cell(&t, "What");
+	tbl_cell(&t, "Value");
+
+	tbl_cell(&t, "Traffic");
+	if (w->st->total.conns)
+		tbl_cell(&t, "%s to %s (%s)", fmt_time_iso(t1, w->st->first_ts),
+			 fmt_time_iso(t2, w->st->last_ts),
+			 fmt_dur(d, (int64_t)(w->st->last_ts - w->st->first_ts)));
+	else
+		tbl_cell(&t, "no connections");
+
+	tbl_cell(&t, "Input");
+	sbuf_reset(&s);
+	if (w->r->live && ri->link_name) {
+		sbuf_puts(&s, "live capture on ");
+		md_code(&s, ri->input ? ri->input : "?");
+	} else if (w->r->live) {
+		sbuf_printf(&s, "live, %s", ri->input ? ri->input : "?");
+	} else {
+		sbuf_puts(&s, "capture file ");
+		md_code(&s, ri->input ? ri->input : "?");
+	}
+	if (ri->link_name)
+		sbuf_printf(&s, ", link type %s", ri->link_name);
+	tbl_cell(&t, "%s", sbuf_str(&s));
+
+	tbl_cell(&t, "Backend");
+	if (ri->backend_note)
+		tbl_cell(&t, "%s (%s)", ri->backend, ri->backend_note);
+	else
+		tbl_cell(&t, "%s", ri->backend);
+
+	tbl_cell(&t, "Ports watched");
+	sbuf_reset(&s);
+	if (ri->ports && ri->ports->n)
+		for (int i = 0; i < ri->ports->n; i++)
+			sbuf_printf(&s, "%s%u", i ? ", " : "", ri->ports->list[i]);
+	else
+		sbuf_puts(&s, "all");
+	tbl_cell(&t, "%s", sbuf_str(&s));
+
+	tbl_cell(&t, "Host kernel");
+	tbl_cell(&t, "%s%s", w->kernel,
+		 w->r->live ? "" : " (where lotrace ran; the capture may come from elsewhere)");
+	tbl_cell(&t, "lotrace");
+	tbl_cell(&t, "%s", ri->version);
+	if (w->partial) {
+		tbl_cell(&t, "Written");
+		tbl_cell(&t, "mid-run: connections still active are included as they stood");
+	}
+	tbl_render(b, &t, md);
+	sbuf_putc(b, '\n');
+	tbl_release(&t);
+	sbuf_release(&s);
+}
+
+static void put_ref(struct sbuf *b, const struct diag_ref *r)
+{
+	char c[FMT_EP_LEN], s[FMT_EP_LEN];
+	sbuf_printf(b, "#%" PRIu64 " `%s` -> `%s`", r->id,
+		    fmt_endpoint(c, r->family, &r->client),
+		    fmt_endpoint(s, r->family, &r->server));
+}
+
+#define PROSE_REFS 3
+
+/* A few connections by name, the rest counted: the finding's own first,
+ * then one of those it compares them with. */
+static void evidence(struct sbuf *b, const struct diag_finding *f)
+{
+	int pick[PROSE_REFS], n = 0;
+
+	if (!f->total) {
+		sbuf_puts(b, "the run's counters (no single connection)");
+		return;
+	}
+	int own = f->nprimary < f->nrefs ? PROSE_REFS - 1 : PROSE_REFS;
+	for (int i = 0; i < f->nprimary && n < own; i++)
+		pick[n++] = i;
+	for (int i = f->nprimary; i < f->nrefs && n < PROSE_REFS; i++)
+		pick[n++] = i;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sbuf_puts(b, ", ");
+		put_ref(b, &f->refs[pick[i]]);
+	}
+	if (f->total > (uint64_t)n)
+		sbuf_printf(b, " and %" PRIu64 " more", f->total - (uint64_t)n);
+}
+
+static void diagnosis(struct sbuf *b, const struct view *w, int md)
+{
+	struct sbuf s;
+
+	sbuf_init(&s, 1u << 16);
+	heading(b, md, 2, "Diagnosis");
+	for (int i = 0; i < w->nfnd; i++) {
+		const struct diag_finding *f = &w->fnd[i];
+		if (md) {
+			sbuf_printf(b, "- **%s** (%s)\n\n", f->title,
+				    diag_severity_name(f->severity));
+			sbuf_printf(b, "  %s\n\n", f->text);
+			if (f->next_step[0])
+				sbuf_printf(b, "  Next step: %s\n\n", f->next_step);
+			sbuf_puts(b, "  Evidence: ");
+			evidence(b, f);
+			sbuf_puts(b, "\n\n");
+		} else {
+			sbuf_reset(&s);
+			sbuf_printf(&s, "[%s] %s", diag_severity_name(f->severity), f->title);
+			sbuf_puts(b, "* ");
+			wrap(b, sbuf_str(&s), 2, 4);
+			sbuf_puts(b, "\n    ");
+			wrap(b, f->text, 4, 4);
+			if (f->next_step[0]) {
+				sbuf_reset(&s);
+				sbuf_printf(&s, "Next step: %s", f->next_step);
+				sbuf_puts(b, "\n    ");
+				wrap(b, sbuf_str(&s), 4, 4);
+			}
+			sbuf_reset(&s);
+			sbuf_puts(&s, "Evidence: ");
+			evidence(&s, f);
+			sbuf_puts(b, "\n    ");
+			wrap(b, sbuf_str(&s), 4, 4);
+			sbuf_puts(b, "\n\n");
+		}
+	}
+	sbuf_release(&s);
+}
+
+static void ports_section(struct sbuf *b, const struct view *w, int md)
+{
+	uint16_t *ports = malloc(MAX_PORT_ROWS * sizeof(*ports));
+	int n = ports ? stats_ports(w->st, ports, MAX_PORT_ROWS) : 0;
+	const struct port_stats *tot = &w->st->total;
+	bool col[LT_V_COUNT] = { false };
+	bool rst = tot->syn_rst.count > 0;
+	bool retr = tot->syn_retrans + tot->synack_retrans > 0;
+	char align[TBL_COLS + 1];
+	int na = 0;
+	struct table t;
+	struct sbuf s;
+
+	heading(b, md, 2, "Ports");
+	align[na++] = 'r';
+	align[na++] = 'r';
+	for (int v = 0; v < LT_V_COUNT; v++)
+		if (tot->verdict[v]) {
+			col[v] = true;
+			align[na++] = 'r';
+		}
+	if (retr)
+		align[na++] = 'r';
+	align[na++] = 'r';
+	if (rst)
+		align[na++] = 'r';
+	align[na] = '\0';
+
+	sbuf_init(&s, 256);
+	tbl_init(&t, align);
+	tbl_cell(&t, "Port");
+	tbl_cell(&t, "Connections");
+	for (int v = 0; v < LT_V_COUNT; v++)
+		if (col[v])
+			tbl_cell(&t, "%s", lt_verdict_name((enum lt_verdict)v));
+	if (retr)
+		tbl_cell(&t, "SYN / SYN-ACK re-sent");
+	tbl_cell(&t, "SYN->SYN-ACK p50 / p99 / max");
+	if (rst)
+		tbl_cell(&t, "SYN->RST p50 / p99 / max");
+	for (int i = 0; i <= n; i++) {
+		const struct port_stats *p;
+		if (i == n) {
+			if (n == 1)
+				break;
+			p = tot;
+			tbl_cell(&t, "total");
+		} else {
+			p = w->st->port[ports[i]];
+			tbl_cell(&t, "%u", p->port);
+		}
+		tbl_cell(&t, "%" PRIu64, p->conns);
+		for (int v = 0; v < LT_V_COUNT; v++)
+			if (col[v])
+				tbl_cell(&t, "%" PRIu64, p->verdict[v]);
+		if (retr)
+			tbl_cell(&t, "%" PRIu64 " / %" PRIu64, p->syn_retrans, p->synack_retrans);
+		sbuf_reset(&s);
+		lat3(&s, &p->syn_synack);
+		tbl_cell(&t, "%s", sbuf_str(&s));
+		if (rst) {
+			sbuf_reset(&s);
+			lat3(&s, &p->syn_rst);
+			tbl_cell(&t, "%s", sbuf_str(&s));
+		}
+	}
+	tbl_render(b, &t, md);
+	sbuf_putc(b, '\n');
+	if (w->st->nports > (uint32_t)n)
+		para(b, md, "(more ports than the table shows; the total covers them all)");
+	para(b, md, "Latencies are handshake times measured in the capture: SYN to SYN-ACK for answered attempts, SYN to RST for refused ones.");
+	tbl_release(&t);
+	sbuf_release(&s);
+	free(ports);
+}
+
+static bool same_listener(const struct listener *a, const struct listener *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, 16) &&
+	       (a->inode == b->inode || !a->inode || !b->inode);
+}
+
+static void listener_row(struct table *t, const struct listener *l,
+			 const struct listener *start, const struct listener *end)
+{
+	struct lt_endpoint e;
+	char ep[FMT_EP_LEN];
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.addr, l->addr, 16);
+	e.port = l->port;
+	tbl_cell(t, "`%s`%s", fmt_endpoint(ep, l->family, &e),
+		 l->family == 6 && l->v6only ? " (IPv6 only)" : "");
+	if (l->pid >= 0)
+		tbl_cell(t, "`%s` (pid %d)", l->comm, l->pid);
+	else
+		tbl_cell(t, "unknown");
+	tbl_cell(t, "%u", l->backlog);
+	if (start)
+		tbl_cell(t, "%u", start->queued);
+	else
+		tbl_cell(t, "not listening");
+	if (end)
+		tbl_cell(t, "%u", end->queued);
+	else
+		tbl_cell(t, "not listening");
+}
+
+static void listeners_section(struct sbuf *b, const struct view *w, int md)
+{
+	const struct report *r = w->r;
+	struct table t;
+	struct sbuf s;
+	int rows = 0;
+
+	heading(b, md, 2, "Listeners");
+	if (!r->live) {
+		para(b, md, "Not checked: this report comes from a capture file, which holds no listening sockets. Run lotrace live to see them.");
+		return;
+	}
+	if (r->nlst < 0 && w->nlend < 0) {
+		sbuf_init(&s, 256);
+		sbuf_printf(&s, "Could not list the listening sockets: %s.", strerror(-r->nlst));
+		para(b, md, sbuf_str(&s));
+		sbuf_release(&s);
+		return;
+	}
+	tbl_init(&t, "llrrr");
+	tbl_cell(&t, "Listening on");
+	tbl_cell(&t, "Process");
+	tbl_cell(&t, "Backlog");
+	tbl_cell(&t, "Waiting for accept() at start");
+	tbl_cell(&t, "at end");
+	for (int i = 0; i < r->nlst; i++) {
+		const struct listener *l = &r->lst[i], *end = NULL;
+		if (!listener_relevant(w, l))
+			continue;
+		for (int j = 0; j < w->nlend; j++)
+			if (same_listener(l, &w->lend[j]))
+				end = &w->lend[j];
+		listener_row(&t, end ? end : l, l, end);
+		rows++;
+	}
+	for (int j = 0; j < w->nlend; j++) {
+		const struct listener *l = &w->lend[j];
+		bool seen = false;
+		if (!listener_relevant(w, l))
+			continue;
+		for (int i = 0; i < r->nlst && !seen; i++)
+			seen = same_listener(&r->lst[i], l);
+		if (!seen) {
+			listener_row(&t, l, NULL, l);
+			rows++;
+		}
+	}
+	if (rows) {
+		tbl_render(b, &t, md);
+		sbuf_putc(b, '\n');
+	} else {
+		para(b, md, "No socket listened on the watched ports or on the ports seen in the traffic, at the start or at the end of the run.");
+	}
+	tbl_release(&t);
+
+	sbuf_init(&s, 1024);
+	if (r->c_start.overflows >= 0 && w->c_end.overflows >= 0)
+		sbuf_printf(&s, "Kernel counters during the run (all listeners on this machine): ListenOverflows +%" PRId64 ", ListenDrops +%" PRId64 ". ",
+			    w->c_end.overflows - r->c_start.overflows,
+			    w->c_end.drops - r->c_start.drops);
+	if (w->sys.syn_retries >= 0) {
+		sbuf_printf(&s, "SYN retry settings: tcp_syn_retries=%d, tcp_synack_retries=%d",
+			    w->sys.syn_retries, w->sys.synack_retries);
+		if (w->sys.syn_linear_timeouts >= 0)
+			sbuf_printf(&s, ", tcp_syn_linear_timeouts=%d", w->sys.syn_linear_timeouts);
+		sbuf_puts(&s, ".");
+	}
+	if (s.len)
+		para(b, md, sbuf_str(&s));
+	sbuf_release(&s);
+}
+
+static void input_section(struct sbuf *b, const struct view *w, int md)
+{
+	const struct lt_source_stats *ss = w->ss;
+	const struct flow_counters *fc = flow_tab_counters(w->r->e->flows);
+	const char *bullet = md ? "- " : "  ";
+
+	heading(b, md, 2, "Input");
+	if (ss && w->ri->link_name)
+		sbuf_printf(b, "%sFrames: %" PRIu64 " read, %" PRIu64 " TCP, %" PRIu64
+			       " other, %" PRIu64 " could not be decoded\n",
+			    bullet, ss->dec.frames, ss->dec.tcp, ss->dec.not_tcp,
+			    dec_stats_problems(&ss->dec));
+	else if (ss)
+		sbuf_printf(b, "%sEvents received: %" PRIu64 "\n", bullet, ss->received);
+	if (ss)
+		sbuf_printf(b, "%sLost events: %" PRIu64 "\n", bullet, ss->lost);
+	sbuf_printf(b, "%sConnections tracked: %" PRIu64 " (table capacity %u, %" PRIu64
+		       " evicted), %" PRIu64 " reuses of a 4-tuple\n",
+		    bullet, fc->created, fc->capacity, fc->evicted, fc->reused);
+	if (ss && ss->read_error[0]) {
+		sbuf_printf(b, "%sInput ended early: ", bullet);
+		put_plain(b, ss->read_error);
+		sbuf_putc(b, '\n');
+	}
+	sbuf_putc(b, '\n');
+}
+
+static void example(struct sbuf *b, const struct flow *f, enum lt_verdict v, int md)
+{
+	char c[FMT_EP_LEN], s[FMT_EP_LEN], t[FMT_TIME_LEN], d1[24], d2[24];
+	const char *li = md ? "- " : "  ";
+	struct sbuf h;
+	int64_t l;
+
+	sbuf_init(&h, 512);
+	sink_verdict_text(&h, f, v);
+	sbuf_printf(&h, ": #%" PRIu64 " `%s` -> `%s`", f->id,
+		    fmt_endpoint(c, f->family, &f->client),
+		    fmt_endpoint(s, f->family, &f->server));
+	heading(b, md, 3, sbuf_str(&h));
+	sbuf_release(&h);
+
+	sbuf_printf(b, "%sStarted %s, lasted %s\n", li, fmt_time_iso(t, f->t_first),
+		    fmt_dur(d1, (int64_t)(f->t_last - f->t_first)));
+	sbuf_printf(b, md ? "%sZeek conn_state `%s`, history `%s`\n"
+			  : "%sZeek conn_state %s, history %s\n",
+		    li, flow_zeek_state(f), f->history);
+	if ((l = flow_syn_to_synack(f)) >= 0) {
+		sbuf_printf(b, "%sHandshake: SYN->SYN-ACK %s", li, fmt_dur(d1, l));
+		if ((l = flow_synack_to_ack(f)) >= 0)
+			sbuf_printf(b, ", SYN-ACK->ACK %s", fmt_dur(d2, l));
+		sbuf_putc(b, '\n');
+	} else if ((l = flow_syn_to_rst(f)) >= 0) {
+		sbuf_printf(b, "%sHandshake: SYN->RST %s\n", li, fmt_dur(d1, l));
+	}
+	sbuf_printf(b, "%sPayload: %" PRIu64 " bytes client->server, %" PRIu64
+		       " bytes server->client\n",
+		    li, f->side[LT_DIR_C2S].bytes, f->side[LT_DIR_S2C].bytes);
+	if (f->side[LT_DIR_C2S].pid >= 0 || f->side[LT_DIR_S2C].pid >= 0) {
+		sbuf_printf(b, "%sProcesses:", li);
+		if (f->side[LT_DIR_C2S].pid >= 0)
+			sbuf_printf(b, " client %s[%d]", f->side[LT_DIR_C2S].comm,
+				    f->side[LT_DIR_C2S].pid);
+		if (f->side[LT_DIR_S2C].pid >= 0)
+			sbuf_printf(b, " server %s[%d]", f->side[LT_DIR_S2C].comm,
+				    f->side[LT_DIR_S2C].pid);
+		sbuf_putc(b, '\n');
+	}
+	if (f->kctx) {
+		sbuf_printf(b, "%sKernel:", li);
+		const char *sep = " ";
+		if (f->reset_reason[0]) {
+			sbuf_printf(b, "%sreset reason %s", sep, f->reset_reason);
+			sep = ", ";
+		}
+		if (f->drop_reason[0]) {
+			sbuf_printf(b, "%sdrop reason %s (%u dropped)", sep, f->drop_reason, f->drops);
+			sep = ", ";
+		}
+		if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
+			sbuf_printf(b, "%saccept queue full", sep);
+			sep = ", ";
+		}
+		if (f->sk_errno) {
+			sbuf_printf(b, "%serror %d (%s)", sep, f->sk_errno, strerror(f->sk_errno));
+			sep = ", ";
+		}
+		if (sep[0] == ' ')
+			sbuf_puts(b, " nothing unusual");
+		sbuf_putc(b, '\n');
+	}
+	sbuf_putc(b, '\n');
+
+	sbuf_puts(b, md ? "```text\n" : "");
+	{
+		struct sbuf lad;
+		sbuf_init(&lad, 1u << 16);
+		ladder_render(&lad, f, LADDER_WIDTH_DEFAULT);
+		if (md) {
+			sbuf_puts(b, sbuf_str(&lad));
+		} else {
+			/* indent the diagram as a block */
+			const char *p = sbuf_str(&lad);
+			while (*p) {
+				const char *nl = strchr(p, '\n');
+				size_t n = nl ? (size_t)(nl - p) : strlen(p);
+				sbuf_puts(b, "  ");
+				sbuf_add(b, p, n);
+				sbuf_putc(b, '\n');
+				p += n + (nl ? 1 : 0);
+			}
+		}
+		sbuf_release(&lad);
+	}
+	sbuf_puts(b, md ? "```\n\n" : "\n");
+	sbuf_puts(b, md ? "Timeline: `" : "  Timeline: ");
+	fmt_timeline(b, f);
+	sbuf_puts(b, md ? "`\n\n" : "\n\n");
+}
+
+static void examples_section(struct sbuf *b, const struct view *w, int md)
+{
+	int any = 0;
+	heading(b, md, 2, "Examples");
+	for (int v = 0; v < LT_V_COUNT; v++)
+		any |= w->has_ex[v];
+	if (!any) {
+		para(b, md, "No connection to show.");
+		return;
+	}
+	para(b, md, "One connection per verdict, the first one seen. In the diagrams the client is on the left, the server on the right, and times count from the connection's first segment.");
+	for (int v = 0; v < LT_V_COUNT; v++)
+		if (w->has_ex[v])
+			example(b, &w->ex[v], (enum lt_verdict)v, md);
+}
+
+static void write_doc(struct sbuf *b, const struct view *w, int md)
+{
+	struct sbuf h;
+
+	sbuf_init(&h, 1024);
+	sbuf_puts(&h, "lotrace report: ");
+	headline(&h, w);
+	heading(b, md, 1, sbuf_str(&h));
+	sbuf_release(&h);
+	run_table(b, w, md);
+	diagnosis(b, w, md);
+	ports_section(b, w, md);
+	listeners_section(b, w, md);
+	input_section(b, w, md);
+	examples_section(b, w, md);
+	/* one trailing newline, not two */
+	if (b->len >= 2 && b->buf[b->len - 1] == '\n' && b->buf[b->len - 2] == '\n')
+		b->buf[--b->len] = '\0';
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void jkey(struct sbuf *b, const char *k, int *first)
+{
+	if (!*first)
+		sbuf_putc(b, ',');
+	*first = 0;
+	sbuf_json_str(b, k);
+	sbuf_putc(b, ':');
+}
+
+static void jstr(struct sbuf *b, const char *k, const char *v, int *first)
+{
+	jkey(b, k, first);
+	if (v)
+		sbuf_json_str(b, v);
+	else
+		sbuf_puts(b, "null");
+}
+
+static void jplain(struct sbuf *b, const char *k, const char *v, int *first)
+{
+	char *p = plain_dup(v);
+	jstr(b, k, p ? p : "", first);
+	free(p);
+}
+
+static void ju64(struct sbuf *b, const char *k, uint64_t v, int *first)
+{
+	jkey(b, k, first);
+	sbuf_printf(b, "%" PRIu64, v);
+}
+
+static void jhist(struct sbuf *b, const char *k, const struct hist *h, int *first)
+{
+	int f2 = 1;
+	jkey(b, k, first);
+	if (!h->count) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	ju64(b, "count", h->count, &f2);
+	ju64(b, "p50", hist_percentile(h, 50), &f2);
+	ju64(b, "p99", hist_percentile(h, 99), &f2);
+	ju64(b, "max", h->max, &f2);
+	sbuf_putc(b, '}');
+}
+
+static void jport(struct sbuf *b, const struct port_stats *p, int with_port)
+{
+	int first = 1, f2 = 1;
+	sbuf_putc(b, '{');
+	if (with_port)
+		ju64(b, "port", p->port, &first);
+	ju64(b, "connections", p->conns, &first);
+	ju64(b, "attempts", p->attempts, &first);
+	ju64(b, "established", p->established, &first);
+	jkey(b, "verdicts", &first);
+	sbuf_putc(b, '{');
+	for (int v = 0; v < LT_V_COUNT; v++)
+		ju64(b, lt_verdict_name((enum lt_verdict)v), p->verdict[v], &f2);
+	sbuf_putc(b, '}');
+	ju64(b, "resets", p->resets, &first);
+	ju64(b, "syn_retransmissions", p->syn_retrans, &first);
+	ju64(b, "synack_retransmissions", p->synack_retrans, &first);
+	ju64(b, "kernel_drops", p->kernel_drops, &first);
+	ju64(b, "bytes_c2s", p->bytes_c2s, &first);
+	ju64(b, "bytes_s2c", p->bytes_s2c, &first);
+	jhist(b, "syn_to_synack_ns", &p->syn_synack, &first);
+	jhist(b, "syn_to_rst_ns", &p->syn_rst, &first);
+	sbuf_putc(b, '}');
+}
+
+static void jlistener(struct sbuf *b, const struct listener *l,
+		      const struct listener *start, const struct listener *end)
+{
+	char a[FMT_ADDR_LEN];
+	int first = 1;
+	sbuf_putc(b, '{');
+	ju64(b, "ip_version", l->family, &first);
+	jstr(b, "address", fmt_addr(a, l->family, l->addr), &first);
+	ju64(b, "port", l->port, &first);
+	jkey(b, "v6only", &first);
+	sbuf_puts(b, l->v6only ? "true" : "false");
+	jkey(b, "pid", &first);
+	if (l->pid >= 0)
+		sbuf_printf(b, "%d", l->pid);
+	else
+		sbuf_puts(b, "null");
+	jstr(b, "comm", l->pid >= 0 ? l->comm : NULL, &first);
+	ju64(b, "backlog", l->backlog, &first);
+	jkey(b, "waiting_start", &first);
+	start ? sbuf_printf(b, "%u", start->queued) : sbuf_puts(b, "null");
+	jkey(b, "waiting_end", &first);
+	end ? sbuf_printf(b, "%u", end->queued) : sbuf_puts(b, "null");
+	sbuf_putc(b, '}');
+}
+
+static void jlisteners(struct sbuf *b, const struct view *w, int *first)
+{
+	const struct report *r = w->r;
+	int f2 = 1;
+
+	jkey(b, "listeners", first);
+	if (!r->live || (r->nlst < 0 && w->nlend < 0)) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '[');
+	for (int i = 0; i < r->nlst; i++) {
+		const struct listener *l = &r->lst[i], *end = NULL;
+		if (!listener_relevant(w, l))
+			continue;
+		for (int j = 0; j < w->nlend; j++)
+			if (same_listener(l, &w->lend[j]))
+				end = &w->lend[j];
+		if (!f2)
+			sbuf_putc(b, ',');
+		f2 = 0;
+		jlistener(b, end ? end : l, l, end);
+	}
+	for (int j = 0; j < w->nlend; j++) {
+		const struct listener *l = &w->lend[j];
+		bool seen = false;
+		if (!listener_relevant(w, l))
+			continue;
+		for (int i = 0; i < r->nlst && !seen; i++)
+			seen = same_listener(&r->lst[i], l);
+		if (seen)
+			continue;
+		if (!f2)
+			sbuf_putc(b, ',');
+		f2 = 0;
+		jlistener(b, l, NULL, l);
+	}
+	sbuf_putc(b, ']');
+}
+
+static void write_json(struct sbuf *b, const struct view *w)
+{
+	const struct lt_run_info *ri = w->ri;
+	const struct lt_source_stats *ss = w->ss;
+	const struct flow_counters *fc = flow_tab_counters(w->r->e->flows);
+	char t[FMT_TIME_LEN];
+	uint16_t *ports = malloc(MAX_PORT_ROWS * sizeof(*ports));
+	int n = ports ? stats_ports(w->st, ports, MAX_PORT_ROWS) : 0;
+	int first = 1, f2 = 1;
+
+	sbuf_putc(b, '{');
+	jstr(b, "type", "report", &first);
+	ju64(b, "schema_version", SCHEMA_VERSION, &first);
+
+	jkey(b, "run", &first);
+	sbuf_putc(b, '{');
+	jstr(b, "lotrace_version", ri->version, &f2);
+	jstr(b, "backend", ri->backend, &f2);
+	jstr(b, "backend_note", ri->backend_note, &f2);
+	jstr(b, "input", ri->input, &f2);
+	jstr(b, "link_type", ri->link_name, &f2);
+	jkey(b, "live", &f2);
+	sbuf_puts(b, w->r->live ? "true" : "false");
+	jkey(b, "partial", &f2);
+	sbuf_puts(b, w->partial ? "true" : "false");
+	jstr(b, "host_kernel", w->kernel, &f2);
+	jkey(b, "watched_ports", &f2);
+	sbuf_putc(b, '[');
+	for (int i = 0; ri->ports && i < ri->ports->n; i++)
+		sbuf_printf(b, "%s%u", i ? "," : "", ri->ports->list[i]);
+	sbuf_putc(b, ']');
+	jstr(b, "first", w->st->total.conns ? fmt_time_iso(t, w->st->first_ts) : NULL, &f2);
+	jstr(b, "last", w->st->total.conns ? fmt_time_iso(t, w->st->last_ts) : NULL, &f2);
+	jkey(b, "first_ns", &f2);
+	w->st->total.conns ? sbuf_printf(b, "%" PRIu64, w->st->first_ts) : sbuf_puts(b, "null");
+	jkey(b, "last_ns", &f2);
+	w->st->total.conns ? sbuf_printf(b, "%" PRIu64, w->st->last_ts) : sbuf_puts(b, "null");
+	ju64(b, "connections", w->st->total.conns, &f2);
+	ju64(b, "frames", ss ? ss->dec.frames : 0, &f2);
+	ju64(b, "tcp_frames", ss ? ss->dec.tcp : 0, &f2);
+	ju64(b, "other_frames", ss ? ss->dec.not_tcp : 0, &f2);
+	ju64(b, "decode_problems", ss ? dec_stats_problems(&ss->dec) : 0, &f2);
+	ju64(b, "events_received", ss ? ss->received : 0, &f2);
+	ju64(b, "lost_events", ss ? ss->lost : 0, &f2);
+	ju64(b, "flows_tracked", fc->created, &f2);
+	ju64(b, "flows_evicted", fc->evicted, &f2);
+	ju64(b, "flow_capacity", fc->capacity, &f2);
+	ju64(b, "port_reuses", fc->reused, &f2);
+	jstr(b, "input_error", ss && ss->read_error[0] ? ss->read_error : NULL, &f2);
+	jlisteners(b, w, &f2);
+	jkey(b, "listen_counters", &f2);
+	if (w->r->live && w->r->c_start.overflows >= 0 && w->c_end.overflows >= 0) {
+		int f3 = 1;
+		sbuf_putc(b, '{');
+		ju64(b, "overflows_delta", (uint64_t)(w->c_end.overflows - w->r->c_start.overflows), &f3);
+		ju64(b, "drops_delta", (uint64_t)(w->c_end.drops - w->r->c_start.drops), &f3);
+		sbuf_putc(b, '}');
+	} else {
+		sbuf_puts(b, "null");
+	}
+	jkey(b, "syn_sysctls", &f2);
+	if (w->r->live && w->sys.syn_retries >= 0) {
+		int f3 = 1;
+		sbuf_putc(b, '{');
+		jkey(b, "tcp_syn_retries", &f3);
+		sbuf_printf(b, "%d", w->sys.syn_retries);
+		jkey(b, "tcp_synack_retries", &f3);
+		sbuf_printf(b, "%d", w->sys.synack_retries);
+		jkey(b, "tcp_syn_linear_timeouts", &f3);
+		w->sys.syn_linear_timeouts >= 0 ? sbuf_printf(b, "%d", w->sys.syn_linear_timeouts)
+						: sbuf_puts(b, "null");
+		sbuf_putc(b, '}');
+	} else {
+		sbuf_puts(b, "null");
+	}
+	sbuf_putc(b, '}');
+
+	jkey(b, "ports", &first);
+	sbuf_putc(b, '[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sbuf_putc(b, ',');
+		jport(b, w->st->port[ports[i]], 1);
+	}
+	sbuf_putc(b, ']');
+	jkey(b, "total", &first);
+	jport(b, &w->st->total, 0);
+
+	jkey(b, "findings", &first);
+	sbuf_putc(b, '[');
+	for (int i = 0; i < w->nfnd; i++) {
+		const struct diag_finding *f = &w->fnd[i];
+		int f3 = 1;
+		if (i)
+			sbuf_putc(b, ',');
+		sbuf_putc(b, '{');
+		jstr(b, "id", f->id, &f3);
+		jstr(b, "severity", diag_severity_name(f->severity), &f3);
+		jplain(b, "title", f->title, &f3);
+		jplain(b, "text", f->text, &f3);
+		jplain(b, "next_step", f->next_step, &f3);
+		jkey(b, "evidence", &f3);
+		sbuf_putc(b, '[');
+		for (int k = 0; k < f->nrefs; k++)
+			sbuf_printf(b, "%s%" PRIu64, k ? "," : "", f->refs[k].id);
+		sbuf_putc(b, ']');
+		ju64(b, "evidence_total", f->total, &f3);
+		sbuf_putc(b, '}');
+	}
+	sbuf_putc(b, ']');
+
+	jkey(b, "examples", &first);
+	sbuf_putc(b, '[');
+	f2 = 1;
+	for (int v = 0; v < LT_V_COUNT; v++) {
+		if (!w->has_ex[v])
+			continue;
+		if (!f2)
+			sbuf_putc(b, ',');
+		f2 = 0;
+		sink_json_conn_obj(b, &w->ex[v], (enum lt_verdict)v);
+	}
+	sbuf_putc(b, ']');
+	sbuf_puts(b, "}\n");
+	free(ports);
+}
+
+/* ---- report_write ------------------------------------------------------ */
+
+int report_write(struct report *r, FILE *out, enum lt_format fmt,
+		 const struct lt_run_info *ri, const struct lt_source_stats *ss,
+		 int partial)
+{
+	struct view w;
+	struct diag *dcopy = NULL;
+	struct stats *scopy = NULL;
+	bool *has = NULL;
+	struct flow *ex = NULL;
+	struct diag_context ctx;
+	struct utsname u;
+	struct sbuf b;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	memset(&ctx, 0, sizeof(ctx));
+	sbuf_init(&b, REPORT_CAP);
+	w.r = r;
+	w.ri = ri;
+	w.ss = ss;
+	w.partial = partial;
+	w.d = r->diag;
+	w.st = r->e->stats;
+	w.has_ex = r->has_ex;
+	w.ex = r->ex;
+	w.nlend = -ENOSYS;
+	w.c_end.overflows = w.c_end.drops = -1;
+	w.sys.syn_retries = w.sys.synack_retries = w.sys.syn_linear_timeouts = -1;
+	if (uname(&u) == 0)
+		snprintf(w.kernel, sizeof(w.kernel), "%s %s", u.sysname, u.release);
+	else
+		snprintf(w.kernel, sizeof(w.kernel), "unknown");
+
+	if (partial) {
+		struct partial_ctx pc;
+		dcopy = diag_copy(r->diag);
+		scopy = stats_dup(r->e->stats);
+		has = malloc(sizeof(r->has_ex));
+		ex = malloc(sizeof(r->ex));
+		if (!dcopy || !scopy || !has || !ex) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memcpy(has, r->has_ex, sizeof(r->has_ex));
+		memcpy(ex, r->ex, sizeof(r->ex));
+		pc = (struct partial_ctx){ .e = r->e, .d = dcopy, .st = scopy,
+					   .has_ex = has, .ex = ex };
+		flow_foreach(r->e->flows, add_active, &pc);
+		w.d = dcopy;
+		w.st = scopy;
+		w.has_ex = has;
+		w.ex = ex;
+	}
+	if (r->live) {
+		w.lend = calloc(MAX_LISTENERS, sizeof(*w.lend));
+		if (!w.lend) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		w.nlend = query_listeners(&r->ports, w.lend);
+		listeners_netstat(&w.c_end);
+		listeners_sysctls(&w.sys);
+	}
+
+	ctx.live = r->live;
+	ctx.partial = partial;
+	ctx.kernel = ri->backend && !strcmp(ri->backend, "ebpf");
+	ctx.start = r->lst;
+	ctx.nstart = r->live ? r->nlst : -1;
+	ctx.end = w.lend;
+	ctx.nend = r->live ? w.nlend : -1;
+	ctx.c_start = r->c_start;
+	ctx.c_end = w.c_end;
+	ctx.src = ss;
+	ctx.flows = flow_tab_counters(r->e->flows);
+	ctx.watched = &r->ports;
+	ctx.t_end = flow_tab_now(r->e->flows);
+	w.nfnd = diag_findings(w.d, &ctx, &w.fnd);
+	if (w.nfnd < 0) {
+		rc = w.nfnd;
+		w.nfnd = 0;
+		goto out;
+	}
+
+	if (fmt == LT_FMT_JSON)
+		write_json(&b, &w);
+	else
+		write_doc(&b, &w, fmt == LT_FMT_MARKDOWN);
+	if (b.toobig) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (fwrite(sbuf_str(&b), 1, b.len, out) != b.len || fflush(out) != 0)
+		rc = errno ? -errno : -EIO;
+out:
+	diag_findings_free(w.fnd, w.nfnd);
+	diag_free(dcopy);
+	stats_free(scopy);
+	free(has);
+	free(ex);
+	free(w.lend);
+	sbuf_release(&b);
+	if (rc < 0)
+		errno = -rc;
+	return rc;
+}
+
+/* ---- lotrace report ---------------------------------------------------- */
 
 int lt_report_main(const struct lt_opts *o)
 {
-	(void)o;
-	fprintf(stderr, "lotrace: 'report' is not available in this build yet\n");
-	return 1;
+	struct lt_source *src;
+	struct engine eng;
+	struct flow_config cfg;
+	struct lt_run_info ri;
+	struct lt_source_stats ss;
+	struct report *rep;
+	char err[LT_ERR_LEN], note[LT_ERR_LEN];
+	enum lt_format fmt;
+	FILE *out = stdout;
+	int status = 0;
+
+	if (o->format_set)
+		fmt = o->format;
+	else if (o->report_file)
+		fmt = report_format_for(o->report_file);
+	else
+		fmt = LT_FMT_MARKDOWN;
+
+	if (lt_open_source(o, &src, note, sizeof(note), err) < 0) {
+		fprintf(stderr, "lotrace: %s\n", err);
+		return 1;
+	}
+	int live = lt_source_is_live(src);
+	if (note[0])
+		fprintf(stderr, "lotrace: %s\n", note);
+	if (live && !o->duration_ns && !o->count)
+		fprintf(stderr, "lotrace: capturing on %s; the report comes when you stop it (Ctrl-C) or use --duration\n",
+			src->desc);
+	lt_flow_config(&cfg, o, live);
+	if (engine_init(&eng, &cfg) < 0) {
+		fprintf(stderr, "lotrace: out of memory for %u flows; lower --max-flows\n",
+			cfg.max_flows ? cfg.max_flows : LT_FLOWS_DEFAULT);
+		src->ops->close(src);
+		return 1;
+	}
+	eng.max_conns = o->count;
+	for (int i = 0; i < o->ports.n; i++)
+		stats_watch(eng.stats, o->ports.list[i]);
+	rep = report_attach(&eng, o, live);
+	if (!rep) {
+		fprintf(stderr, "lotrace: out of memory for the report\n");
+		engine_release(&eng);
+		src->ops->close(src);
+		return 1;
+	}
+	lt_run_info_fill(&ri, o, src, note);
+
+	int rc = lt_pump(src, &eng, o->duration_ns, 100);
+	engine_finish(&eng);
+	src->ops->stats(src, &ss);
+
+	if (ss.read_error[0] && !live && ss.dec.frames == 0) {
+		fprintf(stderr, "lotrace: cannot read capture '%s': %s\n", src->desc,
+			ss.read_error);
+		status = 1;
+		goto out;
+	}
+	if (o->report_file && !(out = fopen(o->report_file, "w"))) {
+		fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
+			o->report_file, strerror(errno));
+		status = 1;
+		goto out;
+	}
+	if (report_write(rep, out, fmt, &ri, &ss, 0) < 0) {
+		if (errno != EPIPE)
+			fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
+				o->report_file ? o->report_file : "stdout", strerror(errno));
+		status = 1;
+	}
+	if (out != stdout && fclose(out) != 0 && !status) {
+		fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
+			o->report_file, strerror(errno));
+		status = 1;
+	}
+	if (rc < 0 && rc != -EPIPE) {
+		fprintf(stderr, "lotrace: capture failed: %s\n",
+			ss.read_error[0] ? ss.read_error : strerror(-rc));
+		status = 1;
+	} else if (ss.read_error[0] && !live) {
+		fprintf(stderr, "lotrace: capture '%s' ends early: %s; the report covers what it held\n",
+			src->desc, ss.read_error);
+		status = 1;
+	}
+out:
+	report_free(rep);
+	src->ops->close(src);
+	engine_release(&eng);
+	return status;
 }
