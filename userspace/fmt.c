@@ -25,37 +25,33 @@ char *fmt_endpoint(char out[FMT_EP_LEN], uint8_t family,
 	return out;
 }
 
-char *fmt_time(char out[FMT_TIME_LEN], uint64_t ts_ns, int with_date)
+/* ts_ns as strftime(pattern) plus ".uuuuuu" and suffix, local or UTC. */
+static char *fmt_stamp(char out[FMT_TIME_LEN], uint64_t ts_ns, const char *pattern,
+		       int utc, const char *suffix)
 {
 	time_t sec = (time_t)(ts_ns / 1000000000ull);
 	unsigned usec = (unsigned)(ts_ns % 1000000000ull / 1000u);
 	struct tm tm;
-	char hms[32];
+	char head[32];
 
-	if (!localtime_r(&sec, &tm)) {
+	if (!(utc ? gmtime_r(&sec, &tm) : localtime_r(&sec, &tm))) {
 		snprintf(out, FMT_TIME_LEN, "?");
 		return out;
 	}
-	strftime(hms, sizeof(hms), with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S",
-		 &tm);
-	snprintf(out, FMT_TIME_LEN, "%s.%06u", hms, usec);
+	strftime(head, sizeof(head), pattern, &tm);
+	snprintf(out, FMT_TIME_LEN, "%s.%06u%s", head, usec, suffix);
 	return out;
+}
+
+char *fmt_time(char out[FMT_TIME_LEN], uint64_t ts_ns, int with_date)
+{
+	return fmt_stamp(out, ts_ns, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S",
+			 0, "");
 }
 
 char *fmt_time_iso(char out[FMT_TIME_LEN], uint64_t ts_ns)
 {
-	time_t sec = (time_t)(ts_ns / 1000000000ull);
-	unsigned usec = (unsigned)(ts_ns % 1000000000ull / 1000u);
-	struct tm tm;
-	char ymd[32];
-
-	if (!gmtime_r(&sec, &tm)) {
-		snprintf(out, FMT_TIME_LEN, "?");
-		return out;
-	}
-	strftime(ymd, sizeof(ymd), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, FMT_TIME_LEN, "%s.%06uZ", ymd, usec);
-	return out;
+	return fmt_stamp(out, ts_ns, "%Y-%m-%dT%H:%M:%S", 1, "Z");
 }
 
 char *fmt_dur(char out[24], int64_t ns)

@@ -248,9 +248,7 @@ struct lt_source *src_pcap_file_open(const char *path, char err[LT_ERR_LEN])
 	snprintf(s->base.desc, sizeof(s->base.desc), "%s", path);
 	return &s->base;
 fail:
-	if (s->p)
-		pcap_close(s->p);
-	free(s);
+	pcap_src_close(&s->base);
 	return NULL;
 }
 
@@ -337,8 +335,6 @@ struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
 	snprintf(s->base.desc, sizeof(s->base.desc), "%s", ifname);
 	return &s->base;
 fail:
-	if (s->p)
-		pcap_close(s->p);
-	free(s);
+	pcap_src_close(&s->base);
 	return NULL;
 }
