@@ -1,0 +1,98 @@
+#!/bin/bash
+# live.sh - the TUI on live loopback traffic (libpcap backend, needs root):
+# "nothing listening" before the server starts, the listener line after,
+# a refused and an established row, the detail ladder of the latter, and
+# the terminal coming back after q, Ctrl-C and SIGTERM.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tui-lib.sh"
+trap tui_cleanup EXIT
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skip tui live: needs root (libpcap on lo)"
+	exit 0
+fi
+if ! command -v tmux >/dev/null; then
+	fail "tui live" "tmux is not installed (make deps)"
+	exit 0
+fi
+LT_PEER=${LT_PEER:-$REPO/build/tools/lt_peer}
+if [ ! -x "$LT_PEER" ]; then
+	make -s -C "$REPO" build/tools/lt_peer >/dev/null 2>&1
+fi
+if [ ! -x "$LT_PEER" ]; then
+	fail "tui live" "no $LT_PEER (make build/tools/lt_peer)"
+	exit 0
+fi
+
+# a port nothing listens on
+for _ in $(seq 20); do
+	P=$((62000 + RANDOM % 2000))
+	ss -Hltn "sport = :$P" 2>/dev/null | grep -q . || break
+done
+
+S=live
+tui_start $S 120 40 "$LOTRACE --backend pcap --port $P"
+check "tui live: backend in the title" "no 'libpcap on lo'" tui_wait $S 'libpcap on lo'
+check "tui live: nothing listening" "no 'nothing listening on 127.0.0.1:$P'" \
+	tui_wait $S "nothing listening on 127\.0\.0\.1:$P"
+check "tui live: lost events shown" "no 'lost 0'" tui_wait $S 'lost 0'
+check "tui live: waiting hint" "no 'waiting for connections'" \
+	tui_wait $S "waiting for connections on port $P"
+
+out=$("$LT_PEER" connect --addr 127.0.0.1 --port "$P" --timeout-ms 2000 2>&1)
+check "tui live: peer refused" "lt_peer said: $out" grep -q refused <<<"$out"
+check "tui live: refused row" "no refused row" \
+	tui_wait $S "127\.0\.0\.1:[0-9]+ +-> 127\.0\.0\.1:$P +refused +S > R "
+
+ready=$TUI_TMP/serve.ready
+"$LT_PEER" serve --addr 127.0.0.1 --port "$P" --mode reply --ready-file "$ready" \
+	>/dev/null 2>&1 &
+TUI_PIDS+=($!)
+for _ in $(seq 50); do [ -s "$ready" ] && break; sleep 0.1; done
+check "tui live: listener line" "no 'listening: 127.0.0.1:$P lt_peer[pid]' within 4 s" \
+	tui_wait $S "listening: 127\.0\.0\.1:$P lt_peer\[[0-9]+\]" 4
+check "tui live: alert gone" "'nothing listening' still shown" \
+	tui_wait_gone $S "nothing listening on 127\.0\.0\.1:$P" 1
+
+out=$("$LT_PEER" connect --addr 127.0.0.1 --port "$P" --send 10 --expect-reply 2>&1)
+check "tui live: peer connected" "lt_peer said: $out" grep -q connected <<<"$out"
+check "tui live: established row" "no closed row with a full timeline" \
+	tui_wait $S "127\.0\.0\.1:[0-9]+ +-> 127\.0\.0\.1:$P +closed +S > SA > A > data > F/F +[0-9]+us +10B/14B"
+check "tui live: counters" "counters do not show 1 established, 1 refused" \
+	tui_wait $S 'total 2 +established 1 +refused 1 '
+check "tui live: latency" "no handshake p50" tui_wait $S 'SYN-ACK p50 [0-9]+us'
+
+# the newest row (the established one) is selected: its ladder
+tui_keys $S Enter
+check "tui live detail: opens" "no CLOSED detail" tui_wait $S '^ *CLOSED'
+scr=$(tui_screen $S)
+check "tui live detail: ladder" "ladder arrows missing" bash -c '
+	grep -Eq "^ +0  \|-+ SYN \[S\] -+>\|" <<<"$1" &&
+	grep -Eq "^ +[0-9]+us  \|<-+ SYN-ACK \[S\.\] -+\|" <<<"$1" &&
+	grep -Eq "\|-+ DATA 10B \[P\.\] -+>\|" <<<"$1" &&
+	grep -Eq "\|<-+ DATA 14B \[P\.\] -+\|" <<<"$1"' _ "$scr"
+check "tui live detail: diagnosis" "no healthy-connection diagnosis" \
+	grep -q 'A healthy connection' <<<"$scr"
+tui_keys $S Escape
+
+tui_keys $S q
+check "tui live quit: q exits" "still running" tui_wait_dead $S
+check "tui live quit: terminal restored" "alternate_on is $(tui_alt $S)" \
+	test "$(tui_alt $S)" = 0
+
+# Ctrl-C and SIGTERM end it cleanly too
+S=sigint
+tui_start $S 100 30 "$LOTRACE --backend pcap --port $P"
+tui_wait $S 'listening: ' >/dev/null
+tui_keys $S C-c
+check "tui live Ctrl-C: exits" "still running after Ctrl-C" tui_wait_dead $S
+check "tui live Ctrl-C: terminal restored" "alternate_on is $(tui_alt $S)" \
+	test "$(tui_alt $S)" = 0
+
+S=sigterm
+tui_start $S 100 30 "$LOTRACE --backend pcap --port $P"
+tui_wait $S 'listening: ' >/dev/null
+kill -TERM "$(tui_pid $S)"
+check "tui live SIGTERM: exits" "still running after SIGTERM" tui_wait_dead $S
+check "tui live SIGTERM: terminal restored" "alternate_on is $(tui_alt $S)" \
+	test "$(tui_alt $S)" = 0

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tui_draw.h - colours, glyphs and column-aware text output on stdscr.
+ *
+ * Owns: the colour pairs and their monochrome fallbacks (NO_COLOR, a
+ * terminal without colours), the two glyph sets (UTF-8 and ASCII), and
+ * the few output helpers every view uses: text is clipped to a number of
+ * terminal columns, never bytes, so UTF-8 glyphs and process names line up.
+ */
+#ifndef LT_TUI_DRAW_H
+#define LT_TUI_DRAW_H
+
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <curses.h>
+
+#include "tui.h"
+
+enum tui_color {
+	TC_NORMAL = 0,
+	TC_OK,       /* healthy verdicts */
+	TC_BAD,      /* refused, reset */
+	TC_WARN,     /* unanswered, half-open */
+	TC_INFO,     /* connecting, half-closed */
+	TC_DIM,      /* mid-stream, secondary text */
+	TC_TITLE,    /* title bar, column header */
+	TC_ALERT,    /* "nothing listening" */
+	TC_KEY,      /* key names in the status line */
+	TC_COUNT,
+};
+
+/* Set up colours (honours NO_COLOR) and pick the glyph set. */
+void tui_draw_setup(struct tui *t);
+/* The attribute for a colour role (monochrome: bold/reverse/dim). */
+attr_t tui_attr(const struct tui *t, enum tui_color c);
+enum tui_color tui_verdict_color(enum lt_verdict v);
+
+/* Terminal columns s takes (UTF-8 aware). */
+int tui_width(const char *s);
+/* Write s at (y, x), at most w columns; returns the columns written. */
+int tui_put(int y, int x, int w, const char *s);
+/* Same, padded with spaces to exactly w columns (right-aligned if right). */
+void tui_put_pad(int y, int x, int w, const char *s, int right);
+/* Clear row y from x to the end of the line. */
+void tui_clear_to_eol(int y, int x);
+
+#endif

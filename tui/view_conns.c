@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * view_conns.c - the connection list: columns, rows, compact timelines.
+ *
+ * Columns drop out by priority as the terminal narrows (process, bytes
+ * and duration first), the timeline takes what is left; at 80 columns
+ * time, client -> server, verdict, timeline and latency remain. Only the
+ * visible rows are formatted, so the cost of a frame does not grow with
+ * the number of connections.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "tui_draw.h"
+
+enum col_id { C_TIME = 0, C_CONN, C_PROC, C_VERDICT, C_TL, C_LAT, C_BYTES, C_DUR, C_N };
+
+struct col {
+	const char *title;
+	int w;        /* width in columns */
+	int prio;     /* dropped first: highest */
+	int right;    /* right-aligned */
+};
+
+static const struct col col_def[C_N] = {
+	[C_TIME] = { "TIME", 8, 0, 0 },
+	[C_CONN] = { "CLIENT", 34, 0, 0 },
+	[C_PROC] = { "PROCESS", 14, 3, 0 },
+	[C_VERDICT] = { "VERDICT", 15, 0, 0 },
+	[C_TL] = { "TIMELINE", 20, 1, 0 },
+	[C_LAT] = { "HS LAT", 6, 2, 1 },
+	[C_BYTES] = { "BYTES c/s", 10, 4, 1 },
+	[C_DUR] = { "DUR", 8, 5, 1 },
+};
+
+#define TL_MAX_W 44
+
+struct layout {
+	int on[C_N];
+	int w[C_N];
+	int x[C_N];
+};
+
+static int sum_width(const struct layout *L)
+{
+	int total = 0, n = 0;
+	for (int c = 0; c < C_N; c++)
+		if (L->on[c]) {
+			total += L->w[c];
+			n++;
+		}
+	return total + n - 1;
+}
+
+/*
+ * Which columns fit in width w, and where they go. proc: the backend
+ * names processes (eBPF); a column of dashes is not worth its width.
+ */
+static void layout(struct layout *L, int w, int utf8, int proc)
+{
+	for (int c = 0; c < C_N; c++) {
+		L->on[c] = 1;
+		L->w[c] = col_def[c].w;
+	}
+	L->on[C_PROC] = proc;
+	L->w[C_TIME] = 12; /* with milliseconds, if it fits */
+	if (utf8)
+		L->w[C_CONN] = 33; /* " → " is a column narrower than " -> " */
+	if (sum_width(L) > w)
+		L->w[C_TIME] = 8;
+	while (sum_width(L) > w && L->w[C_TL] > 16)
+		L->w[C_TL]--;
+	while (sum_width(L) > w) {
+		int drop = -1;
+		for (int c = 0; c < C_N; c++)
+			if (L->on[c] && col_def[c].prio > 0 &&
+			    (drop < 0 || col_def[c].prio > col_def[drop].prio))
+				drop = c;
+		if (drop < 0)
+			break;
+		/* before losing the latency, try a shorter timeline */
+		if (drop == C_LAT && L->w[C_TL] > 13) {
+			L->w[C_TL]--;
+			continue;
+		}
+		L->on[drop] = 0;
+	}
+	/* Narrower than 80: squeeze the address and verdict columns. */
+	while (sum_width(L) > w && (L->w[C_CONN] > 20 || L->w[C_VERDICT] > 8)) {
+		if (L->w[C_CONN] > 20)
+			L->w[C_CONN]--;
+		else
+			L->w[C_VERDICT]--;
+	}
+	/* The timeline takes what is left. */
+	int total = sum_width(L);
+	if (total < w && L->on[C_TL]) {
+		int extra = w - total;
+		if (L->w[C_TL] + extra > TL_MAX_W)
+			extra = TL_MAX_W - L->w[C_TL];
+		L->w[C_TL] += extra;
+	}
+	int x = 0;
+	for (int c = 0; c < C_N; c++) {
+		if (!L->on[c])
+			continue;
+		L->x[c] = x;
+		x += L->w[c] + 1;
+	}
+}
+
+/* ---- compact timeline ---------------------------------------------------- */
+
+void tui_tl_glyphs(const struct tui *t, const struct flow *f, char *out,
+		   size_t len, int spaced)
+{
+	/* spaced < 0: as short as it gets ("D" for data) */
+	int tiny = spaced < 0;
+	static const char *const tok[LT_TL_KIND_COUNT] = {
+		[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",
+		[LT_TL_DATA] = "data", [LT_TL_FIN] = "F", [LT_TL_RST] = "R",
+		[LT_TL_DROP] = "X",
+	};
+	size_t n = 0;
+	int first = 1;
+
+	out[0] = '\0';
+#define APPEND(...)                                                        \
+	do {                                                               \
+		if (n < len) {                                             \
+			int k_ = snprintf(out + n, len - n, __VA_ARGS__);  \
+			n += k_ > 0 ? (size_t)k_ : 0;                      \
+		}                                                          \
+	} while (0)
+	for (unsigned i = 0; i < f->tl_len; i++) {
+		const struct lt_tl_entry *e = &f->tl[i];
+		const char *name = e->kind < LT_TL_KIND_COUNT ? tok[e->kind] : "?";
+		int prev = i ? f->tl[i - 1].kind : -1;
+
+		if (e->kind == LT_TL_DATA && prev == LT_TL_DATA)
+			continue; /* one "data" for the whole exchange */
+		if (i && e->kind == prev && e->dir == f->tl[i - 1].dir)
+			continue; /* counted with the previous one */
+		if (e->kind == LT_TL_FIN && prev == LT_TL_FIN) {
+			APPEND("/F");
+			continue;
+		}
+		if (!first)
+			APPEND(spaced > 0 ? " %s " : "%s", t->g->sep);
+		first = 0;
+		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted)
+			APPEND("%s%s", t->g->ellipsis, spaced > 0 ? " " : "");
+		APPEND("%s", tiny && e->kind == LT_TL_DATA ? "D" : name);
+		uint32_t count = e->count;
+		for (unsigned k = i + 1; k < f->tl_len && f->tl[k].kind == e->kind &&
+					 f->tl[k].dir == e->dir; k++)
+			count += f->tl[k].count;
+		if (count > 1 && e->kind != LT_TL_DATA)
+			APPEND("%s%u", t->g->times, count);
+	}
+#undef APPEND
+}
+
+/* ---- rows ----------------------------------------------------------------- */
+
+static void row_text(const struct tui *t, const struct layout *L,
+		     const struct tui_row *r, int c, char *buf, size_t len)
+{
+	const struct flow *f = &r->f;
+	char a[FMT_EP_LEN], b[FMT_EP_LEN], d1[24], d2[24], tm[FMT_TIME_LEN];
+
+	buf[0] = '\0';
+	switch ((enum col_id)c) {
+	case C_TIME:
+		fmt_time(tm, f->t_first, 0);
+		snprintf(buf, len, "%.*s", L->w[C_TIME], tm);
+		break;
+	case C_CONN:
+		snprintf(buf, len, "%-15s %s %s", fmt_endpoint(a, f->family, &f->client),
+			 t->g->utf8 ? t->g->to : "->",
+			 fmt_endpoint(b, f->family, &f->server));
+		break;
+	case C_PROC:
+		if (f->side[LT_DIR_C2S].pid >= 0)
+			snprintf(buf, len, "%s[%d]", f->side[LT_DIR_C2S].comm,
+				 f->side[LT_DIR_C2S].pid);
+		else if (f->side[LT_DIR_S2C].pid >= 0)
+			snprintf(buf, len, "%s%s[%d]", t->g->to,
+				 f->side[LT_DIR_S2C].comm, f->side[LT_DIR_S2C].pid);
+		else
+			snprintf(buf, len, "-");
+		break;
+	case C_VERDICT:
+		snprintf(buf, len, "%s", lt_verdict_name((enum lt_verdict)r->verdict));
+		break;
+	case C_TL:
+		/* spaced when a whole healthy exchange fits, for every row alike */
+		tui_tl_glyphs(t, f, buf, len,
+			      L->w[C_TL] >= 23 ? 1 : L->w[C_TL] >= 16 ? 0 : -1);
+		if (tui_width(buf) > L->w[C_TL]) {
+			/* cut, and say so */
+			char cut[256];
+			snprintf(cut, sizeof(cut), "%s", buf);
+			int keep = L->w[C_TL] - 1;
+			size_t i = 0;
+			int cols = 0;
+			while (cut[i] && cols < keep) {
+				size_t k = 1;
+				while (((unsigned char)cut[i + k] & 0xc0) == 0x80)
+					k++;
+				i += k;
+				cols++;
+			}
+			snprintf(buf, len, "%.*s%s", (int)i, cut, t->g->ellipsis);
+		}
+		break;
+	case C_LAT:
+		snprintf(buf, len, "%s", r->lat_ns >= 0 ? fmt_dur(d1, r->lat_ns) : "-");
+		break;
+	case C_BYTES:
+		snprintf(buf, len, "%s/%s", fmt_bytes(d1, f->side[0].bytes),
+			 fmt_bytes(d2, f->side[1].bytes));
+		break;
+	case C_DUR:
+		snprintf(buf, len, "%s",
+			 fmt_dur(d1, f->t_last >= f->t_first
+					     ? (int64_t)(f->t_last - f->t_first)
+					     : -1));
+		break;
+	case C_N:
+		break;
+	}
+}
+
+static void draw_titles(const struct tui *t, const struct layout *L, int y, int w)
+{
+	static const int sorted_col[TUI_SORT_COUNT] = {
+		[TUI_SORT_TIME] = C_TIME, [TUI_SORT_VERDICT] = C_VERDICT,
+		[TUI_SORT_LATENCY] = C_LAT, [TUI_SORT_PORT] = C_CONN,
+	};
+	char title[64];
+
+	attrset(tui_attr(t, TC_TITLE));
+	tui_put_pad(y, 0, w, "", 0);
+	for (int c = 0; c < C_N; c++) {
+		if (!L->on[c])
+			continue;
+		const char *name = col_def[c].title;
+		if (c == C_CONN)
+			name = t->g->utf8 ? "CLIENT          \xe2\x86\x92 SERVER"
+					  : "CLIENT          -> SERVER";
+		int marked = sorted_col[t->view.sort] == c;
+		snprintf(title, sizeof(title), "%s%s", name,
+			 marked ? (t->g->utf8 ? "\xe2\x96\xbe" : "*") : "");
+		if (c == C_CONN && t->view.sort == TUI_SORT_PORT)
+			snprintf(title, sizeof(title), "%s%s", name,
+				 t->g->utf8 ? ":PORT\xe2\x96\xb4" : ":PORT*");
+		tui_put_pad(y, L->x[c], L->w[c], title, col_def[c].right);
+	}
+	attrset(A_NORMAL);
+}
+
+static void draw_empty(const struct tui *t, int y, int w)
+{
+	char buf[256];
+	if (t->view.filter[0])
+		snprintf(buf, sizeof(buf), "no connection matches '%s' (/ to change the filter)",
+			 t->view.filter);
+	else if (t->live && t->o->ports.n)
+		snprintf(buf, sizeof(buf), "waiting for connections on port%s %u%s%s",
+			 t->o->ports.n > 1 ? "s" : "", t->o->ports.list[0],
+			 t->o->ports.n > 1 ? ", ..." : "", t->g->ellipsis);
+	else if (t->live)
+		snprintf(buf, sizeof(buf), "waiting for connections%s", t->g->ellipsis);
+	else if (t->capturing)
+		snprintf(buf, sizeof(buf), "reading the capture%s", t->g->ellipsis);
+	else
+		snprintf(buf, sizeof(buf), "no TCP connections in this capture%s",
+			 t->log.min_id > 1 ? " since the last clear" : "");
+	attrset(tui_attr(t, TC_DIM));
+	tui_put(y, 2, w - 2, buf);
+	attrset(A_NORMAL);
+}
+
+void tui_draw_conns(struct tui *t, int y0, int h, int w)
+{
+	struct layout L;
+	char buf[256];
+
+	if (h < 2)
+		return;
+	layout(&L, w, t->g->utf8,
+	       t->ri.backend && !strcmp(t->ri.backend, "ebpf"));
+	draw_titles(t, &L, y0, w);
+	y0++;
+	h--;
+	t->view.rows = h;
+	tui_view_scroll(&t->view, h);
+	if (!t->view.n) {
+		draw_empty(t, y0 + 1, w);
+		return;
+	}
+	for (int i = 0; i < h; i++) {
+		uint32_t idx = t->view.top + (uint32_t)i;
+		int y = y0 + i;
+		if (idx >= t->view.n)
+			break;
+		const struct tui_row *r = conn_log_get(&t->log, t->view.id[idx]);
+		int sel = idx == t->view.sel;
+		attr_t base = sel ? A_REVERSE : A_NORMAL;
+		attrset(base);
+		if (!r) { /* pushed out of the log since the list was built */
+			tui_put_pad(y, 0, w, "  (no longer in the log)", 0);
+			continue;
+		}
+		tui_put_pad(y, 0, w, "", 0);
+		for (int c = 0; c < C_N; c++) {
+			if (!L.on[c])
+				continue;
+			row_text(t, &L, r, c, buf, sizeof(buf));
+			attr_t a = base;
+			if (c == C_VERDICT)
+				a |= tui_attr(t, tui_verdict_color((enum lt_verdict)r->verdict));
+			attrset(a);
+			tui_put_pad(y, L.x[c], L.w[c], buf, col_def[c].right);
+		}
+		attrset(A_NORMAL);
+	}
+}

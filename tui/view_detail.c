@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * view_detail.c - one connection in full: a ladder diagram of its
+ * timeline, latencies, retransmissions, kernel reasons, and a diagnosis
+ * in plain words for its verdict.
+ *
+ * The pane is built as a list of lines first, then drawn from the scroll
+ * offset (Up/Down scroll it), so a tall ladder still fits a short screen.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "tui_draw.h"
+
+#define DL_MAX 96
+#define DL_LEN 400
+
+struct dline {
+	enum tui_color c;
+	attr_t extra;
+	char s[DL_LEN];
+};
+
+struct dpane {
+	struct dline l[DL_MAX];
+	int n;
+};
+
+static void addl(struct dpane *p, enum tui_color c, attr_t extra, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void addl(struct dpane *p, enum tui_color c, attr_t extra, const char *fmt, ...)
+{
+	va_list ap;
+	if (p->n >= DL_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->l[p->n].s, DL_LEN, fmt, ap);
+	va_end(ap);
+	p->l[p->n].c = c;
+	p->l[p->n].extra = extra;
+	p->n++;
+}
+
+/* Word-wrap text into lines of at most w columns, indented by ind. */
+static void add_wrapped(struct dpane *p, enum tui_color c, int w, int ind,
+			const char *text)
+{
+	char line[DL_LEN];
+	const char *s = text;
+	if (w < 20)
+		w = 20;
+	while (*s) {
+		int n = 0, last_space = -1, cols = 0;
+		while (s[n] && cols < w - ind) {
+			if (s[n] == ' ')
+				last_space = n;
+			if (((unsigned char)s[n] & 0xc0) != 0x80)
+				cols++;
+			n++;
+		}
+		if (s[n] && last_space > 0)
+			n = last_space;
+		snprintf(line, sizeof(line), "%*s%.*s", ind, "", n, s);
+		addl(p, c, 0, "%s", line);
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+/* tcpdump's flag letters: "S.", "P.", "R", "F." */
+static void flags_str(uint8_t fl, char out[12])
+{
+	int n = 0;
+	if (fl & LT_TCP_SYN)
+		out[n++] = 'S';
+	if (fl & LT_TCP_FIN)
+		out[n++] = 'F';
+	if (fl & LT_TCP_RST)
+		out[n++] = 'R';
+	if (fl & LT_TCP_PSH)
+		out[n++] = 'P';
+	if (fl & LT_TCP_URG)
+		out[n++] = 'U';
+	if (fl & LT_TCP_ECE)
+		out[n++] = 'E';
+	if (fl & LT_TCP_CWR)
+		out[n++] = 'W';
+	if (fl & LT_TCP_ACK)
+		out[n++] = '.';
+	out[n] = '\0';
+}
+
+static enum tui_color kind_color(uint8_t kind)
+{
+	static const enum tui_color c[LT_TL_KIND_COUNT] = {
+		[LT_TL_SYN] = TC_NORMAL, [LT_TL_SYNACK] = TC_NORMAL,
+		[LT_TL_ACK] = TC_NORMAL, [LT_TL_DATA] = TC_OK,
+		[LT_TL_FIN] = TC_INFO,   [LT_TL_RST] = TC_BAD,
+		[LT_TL_DROP] = TC_WARN,
+	};
+	return kind < LT_TL_KIND_COUNT ? c[kind] : TC_NORMAL;
+}
+
+/* Repeat glyph g n times into out. */
+static size_t rep(char *out, size_t len, const char *g, int n)
+{
+	size_t k = 0, gl = strlen(g);
+	for (int i = 0; i < n && k + gl < len; i++) {
+		memcpy(out + k, g, gl);
+		k += gl;
+	}
+	out[k] = '\0';
+	return k;
+}
+
+/* "|------ SYN [S] ------>|" or "|<---- RST [R.] -------|", aw columns inside. */
+static void arrow(const struct tui *t, int dir, const char *label, int aw,
+		  char *out, size_t len)
+{
+	char left[DL_LEN], right[DL_LEN];
+	int lw = tui_width(label) + 2;
+	if (lw > aw - 3)
+		lw = aw - 3;
+	int dashes = aw - lw - 1; /* one column for the head */
+	int l = dashes / 2, r = dashes - l;
+	rep(left, sizeof(left), t->g->hline, l);
+	rep(right, sizeof(right), t->g->hline, r);
+	if (dir == LT_DIR_C2S)
+		snprintf(out, len, "%s%s %s %s%s%s", t->g->vline, left, label, right,
+			 t->g->head_r, t->g->vline);
+	else
+		snprintf(out, len, "%s%s%s %s %s%s", t->g->vline, t->g->head_l, left,
+			 label, right, t->g->vline);
+}
+
+static void ladder(const struct tui *t, struct dpane *p, const struct flow *f, int w)
+{
+	char c[FMT_EP_LEN], s[FMT_EP_LEN], hdr[DL_LEN], a[DL_LEN], lab[96], fl[12],
+		d[24], by[24];
+	int aw = w - 14 - 22;
+	if (aw > 46)
+		aw = 46;
+	if (aw < 16)
+		aw = 16;
+
+	fmt_endpoint(c, f->family, &f->client);
+	fmt_endpoint(s, f->family, &f->server);
+	snprintf(hdr, sizeof(hdr), "%12s client %-*s server %s", "", aw - 6, c, s);
+	addl(p, TC_NORMAL, A_BOLD, "%s", hdr);
+	for (unsigned i = 0; i < f->tl_len; i++) {
+		const struct lt_tl_entry *e = &f->tl[i];
+		int64_t off = e->t_ns >= f->t_first ? (int64_t)(e->t_ns - f->t_first) : 0;
+		char note[160] = "";
+
+		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted)
+			addl(p, TC_DIM, 0, "%12s %s %u more steps not kept %s", "",
+			     t->g->ellipsis, f->tl_omitted, t->g->ellipsis);
+		flags_str(e->flags, fl);
+		if (e->kind == LT_TL_DROP) {
+			snprintf(lab, sizeof(lab), "%s dropped by the kernel%s%s",
+				 t->g->times, f->drop_reason[0] ? ": " : "", f->drop_reason);
+			snprintf(a, sizeof(a), "%s %s", t->g->vline, lab);
+		} else {
+			if (e->kind == LT_TL_DATA) {
+				if (e->count > 1)
+					snprintf(lab, sizeof(lab), "DATA %ux %s [%s]", e->count,
+						 fmt_bytes(by, e->bytes), fl);
+				else
+					snprintf(lab, sizeof(lab), "DATA %s [%s]",
+						 fmt_bytes(by, e->bytes), fl);
+			} else {
+				snprintf(lab, sizeof(lab), "%s [%s]",
+					 lt_tl_kind_name((enum lt_tl_kind)e->kind), fl);
+				if (e->count > 1)
+					snprintf(note, sizeof(note), " %s%u (%u retransmitted)",
+						 t->g->times, e->count, e->count - 1);
+			}
+			arrow(t, e->dir, lab, aw, a, sizeof(a));
+		}
+		if (e->kind == LT_TL_RST && f->reset_reason[0] && !note[0])
+			snprintf(note, sizeof(note), " reason %s", f->reset_reason);
+		addl(p, kind_color(e->kind), 0, "%11s  %s%s", off ? fmt_dur(d, off) : "0",
+		     a, note);
+	}
+	if (!f->tl_len)
+		addl(p, TC_DIM, 0, "%12s (no segments kept)", "");
+}
+
+/* An established connection to the same port over the other IP family? */
+static const struct tui_row *other_family_ok(const struct tui *t, const struct flow *f)
+{
+	const struct conn_log *l = &t->log;
+	uint64_t lo = l->max_id > 50000 ? l->max_id - 50000 : 1;
+	for (uint64_t id = l->max_id; id >= lo && id; id--) {
+		const struct tui_row *r = conn_log_get(l, id);
+		if (r && r->f.family != f->family && r->f.server.port == f->server.port &&
+		    flow_established(&r->f))
+			return r;
+	}
+	return NULL;
+}
+
+void tui_diagnosis(const struct tui *t, const struct tui_row *r, char *out,
+		   size_t len)
+{
+	const struct flow *f = &r->f;
+	char srv[FMT_EP_LEN], d[24], d2[24];
+	size_t n;
+
+	fmt_endpoint(srv, f->family, &f->server);
+	switch ((enum lt_verdict)r->verdict) {
+	case LT_V_CONNECTING:
+		snprintf(out, len, "A SYN went out to %s %s ago and nothing answered yet; "
+			 "after %s without an answer lotrace calls it unanswered.",
+			 srv, fmt_dur(d, (int64_t)(t->now > f->t_first ? t->now - f->t_first : 0)),
+			 fmt_dur(d2, (int64_t)t->log.connecting_ns));
+		break;
+	case LT_V_REFUSED:
+		n = (size_t)snprintf(out, len,
+				     "The server side answered the SYN with a RST: nothing listens on %s "
+				     "(or a firewall rejects it); the client gets ECONNREFUSED.",
+				     srv);
+		if (n < len) {
+			const struct tui_row *o = other_family_ok(t, f);
+			char os[FMT_EP_LEN];
+			if (o)
+				n += (size_t)snprintf(out + n, len - n,
+					 " Yet connections to %s succeed (connection #%llu): the server "
+					 "listens on IPv%d only; make it listen on both, or connect to %s.",
+					 fmt_endpoint(os, o->f.family, &o->f.server),
+					 (unsigned long long)o->f.id, o->f.family, os);
+		}
+		if (n < len && f->reset_reason[0])
+			snprintf(out + n, len - n, " The kernel's reason for the RST: %s.",
+				 f->reset_reason);
+		break;
+	case LT_V_UNANSWERED:
+		snprintf(out, len, "The SYN got no answer (%u sent). On loopback nothing is lost "
+			 "by accident: a firewall DROP rule, a full SYN or accept queue, or a "
+			 "listener that stopped accepting swallowed it.",
+			 f->side[LT_DIR_C2S].syn_count ? f->side[LT_DIR_C2S].syn_count : 1);
+		break;
+	case LT_V_HALF_OPEN:
+		snprintf(out, len, "The server answered with a SYN-ACK but the handshake never "
+			 "completed: the client's ACK did not come (the client gave up) or was "
+			 "dropped, often because the server's accept queue was full.");
+		break;
+	case LT_V_OPEN:
+		snprintf(out, len, "The handshake completed (SYN, SYN-ACK, ACK) and the connection "
+			 "is still open.");
+		break;
+	case LT_V_HALF_CLOSED:
+		snprintf(out, len, "The connection was established, then the %s sent a FIN and the "
+			 "other side has not closed yet: it still has to call close() or "
+			 "shutdown().",
+			 f->side[LT_DIR_C2S].fin_count ? "client" : "server");
+		break;
+	case LT_V_CLOSED:
+		snprintf(out, len, "A healthy connection: the handshake completed and both sides "
+			 "closed it with a FIN.");
+		break;
+	case LT_V_RESET_CLIENT:
+		snprintf(out, len, "The client aborted the connection with a RST (%s): usually "
+			 "close() with unread data, SO_LINGER 0, or the client process died.",
+			 lt_rst_phase_name((enum lt_rst_phase)f->rst_phase));
+		break;
+	case LT_V_RESET_SERVER:
+		snprintf(out, len, "The server aborted the connection with a RST (%s): the "
+			 "application closed with unread data, crashed, or the socket was torn "
+			 "down%s.",
+			 lt_rst_phase_name((enum lt_rst_phase)f->rst_phase),
+			 f->reset_reason[0] ? "; the kernel's reason is below" : "");
+		break;
+	case LT_V_MIDSTREAM:
+		snprintf(out, len, "The capture started after the handshake, so only the middle "
+			 "of this connection was seen; what followed: %s.",
+			 lt_verdict_name(sink_outcome(f)));
+		break;
+	case LT_V_COUNT:
+		snprintf(out, len, "?");
+		break;
+	}
+}
+
+static void build(const struct tui *t, const struct tui_row *r, struct dpane *p, int w)
+{
+	const struct flow *f = &r->f;
+	char c[FMT_EP_LEN], s[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], d2[24], b1[24],
+		b2[24], diag[1024];
+	struct sbuf vb;
+	enum lt_verdict v = (enum lt_verdict)r->verdict;
+
+	sbuf_init(&vb, 256);
+	sink_verdict_text(&vb, f, v);
+	addl(p, TC_NORMAL, A_BOLD, "connection #%llu  %s %s %s",
+	     (unsigned long long)f->id, fmt_endpoint(c, f->family, &f->client),
+	     t->g->utf8 ? t->g->to : "->", fmt_endpoint(s, f->family, &f->server));
+	if (strcmp(sbuf_str(&vb), lt_verdict_name(v)))
+		addl(p, tui_verdict_color(v), A_BOLD, "%s  %s%s", lt_verdict_label(v),
+		     sbuf_str(&vb), r->final ? "" : "  (so far)");
+	else
+		addl(p, tui_verdict_color(v), A_BOLD, "%s%s", lt_verdict_label(v),
+		     r->final ? "" : "  (so far)");
+	sbuf_release(&vb);
+	addl(p, TC_NORMAL, 0, "started %s, lasted %s, Zeek state %s, history %s",
+	     fmt_time(tm, f->t_first, 1),
+	     fmt_dur(d1, f->t_last >= f->t_first ? (int64_t)(f->t_last - f->t_first) : -1),
+	     flow_zeek_state(f), f->history[0] ? f->history : "-");
+	addl(p, TC_NORMAL, 0, "client sent %llu segment%s, %s; server sent %llu segment%s, %s",
+	     (unsigned long long)f->side[0].pkts, f->side[0].pkts == 1 ? "" : "s",
+	     fmt_bytes(b1, f->side[0].bytes), (unsigned long long)f->side[1].pkts,
+	     f->side[1].pkts == 1 ? "" : "s", fmt_bytes(b2, f->side[1].bytes));
+	if (f->side[0].pid >= 0 || f->side[1].pid >= 0) {
+		char cp[48] = "?", sp[48] = "?";
+		if (f->side[0].pid >= 0)
+			snprintf(cp, sizeof(cp), "%s[%d]", f->side[0].comm, f->side[0].pid);
+		if (f->side[1].pid >= 0)
+			snprintf(sp, sizeof(sp), "%s[%d]", f->side[1].comm, f->side[1].pid);
+		addl(p, TC_NORMAL, 0, "process: client %s, server %s", cp, sp);
+	}
+	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f),
+		l3 = flow_syn_to_rst(f);
+	if (l1 >= 0)
+		addl(p, TC_NORMAL, 0, "handshake: SYN%sSYN-ACK %s, SYN-ACK%sACK %s",
+		     t->g->utf8 ? t->g->to : "->", fmt_dur(d1, l1),
+		     t->g->utf8 ? t->g->to : "->", fmt_dur(d2, l2));
+	else if (l3 >= 0)
+		addl(p, TC_NORMAL, 0, "answer: SYN%sRST %s", t->g->utf8 ? t->g->to : "->",
+		     fmt_dur(d1, l3));
+	addl(p, TC_NORMAL, 0, "%s", "");
+	ladder(t, p, f, w);
+	addl(p, TC_NORMAL, 0, "%s", "");
+
+	addl(p, TC_NORMAL, A_BOLD, "Diagnosis");
+	tui_diagnosis(t, r, diag, sizeof(diag));
+	add_wrapped(p, TC_NORMAL, w - 2, 2, diag);
+	addl(p, TC_NORMAL, 0, "%s", "");
+
+	/* retransmissions */
+	const struct flow_side *cs = &f->side[LT_DIR_C2S], *ss = &f->side[LT_DIR_S2C];
+	if (cs->syn_count > 1)
+		addl(p, TC_WARN, 0, "  SYN sent %u times, the last %s after the first",
+		     cs->syn_count, fmt_dur(d1, (int64_t)(cs->t_syn_last - cs->t_syn_first)));
+	if (ss->syn_count > 1)
+		addl(p, TC_WARN, 0, "  SYN-ACK sent %u times, the last %s after the first",
+		     ss->syn_count, fmt_dur(d1, (int64_t)(ss->t_syn_last - ss->t_syn_first)));
+	if (f->kernel_syn_retrans)
+		addl(p, TC_WARN, 0, "  the kernel retransmitted the SYN %u times",
+		     f->kernel_syn_retrans);
+	if (cs->syn_count <= 1 && ss->syn_count <= 1 && !f->kernel_syn_retrans)
+		addl(p, TC_DIM, 0, "  no handshake retransmissions");
+
+	/* what the kernel said (eBPF backend) */
+	if (f->reset_reason[0])
+		addl(p, TC_BAD, 0, "  kernel reset reason: %s", f->reset_reason);
+	if (f->drop_reason[0] || f->drops)
+		addl(p, TC_WARN, 0, "  kernel dropped %u segment%s: %s", f->drops,
+		     f->drops == 1 ? "" : "s", f->drop_reason[0] ? f->drop_reason : "?");
+	if (f->kctx & LT_KCTX_ERRNO)
+		addl(p, TC_NORMAL, 0, "  the application saw errno %d (%s)", f->sk_errno,
+		     strerror(f->sk_errno));
+	if (!f->kctx && strcmp(t->ri.backend ? t->ri.backend : "", "ebpf"))
+		addl(p, TC_DIM, 0, "  (kernel reasons and processes come with the eBPF backend)");
+	if (f->anomalies & LT_A_LISTEN_OVERFLOW)
+		addl(p, TC_WARN, 0, "  the kernel reported the listener's accept queue full");
+	if (f->anomalies & LT_A_SYN_NOT_SEEN)
+		addl(p, TC_DIM, 0, "  the SYN-ACK was seen but not its SYN");
+	if (f->anomalies & LT_A_EVICTED)
+		addl(p, TC_WARN, 0, "  retired early: the connection table was full");
+	if (f->anomalies & LT_A_REUSED)
+		addl(p, TC_DIM, 0, "  its 4-tuple was reused by a later connection");
+	if (f->anomalies & LT_A_TIME_BACKWARDS)
+		addl(p, TC_WARN, 0, "  timestamps went backwards in the capture");
+	if (f->anomalies & LT_A_RST_AFTER_CLOSE)
+		addl(p, TC_DIM, 0, "  a RST came after both FINs");
+}
+
+void tui_draw_detail(struct tui *t, int y0, int h, int w)
+{
+	static struct dpane p; /* ~40 KiB: not on the stack */
+	const struct tui_row *r = tui_view_selected(t);
+
+	p.n = 0;
+	if (!r) {
+		attrset(tui_attr(t, TC_DIM));
+		tui_put(y0 + 1, 2, w - 2, "no connection selected (Esc: back to the list)");
+		attrset(A_NORMAL);
+		return;
+	}
+	build(t, r, &p, w);
+	if (t->detail_scroll > p.n - h)
+		t->detail_scroll = p.n - h > 0 ? p.n - h : 0;
+	if (t->detail_scroll < 0)
+		t->detail_scroll = 0;
+	for (int i = 0; i < h && t->detail_scroll + i < p.n; i++) {
+		const struct dline *dl = &p.l[t->detail_scroll + i];
+		attrset(tui_attr(t, dl->c) | dl->extra);
+		tui_put(y0 + i, 1, w - 1, dl->s);
+	}
+	if (p.n > h) {
+		char more[64];
+		snprintf(more, sizeof(more), " %d/%d ", t->detail_scroll + h < p.n
+							? t->detail_scroll + h : p.n, p.n);
+		attrset(tui_attr(t, TC_DIM));
+		tui_put(y0 + h - 1, w - tui_width(more), tui_width(more), more);
+	}
+	attrset(A_NORMAL);
+}
