@@ -14,7 +14,9 @@
 #include "opts.h"
 #include "source.h"
 
-/* main.c */
+/* frontends.c */
+/* SIGINT/SIGTERM/SIGHUP set a flag lt_stop_requested() reads; SIGPIPE ignored. */
+void lt_install_signals(void);
 int lt_open_source(const struct lt_opts *o, struct lt_source **out,
 		   char *note, size_t notelen, char err[LT_ERR_LEN]);
 int lt_source_is_live(const struct lt_source *s);
