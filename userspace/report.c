@@ -697,6 +697,17 @@ static bool same_listener(const struct listener *a, const struct listener *b)
 	       (a->inode == b->inode || !a->inode || !b->inode);
 }
 
+/* The end-of-run snapshot of listener l, or NULL if it was gone by then. */
+static const struct listener *listener_at_end(const struct view *w,
+					      const struct listener *l)
+{
+	const struct listener *end = NULL;
+	for (int j = 0; j < w->nlend; j++)
+		if (same_listener(l, &w->lend[j]))
+			end = &w->lend[j];
+	return end;
+}
+
 static void listener_row(struct table *t, const struct listener *l,
 			 const struct listener *start, const struct listener *end)
 {
@@ -749,12 +760,10 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 	tbl_cell(&t, "Waiting for accept() at start");
 	tbl_cell(&t, "at end");
 	for (int i = 0; i < r->nlst; i++) {
-		const struct listener *l = &r->lst[i], *end = NULL;
+		const struct listener *l = &r->lst[i];
 		if (!listener_relevant(w, l))
 			continue;
-		for (int j = 0; j < w->nlend; j++)
-			if (same_listener(l, &w->lend[j]))
-				end = &w->lend[j];
+		const struct listener *end = listener_at_end(w, l);
 		listener_row(&t, end ? end : l, l, end);
 		rows++;
 	}
@@ -1062,12 +1071,10 @@ static void jlisteners(struct sbuf *b, const struct view *w, int *first)
 	}
 	sbuf_putc(b, '[');
 	for (int i = 0; i < r->nlst; i++) {
-		const struct listener *l = &r->lst[i], *end = NULL;
+		const struct listener *l = &r->lst[i];
 		if (!listener_relevant(w, l))
 			continue;
-		for (int j = 0; j < w->nlend; j++)
-			if (same_listener(l, &w->lend[j]))
-				end = &w->lend[j];
+		const struct listener *end = listener_at_end(w, l);
 		if (!f2)
 			sbuf_putc(b, ',');
 		f2 = 0;

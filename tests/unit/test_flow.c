@@ -125,9 +125,6 @@ static void test_unanswered_retries(void **state)
 	struct rec r;
 	struct flow_tab *t = new_tab(&r, 16);
 	seg(t, 40000, C2S, SYN, 100, 0, 0);
-	/* live view a moment later: still connecting */
-	struct flow probe;
-	memset(&probe, 0, sizeof(probe));
 	seg(t, 40000, C2S, SYN, 100, 0, 1 * SEC);
 	seg(t, 40000, C2S, SYN, 100, 0, 2 * SEC);
 	flow_flush(t);
