@@ -8,7 +8,7 @@
 # Each scenario drives build/tools/lt_peer on 127.0.0.1 / ::1 only, under
 # `tcpdump -i lo` filtered to its own port (61900-61999), and writes
 # captures/NAME.pcap plus NAME.pcap.truth.json (tshark ground truth from
-# ../shared/tools/truth.sh), then checks the truth's derived states against
+# tests/tools/truth.sh), then checks the truth's derived states against
 # what the scenario intends.  Firewall rules live only in the nft table
 # inet lotrace_test; the EXIT trap deletes it and kills every process this
 # script started (servers, clients, tcpdump), also on Ctrl-C or SIGTERM.
@@ -18,7 +18,7 @@ set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cap="$repo/captures"
 peer="$repo/build/tools/lt_peer"
-truth="${LT_TRUTH:-$repo/../shared/tools/truth.sh}"
+truth="${LT_TRUTH:-$repo/tests/tools/truth.sh}"
 table=lotrace_test
 work=$(mktemp -d /tmp/lt-record.XXXXXX)
 servers=""	# background servers we started, killed by cleanup

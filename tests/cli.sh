@@ -18,7 +18,7 @@ run_err() {
 }
 
 for p in 619009 65536 -1 abc 61900x "" " 80" 0x50 80abc; do
-	run_err "port '$p' rejected" 2 "invalid port '.*': expected an integer from 0 to 65535" -r "$SHARED/captures/public/irc-353.pcap" --port "$p"
+	run_err "port '$p' rejected" 2 "invalid port '.*': expected an integer from 0 to 65535" -r "$PUBLIC/irc-353.pcap" --port "$p"
 done
 run_err "port rejected before the file is opened" 2 "invalid port '619009'" -r /nonexistent.pcap --port 619009
 run_err "report: port rejected first" 2 "invalid port '619009'" report -r /nonexistent.pcap --port 619009
@@ -26,12 +26,12 @@ run_err "missing file" 1 "cannot read capture '/nonexistent.pcap': No such file"
 run_err "directory as capture" 1 "cannot read capture" -r /tmp
 : > "$tmp/empty.pcap"
 run_err "empty file" 1 "cannot read capture" -r "$tmp/empty.pcap"
-head -c 10 "$SHARED/captures/public/irc-353.pcap" > "$tmp/short.pcap"
+head -c 10 "$PUBLIC/irc-353.pcap" > "$tmp/short.pcap"
 run_err "file shorter than its header" 1 "cannot read capture" -r "$tmp/short.pcap"
 printf 'this is not a capture at all, just text\n' > "$tmp/text.pcap"
 run_err "text file" 1 "cannot read capture.*pcap or pcapng" -r "$tmp/text.pcap"
-run_err "corrupt pcapng" 1 "cannot read capture" -r "$SHARED/captures/public/shb-option-too-long.pcapng"
-run_err "unsupported pcap version" 1 "cannot read capture" -r "$SHARED/captures/public/pcap-invalid-version-1.pcap"
+run_err "corrupt pcapng" 1 "cannot read capture" -r "$PUBLIC/shb-option-too-long.pcapng"
+run_err "unsupported pcap version" 1 "cannot read capture" -r "$PUBLIC/pcap-invalid-version-1.pcap"
 run_err "unknown option" 2 "unknown option" --frobnicate
 run_err "missing option value" 2 "needs a value" -r
 run_err "stray argument" 2 "unexpected argument 'foo'" foo
@@ -51,7 +51,7 @@ PY
 run_err "unsupported link type" 1 "link type .*189.*cannot decode" -r "$tmp/usb.pcap"
 
 # a capture cut mid-record: what was read is reported, the cut is said, exit 1
-"$LOTRACE" -r "$SHARED/captures/public/DERIVED-resp_1_benchmark-cut.pcap" >"$tmp/out" 2>"$tmp/err"
+"$LOTRACE" -r "$PUBLIC/DERIVED-resp_1_benchmark-cut.pcap" >"$tmp/out" 2>"$tmp/err"
 st=$?
 if [ $st = 1 ] && grep -q "ends early" "$tmp/err" && [ "$(grep -c ' -> ' "$tmp/out")" = 14 ]; then
 	ok "cut capture: 14 connections then a clear error"
@@ -61,6 +61,6 @@ else fail "cut capture" "exit $st, $(cat "$tmp/err")"; fi
 "$LOTRACE" --version | grep -qE '^lotrace [0-9]+\.[0-9]+\.[0-9]+$' && ok "--version" || fail "--version" "bad version line"
 
 # stdout closed early (| head): no crash, no hang
-timeout 20 "$LOTRACE" -r "$SHARED/captures/public/echo-connections.pcap.gz" | head -1 >/dev/null
+timeout 20 "$LOTRACE" -r "$PUBLIC/echo-connections.pcap.gz" | head -1 >/dev/null
 st=${PIPESTATUS[0]}
 [ "$st" -lt 128 ] && ok "closed stdout is not a crash" || fail "closed stdout" "status $st"

@@ -2,7 +2,7 @@
 """crosscheck.py LOTRACE CAPTURE... - lotrace against tshark's truth.
 
 For each capture with a CAPTURE.truth.json beside it (made by
-../shared/tools/truth.sh), run `LOTRACE -r CAPTURE --json` and compare,
+tests/tools/truth.sh), run `LOTRACE -r CAPTURE --json` and compare,
 per TCP stream: SYN / SYN-ACK / RST / FIN counts, packets, data packets and
 payload bytes of each endpoint, and the verdict. Streams are paired by
 their two endpoints, in order of first packet (port reuse gives several

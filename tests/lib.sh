@@ -3,7 +3,7 @@
 # Each check prints "ok   NAME" or "FAIL NAME: why"; run-all.sh counts them.
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SHARED=${SHARED:-$REPO/../shared}
+PUBLIC=${PUBLIC:-$REPO/tests/captures/public}
 LOTRACE=${LOTRACE:-$REPO/build/lotrace}
 export TZ=UTC LC_ALL=C
 

@@ -15,7 +15,7 @@
 cd "$REPO" || exit 1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 exp=tests/report/expected
-public=$SHARED/captures/public
+public=$PUBLIC
 
 report() { "$LOTRACE" report "$@"; }
 

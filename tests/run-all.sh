@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
-export SHARED=${SHARED:-$REPO/../shared}
+export PUBLIC="$REPO/tests/captures/public"  # third-party captures (BSD-3-Clause, see SOURCES.md)
 export TZ=UTC LC_ALL=C
 sections=${*:-unit cli crosscheck golden sweep live tui report}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
@@ -20,7 +20,7 @@ run() { # run LABEL COMMAND...: stream its output, keep it for counting
 }
 
 captures() { # every capture with a truth file: shared public ones and ours
-	ls "$SHARED"/captures/public/*.truth.json captures/*.truth.json 2>/dev/null |
+	ls "$PUBLIC"/*.truth.json captures/*.truth.json 2>/dev/null |
 		sed 's/\.truth\.json$//'
 }
 

@@ -12,7 +12,7 @@ command -v editcap >/dev/null || { fail "sweep" "editcap missing (apt-get instal
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:exitcode=98
 
 caps=()
-for c in "$SHARED"/captures/public/*.pcap "$SHARED"/captures/public/*.pcapng "$REPO"/captures/*.pcap; do
+for c in "$PUBLIC"/*.pcap "$PUBLIC"/*.pcapng "$REPO"/captures/*.pcap; do
 	[ "$(stat -c %s "$c")" -lt 200000 ] && caps+=("$c")
 done
 
