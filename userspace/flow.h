@@ -98,6 +98,9 @@ enum {
 	LT_A_TIMELINE_CUT = 1 << 4,   /* more events than the timeline holds */
 	LT_A_RST_AFTER_CLOSE = 1 << 5, /* RST after both FINs */
 	LT_A_LISTEN_OVERFLOW = 1 << 6, /* the kernel reported a full accept queue */
+	LT_A_EVENTS_LOST = 1 << 7,    /* the source lost events while this flow
+				       * was live: its evidence may be incomplete,
+				       * so it is never the basis of a finding */
 };
 
 struct flow_side {

@@ -100,6 +100,7 @@ static void anomalies(struct sbuf *b, uint32_t a, int *first)
 		{ LT_A_TIMELINE_CUT, "timeline-cut" },
 		{ LT_A_RST_AFTER_CLOSE, "rst-after-close" },
 		{ LT_A_LISTEN_OVERFLOW, "accept-queue-overflow" },
+		{ LT_A_EVENTS_LOST, "events-lost" },
 	};
 	int f2 = 1;
 	key(b, "anomalies", first);
