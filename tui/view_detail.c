@@ -206,83 +206,20 @@ static const struct tui_row *other_family_ok(const struct tui *t, const struct f
 void tui_diagnosis(const struct tui *t, const struct tui_row *r, char *out,
 		   size_t len)
 {
-	const struct flow *f = &r->f;
-	char srv[FMT_EP_LEN], d[24], d2[24];
-	size_t n;
+	struct verdict_explain_ctx x = {
+		.now_ns = t->now,
+		.connecting_ns = t->log.connecting_ns,
+	};
+	struct sbuf b;
+	const struct tui_row *o = NULL;
 
-	fmt_endpoint(srv, f->family, &f->server);
-	switch ((enum lt_verdict)r->verdict) {
-	case LT_V_CONNECTING:
-		snprintf(out, len, "A SYN went out to %s %s ago and nothing answered yet; "
-			 "after %s without an answer lotrace calls it unanswered.",
-			 srv, fmt_dur(d, (int64_t)(t->now > f->t_first ? t->now - f->t_first : 0)),
-			 fmt_dur(d2, (int64_t)t->log.connecting_ns));
-		break;
-	case LT_V_REFUSED:
-		n = (size_t)snprintf(out, len,
-				     "The server side answered the SYN with a RST: nothing listens on %s "
-				     "(or a firewall rejects it); the client gets ECONNREFUSED.",
-				     srv);
-		if (n < len) {
-			const struct tui_row *o = other_family_ok(t, f);
-			char os[FMT_EP_LEN];
-			if (o)
-				n += (size_t)snprintf(out + n, len - n,
-					 " Yet connections to %s succeed (connection #%llu): the server "
-					 "listens on IPv%d only; make it listen on both, or connect to %s.",
-					 fmt_endpoint(os, o->f.family, &o->f.server),
-					 (unsigned long long)o->f.id, o->f.family, os);
-		}
-		if (n < len && f->reset_reason[0])
-			snprintf(out + n, len - n, " The kernel's reason for the RST: %s.",
-				 f->reset_reason);
-		break;
-	case LT_V_UNANSWERED:
-		snprintf(out, len, "The SYN got no answer (%u sent). On loopback nothing is lost "
-			 "by accident: a firewall DROP rule, a full SYN or accept queue, or a "
-			 "listener that stopped accepting swallowed it.",
-			 f->side[LT_DIR_C2S].syn_count ? f->side[LT_DIR_C2S].syn_count : 1);
-		break;
-	case LT_V_HALF_OPEN:
-		snprintf(out, len, "The server answered with a SYN-ACK but the handshake never "
-			 "completed: the client's ACK did not come (the client gave up) or was "
-			 "dropped, often because the server's accept queue was full.");
-		break;
-	case LT_V_OPEN:
-		snprintf(out, len, "The handshake completed (SYN, SYN-ACK, ACK) and the connection "
-			 "is still open.");
-		break;
-	case LT_V_HALF_CLOSED:
-		snprintf(out, len, "The connection was established, then the %s sent a FIN and the "
-			 "other side has not closed yet: it still has to call close() or "
-			 "shutdown().",
-			 f->side[LT_DIR_C2S].fin_count ? "client" : "server");
-		break;
-	case LT_V_CLOSED:
-		snprintf(out, len, "A healthy connection: the handshake completed and both sides "
-			 "closed it with a FIN.");
-		break;
-	case LT_V_RESET_CLIENT:
-		snprintf(out, len, "The client aborted the connection with a RST (%s): usually "
-			 "close() with unread data, SO_LINGER 0, or the client process died.",
-			 lt_rst_phase_name((enum lt_rst_phase)f->rst_phase));
-		break;
-	case LT_V_RESET_SERVER:
-		snprintf(out, len, "The server aborted the connection with a RST (%s): the "
-			 "application closed with unread data, crashed, or the socket was torn "
-			 "down%s.",
-			 lt_rst_phase_name((enum lt_rst_phase)f->rst_phase),
-			 f->reset_reason[0] ? "; the kernel's reason is below" : "");
-		break;
-	case LT_V_MIDSTREAM:
-		snprintf(out, len, "The capture started after the handshake, so only the middle "
-			 "of this connection was seen; what followed: %s.",
-			 lt_verdict_name(sink_outcome(f)));
-		break;
-	case LT_V_COUNT:
-		snprintf(out, len, "?");
-		break;
-	}
+	if (r->verdict == LT_V_REFUSED)
+		o = other_family_ok(t, &r->f);
+	x.answered_other_family = o ? &o->f : NULL;
+	sbuf_init(&b, len);
+	verdict_explain(&b, &r->f, (enum lt_verdict)r->verdict, &x);
+	snprintf(out, len, "%s", sbuf_str(&b));
+	sbuf_release(&b);
 }
 
 static void build(const struct tui *t, const struct tui_row *r, struct dpane *p, int w)
@@ -294,7 +231,7 @@ static void build(const struct tui *t, const struct tui_row *r, struct dpane *p,
 	enum lt_verdict v = (enum lt_verdict)r->verdict;
 
 	sbuf_init(&vb, 256);
-	sink_verdict_text(&vb, f, v);
+	verdict_text(&vb, f, v);
 	addl(p, TC_NORMAL, A_BOLD, "connection #%llu  %s %s %s",
 	     (unsigned long long)f->id, fmt_endpoint(c, f->family, &f->client),
 	     t->g->utf8 ? t->g->to : "->", fmt_endpoint(s, f->family, &f->server));

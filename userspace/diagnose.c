@@ -353,7 +353,7 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 		break;
 	case LT_V_MIDSTREAM:
 		if ((b = add_to(d, BK_MIDSTREAM, f)))
-			b->outcome[sink_outcome(f)]++;
+			b->outcome[flow_outcome(f)]++;
 		break;
 	case LT_V_CONNECTING:
 		add_to(d, BK_CONNECTING, f);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * flow.c - connection table, handshake machine, verdicts, expiry.
+ * flow.c - connection table, handshake machine, expiry.
+ *
+ * What a flow's fields mean for its verdict is decided in verdict.c;
+ * this file only fills them in, segment by segment.
  *
  * Flows live in one preallocated pool, linked into a hash table (chained
  * through pool indices) and an LRU list (most recently active first).
@@ -34,59 +37,6 @@ struct flow_tab {
 
 /* ---- names ------------------------------------------------------------- */
 
-static const char *const verdict_names[LT_V_COUNT] = {
-	[LT_V_CONNECTING] = "connecting",
-	[LT_V_REFUSED] = "refused",
-	[LT_V_UNANSWERED] = "unanswered",
-	[LT_V_HALF_OPEN] = "half-open",
-	[LT_V_OPEN] = "open",
-	[LT_V_HALF_CLOSED] = "half-closed",
-	[LT_V_CLOSED] = "closed",
-	[LT_V_RESET_CLIENT] = "reset-by-client",
-	[LT_V_RESET_SERVER] = "reset-by-server",
-	[LT_V_MIDSTREAM] = "mid-stream",
-};
-
-static const char *const verdict_labels[LT_V_COUNT] = {
-	[LT_V_CONNECTING] = "CONNECTING",
-	[LT_V_REFUSED] = "REFUSED",
-	[LT_V_UNANSWERED] = "UNANSWERED",
-	[LT_V_HALF_OPEN] = "HALF-OPEN",
-	[LT_V_OPEN] = "OPEN",
-	[LT_V_HALF_CLOSED] = "HALF-CLOSED",
-	[LT_V_CLOSED] = "CLOSED",
-	[LT_V_RESET_CLIENT] = "RESET-CLIENT",
-	[LT_V_RESET_SERVER] = "RESET-SERVER",
-	[LT_V_MIDSTREAM] = "MID-STREAM",
-};
-
-const char *lt_verdict_name(enum lt_verdict v)
-{
-	return (unsigned)v < LT_V_COUNT ? verdict_names[v] : "?";
-}
-
-const char *lt_verdict_label(enum lt_verdict v)
-{
-	return (unsigned)v < LT_V_COUNT ? verdict_labels[v] : "?";
-}
-
-const char *lt_rst_phase_name(enum lt_rst_phase p)
-{
-	switch (p) {
-	case LT_RST_NONE:
-		return "none";
-	case LT_RST_HANDSHAKE:
-		return "handshake";
-	case LT_RST_BEFORE_DATA:
-		return "before-data";
-	case LT_RST_AFTER_DATA:
-		return "after-data";
-	case LT_RST_AFTER_FIN:
-		return "after-fin";
-	}
-	return "?";
-}
-
 const char *lt_tl_kind_name(enum lt_tl_kind k)
 {
 	switch (k) {
@@ -110,171 +60,9 @@ const char *lt_tl_kind_name(enum lt_tl_kind k)
 	return "?";
 }
 
-bool lt_verdict_ended(enum lt_verdict v)
-{
-	switch (v) {
-	case LT_V_REFUSED:
-	case LT_V_CLOSED:
-	case LT_V_RESET_CLIENT:
-	case LT_V_RESET_SERVER:
-		return true;
-	case LT_V_CONNECTING:
-	case LT_V_UNANSWERED:
-	case LT_V_HALF_OPEN:
-	case LT_V_OPEN:
-	case LT_V_HALF_CLOSED:
-	case LT_V_MIDSTREAM:
-	case LT_V_COUNT:
-		break;
-	}
-	return false;
-}
-
-/* ---- verdicts ---------------------------------------------------------- */
-
-bool flow_established(const struct flow *f)
-{
-	return f->t_ack != 0 || f->role_basis == LT_ROLE_PORT;
-}
-
 static bool any_rst(const struct flow *f)
 {
 	return f->side[0].rst_count + f->side[1].rst_count > 0;
-}
-
-/* How an established (or mid-stream) connection stands. */
-static enum lt_verdict established_verdict(const struct flow *f)
-{
-	uint32_t fins = (f->side[0].fin_count > 0) + (f->side[1].fin_count > 0);
-
-	if (any_rst(f) && !(f->anomalies & LT_A_RST_AFTER_CLOSE))
-		return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT
-						: LT_V_RESET_SERVER;
-	if (fins == 2)
-		return LT_V_CLOSED;
-	if (fins == 1)
-		return LT_V_HALF_CLOSED;
-	return LT_V_OPEN;
-}
-
-enum lt_verdict flow_verdict(const struct flow *f, uint64_t now_ns, bool final,
-			     uint64_t connecting_ns)
-{
-	const struct flow_side *c = &f->side[LT_DIR_C2S];
-	const struct flow_side *s = &f->side[LT_DIR_S2C];
-
-	if (f->role_basis == LT_ROLE_PORT)
-		return LT_V_MIDSTREAM;
-	if (s->syn_count == 0) {
-		if (s->rst_count > 0)
-			return LT_V_REFUSED;
-		if (!final && c->syn_count <= 1 && c->rst_count == 0 &&
-		    c->fin_count == 0 && now_ns - c->t_syn_first < connecting_ns)
-			return LT_V_CONNECTING;
-		return LT_V_UNANSWERED;
-	}
-	if (!flow_established(f)) {
-		if (any_rst(f))
-			return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT
-							: LT_V_RESET_SERVER;
-		if (!final && s->syn_count <= 1 &&
-		    now_ns - s->t_syn_first < connecting_ns)
-			return LT_V_CONNECTING;
-		return LT_V_HALF_OPEN;
-	}
-	return established_verdict(f);
-}
-
-enum zeek_ep {
-	ZEP_INACTIVE,
-	ZEP_SYN_SENT,
-	ZEP_PARTIAL,
-	ZEP_ESTABLISHED,
-	ZEP_CLOSED,
-	ZEP_RESET,
-};
-
-static enum zeek_ep zeek_endpoint(const struct flow *f, int dir)
-{
-	const struct flow_side *sd = &f->side[dir];
-	bool synack = f->side[LT_DIR_S2C].syn_count > 0;
-
-	if (sd->rst_count)
-		return ZEP_RESET;
-	if (sd->fin_count)
-		return ZEP_CLOSED;
-	if (sd->pkts == 0)
-		return ZEP_INACTIVE;
-	if (dir == LT_DIR_C2S && sd->syn_count && !synack)
-		return ZEP_SYN_SENT;
-	if (f->role_basis == LT_ROLE_PORT)
-		return ZEP_PARTIAL;
-	if (synack)
-		return ZEP_ESTABLISHED;
-	return ZEP_PARTIAL;
-}
-
-/* Zeek's conn_state precedence (base/protocols/conn): responder reset,
- * originator reset, closes, then attempts and establishment. */
-const char *flow_zeek_state(const struct flow *f)
-{
-	enum zeek_ep o = zeek_endpoint(f, LT_DIR_C2S);
-	enum zeek_ep r = zeek_endpoint(f, LT_DIR_S2C);
-	bool syn = f->side[LT_DIR_C2S].syn_count > 0;
-	bool synack = f->side[LT_DIR_S2C].syn_count > 0;
-	bool payload = f->side[0].bytes + f->side[1].bytes > 0;
-
-	if (r == ZEP_RESET) {
-		if (o == ZEP_SYN_SENT || (syn && !synack) ||
-		    (o == ZEP_RESET && !payload))
-			return "REJ";
-		if (!syn && synack)
-			return "RSTRH";
-		return "RSTR";
-	}
-	if (o == ZEP_RESET) {
-		if (r == ZEP_INACTIVE)
-			return syn ? "RSTOS0" : "OTH";
-		return "RSTO";
-	}
-	if (o == ZEP_CLOSED && r == ZEP_CLOSED)
-		return "SF";
-	if (o == ZEP_CLOSED)
-		return r == ZEP_INACTIVE ? "SH" : "S2";
-	if (r == ZEP_CLOSED)
-		return o == ZEP_INACTIVE ? "SHR" : "S3";
-	if (o == ZEP_SYN_SENT && r == ZEP_INACTIVE)
-		return "S0";
-	if (o == ZEP_ESTABLISHED && r == ZEP_ESTABLISHED)
-		return "S1";
-	return "OTH";
-}
-
-int64_t flow_syn_to_synack(const struct flow *f)
-{
-	const struct flow_side *c = &f->side[LT_DIR_C2S];
-	const struct flow_side *s = &f->side[LT_DIR_S2C];
-	if (!c->syn_count || !s->syn_count || s->t_syn_first < c->t_syn_first)
-		return -1;
-	return (int64_t)(s->t_syn_first - c->t_syn_first);
-}
-
-int64_t flow_synack_to_ack(const struct flow *f)
-{
-	const struct flow_side *s = &f->side[LT_DIR_S2C];
-	if (!s->syn_count || !f->t_ack || f->t_ack < s->t_syn_first)
-		return -1;
-	return (int64_t)(f->t_ack - s->t_syn_first);
-}
-
-int64_t flow_syn_to_rst(const struct flow *f)
-{
-	const struct flow_side *c = &f->side[LT_DIR_C2S];
-	const struct flow_side *s = &f->side[LT_DIR_S2C];
-	if (!c->syn_count || !s->rst_count || s->syn_count ||
-	    s->t_rst < c->t_syn_first)
-		return -1;
-	return (int64_t)(s->t_rst - c->t_syn_first);
 }
 
 /* ---- hashing ----------------------------------------------------------- */

@@ -3,10 +3,11 @@
  * flow.h - the connection table and the handshake machine.
  *
  * Owns: every tracked TCP connection (struct flow), keyed by 4-tuple, from
- * a preallocated pool; the per-connection timeline; the verdict and the
- * Zeek conn_state/history of each connection; expiry and eviction.
- * Does not own: time (callers pass now_ns, so replay is deterministic),
- * output (retired and changed flows go to the hooks), decoding.
+ * a preallocated pool; the per-connection timeline and Zeek history
+ * letters, filled in segment by segment; expiry and eviction.
+ * Does not own: what the fields mean for a verdict (verdict.h), time
+ * (callers pass now_ns, so replay is deterministic), output (retired and
+ * changed flows go to the hooks), decoding.
  *
  * Lifecycle of a flow: created by its first segment on a watched port,
  * updated by later segments and kernel context, and finally *retired*:
@@ -28,30 +29,7 @@
 #include <stdint.h>
 
 #include "obs.h"
-
-/* Verdicts: the fixed vocabulary documented in docs/verdicts.md. */
-enum lt_verdict {
-	LT_V_CONNECTING = 0, /* SYN sent moments ago; live only */
-	LT_V_REFUSED,        /* RST answered the SYN */
-	LT_V_UNANSWERED,     /* SYN(s), no answer */
-	LT_V_HALF_OPEN,      /* SYN-ACK sent, never acknowledged */
-	LT_V_OPEN,           /* established, still open */
-	LT_V_HALF_CLOSED,    /* established, FIN from one side only */
-	LT_V_CLOSED,         /* established, FIN from both sides */
-	LT_V_RESET_CLIENT,   /* established (or in handshake), client RST */
-	LT_V_RESET_SERVER,   /* established (or in handshake), server RST */
-	LT_V_MIDSTREAM,      /* no handshake seen: capture started late */
-	LT_V_COUNT,
-};
-
-/* When the first RST of a connection came. */
-enum lt_rst_phase {
-	LT_RST_NONE = 0,
-	LT_RST_HANDSHAKE,   /* before the handshake completed */
-	LT_RST_BEFORE_DATA, /* established, no payload yet */
-	LT_RST_AFTER_DATA,  /* established, payload seen */
-	LT_RST_AFTER_FIN,   /* after a FIN from the RST's sender or peer */
-};
+#include "verdict.h"
 
 /* Direction of a segment relative to the connection. */
 enum lt_dir { LT_DIR_C2S = 0, LT_DIR_S2C = 1 };
@@ -223,27 +201,7 @@ uint64_t flow_tab_now(const struct flow_tab *t);
 void flow_foreach(const struct flow_tab *t,
 		  void (*fn)(void *ctx, const struct flow *f), void *ctx);
 
-/*
- * The verdict of f at time now_ns. final: no more packets will come (end
- * of a capture), so a SYN without answer is "unanswered" however young.
- */
-enum lt_verdict flow_verdict(const struct flow *f, uint64_t now_ns, bool final,
-			     uint64_t connecting_ns);
-/* Zeek's conn_state for f, e.g. "REJ", "S0", "SF". */
-const char *flow_zeek_state(const struct flow *f);
-
-const char *lt_verdict_name(enum lt_verdict v);   /* "refused" */
-const char *lt_verdict_label(enum lt_verdict v);  /* "REFUSED" */
-const char *lt_rst_phase_name(enum lt_rst_phase p);
+/* Verdicts, Zeek state and latencies of a flow: verdict.h. */
 const char *lt_tl_kind_name(enum lt_tl_kind k);   /* "SYN", "SYN-ACK"... */
-/* "connected", i.e. the handshake completed (final ACK or later traffic) */
-bool flow_established(const struct flow *f);
-/* The verdict ends the connection (refused, closed, reset). */
-bool lt_verdict_ended(enum lt_verdict v);
-
-/* Handshake latencies in ns; -1 when not measurable. */
-int64_t flow_syn_to_synack(const struct flow *f);
-int64_t flow_synack_to_ack(const struct flow *f);
-int64_t flow_syn_to_rst(const struct flow *f);
 
 #endif

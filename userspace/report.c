@@ -839,7 +839,7 @@ static void example(struct sbuf *b, const struct flow *f, enum lt_verdict v, int
 	int64_t l;
 
 	sbuf_init(&h, 512);
-	sink_verdict_text(&h, f, v);
+	verdict_text(&h, f, v);
 	sbuf_printf(&h, ": #%" PRIu64 " `%s` -> `%s`", f->id,
 		    fmt_endpoint(c, f->family, &f->client),
 		    fmt_endpoint(s, f->family, &f->server));

@@ -59,10 +59,6 @@ struct lt_sink *sink_json_new(FILE *out);
  * the report. */
 void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v);
 
-/* Shared by text and report: the verdict column text, e.g.
- * "reset-by-server (after-data)" or "mid-stream, closed". */
-void sink_verdict_text(struct sbuf *b, const struct flow *f, enum lt_verdict v);
-/* The outcome of an established or mid-stream connection. */
-enum lt_verdict sink_outcome(const struct flow *f);
+/* The verdict column text and a flow's outcome: verdict.h. */
 
 #endif

@@ -92,26 +92,18 @@ static const char *role_name(uint8_t r)
 
 static void anomalies(struct sbuf *b, uint32_t a, int *first)
 {
-	static const struct { uint32_t bit; const char *name; } names[] = {
-		{ LT_A_SYN_NOT_SEEN, "syn-not-seen" },
-		{ LT_A_TIME_BACKWARDS, "timestamps-out-of-order" },
-		{ LT_A_EVICTED, "evicted" },
-		{ LT_A_REUSED, "tuple-reused" },
-		{ LT_A_TIMELINE_CUT, "timeline-cut" },
-		{ LT_A_RST_AFTER_CLOSE, "rst-after-close" },
-		{ LT_A_LISTEN_OVERFLOW, "accept-queue-overflow" },
-		{ LT_A_EVENTS_LOST, "events-lost" },
-	};
 	int f2 = 1;
 	key(b, "anomalies", first);
 	sbuf_putc(b, '[');
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (a & names[i].bit) {
+	for (int i = 0; i < 32; i++) {
+		const char *name = lt_anomaly_name(1u << i);
+		if ((a & (1u << i)) && name) {
 			if (!f2)
 				sbuf_putc(b, ',');
 			f2 = 0;
-			sbuf_json_str(b, names[i].name);
+			sbuf_json_str(b, name);
 		}
+	}
 	sbuf_putc(b, ']');
 }
 
@@ -131,7 +123,7 @@ void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 	addr_fields(b, "server", f, &f->server, &first);
 	kv_str(b, "role_basis", role_name(f->role_basis), &first);
 	kv_str(b, "verdict", lt_verdict_name(v), &first);
-	kv_str(b, "outcome", lt_verdict_name(sink_outcome(f)), &first);
+	kv_str(b, "outcome", lt_verdict_name(flow_outcome(f)), &first);
 	kv_str(b, "zeek_state", flow_zeek_state(f), &first);
 	kv_str(b, "history", f->history, &first);
 	key(b, "rst_by", &first);

@@ -13,32 +13,6 @@ struct text_sink {
 	struct sbuf line;
 };
 
-enum lt_verdict sink_outcome(const struct flow *f)
-{
-	/* Evaluate as if established: a mid-stream flow's fate. */
-	struct flow g = *f;
-	g.role_basis = LT_ROLE_SYN;
-	if (!g.t_ack)
-		g.t_ack = g.t_first ? g.t_first : 1;
-	if (!g.side[LT_DIR_S2C].syn_count)
-		g.side[LT_DIR_S2C].syn_count = 1;
-	return flow_verdict(&g, g.t_last, true, 0);
-}
-
-void sink_verdict_text(struct sbuf *b, const struct flow *f, enum lt_verdict v)
-{
-	sbuf_puts(b, lt_verdict_name(v));
-	if (v == LT_V_MIDSTREAM) {
-		sbuf_puts(b, ", ");
-		sbuf_puts(b, lt_verdict_name(sink_outcome(f)));
-	} else if ((v == LT_V_RESET_CLIENT || v == LT_V_RESET_SERVER) &&
-		   f->rst_phase != LT_RST_NONE) {
-		sbuf_printf(b, " (%s)", lt_rst_phase_name(f->rst_phase));
-	} else if (v == LT_V_UNANSWERED && f->side[LT_DIR_C2S].syn_count > 1) {
-		sbuf_printf(b, " (%u SYNs)", f->side[LT_DIR_C2S].syn_count);
-	}
-}
-
 static void text_begin(struct lt_sink *s, const struct lt_run_info *ri)
 {
 	(void)s;
@@ -57,7 +31,7 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 		    fmt_endpoint(c, f->family, &f->client),
 		    fmt_endpoint(sv, f->family, &f->server));
 	col = b->len;
-	sink_verdict_text(b, f, v);
+	verdict_text(b, f, v);
 	sbuf_pad(b, col, 28);
 	col = b->len;
 	sbuf_printf(b, " %s %s", flow_zeek_state(f), f->history);
