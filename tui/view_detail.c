@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "listeners.h"
+#include "sbuf.h"
+#include "verdict.h"
 #include "tui_draw.h"
 
 #define DL_MAX 96
@@ -196,7 +199,8 @@ static const struct tui_row *other_family_ok(const struct tui *t, const struct f
 	uint64_t lo = l->max_id > 50000 ? l->max_id - 50000 : 1;
 	for (uint64_t id = l->max_id; id >= lo && id; id--) {
 		const struct tui_row *r = conn_log_get(l, id);
-		if (r && r->f.family != f->family && r->f.server.port == f->server.port &&
+		if (r && r->f.server.port == f->server.port &&
+		    lt_cross_family(r->f.family, r->f.server.addr, f->family, f->server.addr) &&
 		    flow_established(&r->f))
 			return r;
 	}

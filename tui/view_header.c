@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "listeners.h"
+#include "sbuf.h"
 #include "tui_draw.h"
 
 /* Text written left to right on one line, each piece with its attribute. */
@@ -115,35 +117,17 @@ static void draw_title(struct tui *t, int y, int w)
 	attrset(A_NORMAL);
 }
 
-static int any_addr(const struct listener *l)
-{
-	static const uint8_t zero[16];
-	return !memcmp(l->addr, zero, l->family == 6 ? 16 : 4);
-}
-
+/* Would l take a SYN to 127.0.0.1 / ::1 on its port (listeners.h)? */
 static int takes_v4(const struct listener *l)
 {
-	if (l->family == 4)
-		return any_addr(l) || l->addr[0] == 127;
-	return any_addr(l) && !l->v6only;
+	static const uint8_t lo4[16] = { 127, 0, 0, 1 };
+	return listener_takes(l, 4, lo4, l->port);
 }
 
 static int takes_v6(const struct listener *l)
 {
 	static const uint8_t lo6[16] = { [15] = 1 };
-	return l->family == 6 && (any_addr(l) || !memcmp(l->addr, lo6, 16));
-}
-
-static void listener_text(const struct listener *l, char *buf, size_t len)
-{
-	char a[FMT_ADDR_LEN];
-	fmt_addr(a, l->family, l->addr);
-	int n = snprintf(buf, len, l->family == 6 ? "[%s]:%u" : "%s:%u", a, l->port);
-	if (n > 0 && (size_t)n < len && l->pid >= 0)
-		n += snprintf(buf + n, len - (size_t)n, " %s[%d]", l->comm, l->pid);
-	if (n > 0 && (size_t)n < len && l->queued)
-		snprintf(buf + n, len - (size_t)n, " (%u/%u queued)", l->queued,
-			 l->backlog);
+	return listener_takes(l, 6, lo6, l->port);
 }
 
 static void draw_listeners(struct tui *t, int y, int w)
@@ -151,7 +135,7 @@ static void draw_listeners(struct tui *t, int y, int w)
 	struct line ln = { y, 0, w };
 	const struct ports *p = &t->o->ports;
 	int shown = t->nlis < TUI_MAX_LISTENERS ? t->nlis : TUI_MAX_LISTENERS;
-	char buf[160];
+	struct sbuf buf;
 
 	if (!t->lis_queried) {
 		put(&ln, tui_attr(t, TC_DIM), " listeners: looking...");
@@ -191,8 +175,10 @@ static void draw_listeners(struct tui *t, int y, int w)
 			continue;
 		if (first)
 			put(&ln, tui_attr(t, TC_OK), said ? "  listening:" : " listening:");
-		listener_text(&t->lis[k], buf, sizeof(buf));
-		putf(&ln, A_NORMAL, "%s %s", first ? "" : ",", buf);
+		sbuf_init(&buf, 160);
+		listener_format(&buf, &t->lis[k], LISTENER_BRIEF, false);
+		putf(&ln, A_NORMAL, "%s %s", first ? "" : ",", sbuf_str(&buf));
+		sbuf_release(&buf);
 		first = 0;
 	}
 	attrset(A_NORMAL);

@@ -39,7 +39,7 @@ enum bkind {
 
 #define MAX_BUCKETS 1024
 #define FINDINGS_PER_KIND 10 /* more addresses of one kind are listed together */
-#define RST_PHASES 5         /* enum lt_rst_phase */
+#define RST_PHASES LT_RST_PHASE_COUNT
 
 struct bucket {
 	uint8_t kind;            /* enum bkind */
@@ -447,15 +447,6 @@ static const char *family_name(uint8_t f)
 	return f == 6 ? "IPv6" : "IPv4";
 }
 
-static bool is_loopback(uint8_t family, const uint8_t *a)
-{
-	static const uint8_t v6lo[16] = { [15] = 1 };
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	if (family == 4)
-		return a[0] == 127;
-	return !memcmp(a, v6lo, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
-}
-
 /* What the kernel's reset reasons mean, said plainly (kernel-and-peers §5.5). */
 static const char *rst_gloss(const char *name)
 {
@@ -554,37 +545,6 @@ static void put_kernel(struct sbuf *t, const struct bucket *b, int drops, int re
 
 /* ---- listeners (live runs) ------------------------------------------- */
 
-static bool addr_zero(const uint8_t *a, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i])
-			return false;
-	return true;
-}
-
-/* Would l take a SYN to family/addr/port? */
-static bool lst_covers(const struct listener *l, uint8_t family,
-		       const uint8_t *addr, uint16_t port)
-{
-	if (l->port != port)
-		return false;
-	if (l->family == family)
-		return addr_zero(l->addr, addr_len(family)) ||
-		       !memcmp(l->addr, addr, addr_len(family));
-	/* [::]:port without IPV6_V6ONLY takes IPv4 too */
-	return l->family == 6 && family == 4 && !l->v6only && addr_zero(l->addr, 16);
-}
-
-static const struct listener *lst_cover(const struct listener *v, int n,
-					uint8_t family, const uint8_t *addr,
-					uint16_t port)
-{
-	for (int i = 0; i < n; i++)
-		if (lst_covers(&v[i], family, addr, port))
-			return &v[i];
-	return NULL;
-}
-
 static const struct listener *lst_on_port(const struct listener *v, int n,
 					  uint16_t port)
 {
@@ -594,26 +554,16 @@ static const struct listener *lst_on_port(const struct listener *v, int n,
 	return NULL;
 }
 
+/* "`[::1]:61903`" */
 static void put_listener_ep(struct sbuf *b, const struct listener *l)
 {
-	struct lt_endpoint e;
-
-	memset(&e, 0, sizeof(e));
-	memcpy(e.addr, l->addr, 16);
-	e.port = l->port;
-	put_ep(b, l->family, &e);
+	listener_format(b, l, LISTENER_ENDPOINT, true);
 }
 
 /* "`[::1]:61903` (IPv6 only, `python3` pid 812, 0 waiting for accept(), backlog 128)" */
 static void put_listener(struct sbuf *b, const struct listener *l)
 {
-	put_listener_ep(b, l);
-	sbuf_puts(b, " (");
-	if (l->family == 6 && l->v6only)
-		sbuf_puts(b, "IPv6 only, ");
-	if (l->pid >= 0)
-		sbuf_printf(b, "`%s` pid %d, ", l->comm, l->pid);
-	sbuf_printf(b, "%u waiting for accept(), backlog %u)", l->queued, l->backlog);
+	listener_format(b, l, LISTENER_PROSE, true);
 }
 
 static bool listeners_known(const struct diag_context *c)
@@ -723,8 +673,7 @@ static const struct bucket *answered_elsewhere(const struct diag *d,
 		if (a->kind != BK_ANSWERED || a->server.port != r->server.port ||
 		    same_ep(a->family, &a->server, r->family, &r->server))
 			continue;
-		if (a->family != r->family && is_loopback(a->family, a->server.addr) &&
-		    is_loopback(r->family, r->server.addr)) {
+		if (lt_cross_family(a->family, a->server.addr, r->family, r->server.addr)) {
 			*cross = 1;
 			return a;
 		}
@@ -756,9 +705,9 @@ static void f_refused(struct fb *fb, const struct diag *d,
 	const struct listener *cs = NULL, *ce = NULL, *any = NULL;
 	if (listeners_known(c)) {
 		if (c->nstart > 0)
-			cs = lst_cover(c->start, c->nstart, b->family, b->server.addr, port);
+			cs = listener_find_taker(c->start, c->nstart, b->family, b->server.addr, port);
 		if (c->nend > 0)
-			ce = lst_cover(c->end, c->nend, b->family, b->server.addr, port);
+			ce = listener_find_taker(c->end, c->nend, b->family, b->server.addr, port);
 		if (c->nend > 0)
 			any = lst_on_port(c->end, c->nend, port);
 		if (!any && c->nstart > 0)
@@ -912,7 +861,7 @@ static void f_refused(struct fb *fb, const struct diag *d,
 		sbuf_puts(t, " The kernel's reset reason was `NO_SOCKET`: no socket listened on this address and port.");
 	else
 		sbuf_printf(t, " %s the kernel saying no socket listens on this address and port (a firewall rule that rejects with a TCP reset looks the same).",
-			    is_loopback(b->family, b->server.addr) ? "On loopback that is" : "That is normally");
+			    lt_addr_loopback(b->family, b->server.addr) ? "On loopback that is" : "That is normally");
 	if (other) {
 		ep_str(e2, other->family, &other->server);
 		sbuf_printf(t, " The same port did answer on `%s` (%" PRIu64 " connection%s).",
@@ -941,9 +890,9 @@ static void f_unanswered(struct fb *fb, const struct diag *d,
 	ep_str(e1, b->family, &b->server);
 	if (listeners_known(c)) {
 		if (c->nstart > 0)
-			ls = lst_cover(c->start, c->nstart, b->family, b->server.addr, port);
+			ls = listener_find_taker(c->start, c->nstart, b->family, b->server.addr, port);
 		if (c->nend > 0)
-			le = lst_cover(c->end, c->nend, b->family, b->server.addr, port);
+			le = listener_find_taker(c->end, c->nend, b->family, b->server.addr, port);
 		queue_full = (ls && ls->queued > ls->backlog) ||
 			     (le && le->queued > le->backlog);
 	}
@@ -1179,78 +1128,69 @@ static int main_phase(const struct bucket *b)
 	return best;
 }
 
-static void f_reset_server(struct fb *fb, const struct bucket *b)
+/* What a reset by one side says; the rule is the same for both sides. */
+struct reset_words {
+	const char *id, *title, *lead, *tail; /* "... on N connections to `X`" */
+	const char *phase[LT_RST_PHASE_COUNT]; /* by main phase; NULL: nothing */
+	const char *next_harmless;             /* NULL: the usual next step */
+	const char *next;                      /* printf: "around "/"from ", time */
+};
+
+static const struct reset_words reset_server_words = {
+	.id = "reset-by-server",
+	.title = "Server reset connections on `%s`",
+	.lead = "The server sent a reset on",
+	.tail = "",
+	.phase = {
+		[LT_RST_HANDSHAKE] = " A reset after the server's own SYN-ACK usually means the listener was closed while the connection waited in its accept queue.",
+		[LT_RST_BEFORE_DATA] = " The server accepted and aborted at once (a connection limit or access rule, close() with SO_LINGER 0), or its listener closed with the connection still waiting in the accept queue.",
+		[LT_RST_AFTER_DATA] = " It aborted in the middle of the exchange: an application error, a timeout, or a close() with unread data.",
+		[LT_RST_AFTER_FIN] = " A reset after a FIN is usually data arriving at a socket that was already closed; often harmless.",
+	},
+	.next_harmless = NULL,
+	.next = "The server's log %s%s should say why it aborted.",
+};
+
+static const struct reset_words reset_client_words = {
+	.id = "reset-by-client",
+	.title = "Client reset connections to `%s`",
+	.lead = "The client aborted",
+	.tail = " with a reset",
+	.phase = {
+		[LT_RST_HANDSHAKE] = " A client that resets during the handshake gave up waiting, or its connect() was interrupted.",
+		[LT_RST_BEFORE_DATA] = " The client ended these connections abruptly: a client-side timeout, a process that exited or was killed, or a close() with SO_LINGER 0 or with unread data.",
+		[LT_RST_AFTER_DATA] = " The client ended these connections abruptly: a client-side timeout, a process that exited or was killed, or a close() with SO_LINGER 0 or with unread data.",
+		[LT_RST_AFTER_FIN] = " A reset after a FIN is usually data arriving at a socket the client had already closed; often harmless.",
+	},
+	.next_harmless = "Nothing to do unless the client reports an error.",
+	.next = "Check the client's timeouts and its log %s%s; a connection the client aborted itself does not point at the server.",
+};
+
+/* Resets by one side (server or client): the same rule, its own words. */
+static void f_reset_side(struct fb *fb, const struct bucket *b,
+			 const struct reset_words *rw)
 {
 	char e1[FMT_EP_LEN], t1[FMT_TIME_LEN];
 	struct diag_finding *f;
 	struct sbuf *t = &fb->text, *x = &fb->next;
 	bool harmless = b->phase[LT_RST_AFTER_FIN] == b->n;
+	int phase = main_phase(b);
 
 	ep_str(e1, b->family, &b->server);
-	if (!(f = fb_begin(fb, "reset-by-server", harmless ? DIAG_INFO : DIAG_WARNING)))
+	if (!(f = fb_begin(fb, rw->id, harmless ? DIAG_INFO : DIAG_WARNING)))
 		return;
-	title(f, "Server reset connections on `%s`", e1);
-	sbuf_printf(t, "The server sent a reset on %" PRIu64 " connection%s to `%s`",
-		    b->n, s_(b->n), e1);
+	title(f, rw->title, e1);
+	sbuf_printf(t, "%s %" PRIu64 " connection%s to `%s`%s", rw->lead, b->n, s_(b->n),
+		    e1, rw->tail);
 	put_phases(t, b);
-	switch (main_phase(b)) {
-	case LT_RST_HANDSHAKE:
-		sbuf_puts(t, " A reset after the server's own SYN-ACK usually means the listener was closed while the connection waited in its accept queue.");
-		break;
-	case LT_RST_BEFORE_DATA:
-		sbuf_puts(t, " The server accepted and aborted at once (a connection limit or access rule, close() with SO_LINGER 0), or its listener closed with the connection still waiting in the accept queue.");
-		break;
-	case LT_RST_AFTER_DATA:
-		sbuf_puts(t, " It aborted in the middle of the exchange: an application error, a timeout, or a close() with unread data.");
-		break;
-	case LT_RST_AFTER_FIN:
-		sbuf_puts(t, " A reset after a FIN is usually data arriving at a socket that was already closed; often harmless.");
-		break;
-	default:
-		break;
-	}
+	if (phase != LT_RST_NONE && rw->phase[phase])
+		sbuf_puts(t, rw->phase[phase]);
 	put_kernel(t, b, 1, 1);
 	refs_from(f, b);
-	sbuf_printf(x, "The server's log %s%s should say why it aborted.",
-		    b->n == 1 ? "around " : "from ", hms(t1, b->t_min));
-	fb_end(fb, f);
-}
-
-static void f_reset_client(struct fb *fb, const struct bucket *b)
-{
-	char e1[FMT_EP_LEN], t1[FMT_TIME_LEN];
-	struct diag_finding *f;
-	struct sbuf *t = &fb->text, *x = &fb->next;
-	bool harmless = b->phase[LT_RST_AFTER_FIN] == b->n;
-
-	ep_str(e1, b->family, &b->server);
-	if (!(f = fb_begin(fb, "reset-by-client", harmless ? DIAG_INFO : DIAG_WARNING)))
-		return;
-	title(f, "Client reset connections to `%s`", e1);
-	sbuf_printf(t, "The client aborted %" PRIu64 " connection%s to `%s` with a reset",
-		    b->n, s_(b->n), e1);
-	put_phases(t, b);
-	switch (main_phase(b)) {
-	case LT_RST_HANDSHAKE:
-		sbuf_puts(t, " A client that resets during the handshake gave up waiting, or its connect() was interrupted.");
-		break;
-	case LT_RST_BEFORE_DATA:
-	case LT_RST_AFTER_DATA:
-		sbuf_puts(t, " The client ended these connections abruptly: a client-side timeout, a process that exited or was killed, or a close() with SO_LINGER 0 or with unread data.");
-		break;
-	case LT_RST_AFTER_FIN:
-		sbuf_puts(t, " A reset after a FIN is usually data arriving at a socket the client had already closed; often harmless.");
-		break;
-	default:
-		break;
-	}
-	put_kernel(t, b, 1, 1);
-	refs_from(f, b);
-	if (harmless)
-		sbuf_puts(x, "Nothing to do unless the client reports an error.");
+	if (harmless && rw->next_harmless)
+		sbuf_puts(x, rw->next_harmless);
 	else
-		sbuf_printf(x, "Check the client's timeouts and its log %s%s; a connection the client aborted itself does not point at the server.",
-			    b->n == 1 ? "around " : "from ", hms(t1, b->t_min));
+		sbuf_printf(x, rw->next, b->n == 1 ? "around " : "from ", hms(t1, b->t_min));
 	fb_end(fb, f);
 }
 
@@ -1484,8 +1424,8 @@ static void bucket_finding(struct fb *fb, const struct diag *d,
 	case BK_RESET_REQUEST: f_reset_request(fb, b); break;
 	case BK_SYNACK_RETRANS: f_synack_retrans(fb, b); break;
 	case BK_SYN_RETRANS: f_syn_retrans(fb, b); break;
-	case BK_RESET_SERVER: f_reset_server(fb, b); break;
-	case BK_RESET_CLIENT: f_reset_client(fb, b); break;
+	case BK_RESET_SERVER: f_reset_side(fb, b, &reset_server_words); break;
+	case BK_RESET_CLIENT: f_reset_side(fb, b, &reset_client_words); break;
 	case BK_HALF_CLOSED: f_half_closed(fb, c, b); break;
 	case BK_OPEN: f_open(fb, c, b); break;
 	case BK_MIDSTREAM: f_midstream(fb, b); break;

@@ -119,3 +119,15 @@ void fmt_timeline(struct sbuf *b, const struct flow *f)
 			sbuf_printf(b, "@%s", fmt_dur(d, (int64_t)(e->t_ns - f->t_first)));
 	}
 }
+
+void fmt_lat3(struct sbuf *b, const struct hist *h, const char *sep)
+{
+	char a[24], c[24], d[24];
+	if (!h->count) {
+		sbuf_puts(b, "-");
+		return;
+	}
+	sbuf_printf(b, "%s%s%s%s%s", fmt_dur(a, (int64_t)hist_percentile(h, 50)), sep,
+		    fmt_dur(c, (int64_t)hist_percentile(h, 99)), sep,
+		    fmt_dur(d, (int64_t)h->max));
+}

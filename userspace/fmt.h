@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "hist.h"
 #include "sbuf.h"
 
 #define FMT_ADDR_LEN 48
@@ -35,6 +36,9 @@ char *fmt_dur(char out[24], int64_t ns);
 void fmt_timeline(struct sbuf *b, const struct flow *f);
 /* One short label per timeline entry kind and direction: "SA<" */
 void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e);
+/* A latency histogram as "p50<sep>p99<sep>max", e.g. "15us/40us/1.20ms"
+ * (sep "/") or "15us / 40us / 1.20ms"; empty: "-". */
+void fmt_lat3(struct sbuf *b, const struct hist *h, const char *sep);
 /* "1.2kB" style byte counts */
 char *fmt_bytes(char out[24], uint64_t n);
 

@@ -10,16 +10,6 @@
 
 #define MAX_LISTENERS 32
 
-static void endpoint_text(struct sbuf *b, const struct listener *l)
-{
-	char a[FMT_ADDR_LEN];
-	fmt_addr(a, l->family, l->addr);
-	if (l->family == 6)
-		sbuf_printf(b, "[%s]:%u", a, l->port);
-	else
-		sbuf_printf(b, "%s:%u", a, l->port);
-}
-
 void listen_note_describe(struct sbuf *b, uint16_t port,
 			  const struct listener *ls, int n)
 {
@@ -28,17 +18,9 @@ void listen_note_describe(struct sbuf *b, uint16_t port,
 		return;
 	}
 	for (int i = 0; i < n && i < MAX_LISTENERS; i++) {
-		const struct listener *l = &ls[i];
 		if (i)
 			sbuf_puts(b, ", ");
-		endpoint_text(b, l);
-		if (l->pid >= 0)
-			sbuf_printf(b, " %s[%d]", l->comm, l->pid);
-		if (l->family == 6 && l->v6only)
-			sbuf_puts(b, " (IPv6 only)");
-		else if (l->family == 6)
-			sbuf_puts(b, " (IPv6 and IPv4)");
-		sbuf_printf(b, " backlog %u queued %u", l->backlog, l->queued);
+		listener_format(b, &ls[i], LISTENER_NOTE, false);
 	}
 }
 

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* listeners.c - listening sockets via sock_diag, their owners via /proc. */
+/*
+ * listeners.c - listening sockets via sock_diag, their owners via /proc;
+ * and the portable rules about listeners (which one takes a SYN, the
+ * cross-family mix-up, how one is written).
+ */
 #include "listeners.h"
 
 #include <dirent.h>
@@ -8,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "fmt.h"
+#include "sbuf.h"
 
 #ifdef __linux__
 #include <arpa/inet.h>
@@ -261,4 +268,100 @@ void listeners_sysctls(struct tcp_syn_sysctls *s)
 	s->syn_retries = read_sysctl("tcp_syn_retries");
 	s->synack_retries = read_sysctl("tcp_synack_retries");
 	s->syn_linear_timeouts = read_sysctl("tcp_syn_linear_timeouts");
+}
+
+/* ---- rules (portable) --------------------------------------------------- */
+
+static size_t addr_len(uint8_t family)
+{
+	return family == 6 ? 16 : 4;
+}
+
+static bool addr_zero(const uint8_t *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+bool listener_takes(const struct listener *l, uint8_t family,
+		    const uint8_t addr[16], uint16_t port)
+{
+	if (l->port != port)
+		return false;
+	if (l->family == family)
+		return addr_zero(l->addr, addr_len(family)) ||
+		       !memcmp(l->addr, addr, addr_len(family));
+	/* [::]:port without IPV6_V6ONLY takes IPv4 too */
+	return l->family == 6 && family == 4 && !l->v6only && addr_zero(l->addr, 16);
+}
+
+const struct listener *listener_find_taker(const struct listener *v, int n,
+					   uint8_t family, const uint8_t addr[16],
+					   uint16_t port)
+{
+	for (int i = 0; i < n; i++)
+		if (listener_takes(&v[i], family, addr, port))
+			return &v[i];
+	return NULL;
+}
+
+bool lt_addr_loopback(uint8_t family, const uint8_t addr[16])
+{
+	static const uint8_t v6lo[16] = { [15] = 1 };
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	if (family == 4)
+		return addr[0] == 127;
+	return !memcmp(addr, v6lo, 16) || (!memcmp(addr, mapped, 12) && addr[12] == 127);
+}
+
+bool lt_cross_family(uint8_t fa, const uint8_t a[16], uint8_t fb,
+		     const uint8_t b[16])
+{
+	return fa != fb && lt_addr_loopback(fa, a) && lt_addr_loopback(fb, b);
+}
+
+void listener_format(struct sbuf *b, const struct listener *l,
+		     enum listener_style style, bool code)
+{
+	const char *q = code ? "`" : "";
+	struct lt_endpoint e;
+	char ep[FMT_EP_LEN];
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.addr, l->addr, 16);
+	e.port = l->port;
+	sbuf_printf(b, "%s%s%s", q, fmt_endpoint(ep, l->family, &e), q);
+	switch (style) {
+	case LISTENER_ENDPOINT:
+		break;
+	case LISTENER_CELL:
+		if (l->family == 6 && l->v6only)
+			sbuf_puts(b, " (IPv6 only)");
+		break;
+	case LISTENER_NOTE:
+		if (l->pid >= 0)
+			sbuf_printf(b, " %s%s%s[%d]", q, l->comm, q, l->pid);
+		if (l->family == 6 && l->v6only)
+			sbuf_puts(b, " (IPv6 only)");
+		else if (l->family == 6)
+			sbuf_puts(b, " (IPv6 and IPv4)");
+		sbuf_printf(b, " backlog %u queued %u", l->backlog, l->queued);
+		break;
+	case LISTENER_BRIEF:
+		if (l->pid >= 0)
+			sbuf_printf(b, " %s%s%s[%d]", q, l->comm, q, l->pid);
+		if (l->queued)
+			sbuf_printf(b, " (%u/%u queued)", l->queued, l->backlog);
+		break;
+	case LISTENER_PROSE:
+		sbuf_puts(b, " (");
+		if (l->family == 6 && l->v6only)
+			sbuf_puts(b, "IPv6 only, ");
+		if (l->pid >= 0)
+			sbuf_printf(b, "%s%s%s pid %d, ", q, l->comm, q, l->pid);
+		sbuf_printf(b, "%u waiting for accept(), backlog %u)", l->queued, l->backlog);
+		break;
+	}
 }

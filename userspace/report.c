@@ -305,18 +305,6 @@ static void headline(struct sbuf *b, const struct view *w)
 	verdict_counts(b, &w->st->total);
 }
 
-static void lat3(struct sbuf *b, const struct hist *h)
-{
-	char a[24], c[24], d[24];
-	if (!h->count) {
-		sbuf_puts(b, "-");
-		return;
-	}
-	sbuf_printf(b, "%s / %s / %s", fmt_dur(a, (int64_t)hist_percentile(h, 50)),
-		    fmt_dur(c, (int64_t)hist_percentile(h, 99)),
-		    fmt_dur(d, (int64_t)h->max));
-}
-
 /* ---- tables (markdown pipes, or aligned text) -------------------------- */
 
 #define TBL_COLS 16
@@ -672,11 +660,11 @@ static void ports_section(struct sbuf *b, const struct view *w, int md)
 		if (retr)
 			tbl_cell(&t, "%" PRIu64 " / %" PRIu64, p->syn_retrans, p->synack_retrans);
 		sbuf_reset(&s);
-		lat3(&s, &p->syn_synack);
+		fmt_lat3(&s, &p->syn_synack, " / ");
 		tbl_cell(&t, "%s", sbuf_str(&s));
 		if (rst) {
 			sbuf_reset(&s);
-			lat3(&s, &p->syn_rst);
+			fmt_lat3(&s, &p->syn_rst, " / ");
 			tbl_cell(&t, "%s", sbuf_str(&s));
 		}
 	}
@@ -711,14 +699,12 @@ static const struct listener *listener_at_end(const struct view *w,
 static void listener_row(struct table *t, const struct listener *l,
 			 const struct listener *start, const struct listener *end)
 {
-	struct lt_endpoint e;
-	char ep[FMT_EP_LEN];
+	struct sbuf c;
 
-	memset(&e, 0, sizeof(e));
-	memcpy(e.addr, l->addr, 16);
-	e.port = l->port;
-	tbl_cell(t, "`%s`%s", fmt_endpoint(ep, l->family, &e),
-		 l->family == 6 && l->v6only ? " (IPv6 only)" : "");
+	sbuf_init(&c, 256);
+	listener_format(&c, l, LISTENER_CELL, true);
+	tbl_cell(t, "%s", sbuf_str(&c));
+	sbuf_release(&c);
 	if (l->pid >= 0)
 		tbl_cell(t, "`%s` (pid %d)", l->comm, l->pid);
 	else

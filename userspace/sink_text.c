@@ -57,20 +57,10 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 		sbuf_puts(b, "  [evicted]");
 	if (f->anomalies & LT_A_TIME_BACKWARDS)
 		sbuf_puts(b, "  [timestamps out of order]");
+	if (f->anomalies & LT_A_EVENTS_LOST)
+		sbuf_puts(b, "  [events lost]");
 	sbuf_putc(b, '\n');
 	fwrite(sbuf_str(b), 1, b->len, s->out);
-}
-
-static void lat3(struct sbuf *b, const struct hist *h)
-{
-	char a[24], c[24], d[24];
-	if (!h->count) {
-		sbuf_puts(b, "-");
-		return;
-	}
-	sbuf_printf(b, "%s/%s/%s", fmt_dur(a, (int64_t)hist_percentile(h, 50)),
-		    fmt_dur(c, (int64_t)hist_percentile(h, 99)),
-		    fmt_dur(d, (int64_t)h->max));
 }
 
 static void port_row(struct sbuf *b, const char *name, const struct port_stats *p)
@@ -81,7 +71,7 @@ static void port_row(struct sbuf *b, const char *name, const struct port_stats *
 		    p->verdict[LT_V_REFUSED], p->verdict[LT_V_UNANSWERED],
 		    p->verdict[LT_V_HALF_OPEN], p->resets,
 		    p->syn_retrans + p->synack_retrans);
-	lat3(b, &p->syn_synack);
+	fmt_lat3(b, &p->syn_synack, "/");
 	sbuf_putc(b, '\n');
 }
 
