@@ -154,7 +154,10 @@ check-deps:
 	$(Q)tests/deps.sh --check $(DEB_BUILD) $(DEB_TEST)
 
 # ---- running ----------------------------------------------------------
-run: deps all
+# deps first, then a sub-make: it decides the backend once libbpf is there,
+# so the first run on a fresh machine already builds with eBPF.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/run-default.sh $(ARGS)
 
 # ---- tests ------------------------------------------------------------
