@@ -190,8 +190,6 @@ static struct stats *stats_dup(const struct stats *s)
 	c->total = s->total;
 	c->first_ts = s->first_ts;
 	c->last_ts = s->last_ts;
-	memcpy(c->has_example, s->has_example, sizeof(c->has_example));
-	memcpy(c->example, s->example, sizeof(c->example));
 	return c;
 }
 

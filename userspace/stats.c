@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* stats.c - per-port counts, latencies and examples of retired flows. */
+/* stats.c - per-port counts and latencies of retired flows. */
 #include "stats.h"
 
 #include <stdlib.h>
@@ -82,11 +82,6 @@ void stats_add(struct stats *s, const struct flow *f, enum lt_verdict v)
 		s->first_ts = f->t_first;
 	if (f->t_last > s->last_ts)
 		s->last_ts = f->t_last;
-	if ((unsigned)v < LT_V_COUNT &&
-	    (!s->has_example[v] || f->id < s->example[v].id)) {
-		s->example[v] = *f;
-		s->has_example[v] = true;
-	}
 }
 
 int stats_ports(const struct stats *s, uint16_t *out, int max)

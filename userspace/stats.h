@@ -2,8 +2,8 @@
 /*
  * stats.h - per-port summary of finished connections.
  *
- * Owns: counts by verdict, handshake latency histograms and one example
- * connection per verdict, for every server port seen or watched. Fed with
+ * Owns: counts by verdict and handshake latency histograms, for every
+ * server port seen or watched. Fed with
  * each flow as it is retired (final verdict); read by the text/JSON
  * summary, the report and the TUI header.
  */
@@ -36,8 +36,6 @@ struct stats {
 	uint32_t nports;
 	struct port_stats total;        /* port field unused */
 	uint64_t first_ts, last_ts;     /* of the connections added */
-	bool has_example[LT_V_COUNT];
-	struct flow example[LT_V_COUNT]; /* the earliest of each verdict */
 };
 
 /* Allocates; NULL on no memory. Free with stats_free. */
