@@ -82,6 +82,10 @@ struct diag {
 	uint64_t rst_client_after_fin;
 	uint64_t with_kctx;
 	struct bucket good;      /* handshake seen and completed */
+	/* Connections whose events were partly lost (LT_A_EVENTS_LOST): in
+	 * no other group, so no finding rests on them. */
+	struct bucket lost;
+	uint64_t lost_verdict[LT_V_COUNT];
 };
 
 /* ---- collecting -------------------------------------------------------- */
@@ -282,6 +286,17 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 		d->verdict[v]++;
 	if (f->kctx)
 		d->with_kctx++;
+
+	/* Lost events may have taken its SYN-ACK, ACK, FIN or RST: what it
+	 * looks like is no evidence of anything. */
+	if (f->anomalies & LT_A_EVENTS_LOST) {
+		if (!d->lost.n)
+			bucket_init(&d->lost, BK_COUNT, f);
+		count_common(&d->lost, f);
+		if ((unsigned)v < LT_V_COUNT)
+			d->lost_verdict[v]++;
+		return;
+	}
 
 	if (s->syn_count && (b = add_to(d, BK_ANSWERED, f))) {
 		if (est)
@@ -1436,6 +1451,46 @@ static void bucket_finding(struct fb *fb, const struct diag *d,
 	}
 }
 
+/* Lost events: what they may hide. Comes first of all findings. */
+static void f_events_lost(struct fb *fb, struct diag_finding *f, const struct diag *d,
+			  const struct lt_source_stats *ss)
+{
+	struct sbuf *t = &fb->text;
+	const struct bucket *l = &d->lost;
+	uint64_t lost = ss ? ss->lost : 0;
+
+	if (lost)
+		title(f, "%" PRIu64 " event%s lost: some connections may be missing or incomplete",
+		      lost, s_(lost));
+	else
+		title(f, "Events lost: some connections may be incomplete");
+	if (lost) {
+		sbuf_printf(t, "The source lost %" PRIu64 " event%s before lotrace could read them",
+			    lost, s_(lost));
+		if (ss->lost_kernel || ss->lost_iface)
+			sbuf_printf(t, " (%" PRIu64 " in the kernel's buffer, %" PRIu64 " at the interface)",
+				    ss->lost_kernel, ss->lost_iface);
+		sbuf_puts(t, ".");
+	} else {
+		sbuf_puts(t, "The source lost events.");
+	}
+	if (l->n) {
+		const char *sep = ": ";
+		sbuf_printf(t, " %" PRIu64 " connection%s %s live while events were lost, so %s evidence may be incomplete",
+			    l->n, s_(l->n), l->n == 1 ? "was" : "were", l->n == 1 ? "its" : "their");
+		for (int v = 0; v < LT_V_COUNT; v++)
+			if (d->lost_verdict[v]) {
+				sbuf_printf(t, "%s%" PRIu64 " looked %s", sep, d->lost_verdict[v],
+					    lt_verdict_name((enum lt_verdict)v));
+				sep = ", ";
+			}
+		sbuf_puts(t, ". A lost SYN-ACK, ACK, FIN or RST makes a healthy connection look unanswered, half-open, open or mid-stream, so no finding below rests on them.");
+		refs_from(f, l);
+	}
+	sbuf_puts(t, " Connections whose every event was lost are missing altogether: the counts in this report are lower bounds, and a problem may hide among the lost events.");
+	sbuf_puts(&fb->next, "Watch fewer ports (`--port`), or give the capture a bigger buffer (`--ring-size` for eBPF), and run again.");
+}
+
 static void run_findings(struct fb *fb, const struct diag *d,
 			 const struct diag_context *c)
 {
@@ -1450,15 +1505,8 @@ static void run_findings(struct fb *fb, const struct diag *d,
 		sbuf_puts(&fb->next, "If the file was cut while copying, copy it again; a capture still being written ends like this too.");
 		fb_end(fb, f);
 	}
-	if (ss && ss->lost && (f = fb_begin(fb, "events-lost", DIAG_WARNING))) {
-		title(f, "%" PRIu64 " event%s lost", ss->lost, s_(ss->lost));
-		sbuf_printf(&fb->text, "The source lost %" PRIu64 " event%s before lotrace could read them",
-			    ss->lost, s_(ss->lost));
-		if (ss->lost_kernel || ss->lost_iface)
-			sbuf_printf(&fb->text, " (%" PRIu64 " in the kernel's buffer, %" PRIu64 " at the interface)",
-				    ss->lost_kernel, ss->lost_iface);
-		sbuf_puts(&fb->text, ". Connections may be missing or incomplete, so the counts in this report are lower bounds.");
-		sbuf_puts(&fb->next, "Watch fewer ports (`--port`), or give the capture a bigger buffer (`--ring-size` for eBPF).");
+	if (((ss && ss->lost) || d->lost.n) && (f = fb_begin(fb, "events-lost", DIAG_WARNING))) {
+		f_events_lost(fb, f, d, ss);
 		fb_end(fb, f);
 	}
 	if (ss) {
@@ -1629,16 +1677,21 @@ int diag_findings(const struct diag *d, const struct diag_context *c,
 	if (!fb.oom)
 		f_clean(&fb, d);
 	if (!fb.oom) {
-		/* Most severe first, otherwise in the order made (qsort
-		 * would not keep that order). */
+		/* Lost events first (they say what every other finding may
+		 * miss), then most severe first, otherwise in the order made
+		 * (qsort would not keep that order). */
 		struct diag_finding *sorted = malloc((size_t)(fb.n ? fb.n : 1) * sizeof(*sorted));
 		if (!sorted) {
 			fb.oom = 1;
 		} else {
 			int k = 0;
+			for (int i = 0; i < fb.n; i++)
+				if (!strcmp(fb.v[i].id, "events-lost"))
+					sorted[k++] = fb.v[i];
 			for (int s = DIAG_ERROR; s <= DIAG_INFO; s++)
 				for (int i = 0; i < fb.n; i++)
-					if ((int)fb.v[i].severity == s)
+					if ((int)fb.v[i].severity == s &&
+					    strcmp(fb.v[i].id, "events-lost"))
 						sorted[k++] = fb.v[i];
 			free(fb.v);
 			fb.v = sorted;

@@ -12,7 +12,8 @@
  * into findings in plain words.
  *
  * Honesty rules the findings keep: each one names the connections it
- * rests on; a kernel reason is only mentioned when a connection carried
+ * rests on; a connection that was live while the source lost events
+ * (LT_A_EVENTS_LOST) is the basis of no finding but events-lost; a kernel reason is only mentioned when a connection carried
  * one (the eBPF backend); what a packet capture cannot tell apart is said
  * to be so. Finding ids are stable (docs/report-schema.md); the text may
  * use markdown `code` spans, which plain-text outputs strip.
@@ -91,7 +92,8 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v);
 uint64_t diag_conns(const struct diag *d);
 
 /*
- * The findings, most severe first. Returns how many were stored in *out
+ * The findings: events-lost first (it says what the others may miss),
+ * then most severe first. Returns how many were stored in *out
  * (free with diag_findings_free), or -ENOMEM. There is always at least
  * one finding: no connections, or nothing wrong, are findings too.
  */
