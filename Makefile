@@ -75,12 +75,15 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+# The TUI's keypress-to-redraw benchmark: a test program linked with the
+# tui/ objects, not part of lotrace (tests/tui/bench-tui.sh runs it).
+TUI_BENCH := $(BUILD)/tests/tui_bench
 
 .PHONY: FORCE all deps run test test-unit test-e2e test-live asan bench clean format check-deps
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/lotrace $(TOOL_BINS)
+all: $(BUILD)/lotrace $(TOOL_BINS) $(TUI_BENCH)
 
 # ---- the eBPF object and its skeleton ---------------------------------
 ifeq ($(BACKEND),bpf)
@@ -128,12 +131,17 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
+$(TUI_BENCH): tests/tui/tui_bench.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $< -o $@ -lpthread
 
--include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) $(TUI_BENCH).d
 
 # ---- variants ---------------------------------------------------------
 asan:

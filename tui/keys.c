@@ -2,264 +2,186 @@
 /*
  * keys.c - what each key does: one table from key code to action.
  *
- * Every action returns TUI_* flags (REDRAW, RESORT, QUIT) and the loop
- * reacts; no action draws or touches the engine. The help screen is
- * generated from the same table, so it cannot go stale. The filter line
- * is the one modal input: while it is open, keys edit the filter and the
- * list follows as you type.
+ * Every action changes the UI state only and returns TUI_* flags (REDRAW,
+ * RESORT, QUIT) for the loop to react to; what needs the run (writing a
+ * pcap or a report, the replay speed, clearing the model) is asked for
+ * with a TUI_CMD_* flag the loop carries out. No action draws or touches
+ * the engine. The help screen is generated from the same table, so it
+ * cannot go stale. Typing a filter or a search is the one modal input.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "keys.h"
 
-#include "report.h"
-#include "tui_draw.h"
-#include "tui_pcap.h"
+#include <stdio.h>
+#include <string.h>
 
 #define KEY_ESC 27
 #define CTRL(c) ((c) & 0x1f)
 
 struct tui_key {
 	int key;
-	int (*fn)(struct tui *t, int ch);
+	int (*fn)(struct tui_ui *ui, const struct tui_snap *s, int ch);
 	const char *name; /* for the help screen; NULL: listed with another */
 	const char *what;
 };
 
-static int page(const struct tui *t)
+static int page(const struct tui_ui *ui)
 {
-	return t->view.rows > 1 ? t->view.rows - 1 : 1;
+	return ui->view.rows > 1 ? ui->view.rows - 1 : 1;
 }
 
-static int act_up(struct tui *t, int ch)
+static int act_up(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	if (t->mode == TUI_M_DETAIL) {
-		t->detail_scroll -= ch == KEY_PPAGE ? page(t) : 1;
+	if (ui->mode == TUI_M_DETAIL) {
+		ui->detail_scroll -= ch == KEY_PPAGE ? page(ui) : 1;
 		return TUI_REDRAW;
 	}
-	tui_view_move(t, ch == KEY_PPAGE ? -(long)page(t) : -1);
+	tui_view_move(&ui->view, ch == KEY_PPAGE ? -(long)page(ui) : -1);
 	return TUI_REDRAW;
 }
 
-static int act_down(struct tui *t, int ch)
+static int act_down(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	if (t->mode == TUI_M_DETAIL) {
-		t->detail_scroll += ch == KEY_NPAGE ? page(t) : 1;
+	if (ui->mode == TUI_M_DETAIL) {
+		ui->detail_scroll += ch == KEY_NPAGE ? page(ui) : 1;
 		return TUI_REDRAW;
 	}
-	tui_view_move(t, ch == KEY_NPAGE ? (long)page(t) : 1);
+	tui_view_move(&ui->view, ch == KEY_NPAGE ? (long)page(ui) : 1);
 	return TUI_REDRAW;
 }
 
-static int act_home(struct tui *t, int ch)
+static int act_home(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	if (t->mode == TUI_M_DETAIL)
-		t->detail_scroll = 0;
+	if (ui->mode == TUI_M_DETAIL)
+		ui->detail_scroll = 0;
 	else
-		tui_view_home(t);
+		tui_view_home(&ui->view);
 	return TUI_REDRAW;
 }
 
-static int act_end(struct tui *t, int ch)
+static int act_end(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	if (t->mode == TUI_M_DETAIL)
-		t->detail_scroll = 1 << 20; /* clamped when drawn */
+	if (ui->mode == TUI_M_DETAIL)
+		ui->detail_scroll = 1 << 20; /* clamped when drawn */
 	else
-		tui_view_end(t);
+		tui_view_end(&ui->view);
 	return TUI_REDRAW;
 }
 
-static int act_enter(struct tui *t, int ch)
+static int act_enter(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	if (t->mode == TUI_M_DETAIL) {
-		t->mode = TUI_M_LIST;
+	if (ui->mode == TUI_M_DETAIL) {
+		ui->mode = TUI_M_LIST;
 		return TUI_REDRAW;
 	}
-	if (!tui_view_selected(t)) {
-		tui_message(t, 0, "no connection to show");
+	if (!tui_view_selected(&ui->view, s->m)) {
+		tui_message(ui, 0, "no connection to show");
 		return TUI_REDRAW;
 	}
-	t->mode = TUI_M_DETAIL;
-	t->detail_scroll = 0;
+	ui->mode = TUI_M_DETAIL;
+	ui->detail_scroll = 0;
 	return TUI_REDRAW;
 }
 
-static int act_back(struct tui *t, int ch)
+static int act_back(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	t->mode = TUI_M_LIST;
+	ui->mode = TUI_M_LIST;
 	return TUI_REDRAW;
 }
 
-static int act_filter(struct tui *t, int ch)
+static int act_filter(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	snprintf(t->filter_saved, sizeof(t->filter_saved), "%s", t->view.filter);
-	t->mode = TUI_M_FILTER;
+	snprintf(ui->filter_saved, sizeof(ui->filter_saved), "%s", ui->view.filter);
+	ui->mode = TUI_M_FILTER;
 	return TUI_REDRAW;
 }
 
-static int act_sort(struct tui *t, int ch)
+static int act_search(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	t->view.sort = (enum tui_sort)((t->view.sort + 1) % TUI_SORT_COUNT);
-	t->view.follow = 0;
-	tui_message(t, 0, "sorted by %s", tui_sort_name(t->view.sort));
+	ui->search[0] = '\0';
+	ui->mode = TUI_M_SEARCH;
+	return TUI_REDRAW;
+}
+
+/* n / N: the next (previous) row matching the last search. */
+static int act_next(struct tui_ui *ui, const struct tui_snap *s, int ch)
+{
+	if (!ui->search[0]) {
+		tui_message(ui, 0, "nothing to search for yet (/ searches)");
+		return TUI_REDRAW;
+	}
+	if (!tui_view_search(&ui->view, s->m, ui->search, ch == 'N' ? -1 : 1))
+		tui_message(ui, 1, "no connection matches '%s'", ui->search);
+	return TUI_REDRAW;
+}
+
+static int act_sort(struct tui_ui *ui, const struct tui_snap *s, int ch)
+{
+	ui->view.sort = (enum tui_sort)((ui->view.sort + 1) % TUI_SORT_COUNT);
+	ui->view.follow = 0;
+	tui_message(ui, 0, "sorted by %s", tui_sort_name(ui->view.sort));
 	return TUI_REDRAW | TUI_RESORT;
 }
 
-static int act_pause(struct tui *t, int ch)
+static int act_pause(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	t->paused = !t->paused;
-	tui_message(t, 0, t->paused ? "view paused; capture goes on (p resumes)"
-				    : "view resumed");
+	ui->paused = !ui->paused;
+	tui_message(ui, 0, ui->paused ? "view paused; capture goes on (p resumes)"
+				      : "view resumed");
 	return TUI_REDRAW | TUI_RESORT;
 }
 
-static int act_clear(struct tui *t, int ch)
+static int act_clear(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	conn_log_clear(&t->log);
-	t->view.sel_id = 0;
-	t->view.follow = 1;
-	t->mode = TUI_M_LIST;
-	tui_message(t, 0, "cleared; new connections will show");
-	return TUI_REDRAW | TUI_RESORT;
+	ui->view.sel_id = 0;
+	ui->view.follow = 1;
+	ui->mode = TUI_M_LIST;
+	tui_message(ui, 0, "cleared; new connections will show");
+	return TUI_CMD_CLEAR | TUI_REDRAW | TUI_RESORT;
 }
 
-static void stamp_name(char *out, size_t len, const char *prefix, const char *ext)
+static int act_write(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	char ts[32] = "now";
-	if (localtime_r(&now, &tm))
-		strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", &tm);
-	snprintf(out, len, "%s-%s.%s", prefix, ts, ext);
+	if (!ui->view.n) {
+		tui_message(ui, 1, "no connections to write");
+		return TUI_REDRAW;
+	}
+	return TUI_CMD_PCAP | TUI_REDRAW;
 }
 
-static int act_write(struct tui *t, int ch)
+static int act_report(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	char path[128], err[256];
-	const struct tui_view *v = &t->view;
-	const struct flow **fl;
-	size_t n = 0;
+	return TUI_CMD_REPORT | TUI_REDRAW;
+}
 
-	if (!v->n) {
-		tui_message(t, 1, "no connections to write");
-		return TUI_REDRAW;
-	}
-	fl = malloc(v->n * sizeof(*fl));
-	if (!fl) {
-		tui_message(t, 1, "cannot write the pcap: out of memory");
-		return TUI_REDRAW;
-	}
-	for (uint32_t i = 0; i < v->n; i++) {
-		const struct tui_row *r = conn_log_get(&t->log, v->id[i]);
-		if (r)
-			fl[n++] = &r->f;
-	}
-	stamp_name(path, sizeof(path), "lotrace", "pcap");
-	long pk = tui_pcap_write(path, fl, n, err, sizeof(err));
-	free(fl);
-	if (pk < 0)
-		tui_message(t, 1, "%s", err);
-	else
-		tui_message(t, 0, "wrote %zu connection%s (%ld packets, headers only) to %s",
-			    n, n == 1 ? "" : "s", pk, path);
+static int act_help(struct tui_ui *ui, const struct tui_snap *s, int ch)
+{
+	ui->mode = ui->mode == TUI_M_HELP ? TUI_M_LIST : TUI_M_HELP;
+	ui->help_scroll = 0;
 	return TUI_REDRAW;
 }
 
-/* The report is not there yet (or failed): the selected connection as JSON. */
-static void write_conn_json(struct tui *t, const char *why)
-{
-	const struct tui_row *r = tui_view_selected(t);
-	char path[128];
-	struct sbuf b;
-
-	if (!r) {
-		tui_message(t, 1, "no report (%s) and no connection selected", why);
-		return;
-	}
-	snprintf(path, sizeof(path), "lotrace-conn-%llu.json", (unsigned long long)r->f.id);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		tui_message(t, 1, "cannot write '%s': %s", path, strerror(errno));
-		return;
-	}
-	sbuf_init(&b, SBUF_DEFAULT_CAP);
-	sink_json_conn_obj(&b, &r->f, (enum lt_verdict)r->verdict);
-	sbuf_putc(&b, '\n');
-	int bad = fwrite(sbuf_str(&b), 1, b.len, f) != b.len;
-	bad |= fclose(f) != 0;
-	sbuf_release(&b);
-	if (bad)
-		tui_message(t, 1, "cannot write '%s': %s", path, strerror(errno));
-	else
-		tui_message(t, 0, "no report (%s); wrote connection #%llu as JSON to %s", why,
-			    (unsigned long long)r->f.id, path);
-}
-
-static int act_report(struct tui *t, int ch)
-{
-	char path[128];
-	int rc = -ENOSYS;
-
-	if (!t->rep) {
-		write_conn_json(t, "not collected");
-		return TUI_REDRAW;
-	}
-	stamp_name(path, sizeof(path), "lotrace-report", "md");
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		tui_message(t, 1, "cannot write '%s': %s", path, strerror(errno));
-		return TUI_REDRAW;
-	}
-	if (t->src)
-		t->src->ops->stats(t->src, &t->ss);
-	rc = report_write(t->rep, f, report_format_for(path), &t->ri, &t->ss, 1);
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc < 0) {
-		remove(path);
-		write_conn_json(t, strerror(-rc));
-	} else {
-		tui_message(t, 0, "wrote the report to %s", path);
-	}
-	return TUI_REDRAW;
-}
-
-static int act_help(struct tui *t, int ch)
-{
-	t->mode = t->mode == TUI_M_HELP ? TUI_M_LIST : TUI_M_HELP;
-	t->help_scroll = 0;
-	return TUI_REDRAW;
-}
-
-static int act_quit(struct tui *t, int ch)
+static int act_quit(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
 	return TUI_QUIT;
 }
 
-static int act_speed(struct tui *t, int ch)
+static int act_speed(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	char sp[24];
-	if (t->live || t->bench || t->play.eof) {
-		tui_message(t, 0, "+ and - change the speed of a replay while it plays");
+	if (s->live || s->bench || s->replay_done) {
+		tui_message(ui, 0, "+ and - change the speed of a replay while it plays");
 		return TUI_REDRAW;
 	}
-	double s = tui_play_next_speed(t->play.speed, ch == '-' ? -1 : 1);
-	tui_play_set_speed(&t->play, s, tui_mono_ns());
-	tui_message(t, 0, "replay speed %s", tui_play_speed_name(s, sp));
-	return TUI_REDRAW;
+	return (ch == '-' ? TUI_CMD_SLOWER : TUI_CMD_FASTER) | TUI_REDRAW;
 }
 
-static int act_resize(struct tui *t, int ch)
+static int act_resize(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
 	return TUI_REDRAW;
 }
 
-static int act_refresh(struct tui *t, int ch)
+static int act_refresh(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
-	clearok(curscr, TRUE);
-	return TUI_REDRAW;
+	return TUI_CMD_REFRESH | TUI_REDRAW;
 }
 
 static const struct tui_key keys[] = {
@@ -279,7 +201,11 @@ static const struct tui_key keys[] = {
 	{ KEY_ESC, act_back, "Esc", "back to the list" },
 	{ KEY_LEFT, act_back, NULL, NULL },
 	{ KEY_BACKSPACE, act_back, NULL, NULL },
-	{ '/', act_filter, "/", "filter: verdict, port, address or process (words AND)" },
+	{ '/', act_search, "/", "search: select the next row with these words" },
+	{ 'n', act_next, "n N", "next / previous match of the search" },
+	{ 'N', act_next, NULL, NULL },
+	{ '\\', act_filter, "\\ f", "filter: list only verdict, port, address, process (words AND)" },
+	{ 'f', act_filter, NULL, NULL },
 	{ 's', act_sort, "s", "sort by time, verdict, latency, port" },
 	{ 'p', act_pause, "p", "pause the view (capture goes on)" },
 	{ 'c', act_clear, "c", "clear the list and the counters" },
@@ -296,67 +222,103 @@ static const struct tui_key keys[] = {
 	{ KEY_RESIZE, act_resize, NULL, NULL },
 };
 
-/* The filter line: keys edit it and the list follows. */
-static int filter_key(struct tui *t, int ch)
+/* Edit a line being typed; returns 1 when ch changed it. */
+static int edit_line(char *f, size_t cap, int ch)
 {
-	char *f = t->view.filter;
 	size_t n = strlen(f);
-
 	switch (ch) {
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		t->mode = TUI_M_LIST;
-		if (f[0])
-			tui_message(t, 0, "filter '%s' (/ then Ctrl-U and Enter clears it)", f);
-		return TUI_REDRAW;
-	case KEY_ESC:
-		snprintf(f, TUI_FILTER_LEN, "%s", t->filter_saved);
-		t->mode = TUI_M_LIST;
-		return TUI_REDRAW | TUI_RESORT;
 	case KEY_BACKSPACE:
 	case 127:
 	case CTRL('h'):
 		if (n)
 			f[n - 1] = '\0';
-		return TUI_REDRAW | TUI_RESORT;
+		return 1;
 	case CTRL('u'):
 		f[0] = '\0';
-		return TUI_REDRAW | TUI_RESORT;
-	case KEY_RESIZE:
-		return TUI_REDRAW;
+		return 1;
 	default:
-		if (ch >= 32 && ch < 127 && n + 1 < TUI_FILTER_LEN) {
+		if (ch >= 32 && ch < 127 && n + 1 < cap) {
 			f[n] = (char)ch;
 			f[n + 1] = '\0';
-			t->view.follow = 1;
-			return TUI_REDRAW | TUI_RESORT;
+			return 1;
 		}
 		return 0;
 	}
 }
 
-int tui_key(struct tui *t, int ch)
+/* The filter line: keys edit it and the list follows. */
+static int filter_key(struct tui_ui *ui, int ch)
 {
-	if (t->mode == TUI_M_FILTER)
-		return filter_key(t, ch);
-	if (t->mode == TUI_M_HELP) {
+	char *f = ui->view.filter;
+
+	switch (ch) {
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->mode = TUI_M_LIST;
+		if (f[0])
+			tui_message(ui, 0, "filter '%s' (\\ then Ctrl-U and Enter clears it)", f);
+		return TUI_REDRAW;
+	case KEY_ESC:
+		snprintf(f, TUI_FILTER_LEN, "%s", ui->filter_saved);
+		ui->mode = TUI_M_LIST;
+		return TUI_REDRAW | TUI_RESORT;
+	case KEY_RESIZE:
+		return TUI_REDRAW;
+	default:
+		if (!edit_line(f, TUI_FILTER_LEN, ch))
+			return 0;
+		ui->view.follow = 1;
+		return TUI_REDRAW | TUI_RESORT;
+	}
+}
+
+/* The search line: Enter selects the next match; n and N go on. */
+static int search_key(struct tui_ui *ui, const struct tui_snap *s, int ch)
+{
+	switch (ch) {
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->mode = TUI_M_LIST;
+		if (ui->search[0] && !tui_view_search(&ui->view, s->m, ui->search, 1))
+			tui_message(ui, 1, "no connection matches '%s'", ui->search);
+		else if (ui->search[0])
+			tui_message(ui, 0, "found '%s' (n next, N previous)", ui->search);
+		return TUI_REDRAW;
+	case KEY_ESC:
+		ui->mode = TUI_M_LIST;
+		return TUI_REDRAW;
+	case KEY_RESIZE:
+		return TUI_REDRAW;
+	default:
+		return edit_line(ui->search, sizeof(ui->search), ch) ? TUI_REDRAW : 0;
+	}
+}
+
+int tui_key(struct tui_ui *ui, const struct tui_snap *s, int ch)
+{
+	if (ui->mode == TUI_M_FILTER)
+		return filter_key(ui, ch);
+	if (ui->mode == TUI_M_SEARCH)
+		return search_key(ui, s, ch);
+	if (ui->mode == TUI_M_HELP) {
 		if (ch == KEY_UP || ch == 'k') {
-			t->help_scroll--;
+			ui->help_scroll--;
 			return TUI_REDRAW;
 		}
 		if (ch == KEY_DOWN || ch == 'j' || ch == ' ' || ch == KEY_NPAGE) {
-			t->help_scroll += ch == KEY_NPAGE || ch == ' ' ? page(t) : 1;
+			ui->help_scroll += ch == KEY_NPAGE || ch == ' ' ? page(ui) : 1;
 			return TUI_REDRAW;
 		}
 		if (ch == KEY_RESIZE)
 			return TUI_REDRAW;
-		t->mode = TUI_M_LIST; /* any other key closes the help */
+		ui->mode = TUI_M_LIST; /* any other key closes the help */
 		return TUI_REDRAW;
 	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (keys[i].key == ch)
-			return keys[i].fn(t, ch);
+			return keys[i].fn(ui, s, ch);
 	return 0;
 }
 

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tui.h - the state of the full-screen view, shared by the tui/ modules.
+ * tui.h - what a frame draws: the snapshot (read-only) and the UI state.
  *
- * The TUI is a pure view over the engine (STYLE items 11-13): it registers
- * an observer (conn_log.c) that copies connections as they change and
- * retire, syncs the copies of active flows from flow_foreach before each
- * frame, and draws only from those copies. It never modifies a flow.
+ * The TUI is built as htop is: an application loop (tui_app.c, the only
+ * module that knows the engine and the source) owns the run, keeps the
+ * model (model.c) up to date from an engine observer, and before each
+ * frame fills a struct tui_snap: the model plus read-only copies of the
+ * counters, listeners and run facts the header shows. Views take that
+ * const snapshot and the UI state and draw; keys change only the UI
+ * state and ask the loop for the rest through TUI_CMD_* flags.
  *
  * Modules, each owning one thing:
- *   tui.c         curses up and down, stderr capture, the poll() loop
+ *   tui_app.c     the run: source, engine, report, the poll() loop, commands
  *   tui_play.c    paced replay of a capture file (--speed, + and -)
- *   conn_log.c    the bounded log of rows, keyed by flow id; counters
- *   tui_view.c    filter, sort and selection over the log (the list model)
- *   tui_draw.c    colours, glyph sets, column-aware string output
+ *   term.c        curses up and down, stderr capture, the clock
+ *   model.c       compact rows, detail copies, counters, latency
+ *   tui_view.c    filter, search, sort and selection over the model
+ *   frame.c       one frame: header, body by mode, status line
  *   view_header.c the header lines; view_conns.c the list;
  *   view_detail.c the detail pane; view_help.c the help screen
  *   keys.c        the key table and its actions
+ *   tui_draw.c    colours, glyph sets, column-aware string output
  *   tui_pcap.c    writing connections as a synthetic pcap
- *   tui_bench.c   LOTRACE_TUI_BENCH: keypress-to-redraw timing
+ * Includes go one way: tui_app -> frame -> views -> tui.h -> model, tui_draw;
  * tui/ includes userspace/ headers, never the reverse.
  */
 #ifndef LT_TUI_H
@@ -25,26 +30,31 @@
 
 #include <stdint.h>
 
-#include "conn_log.h"
-#include "engine.h"
 #include "listeners.h"
-#include "opts.h"
-#include "sink.h"
-#include "source.h"
-#include "tui_play.h"
+#include "model.h"
+#include "ports.h"
+#include "tui_draw.h"
 
-/* What a key action asks of the loop (htop's reaction flags). */
+/* What a key asks of the loop (htop's reaction flags), and commands the
+ * loop carries out because they need the run. */
 enum {
-	TUI_REDRAW = 1 << 0, /* draw the screen again */
-	TUI_RESORT = 1 << 1, /* rebuild the list: filter, sort, selection */
-	TUI_QUIT = 1 << 2,   /* leave the loop */
+	TUI_REDRAW = 1 << 0,     /* draw the screen again */
+	TUI_RESORT = 1 << 1,     /* rebuild the list: filter, sort, selection */
+	TUI_QUIT = 1 << 2,       /* leave the loop */
+	TUI_CMD_CLEAR = 1 << 3,  /* forget the rows and counters */
+	TUI_CMD_PCAP = 1 << 4,   /* write the listed connections to a pcap */
+	TUI_CMD_REPORT = 1 << 5, /* write a report */
+	TUI_CMD_FASTER = 1 << 6, /* replay speed up */
+	TUI_CMD_SLOWER = 1 << 7, /* ... down */
+	TUI_CMD_REFRESH = 1 << 8, /* repaint the whole terminal */
 };
 
 enum tui_mode {
 	TUI_M_LIST = 0,
 	TUI_M_DETAIL,
 	TUI_M_HELP,
-	TUI_M_FILTER,
+	TUI_M_FILTER,  /* typing the filter */
+	TUI_M_SEARCH,  /* typing a search */
 };
 
 enum tui_sort {
@@ -57,15 +67,15 @@ enum tui_sort {
 
 #define TUI_FILTER_LEN 96
 #define TUI_MAX_LISTENERS 32
-#define TUI_RATE_SAMPLES 16
+#define TUI_WHY_LEN 256
 
-/* The list as shown: log slots in display order, and the selection. */
+/* The list as shown: flow ids in display order, and the selection. */
 struct tui_view {
 	uint64_t *id;        /* flow ids of the rows, in display order */
 	uint32_t n, alloc;
-	uint64_t log_gen;    /* conn_log generation it was built from */
+	uint64_t model_gen;  /* model generation it was built from */
 	uint64_t sel_id;     /* flow id of the selected row, 0 none */
-	uint32_t sel;        /* its index in slot[] */
+	uint32_t sel;        /* its index in id[] */
 	uint32_t top;        /* first index shown */
 	int follow;          /* selection sticks to the newest row */
 	int rows;            /* rows of the list area, as last drawn */
@@ -73,114 +83,75 @@ struct tui_view {
 	char filter[TUI_FILTER_LEN]; /* as typed */
 };
 
-/* Glyphs: UTF-8 when the locale has it, ASCII otherwise. */
-struct tui_glyphs {
-	int utf8;
-	const char *sep;        /* between timeline steps: "▸" */
-	const char *to;         /* client to server: "→" */
-	const char *head_r;     /* arrow heads in the ladder */
-	const char *head_l;
-	const char *hline, *vline;
-	const char *times;      /* "×" */
-	const char *ellipsis;
-	const char *spark[8];   /* lowest to highest */
+/* What a frame shows, filled by the loop; views only read it. */
+struct tui_snap {
+	const struct tui_model *m;
+	/* the run */
+	const char *version;
+	const char *backend;       /* "ebpf", "pcap", "pcap-file", "bench" */
+	const char *backend_note;  /* why this backend, or NULL */
+	const char *input;         /* capture path or interface */
+	const char *link_name;     /* "EN10MB", or NULL */
+	const struct ports *ports;
+	int live;                  /* a live source */
+	int bench;                 /* synthetic rows, no source */
+	int capturing;             /* still reading the source */
+	int replay_done;           /* a replay reached the end of its file */
+	double speed;              /* replay speed, 0 instant */
+	uint64_t now;              /* the source's clock, for verdicts */
+	uint64_t frame_ts;         /* replay: capture time of the newest frame read */
+	/* copies of the counters, taken for this frame */
+	uint64_t frames;           /* frames the source read */
+	uint64_t lost;             /* events lost by the source */
+	uint64_t dec_problems;     /* frames that did not decode */
+	uint64_t evicted;          /* flows retired early: table full */
+	double rate;               /* connections per second */
+	/* who listens (live) */
+	struct listener lis[TUI_MAX_LISTENERS];
+	int nlis;                  /* may exceed TUI_MAX_LISTENERS */
+	int lis_err;               /* negative errno of the last query */
+	int lis_queried;
+	const char *stopped_why;   /* why capture ended early, or "" */
 };
 
-struct tui_rate_sample {
-	uint64_t t_ns;
-	uint64_t created;
-};
-
-struct tui {
-	const struct lt_opts *o;
-	struct engine eng;
-	struct lt_source *src;
-	struct lt_run_info ri;
-	char note[LT_ERR_LEN];
-	int live;                /* a live source (fd to poll) */
-	int capturing;           /* still reading the source */
-	int bench;               /* synthetic data, no source */
-	int keys_tty;            /* stdin is a terminal: read keys from it */
-	struct tui_play play;    /* replays only */
-	struct report *rep;
-	uint64_t start_mono;
-	uint64_t now;            /* the source's clock, for verdicts */
-	uint64_t last_sync_mono; /* when conn_log_sync last ran */
-
-	struct conn_log log;
+/* What the user has chosen: mode, list, scrolls, messages. */
+struct tui_ui {
 	struct tui_view view;
 	enum tui_mode mode;
 	char filter_saved[TUI_FILTER_LEN]; /* to restore on Esc */
+	char search[TUI_FILTER_LEN];       /* the last search, for n */
 	int detail_scroll;
 	int help_scroll;
 	int paused;
-
-	int color;               /* colours on (not NO_COLOR, has_colors) */
-	const struct tui_glyphs *g;
-
-	/* header data */
-	struct listener lis[TUI_MAX_LISTENERS];
-	int nlis;                /* may exceed TUI_MAX_LISTENERS */
-	int lis_err;             /* negative errno of the last query */
-	int lis_queried;
-	uint64_t lis_next_mono;
-	struct lt_source_stats ss;
-	struct tui_rate_sample rate[TUI_RATE_SAMPLES];
-	int nrate, rate_pos;
-	uint64_t rate_next;
-
+	struct tui_look look;
 	/* the status line: a message for a few seconds */
 	char msg[256];
 	int msg_bad;
 	uint64_t msg_until_mono;
-	char stopped_why[LT_ERR_LEN]; /* why capture ended early, "" */
-	int exit_status;
 };
 
-/* tui.c */
+/* term.c */
 uint64_t tui_mono_ns(void);
 /* Show a message on the status line for a few seconds. */
-void tui_message(struct tui *t, int bad, const char *fmt, ...)
+void tui_message(struct tui_ui *ui, int bad, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Curses up (output to outfp, keys from infp; NULL: the terminal). */
-int tui_curses_init(struct tui *t, FILE *outfp, FILE *infp);
-/* Restore the terminal and replay captured stderr; safe to call twice. */
-void tui_done(void);
-/* Sync, rebuild what flags ask for, draw everything, doupdate. */
-void tui_frame(struct tui *t, int flags);
 
-/* tui_view.c */
-int tui_view_rebuild(struct tui *t);
+/* tui_view.c: the list over the model */
+int tui_view_rebuild(struct tui_view *v, const struct tui_model *m);
 void tui_view_release(struct tui_view *v);
 /* Move the selection by delta rows (clamped); keeps it visible. */
-void tui_view_move(struct tui *t, long delta);
-void tui_view_home(struct tui *t);
-void tui_view_end(struct tui *t);
+void tui_view_move(struct tui_view *v, long delta);
+void tui_view_home(struct tui_view *v);
+void tui_view_end(struct tui_view *v);
+/* Select the next row after the selection (dir 1) or before it (-1)
+ * whose text contains every word of q; wraps. 1 found, 0 not. */
+int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q,
+		    int dir);
 /* The selected row, or NULL. */
-const struct tui_row *tui_view_selected(const struct tui *t);
+const struct tui_row *tui_view_selected(const struct tui_view *v,
+					const struct tui_model *m);
 const char *tui_sort_name(enum tui_sort s);
 /* Keep view->top so the selection is visible in rows lines. */
 void tui_view_scroll(struct tui_view *v, int rows);
-
-/* keys.c */
-/* Handle one key (a curses key code); returns TUI_* flags. */
-int tui_key(struct tui *t, int ch);
-/* The help text lines, NULL-terminated (view_help.c draws them). */
-int tui_keys_help(char lines[][96], int max);
-
-/* view_*.c: each draws its part of stdscr; y0/h are rows given to it. */
-int tui_draw_header(struct tui *t, int y0, int w, int max_lines);
-void tui_draw_conns(struct tui *t, int y0, int h, int w);
-void tui_draw_detail(struct tui *t, int y0, int h, int w);
-void tui_draw_help(struct tui *t, int y0, int h, int w);
-/* The compact timeline of a row ("S▸SA▸A▸data▸F/F"). */
-void tui_tl_glyphs(const struct tui *t, const struct flow *f, char *out,
-		   size_t len, int spaced);
-/* One or two sentences on what a verdict means for this connection. */
-void tui_diagnosis(const struct tui *t, const struct tui_row *r, char *out,
-		   size_t len);
-
-/* tui_bench.c: LOTRACE_TUI_BENCH=N; returns the exit status. */
-int tui_bench_main(const struct lt_opts *o, long n);
 
 #endif

@@ -3,6 +3,7 @@
 #include "tui_draw.h"
 
 #include <langinfo.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -53,15 +54,15 @@ static const attr_t mono_attr[TC_COUNT] = {
 	[TC_KEY] = A_BOLD,
 };
 
-void tui_draw_setup(struct tui *t)
+void tui_draw_setup(struct tui_look *lk)
 {
 	const char *nc = getenv("NO_COLOR");
 	const char *cs = nl_langinfo(CODESET);
 
-	t->g = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")) ? &glyphs_utf8
+	lk->g = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")) ? &glyphs_utf8
 								   : &glyphs_ascii;
-	t->color = !(nc && *nc) && has_colors();
-	if (!t->color)
+	lk->color = !(nc && *nc) && has_colors();
+	if (!lk->color)
 		return;
 	start_color();
 	use_default_colors();
@@ -69,9 +70,9 @@ void tui_draw_setup(struct tui *t)
 		init_pair((short)i, pair_fg[i], pair_bg[i]);
 }
 
-attr_t tui_attr(const struct tui *t, enum tui_color c)
+attr_t tui_attr(const struct tui_look *lk, enum tui_color c)
 {
-	if (!t->color)
+	if (!lk->color)
 		return mono_attr[c];
 	attr_t a = c == TC_NORMAL ? A_NORMAL : COLOR_PAIR(c);
 	if (c == TC_BAD || c == TC_ALERT || c == TC_TITLE)
@@ -186,4 +187,15 @@ void tui_clear_to_eol(int y, int x)
 	if (y < 0 || y >= LINES || x >= COLS)
 		return;
 	spaces(y, x, COLS - x);
+}
+
+const char *tui_speed_name(double speed, char out[24])
+{
+	if (speed <= 0)
+		snprintf(out, 24, "instant");
+	else if (speed == (double)(long)speed)
+		snprintf(out, 24, "%ldx", (long)speed);
+	else
+		snprintf(out, 24, "%gx", speed);
+	return out;
 }

@@ -15,7 +15,26 @@
 #endif
 #include <curses.h>
 
-#include "tui.h"
+#include "flow.h"
+
+/* Glyphs: UTF-8 when the locale has it, ASCII otherwise. */
+struct tui_glyphs {
+	int utf8;
+	const char *sep;        /* between timeline steps: "▸" */
+	const char *to;         /* client to server: "→" */
+	const char *head_r;     /* arrow heads in the ladder */
+	const char *head_l;
+	const char *hline, *vline;
+	const char *times;      /* "×" */
+	const char *ellipsis;
+	const char *spark[8];   /* lowest to highest */
+};
+
+/* How the screen looks: colours on or off, and the glyph set. */
+struct tui_look {
+	int color;              /* colours on (not NO_COLOR, has_colors) */
+	const struct tui_glyphs *g;
+};
 
 enum tui_color {
 	TC_NORMAL = 0,
@@ -31,9 +50,9 @@ enum tui_color {
 };
 
 /* Set up colours (honours NO_COLOR) and pick the glyph set. */
-void tui_draw_setup(struct tui *t);
+void tui_draw_setup(struct tui_look *lk);
 /* The attribute for a colour role (monochrome: bold/reverse/dim). */
-attr_t tui_attr(const struct tui *t, enum tui_color c);
+attr_t tui_attr(const struct tui_look *lk, enum tui_color c);
 enum tui_color tui_verdict_color(enum lt_verdict v);
 
 /* Terminal columns s takes (UTF-8 aware). */
@@ -42,6 +61,8 @@ int tui_width(const char *s);
 int tui_put(int y, int x, int w, const char *s);
 /* Same, padded with spaces to exactly w columns (right-aligned if right). */
 void tui_put_pad(int y, int x, int w, const char *s, int right);
+/* A replay speed as the header says it: "instant", "1x", "10x", "0.5x". */
+const char *tui_speed_name(double speed, char out[24]);
 /* Clear row y from x to the end of the line. */
 void tui_clear_to_eol(int y, int x);
 

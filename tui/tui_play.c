@@ -141,14 +141,3 @@ double tui_play_next_speed(double speed, int dir)
 	}
 	return speed;
 }
-
-const char *tui_play_speed_name(double speed, char out[24])
-{
-	if (speed <= 0)
-		snprintf(out, 24, "instant");
-	else if (speed == (double)(long)speed)
-		snprintf(out, 24, "%ldx", (long)speed);
-	else
-		snprintf(out, 24, "%gx", speed);
-	return out;
-}

@@ -42,7 +42,5 @@ int tui_play_step(struct tui_play *p, uint64_t mono_ns, uint64_t budget_ns);
 void tui_play_set_speed(struct tui_play *p, double speed, uint64_t mono_ns);
 /* The next preset speed up (dir 1) or down (-1): 1x, 10x, 100x, instant. */
 double tui_play_next_speed(double speed, int dir);
-/* "instant", "1x", "10x", "0.5x" */
-const char *tui_play_speed_name(double speed, char out[24]);
 
 #endif

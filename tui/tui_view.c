@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tui_view.c - the list model: which rows of the log are shown, in which
- * order, and which one is selected.
+ * tui_view.c - the list: which rows of the model are shown, in which
+ * order, which one is selected, and search (n) through it.
  *
- * Rebuilt only when the log changed or a key asks (TUI_RESORT): a walk
+ * Rebuilt only when the model changed or a key asks (TUI_RESORT): a walk
  * down from the newest id (which is already "newest first"), a filter
  * test per row, and for the other orders one qsort of plain keys. The
  * selection follows its flow id, so rows updating in place do not make
@@ -57,7 +57,7 @@ static uint64_t key_of(const struct tui_row *r, enum tui_sort s)
 		/* slowest first; rows without a latency last */
 		return r->lat_ns < 0 ? UINT64_MAX : UINT64_MAX - 1 - (uint64_t)r->lat_ns;
 	case TUI_SORT_PORT:
-		return r->f.server.port;
+		return r->server.port;
 	case TUI_SORT_TIME:
 	case TUI_SORT_COUNT:
 		break;
@@ -92,8 +92,12 @@ static void split_words(const char *s, struct words *ws)
 
 static int matches(const struct tui_row *r, const struct words *ws)
 {
+	char key[192];
+	if (!ws->n)
+		return 1;
+	tui_row_key(r, key, sizeof(key));
 	for (int i = 0; i < ws->n; i++)
-		if (!strstr(r->key, ws->w[i]))
+		if (!strstr(key, ws->w[i]))
 			return 0;
 	return 1;
 }
@@ -113,10 +117,8 @@ static int grow(struct tui_view *v, uint32_t need)
 	return 0;
 }
 
-int tui_view_rebuild(struct tui *t)
+int tui_view_rebuild(struct tui_view *v, const struct tui_model *l)
 {
-	struct tui_view *v = &t->view;
-	struct conn_log *l = &t->log;
 	struct words ws;
 	uint64_t lo = l->min_id;
 
@@ -129,7 +131,7 @@ int tui_view_rebuild(struct tui *t)
 	v->n = 0;
 	for (uint64_t id = l->max_id; id >= lo && id; id--) {
 		const struct tui_row *r = &l->rows[id % l->cap];
-		if (r->f.id != id || (ws.n && !matches(r, &ws)))
+		if (r->id != id || (ws.n && !matches(r, &ws)))
 			continue;
 		v->id[v->n++] = id;
 	}
@@ -147,7 +149,7 @@ int tui_view_rebuild(struct tui *t)
 			v->id[i] = k[i].id;
 		free(k);
 	}
-	v->log_gen = l->gen;
+	v->model_gen = l->gen;
 
 	/* Keep the selection on its connection. */
 	if (v->follow || !v->sel_id) {
@@ -188,9 +190,8 @@ void tui_view_scroll(struct tui_view *v, int rows)
 		v->top = 0;
 }
 
-static void select_index(struct tui *t, long i)
+static void select_index(struct tui_view *v, long i)
 {
-	struct tui_view *v = &t->view;
 	if (!v->n) {
 		v->sel = v->top = 0;
 		v->sel_id = 0;
@@ -205,25 +206,47 @@ static void select_index(struct tui *t, long i)
 	tui_view_scroll(v, v->rows);
 }
 
-void tui_view_move(struct tui *t, long delta)
+void tui_view_move(struct tui_view *v, long delta)
 {
-	select_index(t, (long)t->view.sel + delta);
-	t->view.follow = t->view.sel == 0 && t->view.sort == TUI_SORT_TIME;
+	select_index(v, (long)v->sel + delta);
+	v->follow = v->sel == 0 && v->sort == TUI_SORT_TIME;
 }
 
-void tui_view_home(struct tui *t)
+void tui_view_home(struct tui_view *v)
 {
-	select_index(t, 0);
-	t->view.follow = t->view.sort == TUI_SORT_TIME;
+	select_index(v, 0);
+	v->follow = v->sort == TUI_SORT_TIME;
 }
 
-void tui_view_end(struct tui *t)
+void tui_view_end(struct tui_view *v)
 {
-	select_index(t, (long)t->view.n - 1);
-	t->view.follow = 0;
+	select_index(v, (long)v->n - 1);
+	v->follow = 0;
 }
 
-const struct tui_row *tui_view_selected(const struct tui *t)
+int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q,
+		    int dir)
 {
-	return conn_log_get(&t->log, t->view.sel_id);
+	struct words ws;
+
+	split_words(q, &ws);
+	if (!ws.n || !v->n)
+		return 0;
+	for (uint32_t k = 1; k <= v->n; k++) {
+		uint32_t i = dir < 0 ? (v->sel + v->n - k % v->n) % v->n
+				     : (v->sel + k) % v->n;
+		const struct tui_row *r = tui_model_row(m, v->id[i]);
+		if (r && matches(r, &ws)) {
+			select_index(v, i);
+			v->follow = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+const struct tui_row *tui_view_selected(const struct tui_view *v,
+					const struct tui_model *m)
+{
+	return tui_model_row(m, v->sel_id);
 }

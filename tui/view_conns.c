@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fmt.h"
-#include "tui_draw.h"
+#include "views.h"
 
 enum col_id { C_TIME = 0, C_CONN, C_PROC, C_VERDICT, C_TL, C_LAT, C_BYTES, C_DUR, C_N };
 
@@ -112,10 +112,9 @@ static void layout(struct layout *L, int w, int utf8, int proc)
 
 /* ---- compact timeline ---------------------------------------------------- */
 
-void tui_tl_glyphs(const struct tui *t, const struct flow *f, char *out,
+void tui_tl_glyphs(const struct tui_glyphs *g, const struct tui_row *r, char *out,
 		   size_t len, int spaced)
 {
-	/* spaced < 0: as short as it gets ("D" for data) */
 	int tiny = spaced < 0;
 	static const char *const tok[LT_TL_KIND_COUNT] = {
 		[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",
@@ -133,61 +132,61 @@ void tui_tl_glyphs(const struct tui *t, const struct flow *f, char *out,
 			n += k_ > 0 ? (size_t)k_ : 0;                      \
 		}                                                          \
 	} while (0)
-	for (unsigned i = 0; i < f->tl_len; i++) {
-		const struct lt_tl_entry *e = &f->tl[i];
-		const char *name = e->kind < LT_TL_KIND_COUNT ? tok[e->kind] : "?";
-		int prev = i ? f->tl[i - 1].kind : -1;
+#define KIND(i) (r->step[i] & 0x0f)
+#define DIR(i) (r->step[i] >> 4)
+	for (unsigned i = 0; i < r->steps; i++) {
+		unsigned kind = KIND(i);
+		const char *name = kind < LT_TL_KIND_COUNT ? tok[kind] : "?";
+		int prev = i ? (int)KIND(i - 1) : -1;
 
-		if (e->kind == LT_TL_DATA && prev == LT_TL_DATA)
+		if (kind == LT_TL_DATA && prev == LT_TL_DATA)
 			continue; /* one "data" for the whole exchange */
-		if (i && e->kind == prev && e->dir == f->tl[i - 1].dir)
+		if (i && (int)kind == prev && DIR(i) == DIR(i - 1))
 			continue; /* counted with the previous one */
-		if (e->kind == LT_TL_FIN && prev == LT_TL_FIN) {
+		if (kind == LT_TL_FIN && prev == LT_TL_FIN) {
 			APPEND("/F");
 			continue;
 		}
 		if (!first)
-			APPEND(spaced > 0 ? " %s " : "%s", t->g->sep);
+			APPEND(spaced > 0 ? " %s " : "%s", g->sep);
 		first = 0;
-		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted)
-			APPEND("%s%s", t->g->ellipsis, spaced > 0 ? " " : "");
-		APPEND("%s", tiny && e->kind == LT_TL_DATA ? "D" : name);
-		uint32_t count = e->count;
-		for (unsigned k = i + 1; k < f->tl_len && f->tl[k].kind == e->kind &&
-					 f->tl[k].dir == e->dir; k++)
-			count += f->tl[k].count;
-		if (count > 1 && e->kind != LT_TL_DATA)
-			APPEND("%s%u", t->g->times, count);
+		if (i == TUI_ROW_STEPS - 1 && r->steps_cut)
+			APPEND("%s%s", g->ellipsis, spaced > 0 ? " " : "");
+		APPEND("%s", tiny && kind == LT_TL_DATA ? "D" : name);
+		uint32_t count = r->count[i];
+		for (unsigned k = i + 1; k < r->steps && KIND(k) == kind && DIR(k) == DIR(i); k++)
+			count += r->count[k];
+		if (count > 1 && kind != LT_TL_DATA)
+			APPEND("%s%u", g->times, count);
 	}
+#undef KIND
+#undef DIR
 #undef APPEND
 }
 
 /* ---- rows ----------------------------------------------------------------- */
 
-static void row_text(const struct tui *t, const struct layout *L,
+static void row_text(const struct tui_glyphs *g, const struct layout *L,
 		     const struct tui_row *r, int c, char *buf, size_t len)
 {
-	const struct flow *f = &r->f;
 	char a[FMT_EP_LEN], b[FMT_EP_LEN], d1[24], d2[24], tm[FMT_TIME_LEN];
 
 	buf[0] = '\0';
 	switch ((enum col_id)c) {
 	case C_TIME:
-		fmt_time(tm, f->t_first, 0);
+		fmt_time(tm, r->t_first, 0);
 		snprintf(buf, len, "%.*s", L->w[C_TIME], tm);
 		break;
 	case C_CONN:
-		snprintf(buf, len, "%-15s %s %s", fmt_endpoint(a, f->family, &f->client),
-			 t->g->utf8 ? t->g->to : "->",
-			 fmt_endpoint(b, f->family, &f->server));
+		snprintf(buf, len, "%-15s %s %s", fmt_endpoint(a, r->family, &r->client),
+			 g->utf8 ? g->to : "->", fmt_endpoint(b, r->family, &r->server));
 		break;
 	case C_PROC:
-		if (f->side[LT_DIR_C2S].pid >= 0)
-			snprintf(buf, len, "%s[%d]", f->side[LT_DIR_C2S].comm,
-				 f->side[LT_DIR_C2S].pid);
-		else if (f->side[LT_DIR_S2C].pid >= 0)
-			snprintf(buf, len, "%s%s[%d]", t->g->to,
-				 f->side[LT_DIR_S2C].comm, f->side[LT_DIR_S2C].pid);
+		if (r->pid[LT_DIR_C2S] >= 0)
+			snprintf(buf, len, "%s[%d]", r->comm[LT_DIR_C2S], r->pid[LT_DIR_C2S]);
+		else if (r->pid[LT_DIR_S2C] >= 0)
+			snprintf(buf, len, "%s%s[%d]", g->to, r->comm[LT_DIR_S2C],
+				 r->pid[LT_DIR_S2C]);
 		else
 			snprintf(buf, len, "-");
 		break;
@@ -196,7 +195,7 @@ static void row_text(const struct tui *t, const struct layout *L,
 		break;
 	case C_TL:
 		/* spaced when a whole healthy exchange fits, for every row alike */
-		tui_tl_glyphs(t, f, buf, len,
+		tui_tl_glyphs(g, r, buf, len,
 			      L->w[C_TL] >= 23 ? 1 : L->w[C_TL] >= 16 ? 0 : -1);
 		if (tui_width(buf) > L->w[C_TL]) {
 			/* cut, and say so */
@@ -212,28 +211,26 @@ static void row_text(const struct tui *t, const struct layout *L,
 				i += k;
 				cols++;
 			}
-			snprintf(buf, len, "%.*s%s", (int)i, cut, t->g->ellipsis);
+			snprintf(buf, len, "%.*s%s", (int)i, cut, g->ellipsis);
 		}
 		break;
 	case C_LAT:
 		snprintf(buf, len, "%s", r->lat_ns >= 0 ? fmt_dur(d1, r->lat_ns) : "-");
 		break;
 	case C_BYTES:
-		snprintf(buf, len, "%s/%s", fmt_bytes(d1, f->side[0].bytes),
-			 fmt_bytes(d2, f->side[1].bytes));
+		snprintf(buf, len, "%s/%s", fmt_bytes(d1, r->bytes[0]), fmt_bytes(d2, r->bytes[1]));
 		break;
 	case C_DUR:
 		snprintf(buf, len, "%s",
-			 fmt_dur(d1, f->t_last >= f->t_first
-					     ? (int64_t)(f->t_last - f->t_first)
-					     : -1));
+			 fmt_dur(d1, r->t_last >= r->t_first ? (int64_t)(r->t_last - r->t_first)
+							      : -1));
 		break;
 	case C_N:
 		break;
 	}
 }
 
-static void draw_titles(const struct tui *t, const struct layout *L, int y, int w)
+static void draw_titles(const struct tui_ui *ui, const struct layout *L, int y, int w)
 {
 	static const int sorted_col[TUI_SORT_COUNT] = {
 		[TUI_SORT_TIME] = C_TIME, [TUI_SORT_VERDICT] = C_VERDICT,
@@ -241,73 +238,76 @@ static void draw_titles(const struct tui *t, const struct layout *L, int y, int 
 	};
 	char title[64];
 
-	attrset(tui_attr(t, TC_TITLE));
+	const struct tui_glyphs *g = ui->look.g;
+
+	attrset(tui_attr(&ui->look, TC_TITLE));
 	tui_put_pad(y, 0, w, "", 0);
 	for (int c = 0; c < C_N; c++) {
 		if (!L->on[c])
 			continue;
 		const char *name = col_def[c].title;
 		if (c == C_CONN)
-			name = t->g->utf8 ? "CLIENT          \xe2\x86\x92 SERVER"
+			name = g->utf8 ? "CLIENT          \xe2\x86\x92 SERVER"
 					  : "CLIENT          -> SERVER";
-		int marked = sorted_col[t->view.sort] == c;
+		int marked = sorted_col[ui->view.sort] == c;
 		snprintf(title, sizeof(title), "%s%s", name,
-			 marked ? (t->g->utf8 ? "\xe2\x96\xbe" : "*") : "");
-		if (c == C_CONN && t->view.sort == TUI_SORT_PORT)
+			 marked ? (g->utf8 ? "\xe2\x96\xbe" : "*") : "");
+		if (c == C_CONN && ui->view.sort == TUI_SORT_PORT)
 			snprintf(title, sizeof(title), "%s%s", name,
-				 t->g->utf8 ? ":PORT\xe2\x96\xb4" : ":PORT*");
+				 g->utf8 ? ":PORT\xe2\x96\xb4" : ":PORT*");
 		tui_put_pad(y, L->x[c], L->w[c], title, col_def[c].right);
 	}
 	attrset(A_NORMAL);
 }
 
-static void draw_empty(const struct tui *t, int y, int w)
+static void draw_empty(const struct tui_snap *s, const struct tui_ui *ui, int y, int w)
 {
+	const char *ell = ui->look.g->ellipsis;
 	char buf[256];
-	if (t->view.filter[0])
-		snprintf(buf, sizeof(buf), "no connection matches '%s' (/ to change the filter)",
-			 t->view.filter);
-	else if (t->live && t->o->ports.n)
+	if (ui->view.filter[0])
+		snprintf(buf, sizeof(buf), "no connection matches '%s' (\\ to change the filter)",
+			 ui->view.filter);
+	else if (s->live && s->ports->n)
 		snprintf(buf, sizeof(buf), "waiting for connections on port%s %u%s%s",
-			 t->o->ports.n > 1 ? "s" : "", t->o->ports.list[0],
-			 t->o->ports.n > 1 ? ", ..." : "", t->g->ellipsis);
-	else if (t->live)
-		snprintf(buf, sizeof(buf), "waiting for connections%s", t->g->ellipsis);
-	else if (t->capturing)
-		snprintf(buf, sizeof(buf), "reading the capture%s", t->g->ellipsis);
+			 s->ports->n > 1 ? "s" : "", s->ports->list[0],
+			 s->ports->n > 1 ? ", ..." : "", ell);
+	else if (s->live)
+		snprintf(buf, sizeof(buf), "waiting for connections%s", ell);
+	else if (s->capturing)
+		snprintf(buf, sizeof(buf), "reading the capture%s", ell);
 	else
 		snprintf(buf, sizeof(buf), "no TCP connections in this capture%s",
-			 t->log.min_id > 1 ? " since the last clear" : "");
-	attrset(tui_attr(t, TC_DIM));
+			 s->m->min_id > 1 ? " since the last clear" : "");
+	attrset(tui_attr(&ui->look, TC_DIM));
 	tui_put(y, 2, w - 2, buf);
 	attrset(A_NORMAL);
 }
 
-void tui_draw_conns(struct tui *t, int y0, int h, int w)
+void tui_draw_conns(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w)
 {
+	struct tui_view *v = &ui->view;
 	struct layout L;
 	char buf[256];
 
 	if (h < 2)
 		return;
-	layout(&L, w, t->g->utf8,
-	       t->ri.backend && !strcmp(t->ri.backend, "ebpf"));
-	draw_titles(t, &L, y0, w);
+	layout(&L, w, ui->look.g->utf8, s->backend && !strcmp(s->backend, "ebpf"));
+	draw_titles(ui, &L, y0, w);
 	y0++;
 	h--;
-	t->view.rows = h;
-	tui_view_scroll(&t->view, h);
-	if (!t->view.n) {
-		draw_empty(t, y0 + 1, w);
+	v->rows = h;
+	tui_view_scroll(v, h);
+	if (!v->n) {
+		draw_empty(s, ui, y0 + 1, w);
 		return;
 	}
 	for (int i = 0; i < h; i++) {
-		uint32_t idx = t->view.top + (uint32_t)i;
+		uint32_t idx = v->top + (uint32_t)i;
 		int y = y0 + i;
-		if (idx >= t->view.n)
+		if (idx >= v->n)
 			break;
-		const struct tui_row *r = conn_log_get(&t->log, t->view.id[idx]);
-		int sel = idx == t->view.sel;
+		const struct tui_row *r = tui_model_row(s->m, v->id[idx]);
+		int sel = idx == v->sel;
 		attr_t base = sel ? A_REVERSE : A_NORMAL;
 		attrset(base);
 		if (!r) { /* pushed out of the log since the list was built */
@@ -318,10 +318,10 @@ void tui_draw_conns(struct tui *t, int y0, int h, int w)
 		for (int c = 0; c < C_N; c++) {
 			if (!L.on[c])
 				continue;
-			row_text(t, &L, r, c, buf, sizeof(buf));
+			row_text(ui->look.g, &L, r, c, buf, sizeof(buf));
 			attr_t a = base;
 			if (c == C_VERDICT)
-				a |= tui_attr(t, tui_verdict_color((enum lt_verdict)r->verdict));
+				a |= tui_attr(&ui->look, tui_verdict_color((enum lt_verdict)r->verdict));
 			attrset(a);
 			tui_put_pad(y, L.x[c], L.w[c], buf, col_def[c].right);
 		}

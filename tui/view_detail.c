@@ -6,6 +6,8 @@
  *
  * The pane is built as a list of lines first, then drawn from the scroll
  * offset (Up/Down scroll it), so a tall ladder still fits a short screen.
+ * It draws from the model's full copy of the connection; a connection
+ * older than the detail window (model.h) shows what its row holds.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 #include "listeners.h"
 #include "sbuf.h"
 #include "verdict.h"
-#include "tui_draw.h"
+#include "views.h"
 
 #define DL_MAX 96
 #define DL_LEN 400
@@ -120,7 +122,7 @@ static size_t rep(char *out, size_t len, const char *g, int n)
 }
 
 /* "|------ SYN [S] ------>|" or "|<---- RST [R.] -------|", aw columns inside. */
-static void arrow(const struct tui *t, int dir, const char *label, int aw,
+static void arrow(const struct tui_glyphs *g, int dir, const char *label, int aw,
 		  char *out, size_t len)
 {
 	char left[DL_LEN], right[DL_LEN];
@@ -129,17 +131,17 @@ static void arrow(const struct tui *t, int dir, const char *label, int aw,
 		lw = aw - 3;
 	int dashes = aw - lw - 1; /* one column for the head */
 	int l = dashes / 2, r = dashes - l;
-	rep(left, sizeof(left), t->g->hline, l);
-	rep(right, sizeof(right), t->g->hline, r);
+	rep(left, sizeof(left), g->hline, l);
+	rep(right, sizeof(right), g->hline, r);
 	if (dir == LT_DIR_C2S)
-		snprintf(out, len, "%s%s %s %s%s%s", t->g->vline, left, label, right,
-			 t->g->head_r, t->g->vline);
+		snprintf(out, len, "%s%s %s %s%s%s", g->vline, left, label, right, g->head_r,
+			 g->vline);
 	else
-		snprintf(out, len, "%s%s%s %s %s%s", t->g->vline, t->g->head_l, left,
-			 label, right, t->g->vline);
+		snprintf(out, len, "%s%s%s %s %s%s", g->vline, g->head_l, left, label, right,
+			 g->vline);
 }
 
-static void ladder(const struct tui *t, struct dpane *p, const struct flow *f, int w)
+static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flow *f, int w)
 {
 	char c[FMT_EP_LEN], s[FMT_EP_LEN], hdr[DL_LEN], a[DL_LEN], lab[96], fl[12],
 		d[24], by[24];
@@ -159,13 +161,12 @@ static void ladder(const struct tui *t, struct dpane *p, const struct flow *f, i
 		char note[160] = "";
 
 		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted)
-			addl(p, TC_DIM, 0, "%12s %s %u more steps not kept %s", "",
-			     t->g->ellipsis, f->tl_omitted, t->g->ellipsis);
+			addl(p, TC_DIM, 0, "%12s %s %u more steps not kept %s", "", g->ellipsis,
+			     f->tl_omitted, g->ellipsis);
 		flags_str(e->flags, fl);
 		if (e->kind == LT_TL_DROP) {
-			snprintf(lab, sizeof(lab), "%s dropped by the kernel%s%s",
-				 t->g->times, f->drop_reason[0] ? ": " : "", f->drop_reason);
-			snprintf(a, sizeof(a), "%s %s", t->g->vline, lab);
+			snprintf(lab, sizeof(lab), "%s dropped by the kernel%s%s", g->times, f->drop_reason[0] ? ": " : "", f->drop_reason);
+			snprintf(a, sizeof(a), "%s %s", g->vline, lab);
 		} else {
 			if (e->kind == LT_TL_DATA) {
 				if (e->count > 1)
@@ -179,9 +180,9 @@ static void ladder(const struct tui *t, struct dpane *p, const struct flow *f, i
 					 lt_tl_kind_name((enum lt_tl_kind)e->kind), fl);
 				if (e->count > 1)
 					snprintf(note, sizeof(note), " %s%u (%u retransmitted)",
-						 t->g->times, e->count, e->count - 1);
+						 g->times, e->count, e->count - 1);
 			}
-			arrow(t, e->dir, lab, aw, a, sizeof(a));
+			arrow(g, e->dir, lab, aw, a, sizeof(a));
 		}
 		if (e->kind == LT_TL_RST && f->reset_reason[0] && !note[0])
 			snprintf(note, sizeof(note), " reason %s", f->reset_reason);
@@ -192,44 +193,50 @@ static void ladder(const struct tui *t, struct dpane *p, const struct flow *f, i
 		addl(p, TC_DIM, 0, "%12s (no segments kept)", "");
 }
 
-/* An established connection to the same port over the other IP family? */
-static const struct tui_row *other_family_ok(const struct tui *t, const struct flow *f)
+/* The newest answered connection to the same port over the other IP
+ * family (127.0.0.1 vs ::1), as the flow verdict_explain names. */
+static const struct flow *answered_other(const struct tui_snap *s, const struct flow *f,
+					 struct flow *tmp)
 {
-	const struct conn_log *l = &t->log;
-	uint64_t lo = l->max_id > 50000 ? l->max_id - 50000 : 1;
-	for (uint64_t id = l->max_id; id >= lo && id; id--) {
-		const struct tui_row *r = conn_log_get(l, id);
-		if (r && r->f.server.port == f->server.port &&
-		    lt_cross_family(r->f.family, r->f.server.addr, f->family, f->server.addr) &&
-		    flow_established(&r->f))
-			return r;
-	}
-	return NULL;
+	const struct tui_row *o = tui_model_answered_other(s->m, f->family, f->server.port);
+	if (!o || !lt_cross_family(o->family, o->server.addr, f->family, f->server.addr))
+		return NULL;
+	const struct tui_detail *d = tui_model_detail(s->m, o->id);
+	if (d)
+		return &d->f;
+	/* older than the detail window: what the explanation names */
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->id = o->id;
+	tmp->family = o->family;
+	tmp->client = o->client;
+	tmp->server = o->server;
+	return tmp;
 }
 
-void tui_diagnosis(const struct tui *t, const struct tui_row *r, char *out,
-		   size_t len)
+/* What the verdict means for this connection, in plain words (verdict.h). */
+static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char *out,
+		      size_t len)
 {
+	static struct flow tmp;
 	struct verdict_explain_ctx x = {
-		.now_ns = t->now,
-		.connecting_ns = t->log.connecting_ns,
+		.now_ns = s->now,
+		.connecting_ns = s->m->connecting_ns,
 	};
 	struct sbuf b;
-	const struct tui_row *o = NULL;
 
 	if (r->verdict == LT_V_REFUSED)
-		o = other_family_ok(t, &r->f);
-	x.answered_other_family = o ? &o->f : NULL;
+		x.answered_other_family = answered_other(s, &r->f, &tmp);
 	sbuf_init(&b, len);
 	verdict_explain(&b, &r->f, (enum lt_verdict)r->verdict, &x);
 	snprintf(out, len, "%s", sbuf_str(&b));
 	sbuf_release(&b);
 }
 
-static void build(const struct tui *t, const struct tui_row *r, struct dpane *p, int w)
+static void build(const struct tui_snap *s, const struct tui_glyphs *g,
+		  const struct tui_detail *r, struct dpane *p, int w)
 {
 	const struct flow *f = &r->f;
-	char c[FMT_EP_LEN], s[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], d2[24], b1[24],
+	char c[FMT_EP_LEN], sv[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], d2[24], b1[24],
 		b2[24], diag[1024];
 	struct sbuf vb;
 	enum lt_verdict v = (enum lt_verdict)r->verdict;
@@ -238,7 +245,7 @@ static void build(const struct tui *t, const struct tui_row *r, struct dpane *p,
 	verdict_text(&vb, f, v);
 	addl(p, TC_NORMAL, A_BOLD, "connection #%llu  %s %s %s",
 	     (unsigned long long)f->id, fmt_endpoint(c, f->family, &f->client),
-	     t->g->utf8 ? t->g->to : "->", fmt_endpoint(s, f->family, &f->server));
+	     g->utf8 ? g->to : "->", fmt_endpoint(sv, f->family, &f->server));
 	if (strcmp(sbuf_str(&vb), lt_verdict_name(v)))
 		addl(p, tui_verdict_color(v), A_BOLD, "%s  %s%s", lt_verdict_label(v),
 		     sbuf_str(&vb), r->final ? "" : "  (so far)");
@@ -266,17 +273,17 @@ static void build(const struct tui *t, const struct tui_row *r, struct dpane *p,
 		l3 = flow_syn_to_rst(f);
 	if (l1 >= 0)
 		addl(p, TC_NORMAL, 0, "handshake: SYN%sSYN-ACK %s, SYN-ACK%sACK %s",
-		     t->g->utf8 ? t->g->to : "->", fmt_dur(d1, l1),
-		     t->g->utf8 ? t->g->to : "->", fmt_dur(d2, l2));
+		     g->utf8 ? g->to : "->", fmt_dur(d1, l1), g->utf8 ? g->to : "->",
+		     fmt_dur(d2, l2));
 	else if (l3 >= 0)
-		addl(p, TC_NORMAL, 0, "answer: SYN%sRST %s", t->g->utf8 ? t->g->to : "->",
+		addl(p, TC_NORMAL, 0, "answer: SYN%sRST %s", g->utf8 ? g->to : "->",
 		     fmt_dur(d1, l3));
 	addl(p, TC_NORMAL, 0, "%s", "");
-	ladder(t, p, f, w);
+	ladder(g, p, f, w);
 	addl(p, TC_NORMAL, 0, "%s", "");
 
 	addl(p, TC_NORMAL, A_BOLD, "Diagnosis");
-	tui_diagnosis(t, r, diag, sizeof(diag));
+	diagnosis(s, r, diag, sizeof(diag));
 	add_wrapped(p, TC_NORMAL, w - 2, 2, diag);
 	addl(p, TC_NORMAL, 0, "%s", "");
 
@@ -303,7 +310,7 @@ static void build(const struct tui *t, const struct tui_row *r, struct dpane *p,
 	if (f->kctx & LT_KCTX_ERRNO)
 		addl(p, TC_NORMAL, 0, "  the application saw errno %d (%s)", f->sk_errno,
 		     strerror(f->sk_errno));
-	if (!f->kctx && strcmp(t->ri.backend ? t->ri.backend : "", "ebpf"))
+	if (!f->kctx && strcmp(s->backend ? s->backend : "", "ebpf"))
 		addl(p, TC_DIM, 0, "  (kernel reasons and processes come with the eBPF backend)");
 	if (f->anomalies & LT_A_LISTEN_OVERFLOW)
 		addl(p, TC_WARN, 0, "  the kernel reported the listener's accept queue full");
@@ -319,33 +326,62 @@ static void build(const struct tui *t, const struct tui_row *r, struct dpane *p,
 		addl(p, TC_DIM, 0, "  a RST came after both FINs");
 }
 
-void tui_draw_detail(struct tui *t, int y0, int h, int w)
+/* A connection older than the detail window: what its row holds. */
+static void build_from_row(const struct tui_snap *s, const struct tui_glyphs *g,
+			   const struct tui_row *r, struct dpane *p)
+{
+	char c[FMT_EP_LEN], sv[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], b1[24], b2[24],
+		tl[256];
+	enum lt_verdict v = (enum lt_verdict)r->verdict;
+
+	addl(p, TC_NORMAL, A_BOLD, "connection #%llu  %s %s %s", (unsigned long long)r->id,
+	     fmt_endpoint(c, r->family, &r->client), g->utf8 ? g->to : "->",
+	     fmt_endpoint(sv, r->family, &r->server));
+	addl(p, tui_verdict_color(v), A_BOLD, "%s%s", lt_verdict_label(v),
+	     r->final ? "" : "  (so far)");
+	addl(p, TC_NORMAL, 0, "started %s, lasted %s", fmt_time(tm, r->t_first, 1),
+	     fmt_dur(d1, r->t_last >= r->t_first ? (int64_t)(r->t_last - r->t_first) : -1));
+	addl(p, TC_NORMAL, 0, "client sent %s; server sent %s", fmt_bytes(b1, r->bytes[0]),
+	     fmt_bytes(b2, r->bytes[1]));
+	tui_tl_glyphs(g, r, tl, sizeof(tl), 1);
+	addl(p, TC_NORMAL, 0, "timeline: %s", tl);
+	addl(p, TC_NORMAL, 0, "%s", "");
+	addl(p, TC_DIM, 0, "  the ladder and diagnosis are kept for the newest %u connections; "
+	     "this one is older", s->m->dcap);
+}
+
+void tui_draw_detail(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w)
 {
 	static struct dpane p; /* ~40 KiB: not on the stack */
-	const struct tui_row *r = tui_view_selected(t);
+	const struct tui_row *r = tui_view_selected(&ui->view, s->m);
+	const struct tui_look *lk = &ui->look;
 
 	p.n = 0;
 	if (!r) {
-		attrset(tui_attr(t, TC_DIM));
+		attrset(tui_attr(lk, TC_DIM));
 		tui_put(y0 + 1, 2, w - 2, "no connection selected (Esc: back to the list)");
 		attrset(A_NORMAL);
 		return;
 	}
-	build(t, r, &p, w);
-	if (t->detail_scroll > p.n - h)
-		t->detail_scroll = p.n - h > 0 ? p.n - h : 0;
-	if (t->detail_scroll < 0)
-		t->detail_scroll = 0;
-	for (int i = 0; i < h && t->detail_scroll + i < p.n; i++) {
-		const struct dline *dl = &p.l[t->detail_scroll + i];
-		attrset(tui_attr(t, dl->c) | dl->extra);
+	const struct tui_detail *d = tui_model_detail(s->m, r->id);
+	if (d)
+		build(s, lk->g, d, &p, w);
+	else
+		build_from_row(s, lk->g, r, &p);
+	if (ui->detail_scroll > p.n - h)
+		ui->detail_scroll = p.n - h > 0 ? p.n - h : 0;
+	if (ui->detail_scroll < 0)
+		ui->detail_scroll = 0;
+	for (int i = 0; i < h && ui->detail_scroll + i < p.n; i++) {
+		const struct dline *dl = &p.l[ui->detail_scroll + i];
+		attrset(tui_attr(lk, dl->c) | dl->extra);
 		tui_put(y0 + i, 1, w - 1, dl->s);
 	}
 	if (p.n > h) {
 		char more[64];
-		snprintf(more, sizeof(more), " %d/%d ", t->detail_scroll + h < p.n
-							? t->detail_scroll + h : p.n, p.n);
-		attrset(tui_attr(t, TC_DIM));
+		snprintf(more, sizeof(more), " %d/%d ",
+			 ui->detail_scroll + h < p.n ? ui->detail_scroll + h : p.n, p.n);
+		attrset(tui_attr(lk, TC_DIM));
 		tui_put(y0 + h - 1, w - tui_width(more), tui_width(more), more);
 	}
 	attrset(A_NORMAL);

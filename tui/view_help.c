@@ -2,7 +2,8 @@
 /* view_help.c - the help screen: the key table, verdicts and glyphs. */
 #include <stdio.h>
 
-#include "tui_draw.h"
+#include "keys.h"
+#include "views.h"
 
 static const struct {
 	enum lt_verdict v;
@@ -20,18 +21,19 @@ static const struct {
 	{ LT_V_MIDSTREAM, "no handshake seen: the capture started late" },
 };
 
-void tui_draw_help(struct tui *t, int y0, int h, int w)
+void tui_draw_help(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w)
 {
+	const struct tui_look *lk = &ui->look;
 	char keys[48][96], line[200];
 	int nk = tui_keys_help(keys, 48);
 	int total = nk + (int)(sizeof(legend) / sizeof(legend[0])) + 8;
 	int y, row = 0;
 
-	if (t->help_scroll > total - h)
-		t->help_scroll = total - h > 0 ? total - h : 0;
-	if (t->help_scroll < 0)
-		t->help_scroll = 0;
-	y = y0 - t->help_scroll;
+	if (ui->help_scroll > total - h)
+		ui->help_scroll = total - h > 0 ? total - h : 0;
+	if (ui->help_scroll < 0)
+		ui->help_scroll = 0;
+	y = y0 - ui->help_scroll;
 #define LINE(attr, ...)                                                  \
 	do {                                                             \
 		if (y + row >= y0 && y + row < y0 + h) {                 \
@@ -49,7 +51,7 @@ void tui_draw_help(struct tui *t, int y0, int h, int w)
 	LINE(A_BOLD, "Verdicts");
 	for (size_t i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {
 		if (y + row >= y0 && y + row < y0 + h) {
-			attrset(tui_attr(t, tui_verdict_color(legend[i].v)));
+			attrset(tui_attr(lk, tui_verdict_color(legend[i].v)));
 			tui_put_pad(y + row, 3, 16, lt_verdict_name(legend[i].v), 0);
 			attrset(A_NORMAL);
 			tui_put(y + row, 20, w - 20, legend[i].what);
@@ -60,7 +62,7 @@ void tui_draw_help(struct tui *t, int y0, int h, int w)
 	LINE(A_BOLD, "Timeline");
 	LINE(A_NORMAL, "  S SYN  SA SYN-ACK  A ACK  data payload  F FIN  R RST  X kernel drop");
 	LINE(A_NORMAL, "  %s2 sent twice (retransmitted)   steps joined by %s",
-	     t->g->times, t->g->sep);
+	     lk->g->times, lk->g->sep);
 #undef LINE
 	attrset(A_NORMAL);
 }

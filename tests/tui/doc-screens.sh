@@ -46,6 +46,6 @@ cap rep help.txt
 tui_start busy 110 26 "$U $LOTRACE -r $REPO/captures/busy-mixed.pcap"
 tui_wait busy 'end of capture' >/dev/null
 cap busy busy.txt
-tui_keys busy / r e f u s e d; sleep 0.3
+tui_keys busy '\' r e f u s e d; sleep 0.3
 cap busy filter.txt
 echo "screens in $OUT"

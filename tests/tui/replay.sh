@@ -54,20 +54,20 @@ tui_keys $S Escape
 check "tui detail: Esc goes back" "list not back" tui_wait $S 'VERDICT'
 
 # filter
-tui_keys $S / r e f u s e d
+tui_keys $S '\' r e f u s e d
 check "tui filter: live line" "no filter line" tui_wait $S '^filter: refused_ +1 match'
 tui_keys $S Enter
 check "tui filter: only the refused row" "closed row still listed" \
 	tui_wait_gone $S ' closed +S > '
 check "tui filter: status shows it" "no filter in the status line" \
 	tui_wait $S 'filter:refused +sort:time +1/1'
-tui_keys $S / C-u z z z
+tui_keys $S '\' C-u z z z
 check "tui filter: no match says so" "no 'no connection matches'" \
 	tui_wait $S "no connection matches 'zzz'"
 tui_keys $S Escape
 check "tui filter: Esc restores the previous filter" "filter not restored" \
 	tui_wait $S 'filter:refused'
-tui_keys $S / C-u Enter
+tui_keys $S '\' C-u Enter
 check "tui filter: cleared" "rows not back" tui_wait $S ' closed +S > SA'
 
 # help
@@ -150,7 +150,7 @@ tui_keys $S End
 check "tui busy: End" "status not 60/60" tui_wait $S '60/60'
 tui_keys $S Home PageDown
 check "tui busy: PgDn" "PgDn did not move a page" tui_wait $S ' (3[0-9])/60'
-tui_keys $S / 6 1 9 1 1 Enter
+tui_keys $S '\' 6 1 9 1 1 Enter
 check "tui busy: filter by port" "not 20 rows on port 61911" tui_wait $S 'filter:61911 +sort:time +1/20'
 tui_keys $S c
 check "tui busy: c clears" "not cleared" tui_wait $S 'total 0 .*lost 0'

@@ -1,24 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tui_bench.c - how long the view takes from a keypress to a finished
- * redraw with many connections (hidden: LOTRACE_TUI_BENCH=N).
+ * tui_bench.c - how long the TUI takes from a keypress to a finished
+ * redraw with many connections: build/tests/tui_bench [N] (a test
+ * program, not part of lotrace; tests/tui/bench-tui.sh runs it).
  *
- * Builds a real engine holding N synthetic connections (all still in the
- * flow table: closed, refused, unanswered and reset ones), starts curses
- * on /dev/null at LOTRACE_TUI_BENCH_SIZE (default 120x40), then times a
- * fixed mix of keys (moves, pages, sorts, details, help, a typed filter),
- * each followed by the same frame the loop draws: sync of the active
- * flows, rebuild when asked, draw, doupdate. Prints one line:
+ * Drives the TUI's own application (tui_app.h) without a source: a real
+ * engine holding N synthetic connections (all still in the flow table:
+ * closed, refused, unanswered and reset ones), curses on /dev/null at
+ * LOTRACE_TUI_BENCH_SIZE (default 120x40), then a fixed mix of keys
+ * (moves, pages, sorts, details, help, a typed filter, a search), each
+ * followed by the same frame the loop draws: sync of the active flows,
+ * rebuild when asked, draw, doupdate. Prints one line:
  *   tui: N conns, keypress->redraw p50=.. p99=.. max=.. ms (K keys, WxH)
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "frontends.h"
-#include "tui.h"
-#include "tui_draw.h"
+#include <curses.h>
+
+#include "engine.h"
+#include "opts.h"
+#include "tui_app.h"
 
 #define BENCH_T0 1700000000000000000ull
 
@@ -79,6 +84,13 @@ static void one_conn(struct engine *e, long i, uint16_t port)
 	seg(e, t + 9000, &s, &c, LT_TCP_FIN | LT_TCP_ACK, ss + 201, cs + 102, 0);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -88,16 +100,16 @@ static int cmp_u64(const void *a, const void *b)
 #define CTRL_U 21
 static const int bench_keys[] = {
 	'j', 'j', 'j', 'k', KEY_NPAGE, KEY_NPAGE, KEY_PPAGE, KEY_END, KEY_HOME,
-	's', 's', 's', 's', '\r', 'j', 'j', 27, '/', 'r', 'e', 'f', 'u', 's',
-	'e', 'd', '\r', 'j', KEY_END, '/', CTRL_U, '\r', '?', '?', 'p', 'p',
-	'/', '6', '1', '9', '0', '1', '\r', '/', CTRL_U, '\r', KEY_HOME,
+	's', 's', 's', 's', '\r', 'j', 'j', 27, '\\', 'r', 'e', 'f', 'u', 's',
+	'e', 'd', '\r', 'j', KEY_END, '\\', CTRL_U, '\r', '?', '?', 'p', 'p',
+	'\\', '6', '1', '9', '0', '1', '\r', '\\', CTRL_U, '\r', KEY_HOME,
+	'/', 'r', 'e', 's', 'e', 't', '\r', 'n', 'n', 'N',
 };
 
-int tui_bench_main(const struct lt_opts *o, long n)
+int main(int argc, char **argv)
 {
-	static struct tui tui;
-	struct tui *t = &tui;
-	struct flow_config cfg;
+	static struct lt_opts o; /* defaults: every port */
+	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
 	int rows = 40, cols = 120, nkeys = 460;
 	const char *size = getenv("LOTRACE_TUI_BENCH_SIZE");
 	uint64_t *lat;
@@ -106,57 +118,41 @@ int tui_bench_main(const struct lt_opts *o, long n)
 		n = 100000;
 	if (size)
 		sscanf(size, "%dx%d", &cols, &rows);
-	memset(t, 0, sizeof(*t));
-	t->o = o;
-	t->bench = 1;
-	t->ri.version = LT_VERSION;
-	t->ri.backend = "bench";
-	t->ri.input = "synthetic";
-	lt_flow_config(&cfg, o, 0);
-	cfg.max_flows = (uint32_t)n + 1024;
-	cfg.syn_timeout_ns = cfg.idle_timeout_ns = 3600 * 1000000000ull;
-	cfg.linger_ns = 3600 * 1000000000ull;
-	if (engine_init(&t->eng, &cfg) < 0 ||
-	    conn_log_init(&t->log, n > CONN_LOG_CAP ? (uint32_t)n : CONN_LOG_CAP,
-			  &o->ports) < 0 ||
-	    conn_log_attach(&t->log, &t->eng) < 0) {
-		fprintf(stderr, "lotrace: out of memory for %ld benchmark connections\n", n);
+	struct tui_app *a = tui_app_new_bench(&o, (uint32_t)n + 1024,
+					      n > 131072 ? (uint32_t)n : 0);
+	if (!a) {
+		fprintf(stderr, "tui_bench: out of memory for %ld connections\n", n);
 		return 1;
 	}
-	uint64_t t0 = tui_mono_ns();
+	struct engine *e = tui_app_engine(a);
+	uint64_t t0 = mono_ns();
 	for (long i = 0; i < n; i++)
-		one_conn(&t->eng, i, o->ports.n ? o->ports.list[i % o->ports.n]
-						: (uint16_t)(61900 + i % 3));
-	uint64_t load_ns = tui_mono_ns() - t0;
-	t->now = BENCH_T0 + (uint64_t)n * 10000u + 2000000000ull;
-	t->view.follow = 1;
-	t->capturing = 1;
+		one_conn(e, i, (uint16_t)(61900 + i % 3));
+	uint64_t load_ns = mono_ns() - t0;
+	tui_app_set_now(a, BENCH_T0 + (uint64_t)n * 10000u + 2000000000ull);
 
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
 	lat = calloc((size_t)nkeys, sizeof(*lat));
-	if (!out || !in || !lat || tui_curses_init(t, out, in) < 0) {
-		fprintf(stderr, "lotrace: cannot start curses for the benchmark\n");
+	if (!out || !in || !lat || tui_app_start(a, out, in, cols, rows) < 0) {
+		fprintf(stderr, "tui_bench: cannot start curses\n");
 		return 1;
 	}
-	resize_term(rows, cols);
-	tui_frame(t, TUI_REDRAW | TUI_RESORT);
+	tui_app_frame(a, 1 | 2, 0);
 
 	/* a full data frame: sync every active flow, rebuild, draw */
-	t->last_sync_mono = 0;
-	uint64_t f0 = tui_mono_ns();
-	t->log.gen++;
-	tui_frame(t, TUI_RESORT);
-	uint64_t full_ns = tui_mono_ns() - f0;
+	uint64_t f0 = mono_ns();
+	tui_app_frame(a, 0, 1);
+	uint64_t full_ns = mono_ns() - f0;
 
 	for (int k = 0; k < nkeys; k++) {
 		int ch = bench_keys[k % (int)(sizeof(bench_keys) / sizeof(bench_keys[0]))];
-		uint64_t a = tui_mono_ns();
-		int flags = tui_key(t, ch);
-		tui_frame(t, flags | TUI_REDRAW);
-		lat[k] = tui_mono_ns() - a;
+		uint64_t t = mono_ns();
+		int flags = tui_app_key(a, ch);
+		tui_app_frame(a, flags | 1, 0);
+		lat[k] = mono_ns() - t;
 	}
-	uint64_t shown = t->log.max_id;
-	tui_done();
+	uint64_t shown = tui_app_rows(a);
+	tui_app_free(a);
 	fclose(out);
 	fclose(in);
 
@@ -167,8 +163,5 @@ int tui_bench_main(const struct lt_opts *o, long n)
 	       (double)lat[nkeys - 1] / 1e6, nkeys, cols, rows, (double)load_ns / 1e6,
 	       (double)full_ns / 1e6, (unsigned long long)shown);
 	free(lat);
-	conn_log_release(&t->log);
-	tui_view_release(&t->view);
-	engine_release(&t->eng);
 	return 0;
 }

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_tui_model.c - the TUI's snapshot model over a real capture: every
+ * connection of captures/busy-mixed.pcap becomes one compact row with the
+ * verdict the engine gave it, the detail window keeps the full record,
+ * the filter text names what the list shows, and a row stays small
+ * enough that 131072 of them (plus the detail copies) fit in 32 MiB.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "engine.h"
+#include "model.h"
+#include "source.h"
+
+#define CAPTURE LT_DATADIR "/captures/busy-mixed.pcap"
+
+/* Replay a capture into an engine with the model as its observer. */
+static void replay(struct tui_model *m, uint32_t cap, uint32_t dcap)
+{
+	static struct engine e;
+	struct flow_config cfg = { .linger_ns = 5000000000ull };
+	char err[LT_ERR_LEN];
+	struct lt_source *src = src_pcap_file_open(CAPTURE, err);
+
+	assert_non_null(src);
+	assert_int_equal(engine_init(&e, &cfg), 0);
+	assert_int_equal(tui_model_init(m, cap, dcap, NULL, 0), 0);
+	struct engine_observer ob = { .on_change = tui_model_on_change,
+				      .on_retire = tui_model_on_retire,
+				      .ctx = m };
+	assert_int_equal(engine_add_observer(&e, &ob), 0);
+	while (src->ops->dispatch(src, 256, engine_obs, &e) > 0)
+		;
+	engine_finish(&e);
+	src->ops->close(src);
+	engine_release(&e);
+}
+
+static void test_row_size(void **state)
+{
+	size_t rows = (size_t)TUI_MODEL_CAP * sizeof(struct tui_row);
+	size_t details = (size_t)TUI_DETAIL_CAP * sizeof(struct tui_detail);
+	size_t answered = 2 * 65536 * sizeof(uint64_t);
+
+	assert_true(sizeof(struct tui_row) <= TUI_ROW_MAX);
+	/* the whole model at its default capacity */
+	assert_true(rows + details + answered < 32u << 20);
+	print_message("row %zu B; %u rows %.1f MiB + %u details %.1f MiB\n",
+		      sizeof(struct tui_row), TUI_MODEL_CAP, rows / 1048576.0,
+		      TUI_DETAIL_CAP, details / 1048576.0);
+}
+
+static void test_rows_of_a_capture(void **state)
+{
+	struct tui_model m;
+	char key[192];
+
+	replay(&m, 0, 0);
+	/* busy-mixed.pcap: 60 connections (tshark's truth file) */
+	assert_int_equal(m.max_id, 60);
+	assert_int_equal(tui_model_total(&m), 60);
+	assert_int_equal(tui_model_established(&m), 40);
+	assert_int_equal(tui_model_count(&m, LT_V_REFUSED), 16);
+	assert_int_equal(tui_model_count(&m, LT_V_UNANSWERED), 4);
+	for (uint64_t id = 1; id <= 60; id++) {
+		const struct tui_row *r = tui_model_row(&m, id);
+		const struct tui_detail *d = tui_model_detail(&m, id);
+		assert_non_null(r);
+		assert_non_null(d);
+		assert_true(r->final);
+		/* the row agrees with the full record */
+		assert_int_equal(r->verdict, d->verdict);
+		assert_int_equal(r->bytes[0], d->f.side[0].bytes);
+		assert_int_equal(r->server.port, d->f.server.port);
+		assert_int_equal(r->steps, d->f.tl_len);
+		tui_row_key(r, key, sizeof(key));
+		assert_non_null(strstr(key, lt_verdict_name((enum lt_verdict)r->verdict)));
+	}
+	/* an IPv6 refusal on 61910 next to answered IPv4 connections */
+	const struct tui_row *v6 = NULL;
+	for (uint64_t id = 1; id <= 60 && !v6; id++) {
+		const struct tui_row *r = tui_model_row(&m, id);
+		if (r->family == 6 && r->verdict == LT_V_REFUSED)
+			v6 = r;
+	}
+	assert_non_null(v6);
+	tui_row_key(v6, key, sizeof(key));
+	assert_non_null(strstr(key, "[::1]:61910 refused"));
+	const struct tui_row *o = tui_model_answered_other(&m, 6, 61910);
+	assert_non_null(o);
+	assert_int_equal(o->family, 4);
+	assert_true(o->est);
+	tui_model_release(&m);
+}
+
+static void test_windows(void **state)
+{
+	struct tui_model m;
+
+	/* 16 rows, 4 full records: the newest stay, older ones are gone */
+	replay(&m, 16, 4);
+	assert_int_equal(m.max_id, 60);
+	assert_null(tui_model_row(&m, 44));
+	assert_non_null(tui_model_row(&m, 45));
+	assert_null(tui_model_detail(&m, 56));
+	assert_non_null(tui_model_detail(&m, 57));
+	assert_true(m.dropped > 0);
+	/* counters count every connection, not only the rows kept */
+	assert_int_equal(tui_model_total(&m), 60);
+	tui_model_clear(&m);
+	assert_int_equal(tui_model_total(&m), 0);
+	assert_null(tui_model_row(&m, 60));
+	assert_null(tui_model_detail(&m, 60));
+	tui_model_release(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_row_size),
+		cmocka_unit_test(test_rows_of_a_capture),
+		cmocka_unit_test(test_windows),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
