@@ -266,23 +266,28 @@ struct kbuf {
 	size_t n, len;
 };
 
+static void kputn(struct kbuf *k, const char *s, size_t n)
+{
+	if (n > k->len - 1 - k->n)
+		n = k->len - 1 - k->n;
+	memcpy(k->p + k->n, s, n);
+	k->n += n;
+}
+
 static void kput(struct kbuf *k, const char *s)
 {
-	while (*s && k->n + 1 < k->len)
-		k->p[k->n++] = *s++;
-	k->p[k->n] = '\0';
+	kputn(k, s, strlen(s));
 }
 
 static void kput_u(struct kbuf *k, unsigned v)
 {
 	char d[12];
-	int i = (int)sizeof(d) - 1;
-	d[i] = '\0';
+	int i = (int)sizeof(d);
 	do {
 		d[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v && i > 0);
-	kput(k, d + i);
+	kputn(k, d + i, sizeof(d) - (size_t)i);
 }
 
 /* "127.0.0.1:61900" or "[::1]:61900", as fmt_endpoint writes them. The
@@ -291,20 +296,28 @@ static void kput_u(struct kbuf *k, unsigned v)
 static void kput_ep(struct kbuf *k, uint8_t family, const struct lt_endpoint *e)
 {
 	if (family == 4) {
+		char a[16];
+		size_t n = 0;
 		for (int i = 0; i < 4; i++) {
+			unsigned o = e->addr[i];
 			if (i)
-				kput(k, ".");
-			kput_u(k, e->addr[i]);
+				a[n++] = '.';
+			if (o >= 100)
+				a[n++] = (char)('0' + o / 100);
+			if (o >= 10)
+				a[n++] = (char)('0' + o / 10 % 10);
+			a[n++] = (char)('0' + o % 10);
 		}
+		kputn(k, a, n);
 	} else {
 		char a[INET6_ADDRSTRLEN];
 		if (!inet_ntop(AF_INET6, e->addr, a, sizeof(a)))
 			snprintf(a, sizeof(a), "?");
-		kput(k, "[");
+		kputn(k, "[", 1);
 		kput(k, a);
-		kput(k, "]");
+		kputn(k, "]", 1);
 	}
-	kput(k, ":");
+	kputn(k, ":", 1);
 	kput_u(k, e->port);
 }
 
@@ -313,7 +326,6 @@ size_t tui_row_key(const struct tui_row *r, char *out, size_t len)
 	struct kbuf k = { out, 0, len };
 	if (!len)
 		return 0;
-	out[0] = '\0';
 	kput_ep(&k, r->family, &r->client);
 	kput(&k, " ");
 	kput_ep(&k, r->family, &r->server);
@@ -327,6 +339,7 @@ size_t tui_row_key(const struct tui_row *r, char *out, size_t len)
 			kput_u(&k, (unsigned)r->pid[d]);
 			kput(&k, "]");
 		}
+	out[k.n] = '\0';
 	for (size_t i = 0; i < k.n; i++)
 		if (out[i] >= 'A' && out[i] <= 'Z')
 			out[i] = (char)(out[i] + 32);

@@ -81,6 +81,10 @@ struct tui_view {
 	int rows;            /* rows of the list area, as last drawn */
 	enum tui_sort sort;
 	char filter[TUI_FILTER_LEN]; /* as typed */
+	/* what the list was last built from */
+	int built;
+	enum tui_sort built_sort;
+	char built_filter[TUI_FILTER_LEN];
 };
 
 /* What a frame shows, filled by the loop; views only read it. */

@@ -9,6 +9,7 @@
  * selection follows its flow id, so rows updating in place do not make
  * it jump; until the user moves it, it stays on the newest row.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -123,6 +124,21 @@ int tui_view_rebuild(struct tui_view *v, const struct tui_model *l)
 	uint64_t lo = l->min_id;
 
 	split_words(v->filter, &ws);
+	/* The same rows, sorted alike, and the filter only grew (a typed
+	 * character or word): what matches now is among what matched, so
+	 * narrowing the list is enough. Typing stays fast with 100k rows. */
+	size_t bl = strlen(v->built_filter);
+	if (v->built && v->model_gen == l->gen && v->built_sort == v->sort &&
+	    !strncmp(v->filter, v->built_filter, bl) && v->filter[bl]) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < v->n; i++) {
+			const struct tui_row *r = tui_model_row(l, v->id[i]);
+			if (r && matches(r, &ws))
+				v->id[n++] = v->id[i];
+		}
+		v->n = n;
+		goto built;
+	}
 	if (l->max_id >= l->cap && l->max_id - l->cap + 1 > lo)
 		lo = l->max_id - l->cap + 1;
 	uint64_t span = l->max_id >= lo ? l->max_id - lo + 1 : 0;
@@ -149,7 +165,11 @@ int tui_view_rebuild(struct tui_view *v, const struct tui_model *l)
 			v->id[i] = k[i].id;
 		free(k);
 	}
+built:
 	v->model_gen = l->gen;
+	v->built = 1;
+	v->built_sort = v->sort;
+	snprintf(v->built_filter, sizeof(v->built_filter), "%s", v->filter);
 
 	/* Keep the selection on its connection. */
 	if (v->follow || !v->sel_id) {
