@@ -6,6 +6,8 @@
 #   make test       deps + build + the whole test suite (also the asan build)
 #   make asan       build build-asan/lotrace with ASan and UBSan
 #   make bench      replay speed and tracing cost, side by side with peers
+#   make fuzz       libFuzzer targets (tests/fuzz/), FUZZ_TIME=N seconds each
+#   make fuzz-cov   what the fuzz corpora cover of decode.c and flow.c
 #   make BACKEND=pcap   build without libbpf (macOS, BSDs, old kernels)
 #   V=1             show the commands
 #
@@ -79,7 +81,8 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 # tui/ objects, not part of lotrace (tests/tui/bench-tui.sh runs it).
 TUI_BENCH := $(BUILD)/tests/tui_bench
 
-.PHONY: FORCE all deps run test test-unit test-e2e test-live asan bench clean format check-deps
+.PHONY: FORCE all deps run test test-unit test-e2e test-live asan bench clean format check-deps \
+	fuzz fuzz-build fuzz-cov fuzzers
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -149,10 +152,38 @@ asan:
 
 units: $(UNIT_BINS)
 
+# libFuzzer targets: clang, ASan/UBSan, the pcap backend (no skeleton).
+FUZZ_TIME ?= 60
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-unknown-warning-option \
+	-fsanitize-coverage-ignorelist=tests/fuzz/ignorelist.txt
+
+fuzzers: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz BACKEND=pcap CC=clang \
+		EXTRA_CFLAGS="$(FUZZ_FLAGS)" fuzzers
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_TIME)
+
+# decode.c/flow.c coverage of the corpora `make fuzz` grew (llvm-cov)
+fuzz-cov:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzzcov BACKEND=pcap CC=clang \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link -fprofile-instr-generate -fcoverage-mapping -Wno-unknown-warning-option" fuzzers
+	$(Q)tests/fuzz/coverage.sh
+
 # ---- dependencies -----------------------------------------------------
 # Debian package names; only the missing ones are installed.
 DEB_BUILD := make gcc clang llvm pkg-config libpcap-dev libncurses-dev \
-	libbpf-dev bpftool libcmocka-dev zlib1g-dev
+	libbpf-dev bpftool libcmocka-dev zlib1g-dev libclang-rt-14-dev
 DEB_TEST := tshark tcpdump nftables iproute2 tmux python3 procps
 DEB_BENCH := time
 deps:
@@ -173,6 +204,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory BUILD=build-pcap BACKEND=pcap all
+	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)tests/run-all.sh
 
 test-unit: all units
@@ -186,6 +218,6 @@ format:
 	clang-format -i $(USER_SRCS) bpf/*.c bpf/*.h userspace/*.h tui/*.h
 
 clean:
-	rm -rf build build-asan build-pcap
+	rm -rf build build-asan build-pcap build-fuzz build-fuzzcov
 
 FORCE:

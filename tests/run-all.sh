@@ -1,7 +1,7 @@
 #!/bin/bash
 # run-all.sh [SECTION...] - lotrace's whole test suite (what `make test` runs).
 #
-# Sections: unit cli crosscheck golden sweep live tui report. Each prints
+# Sections: unit cli crosscheck golden sweep live tui report fuzz. Each prints
 # "ok   ..." / "FAIL ...: why" lines; this script counts them and ends with
 # "N passed, N failed". Exit status 1 if anything failed.
 # Live sections need root (CI is root); without it they are skipped, loudly.
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
 export PUBLIC="$REPO/tests/captures/public"  # third-party captures (BSD-3-Clause, see SOURCES.md)
 export TZ=UTC LC_ALL=C
-sections=${*:-unit cli crosscheck golden sweep live tui report}
+sections=${*:-unit cli crosscheck golden sweep live tui report fuzz}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 
 run() { # run LABEL COMMAND...: stream its output, keep it for counting
@@ -78,6 +78,9 @@ for s in $sections; do
 		done ;;
 	report)
 		[ -x tests/report.sh ] && run "report" tests/report.sh ;;
+	fuzz)
+		# each libFuzzer target for FUZZ_TIME (30) seconds, ASan/UBSan
+		run "fuzz (libFuzzer, ${FUZZ_TIME:-30}s each)" tests/fuzz/run.sh "${FUZZ_TIME:-30}" ;;
 	*)
 		echo "unknown section '$s'"; exit 2 ;;
 	esac

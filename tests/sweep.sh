@@ -46,3 +46,12 @@ s=[o for o in map(json.loads,sys.stdin) if o["type"]=="summary"][0]["decode"]
 print(s["problems"], s["frames"])')
 set -- $p
 [ "$1" = "$2" ] && [ "$1" -gt 0 ] && ok "snaplen 40: all $1 frames counted as truncated" || fail "snaplen 40" "problems/frames = $p"
+
+# Minimised fuzz crashers (tests/fuzz/regress/file/): each is a capture
+# that once crashed; lotrace must now read it like any bad capture.
+for r in "$REPO"/tests/fuzz/regress/file/*; do
+	[ -f "$r" ] || continue
+	cp "$r" "$tmp/regress"
+	prob=$(one_run "$tmp/regress")
+	if [ -n "$prob" ]; then fail "fuzz regression $(basename "$r")" "$prob"; else ok "fuzz regression $(basename "$r")"; fi
+done
