@@ -38,6 +38,27 @@ run_err "stray argument" 2 "unexpected argument 'foo'" foo
 run_err "bad duration" 2 "invalid duration" --duration 5y -r x
 run_err "bad count" 2 "invalid count" -c 0 -r x
 run_err "bad backend" 2 "invalid backend" --backend xdp
+# Numbers are plain decimals: no overflow, NaN/inf, exponents, hex, signs
+# or trailing garbage slip through (each once turned into a silent value).
+for c in 18446744073709551616 99999999999999999999999 -1 +3 0x10 1e3 "3 " " 3" 3abc "" 0; do
+	run_err "count '$c' rejected" 2 "invalid count '.*': expected an integer from 1 to 18446744073709551615" -c "$c" -r x
+done
+run_err "count 2^64-1 accepted (then the file is missing)" 1 "cannot read capture" -c 18446744073709551615 -r /nonexistent.pcap
+for s in nan NaN inf infinity -1 0 0.001 1e-300 1e300 1e3 0x10 2y 1.5.5 . "" 1000001 " 1"; do
+	run_err "speed '$s' rejected" 2 "invalid speed '.*': expected instant or a factor from 0.01 to 1000000" --speed "$s" -r x
+done
+for d in 0x10 0x10s 1e3 1e-300 nan inf -5s +5s 5s5 "5 s" 0 0s 0.0000000001s 1000000000h .5s 5.s; do
+	run_err "duration '$d' rejected" 2 "invalid duration '.*': expected e.g. 10s" --duration "$d" -r x
+done
+for m in 18446744073709551616 0x100 1e4 -16 15 16777217; do
+	run_err "--max-flows '$m' rejected" 2 "invalid --max-flows" --max-flows "$m" -r x
+done
+run_err "--ring-size hex rejected" 2 "invalid --ring-size" --ring-size 0x1000 -r x
+# the plain forms still work: they fail only on the missing file
+for a in "--speed 0.01" "--speed 10x" "--speed 1000000" "--duration 1.5s" "--duration 250ms" "--duration 2m" "-c 5" "--max-flows 16"; do
+	# shellcheck disable=SC2086
+	run_err "'$a' accepted" 1 "cannot read capture" $a -r /nonexistent.pcap --no-tui
+done
 run_err "interface name too long" 2 "invalid interface name" -i abcdefghijklmnopq
 run_err "-r with -i" 2 "cannot be used together" -r x -i lo
 

@@ -3,9 +3,13 @@
 #include "opts.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define LT_SPEED_MIN 0.01
+#define LT_SPEED_MAX 1e6
 
 enum {
 	OPT_JSON = 256,
@@ -83,13 +87,44 @@ void opts_usage(FILE *out)
 	      out);
 }
 
+/*
+ * Numbers on the command line are plain decimals: digits, then
+ * optionally '.' and digits. No sign, no exponent, no hex, no inf or nan,
+ * no spaces: strtod and strtoull would take "0x10", "nan", "1e-300" or
+ * wrap "18446744073709551616" silently, and the locale would decide what
+ * '.' means. Returns a pointer past the number, or NULL.
+ */
+static const char *parse_decimal(const char *s, double *out)
+{
+	const char *p = s;
+	double v = 0, scale = 1;
+
+	if (*p < '0' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return NULL;
+		while (*p >= '0' && *p <= '9') {
+			scale /= 10;
+			v += (*p++ - '0') * scale;
+		}
+	}
+	if (!isfinite(v))
+		return NULL;
+	*out = v;
+	return p;
+}
+
 int64_t opts_parse_duration(const char *s)
 {
-	char *end;
-	if (!*s || *s < '0' || *s > '9')
+	double v, mult;
+	const char *end = parse_decimal(s, &v);
+
+	if (!end)
 		return -1;
-	double v = strtod(s, &end);
-	double mult;
 	if (!strcmp(end, "") || !strcmp(end, "s"))
 		mult = 1e9;
 	else if (!strcmp(end, "ms"))
@@ -102,18 +137,28 @@ int64_t opts_parse_duration(const char *s)
 		mult = 3600e9;
 	else
 		return -1;
-	if (v < 0 || v * mult > 9e18)
+	if (v * mult > 9e18)
 		return -1;
 	return (int64_t)(v * mult);
 }
 
+/* Decimal digits only, no sign, no overflow (18446744073709551616 is an
+ * error, not UINT64_MAX), at most max. */
 static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
-	if (!*s || *s < '0' || *s > '9')
+	uint64_t v = 0;
+
+	if (!*s)
 		return -1;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end || v > max)
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (v > max)
 		return -1;
 	*out = v;
 	return 0;
@@ -160,7 +205,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			break;
 		case 'c':
 			if (parse_uint(optarg, UINT64_MAX, &v) < 0 || v == 0)
-				FAIL("invalid count '%s': expected a positive integer", optarg);
+				FAIL("invalid count '%s': expected an integer from 1 to 18446744073709551615",
+				     optarg);
 			o->count = v;
 			break;
 		case OPT_BACKEND:
@@ -226,10 +272,12 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			if (!strcmp(optarg, "instant")) {
 				o->speed = 0;
 			} else {
-				char *end;
-				double s = strtod(optarg, &end);
-				if (end == optarg || (*end && strcmp(end, "x")) || s <= 0 || s > 1e6)
-					FAIL("invalid speed '%s': expected instant or a factor like 1, 10, 0.5",
+				double s;
+				const char *end = parse_decimal(optarg, &s);
+				/* below 0.01 a replay would all but stop */
+				if (!end || (*end && strcmp(end, "x")) || s < LT_SPEED_MIN ||
+				    s > LT_SPEED_MAX)
+					FAIL("invalid speed '%s': expected instant or a factor from 0.01 to 1000000, e.g. 1, 10, 0.5",
 					     optarg);
 				o->speed = s;
 			}

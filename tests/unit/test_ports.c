@@ -45,6 +45,10 @@ static void test_duration(void **state)
 	assert_int_equal(opts_parse_duration("abc"), -1);
 	assert_int_equal(opts_parse_duration("-1s"), -1);
 	assert_int_equal(opts_parse_duration("5y"), -1);
+	assert_int_equal(opts_parse_duration("0x10"), -1);
+	assert_int_equal(opts_parse_duration("1e-300"), -1);
+	assert_int_equal(opts_parse_duration("nan"), -1);
+	assert_int_equal(opts_parse_duration("1.5s"), 1500000000ll);
 }
 
 int main(void)
