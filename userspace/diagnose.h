@@ -7,9 +7,11 @@
  * have in common (refused by one server address, unanswered SYNs to one
  * address, reset after the request...), with counts, the kernel context
  * they carried and the smallest connection ids as references. At the end
- * diag_findings turns the groups, plus what the run knows besides the
- * connections (listeners of a live run, lost events, decode problems),
- * into findings in plain words.
+ * the rules (diag_decide, diagnose.c) turn the groups, plus what the run
+ * knows besides the connections (listeners of a live run, lost events,
+ * decode problems), into findings as data: an id, a severity and the
+ * facts. Wording them is a separate step (diag_words, diagnose_words.c);
+ * diag_findings does both, with the connections each one rests on.
  *
  * Honesty rules the findings keep: each one names the connections it
  * rests on; a connection that was live while the source lost events
@@ -17,7 +19,8 @@
  * one (the eBPF backend); what a packet capture cannot tell apart is said
  * to be so. Finding ids are stable (docs/report-schema.md); the text may
  * use markdown `code` spans, which plain-text outputs strip.
- * Does not own: output formats (report.c), listener queries (listeners.h).
+ * Does not own: output formats (report.c), listener queries and the
+ * listener rules (listeners.h), verdicts (verdict.h).
  */
 #ifndef LT_DIAGNOSE_H
 #define LT_DIAGNOSE_H
@@ -28,6 +31,12 @@
 #include "listeners.h"
 #include "ports.h"
 #include "source.h"
+
+struct sbuf;
+
+/* Server addresses kept apart per run; connections to more go uncounted
+ * in the findings (the findings-cut finding says how many). */
+#define DIAG_GROUPS_MAX 1024
 
 /* Connection ids a finding keeps (the smallest ones). */
 #define DIAG_REFS_MAX 50
@@ -78,6 +87,134 @@ struct diag_context {
 	const struct ports *watched;           /* may be NULL */
 };
 
+/* What a group of connections has in common; kept as they are added. */
+enum diag_group_kind {
+	DG_REFUSED = 0,
+	DG_UNANSWERED,
+	DG_HALF_OPEN,
+	DG_RESET_REQUEST,  /* server RST right after the client's request */
+	DG_SYNACK_RETRANS, /* established, but the SYN-ACK was re-sent */
+	DG_SYN_RETRANS,    /* answered only after SYN retransmissions */
+	DG_RESET_SERVER,   /* other server resets */
+	DG_RESET_CLIENT,
+	DG_HALF_CLOSED,
+	DG_OPEN,
+	DG_MIDSTREAM,
+	DG_CONNECTING,
+	DG_ANSWERED,       /* not a finding: the server sent a SYN-ACK */
+	DG_OTHER,          /* the run's own groups: completed handshakes, lost events */
+	DG_KIND_COUNT,
+};
+
+/*
+ * A group: the connections of one kind to one server address. Only
+ * counts, ranges and the smallest connection ids are kept, so memory
+ * stays bounded however long the run.
+ */
+struct diag_group {
+	uint8_t kind;            /* enum diag_group_kind */
+	uint8_t family;
+	struct lt_endpoint server;
+	uint64_t n;
+	uint64_t t_min, t_max;   /* earliest and latest connection start */
+	struct diag_ref refs[DIAG_REFS_MAX];
+	int nrefs;
+	uint64_t phase[LT_RST_PHASE_COUNT]; /* resets by enum lt_rst_phase */
+	uint32_t syn_max;        /* most SYNs (client) or SYN-ACKs (server) */
+	uint64_t span_max;       /* longest first-to-last SYN (SYN-ACK), or life */
+	uint64_t lat_min, lat_max; /* per kind: SYN->RST, request->RST, SYN->SYN-ACK */
+	uint64_t req_min, req_max; /* reset-after-request: request bytes */
+	uint64_t established;    /* answered: the handshake completed */
+	uint64_t silent;         /* ... and the server never sent data, FIN or RST */
+	uint64_t after_ack;      /* synack-retrans: re-sent after the client's ACK */
+	uint64_t client_fin, server_fin; /* half-closed: who closed */
+	uint64_t gave_up;        /* unanswered: the client sent RST or FIN */
+	uint64_t outcome[LT_V_COUNT]; /* mid-stream: how they stood at the end */
+	/* kernel context (eBPF) */
+	uint64_t with_kctx;
+	uint64_t nf;             /* drop reason NETFILTER_DROP */
+	uint64_t ovf;            /* accept queue of the listener full */
+	uint64_t drop_other;
+	char drop_name[LT_REASON_LEN];
+	uint64_t rst_n, rst_other; /* reset reason rst_name / a different one */
+	char rst_name[LT_REASON_LEN];
+	uint64_t err_n;
+	int32_t err;
+};
+
+/* Every finding there is; diag_id_name gives the stable key. */
+enum diag_id {
+	DIAG_REFUSED = 0,
+	DIAG_REFUSED_OTHER_FAMILY,
+	DIAG_REFUSED_OTHER_ADDRESS,
+	DIAG_REFUSED_BEFORE_LISTENING,
+	DIAG_REFUSED_AFTER_LISTENING,
+	DIAG_REFUSED_INTERMITTENT,
+	DIAG_REFUSED_WHILE_LISTENING,
+	DIAG_UNANSWERED,
+	DIAG_HALF_OPEN,
+	DIAG_RESET_AFTER_REQUEST,
+	DIAG_SYNACK_RETRANSMITTED,
+	DIAG_SYN_RETRANSMITTED,
+	DIAG_RESET_BY_SERVER,
+	DIAG_RESET_BY_CLIENT,
+	DIAG_SERVER_SILENT,
+	DIAG_HALF_CLOSED,
+	DIAG_STILL_OPEN,
+	DIAG_MID_STREAM,
+	DIAG_CONNECTING,
+	DIAG_INPUT_ENDED_EARLY,
+	DIAG_EVENTS_LOST,
+	DIAG_DECODE_PROBLEMS,
+	DIAG_FLOWS_EVICTED,
+	DIAG_FINDINGS_CUT,
+	DIAG_NO_CONNECTIONS,
+	DIAG_NO_PROBLEM,
+	DIAG_ID_COUNT,
+};
+
+/* What the evidence points at, where a rule can tell. */
+enum diag_cause {
+	DIAG_CAUSE_UNKNOWN = 0,
+	DIAG_CAUSE_FIREWALL,   /* the kernel said NETFILTER_DROP for every one */
+	DIAG_CAUSE_QUEUE_FULL, /* the kernel, or the listener list, says the accept queue was full */
+};
+
+/*
+ * One finding as data: what a rule decided, and the facts its wording
+ * rests on. Pointers point into the diag and the context it was decided
+ * from, and live as long as they do.
+ */
+struct diag_fact {
+	enum diag_id id;
+	enum diag_severity severity;
+	/* Evidence: the connections it is about (NULL: the run's counters),
+	 * and those it compares them with (NULL: none). */
+	const struct diag_group *g;
+	const struct diag_group *other;
+	/* Another group the words mention without resting on it, e.g. the
+	 * answered connections to the same address of an unanswered group. */
+	const struct diag_group *also;
+	/* The "same on N more addresses" form: g NULL, these instead. */
+	const struct diag_group *const *more;
+	int nmore;
+	/* Live runs: decided from the listener lists rather than the capture;
+	 * the listener that takes these SYNs at the start / end of the run,
+	 * and the one the finding cites (e.g. on the other family). */
+	bool by_listeners;
+	const struct listener *l_start, *l_end, *listener;
+	bool cross_family;     /* other is the other family's loopback address */
+	bool no_socket;        /* every reset carried the kernel reason NO_SOCKET */
+	bool queue_full;       /* a listener list shows more waiting than its backlog */
+	enum diag_cause cause;
+	int phase;             /* resets: the phase most of them came in */
+	/* The run as a whole (no-problem, events-lost, findings-cut). */
+	bool delays;           /* no-problem: some handshakes needed retries */
+	bool input_doubt;      /* no-problem: the input has warnings */
+	uint64_t conns, closed, client_rst_after_fin, unbucketed;
+	const uint64_t *by_verdict; /* events-lost: the lost ones by verdict */
+};
+
 struct diag;
 
 /* NULL on no memory. */
@@ -92,6 +229,20 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v);
 uint64_t diag_conns(const struct diag *d);
 
 /*
+ * The rules: what d and c show, as facts, in the order the findings are
+ * listed. Returns how many were stored in *out (free() it), or -ENOMEM.
+ * There is always at least one: no connections, or nothing wrong, are
+ * findings too.
+ */
+int diag_decide(const struct diag *d, const struct diag_context *c,
+		struct diag_fact **out);
+
+/* The words for one fact (diagnose_words.c): title, text and next step,
+ * which may use markdown `code` spans. */
+void diag_words(const struct diag_fact *x, const struct diag_context *c,
+		struct sbuf *title, struct sbuf *text, struct sbuf *next);
+
+/*
  * The findings: events-lost first (it says what the others may miss),
  * then most severe first. Returns how many were stored in *out
  * (free with diag_findings_free), or -ENOMEM. There is always at least
@@ -102,5 +253,6 @@ int diag_findings(const struct diag *d, const struct diag_context *c,
 void diag_findings_free(struct diag_finding *f, int n);
 
 const char *diag_severity_name(enum diag_severity s); /* "error" ... */
+const char *diag_id_name(enum diag_id id);             /* "refused-other-family" */
 
 #endif

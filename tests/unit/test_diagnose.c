@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -155,6 +157,45 @@ static void reset_by(struct h *h, uint16_t cp, int side, int after_fin, uint64_t
 		seg(h, 4, cp, side == C2S ? S2C : C2S, ACK | PSH, 9, 5, ts + 85 * US);
 	}
 	seg(h, 4, cp, side, RST, side == C2S ? 122 : 532, 0, ts + 90 * US);
+}
+
+/* the kernel's word on cport's connection: a dropped SYN, with reason */
+static void kernel_drop(struct h *h, uint16_t cport, const char *reason, uint64_t ts)
+{
+	struct lt_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_KERNEL;
+	o.family = 4;
+	o.ts_ns = T0 + ts;
+	o.tcp_flags = SYN;
+	o.pid = -1;
+	o.kctx = LT_KCTX_DROP_REASON;
+	snprintf(o.reason_name, sizeof(o.reason_name), "%s", reason);
+	set_addr(&o.src, 4, cport);
+	set_addr(&o.dst, 4, SPORT);
+	flow_input(h->t, &o);
+}
+
+/* The rules alone: facts, no words. */
+struct facts {
+	struct diag_fact *v;
+	int n;
+};
+
+static void decide(struct h *h, const struct diag_context *c, struct facts *fx)
+{
+	flow_flush(h->t);
+	fx->n = diag_decide(h->d, c, &fx->v);
+	assert_true(fx->n > 0);
+}
+
+static const struct diag_fact *fact_of(const struct facts *fx, enum diag_id id)
+{
+	for (int i = 0; i < fx->n; i++)
+		if (fx->v[i].id == id)
+			return &fx->v[i];
+	return NULL;
 }
 
 static void findings(struct h *h, const struct diag_context *c)
@@ -418,6 +459,174 @@ static void test_no_loss_no_finding(void **state)
 	h_free(&h);
 }
 
+/* ---- facts: what a rule decided, before any word ------------------------ */
+
+static void test_fact_refused_live_cites_listener(void **state)
+{
+	struct h h;
+	struct listener l[2];
+	struct diag_context c;
+	struct facts fx;
+	(void)state;
+	h_init(&h);
+	refused(&h, 4, 40001, 0);
+	memset(l, 0, sizeof(l));
+	l[0].family = 4; /* 127.0.0.2:61900: another address, same family */
+	l[0].addr[0] = 127;
+	l[0].addr[3] = 2;
+	l[0].port = SPORT;
+	l[0].pid = -1;
+	memset(&c, 0, sizeof(c));
+	c.live = 1;
+	c.start = c.end = l;
+	c.nstart = c.nend = 1;
+	decide(&h, &c, &fx);
+	const struct diag_fact *x = fact_of(&fx, DIAG_REFUSED_OTHER_ADDRESS);
+	assert_non_null(x);
+	assert_true(x->by_listeners);
+	assert_ptr_equal(x->listener, &l[0]);
+	assert_null(x->l_start);
+	assert_null(x->l_end);
+	assert_int_equal(x->g->n, 1);
+	assert_null(fact_of(&fx, DIAG_REFUSED_OTHER_FAMILY));
+	free(fx.v);
+	h_free(&h);
+}
+
+static void test_fact_unanswered_causes(void **state)
+{
+	struct h h;
+	struct listener l;
+	struct diag_context c;
+	struct facts fx;
+	(void)state;
+
+	/* every SYN dropped by netfilter: the firewall, whatever the queue */
+	h_init(&h);
+	unanswered(&h, 4, 40001, 0, 2);
+	kernel_drop(&h, 40001, "NETFILTER_DROP", 10 * US);
+	memset(&c, 0, sizeof(c));
+	c.kernel = 1;
+	decide(&h, &c, &fx);
+	const struct diag_fact *x = fact_of(&fx, DIAG_UNANSWERED);
+	assert_non_null(x);
+	assert_int_equal(x->cause, DIAG_CAUSE_FIREWALL);
+	assert_int_equal(x->g->nf, 1);
+	free(fx.v);
+	h_free(&h);
+
+	/* no kernel reason, a live listener with more waiting than its
+	 * backlog: the accept queue */
+	h_init(&h);
+	unanswered(&h, 4, 40001, 0, 2);
+	memset(&l, 0, sizeof(l));
+	l.family = 4; /* 0.0.0.0:61900 takes 127.0.0.1 */
+	l.port = SPORT;
+	l.pid = -1;
+	l.backlog = 4;
+	l.queued = 5;
+	memset(&c, 0, sizeof(c));
+	c.live = 1;
+	c.start = c.end = &l;
+	c.nstart = c.nend = 1;
+	decide(&h, &c, &fx);
+	x = fact_of(&fx, DIAG_UNANSWERED);
+	assert_non_null(x);
+	assert_int_equal(x->cause, DIAG_CAUSE_QUEUE_FULL);
+	assert_true(x->queue_full);
+	assert_ptr_equal(x->l_start, &l);
+	assert_ptr_equal(x->l_end, &l);
+	free(fx.v);
+	h_free(&h);
+
+	/* a capture cannot tell */
+	h_init(&h);
+	unanswered(&h, 4, 40001, 0, 2);
+	memset(&c, 0, sizeof(c));
+	decide(&h, &c, &fx);
+	x = fact_of(&fx, DIAG_UNANSWERED);
+	assert_non_null(x);
+	assert_int_equal(x->cause, DIAG_CAUSE_UNKNOWN);
+	assert_false(x->by_listeners);
+	free(fx.v);
+	h_free(&h);
+}
+
+static void test_fact_resets_and_silence(void **state)
+{
+	struct h h;
+	struct facts fx;
+	struct diag_context c;
+	(void)state;
+	h_init(&h);
+	reset_by(&h, 40001, S2C, 0, 0);
+	/* the client closes, the server never says a word */
+	seg(&h, 4, 40002, C2S, SYN, 100, 0, 10 * MS);
+	seg(&h, 4, 40002, S2C, SYN | ACK, 500, 0, 10 * MS + 40 * US);
+	seg(&h, 4, 40002, C2S, ACK, 101, 0, 10 * MS + 50 * US);
+	seg(&h, 4, 40002, C2S, FIN | ACK, 101, 0, 10 * MS + 60 * US);
+	memset(&c, 0, sizeof(c));
+	decide(&h, &c, &fx);
+	const struct diag_fact *r = fact_of(&fx, DIAG_RESET_BY_SERVER);
+	assert_non_null(r);
+	assert_int_equal(r->severity, DIAG_WARNING);
+	assert_int_equal(r->phase, LT_RST_AFTER_DATA);
+	assert_null(fact_of(&fx, DIAG_RESET_BY_CLIENT));
+	const struct diag_fact *s = fact_of(&fx, DIAG_SERVER_SILENT);
+	assert_non_null(s);
+	assert_int_equal(s->g->silent, 1);
+	assert_null(fact_of(&fx, DIAG_HALF_CLOSED));
+	assert_null(fact_of(&fx, DIAG_NO_PROBLEM));
+	free(fx.v);
+	h_free(&h);
+}
+
+/* Beyond ten addresses of one kind, one fact lists the rest. */
+static void test_fact_more_addresses(void **state)
+{
+	struct h h;
+	struct facts fx;
+	struct diag_context c;
+	struct lt_obs o;
+	int refused_facts = 0;
+	(void)state;
+	h_init(&h);
+	for (int i = 0; i < 14; i++) {
+		/* refused on 127.0.0.(10+i) */
+		memset(&o, 0, sizeof(o));
+		o.kind = LT_OBS_SEGMENT;
+		o.family = 4;
+		o.pid = -1;
+		set_addr(&o.src, 4, (uint16_t)(40000 + i));
+		set_addr(&o.dst, 4, SPORT);
+		o.dst.addr[3] = (uint8_t)(10 + i);
+		o.ts_ns = T0 + (uint64_t)i * MS;
+		o.tcp_flags = SYN;
+		o.seq = 100;
+		flow_input(h.t, &o);
+		struct lt_endpoint tmp = o.src;
+		o.src = o.dst;
+		o.dst = tmp;
+		o.tcp_flags = RST | ACK;
+		o.ts_ns += 10 * US;
+		flow_input(h.t, &o);
+	}
+	memset(&c, 0, sizeof(c));
+	decide(&h, &c, &fx);
+	for (int i = 0; i < fx.n; i++)
+		if (fx.v[i].id == DIAG_REFUSED) {
+			refused_facts++;
+			if (fx.v[i].more) {
+				assert_null(fx.v[i].g);
+				assert_int_equal(fx.v[i].nmore, 4);
+				assert_int_equal(fx.v[i].more[0]->server.addr[3], 20);
+			}
+		}
+	assert_int_equal(refused_facts, 11);
+	free(fx.v);
+	h_free(&h);
+}
+
 /* ---- the listener rules ------------------------------------------------- */
 
 static void test_listener_takes(void **state)
@@ -465,6 +674,10 @@ int main(void)
 		cmocka_unit_test(test_loss_is_no_diagnosis),
 		cmocka_unit_test(test_loss_first_above_errors),
 		cmocka_unit_test(test_no_loss_no_finding),
+		cmocka_unit_test(test_fact_refused_live_cites_listener),
+		cmocka_unit_test(test_fact_unanswered_causes),
+		cmocka_unit_test(test_fact_resets_and_silence),
+		cmocka_unit_test(test_fact_more_addresses),
 		cmocka_unit_test(test_listener_takes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
