@@ -194,30 +194,22 @@ static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flo
 }
 
 /* The newest answered connection to the same port over the other IP
- * family (127.0.0.1 vs ::1), as the flow verdict_explain names. */
-static const struct flow *answered_other(const struct tui_snap *s, const struct flow *f,
-					 struct flow *tmp)
+ * family (127.0.0.1 vs ::1), as verdict_explain names it. */
+static void answered_other(const struct tui_snap *s, const struct flow *f,
+			   struct verdict_explain_ctx *x)
 {
 	const struct tui_row *o = tui_model_answered_other(s->m, f->family, f->server.port);
 	if (!o || !lt_cross_family(o->family, o->server.addr, f->family, f->server.addr))
-		return NULL;
-	const struct tui_detail *d = tui_model_detail(s->m, o->id);
-	if (d)
-		return &d->f;
-	/* older than the detail window: what the explanation names */
-	memset(tmp, 0, sizeof(*tmp));
-	tmp->id = o->id;
-	tmp->family = o->family;
-	tmp->client = o->client;
-	tmp->server = o->server;
-	return tmp;
+		return;
+	x->other_id = o->id;
+	x->other_family = o->family;
+	x->other_server = o->server;
 }
 
 /* What the verdict means for this connection, in plain words (verdict.h). */
 static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char *out,
 		      size_t len)
 {
-	static struct flow tmp;
 	struct verdict_explain_ctx x = {
 		.now_ns = s->now,
 		.connecting_ns = s->m->connecting_ns,
@@ -225,7 +217,7 @@ static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char
 	struct sbuf b;
 
 	if (r->verdict == LT_V_REFUSED)
-		x.answered_other_family = answered_other(s, &r->f, &tmp);
+		answered_other(s, &r->f, &x);
 	sbuf_init(&b, len);
 	verdict_explain(&b, &r->f, (enum lt_verdict)r->verdict, &x);
 	snprintf(out, len, "%s", sbuf_str(&b));

@@ -284,7 +284,7 @@ void verdict_explain(struct sbuf *b, const struct flow *f, enum lt_verdict v,
 		     const struct verdict_explain_ctx *x)
 {
 	char srv[FMT_EP_LEN], os[FMT_EP_LEN], d[24], d2[24];
-	const struct flow *o = x ? x->answered_other_family : NULL;
+	bool other = x && x->other_id;
 	uint64_t now = x ? x->now_ns : 0;
 
 	fmt_endpoint(srv, f->family, &f->server);
@@ -299,11 +299,12 @@ void verdict_explain(struct sbuf *b, const struct flow *f, enum lt_verdict v,
 		sbuf_printf(b, "The server side answered the SYN with a RST: nothing listens on %s "
 			    "(or a firewall rejects it); the client gets ECONNREFUSED.",
 			    srv);
-		if (o)
+		if (other)
 			sbuf_printf(b, " Yet connections to %s succeed (connection #%" PRIu64
 				    "): the server listens on IPv%d only; make it listen on both, "
 				    "or connect to %s.",
-				    fmt_endpoint(os, o->family, &o->server), o->id, o->family, os);
+				    fmt_endpoint(os, x->other_family, &x->other_server), x->other_id,
+				    x->other_family, os);
 		if (f->reset_reason[0])
 			sbuf_printf(b, " The kernel's reason for the RST: %s.", f->reset_reason);
 		break;

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "obs.h"
+
 struct flow;
 struct sbuf;
 
@@ -90,8 +92,11 @@ struct verdict_explain_ctx {
 	uint64_t now_ns;        /* to say how long ago a SYN went out */
 	uint64_t connecting_ns; /* the "connecting" window */
 	/* Another connection to the same port that was answered over the
-	 * other IP family (see lt_cross_family, listeners.h), or NULL. */
-	const struct flow *answered_other_family;
+	 * other IP family (see lt_cross_family, listeners.h): its id (0:
+	 * none), family and server address. */
+	uint64_t other_id;
+	uint8_t other_family;
+	struct lt_endpoint other_server;
 };
 
 /* The verdict of f said in plain words, one paragraph, no markup. */
