@@ -3,16 +3,15 @@
  * tui.h - what a frame draws: the snapshot (read-only) and the UI state.
  *
  * The TUI is built as htop is: an application loop (tui_app.c, the only
- * module that knows the engine and the source) owns the run, keeps the
- * model (model.c) up to date from an engine observer, and before each
+ * module that knows the run and the source) owns the run (run.h), keeps
+ * the model (model.c) up to date as one of the run's taps, and before each
  * frame fills a struct tui_snap: the model plus read-only copies of the
  * counters, listeners and run facts the header shows. Views take that
  * const snapshot and the UI state and draw; keys change only the UI
  * state and ask the loop for the rest through TUI_CMD_* flags.
  *
  * Modules, each owning one thing:
- *   tui_app.c     the run: source, engine, report, the poll() loop, commands
- *   tui_play.c    paced replay of a capture file (--speed, + and -)
+ *   tui_app.c     drives the run (run.h) step by step, the poll() loop, commands
  *   term.c        curses up and down, stderr capture, the clock
  *   model.c       compact rows, detail copies, counters, latency
  *   tui_view.c    filter, search, sort and selection over the model

@@ -2,17 +2,19 @@
 /*
  * tui_app.c - the TUI's application loop: it owns the run.
  *
- * Owns: the source, the engine (with the model as its observer), the
- * report and the replay pacing; one poll() over the source's descriptor
- * (live), stdin and a timer; the snapshot each frame draws (the model and
- * read-only copies of the source's and the table's counters, listeners
- * and run facts); the commands keys ask for (pcap, report, speed, clear).
- * Capture never waits for the screen: sources are dispatched with a
+ * Owns: the run (run.h: source, replay pacing, engine, report, -w; the
+ * model is one of its taps) and drives it step by step: one poll() over
+ * the run's descriptor (live), stdin and a timer (the next paced
+ * observation); the snapshot each frame draws (the model and read-only
+ * copies of the source's and the table's counters, listeners and run
+ * facts); the commands keys ask for (pcap, report, speed, clear).
+ * Capture never waits for the screen: run_step reads within a time
  * budget, data-driven redraws happen at most ten times a second, and a
- * key is answered at once (its flags, then one frame). Replays are paced
- * by tui_play.c and stay on screen after the end until q.
+ * key is answered at once (its flags, then one frame). Replays stay on
+ * screen after the end until q; run_finish says what went wrong once the
+ * terminal is back.
  *
- * This is the only file under tui/ that knows the engine and the source;
+ * This is the only file under tui/ that knows the run and the source;
  * views see the snapshot (tui.h), the terminal is term.c's.
  */
 #include "tui_app.h"
@@ -26,23 +28,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "frame.h"
 #include "frontends.h"
 #include "keys.h"
-#include "report.h"
+#include "run.h"
 #include "source.h"
 #include "term.h"
 #include "tui.h"
 #include "tui_pcap.h"
-#include "tui_play.h"
 
 #define FRAME_NS 100000000ull   /* data-driven redraws: at most 10/s */
 #define IDLE_FRAME_NS 1000000000ull /* refresh rates and clocks once a second */
 #define LISTENER_NS 2000000000ull /* re-ask who listens */
 #define RATE_NS 250000000ull
 #define RATE_SAMPLES 16
-#define DISPATCH_BUDGET 4096
 #define WORK_NS 20000000ull     /* capture work per loop turn, at most */
 
 struct rate_sample {
@@ -52,16 +51,15 @@ struct rate_sample {
 
 struct tui_app {
 	const struct lt_opts *o;
-	struct engine eng;
-	struct lt_source *src;
+	struct lt_run *run;
 	struct lt_run_info ri;
-	char note[LT_ERR_LEN];
 	int live;                /* a live source (fd to poll) */
 	int capturing;           /* still reading the source */
 	int bench;               /* synthetic data, no source */
 	int keys_tty;            /* stdin is a terminal: read keys from it */
-	struct tui_play play;    /* replays only */
-	struct report *rep;
+	int replay_done;         /* a replay stopped reading */
+	double speed;            /* replay speed, 0 instant */
+	uint64_t cap_now;        /* replay clock */
 	uint64_t start_mono;
 	uint64_t now;            /* the source's clock, for verdicts */
 	uint64_t last_sync_mono; /* when the model was last synced */
@@ -79,14 +77,13 @@ struct tui_app {
 	uint64_t rate_next;
 
 	char stopped_why[LT_ERR_LEN]; /* why capture ended early, "" */
-	int exit_status;
 };
 
 /* ---- the snapshot ----------------------------------------------------------- */
 
 static void sample_rate(struct tui_app *a)
 {
-	const struct flow_counters *fc = flow_tab_counters(a->eng.flows);
+	const struct flow_counters *fc = run_flow_counters(a->run);
 	uint64_t now = a->now;
 	if (!now || (a->nrate && now < a->rate_next))
 		return;
@@ -99,9 +96,9 @@ static void sample_rate(struct tui_app *a)
 
 static double conn_rate(const struct tui_app *a)
 {
-	const struct stats *st = a->eng.stats;
+	const struct stats *st = run_stats(a->run);
 	/* a finished replay: the average over the capture */
-	if (!a->live && !a->bench && a->play.eof) {
+	if (!a->live && !a->bench && a->replay_done) {
 		/* averaged over a second at least: 2 connections 1 ms apart
 		 * are not "2000 per second" */
 		double secs = st->last_ts > st->first_ts
@@ -123,7 +120,7 @@ static double conn_rate(const struct tui_app *a)
 static void fill_snap(struct tui_app *a)
 {
 	struct tui_snap *s = &a->snap;
-	const struct flow_counters *fc = flow_tab_counters(a->eng.flows);
+	const struct flow_counters *fc = run_flow_counters(a->run);
 
 	s->m = &a->model;
 	s->version = a->ri.version;
@@ -135,10 +132,10 @@ static void fill_snap(struct tui_app *a)
 	s->live = a->live;
 	s->bench = a->bench;
 	s->capturing = a->capturing;
-	s->replay_done = !a->live && !a->bench && a->play.eof;
-	s->speed = a->play.speed;
+	s->replay_done = !a->live && !a->bench && a->replay_done;
+	s->speed = a->speed;
 	s->now = a->now;
-	s->frame_ts = a->play.cap_now;
+	s->frame_ts = a->cap_now;
 	s->frames = a->ss.dec.frames;
 	s->lost = a->ss.lost;
 	s->dec_problems = dec_stats_problems(&a->ss.dec);
@@ -154,19 +151,13 @@ static void fill_snap(struct tui_app *a)
 /* Sync, rebuild what flags ask for, fill the snapshot, draw. */
 static void frame(struct tui_app *a, int flags)
 {
-	if (a->src) {
-		a->src->ops->stats(a->src, &a->ss);
-		if (a->live && a->capturing)
-			a->now = a->src->ops->now(a->src);
-	}
-	if (!a->live && !a->bench)
-		a->now = a->play.cap_now;
+	run_source_stats(a->run, &a->ss);
 	sample_rate(a);
 	/* A key right after a sync draws from it: answering keys does not
 	 * wait for a walk over every active flow. */
 	uint64_t mono = tui_mono_ns();
 	if (!a->ui.paused && mono - a->last_sync_mono >= FRAME_NS) {
-		tui_model_sync(&a->model, a->eng.flows, a->now);
+		tui_model_sync(&a->model, run_flows(a->run), a->now);
 		a->last_sync_mono = mono;
 	}
 	if (!a->ui.paused && a->model.gen != a->ui.view.model_gen)
@@ -261,21 +252,12 @@ static void cmd_report(struct tui_app *a)
 	char path[128];
 	int rc = -ENOSYS;
 
-	if (!a->rep) {
-		write_conn_json(a, "not collected");
-		return;
-	}
 	stamp_name(path, sizeof(path), "lotrace-report", "md");
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		tui_message(&a->ui, 1, "cannot write '%s': %s", path, strerror(errno));
+	rc = run_write_report(a->run, path);
+	if (rc < 0 && rc != -ENOMEM) {
+		tui_message(&a->ui, 1, "cannot write '%s': %s", path, strerror(-rc));
 		return;
 	}
-	if (a->src)
-		a->src->ops->stats(a->src, &a->ss);
-	rc = report_write(a->rep, f, report_format_for(path), &a->ri, &a->ss, 1);
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
 	if (rc < 0) {
 		remove(path);
 		write_conn_json(a, strerror(-rc));
@@ -287,8 +269,10 @@ static void cmd_report(struct tui_app *a)
 static void cmd_speed(struct tui_app *a, int dir)
 {
 	char sp[24];
-	double s = tui_play_next_speed(a->play.speed, dir);
-	tui_play_set_speed(&a->play, s, tui_mono_ns());
+	double s = run_next_speed(a->speed, dir);
+	if (run_set_speed(a->run, s) < 0)
+		return;
+	a->speed = s;
 	tui_message(&a->ui, 0, "replay speed %s", tui_speed_name(s, sp));
 }
 
@@ -320,32 +304,22 @@ static void query_listeners(struct tui_app *a)
 	a->nlis = n < 0 ? 0 : n;
 }
 
-/* Live: read what is ready, within the budget. Returns observations read. */
-static int pump_live(struct tui_app *a, uint64_t deadline)
+/* Mirror what the snapshot shows of the run: reading or not, the clock,
+ * why it stopped. */
+static void mirror_run(struct tui_app *a)
 {
-	int total = 0;
-	for (;;) {
-		int r = a->src->ops->dispatch(a->src, DISPATCH_BUDGET, engine_obs, &a->eng);
-		if (r == -EAGAIN || r == -EINTR || r == 0)
-			break;
-		if (r < 0 || r == LT_SRC_EOF) {
-			a->capturing = 0;
-			a->src->ops->stats(a->src, &a->ss);
-			snprintf(a->stopped_why, sizeof(a->stopped_why),
-				 "capture stopped: %s (the view stays; q quits)",
-				 a->ss.read_error[0] ? a->ss.read_error
-						     : r == LT_SRC_EOF ? "end of input"
-								       : strerror(-r));
-			a->exit_status = 1;
-			break;
-		}
-		total += r;
-		if (tui_mono_ns() >= deadline)
-			break;
+	int was = a->capturing;
+	a->capturing = run_stopped(a->run) == RUN_READING;
+	a->replay_done = !a->live && !a->capturing;
+	a->speed = run_speed(a->run);
+	if (a->capturing || was) {
+		a->now = run_now(a->run);
+		if (!a->live)
+			a->cap_now = a->now;
 	}
-	a->now = a->src->ops->now(a->src);
-	engine_tick(&a->eng, a->now);
-	return total;
+	if (was && !a->capturing && run_stop_text(a->run)[0])
+		snprintf(a->stopped_why, sizeof(a->stopped_why), "%s; q quits",
+			 run_stop_text(a->run));
 }
 
 static int read_keys(struct tui_app *a)
@@ -363,35 +337,18 @@ static int run_loop(struct tui_app *a)
 {
 	uint64_t last_draw = 0, dirty = 1;
 	int flags = TUI_REDRAW | TUI_RESORT;
-	int src_fd = a->live ? a->src->ops->fd(a->src) : -1;
 
 	for (;;) {
 		uint64_t mono = tui_mono_ns();
 		int wait_ms = 1000;
 
-		/* capture work */
+		/* replay work: what is due, within the budget */
 		if (a->capturing && !a->live) {
-			int w = tui_play_step(&a->play, mono, WORK_NS);
-			if (w < 0) {
-				a->capturing = 0;
-				a->src->ops->stats(a->src, &a->ss);
-				if (a->ss.read_error[0]) {
-					snprintf(a->stopped_why, sizeof(a->stopped_why),
-						 a->ss.dec.frames
-							 ? "capture ends early: %s; the view shows what it held"
-							 : "cannot read the capture: %s",
-						 a->ss.read_error);
-					a->exit_status = 1;
-				}
-			}
-			wait_ms = w < 0 ? 1000 : w;
+			run_step(a->run, WORK_NS);
+			mirror_run(a);
+			int w = run_wait_ms(a->run);
+			wait_ms = a->capturing && w >= 0 ? w : 1000;
 			dirty = 1;
-		}
-		if (a->capturing && a->live && a->o->duration_ns &&
-		    mono - a->start_mono >= a->o->duration_ns) {
-			a->capturing = 0;
-			snprintf(a->stopped_why, sizeof(a->stopped_why),
-				 "capture stopped after the --duration; q quits");
 		}
 		if (a->live && a->capturing && mono >= a->lis_next_mono) {
 			query_listeners(a);
@@ -423,7 +380,7 @@ static int run_loop(struct tui_app *a)
 
 		struct pollfd pfd[2] = {
 			{ .fd = a->keys_tty ? STDIN_FILENO : -1, .events = POLLIN },
-			{ .fd = a->capturing ? src_fd : -1, .events = POLLIN },
+			{ .fd = a->capturing ? run_fd(a->run) : -1, .events = POLLIN },
 		};
 		int pr = poll(pfd, 2, wait_ms);
 		if (lt_stop_requested())
@@ -438,14 +395,12 @@ static int run_loop(struct tui_app *a)
 		if (flags & TUI_QUIT)
 			break;
 		if (a->live && a->capturing) {
-			if (pr > 0 && (pfd[1].revents & POLLIN)) {
-				if (pump_live(a, tui_mono_ns() + WORK_NS))
-					dirty = 1;
-			} else {
-				/* time-driven verdicts (connecting -> unanswered) */
-				a->now = a->src->ops->now(a->src);
-				engine_tick(&a->eng, a->now);
-			}
+			/* what is ready; also the clock's time-driven verdicts
+			 * (connecting -> unanswered) and --duration */
+			run_step(a->run, WORK_NS);
+			mirror_run(a);
+			if (pr > 0 && (pfd[1].revents & POLLIN))
+				dirty = 1;
 		}
 	}
 	return 0;
@@ -455,20 +410,19 @@ static int run_loop(struct tui_app *a)
 
 static int attach_model(struct tui_app *a, uint32_t rows)
 {
-	struct engine_observer ob = { .on_change = tui_model_on_change,
-				      .on_retire = tui_model_on_retire,
-				      .ctx = &a->model };
-	if (tui_model_init(&a->model, rows, 0, &a->o->ports, a->eng.cfg.connecting_ns) < 0)
+	struct lt_tap t = { .on_change = tui_model_on_change,
+			    .on_retire = tui_model_on_retire,
+			    .ctx = &a->model };
+	if (tui_model_init(&a->model, rows, 0, &a->o->ports,
+			   run_flow_config(a->run)->connecting_ns) < 0)
 		return -1;
-	return engine_add_observer(&a->eng, &ob);
+	return run_add_tap(a->run, &t);
 }
 
 static void app_release(struct tui_app *a)
 {
-	report_free(a->rep);
-	if (a->src)
-		a->src->ops->close(a->src);
-	engine_release(&a->eng);
+	run_close(a->run);
+	a->run = NULL;
 	tui_model_release(&a->model);
 	tui_view_release(&a->ui.view);
 }
@@ -490,61 +444,29 @@ int lt_want_tui(const struct lt_opts *o)
 	return isatty(STDOUT_FILENO);
 }
 
-static void write_final_report(struct tui_app *a)
-{
-	FILE *f;
-	if (!a->rep || !a->o->report_file)
-		return;
-	f = fopen(a->o->report_file, "w");
-	int rc = f ? report_write(a->rep, f, report_format_for(a->o->report_file), &a->ri,
-				  &a->ss, 0)
-		   : -errno;
-	if (f && fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc < 0) {
-		fprintf(stderr, "lotrace: cannot write report '%s': %s\n", a->o->report_file,
-			strerror(-rc));
-		a->exit_status = 1;
-	}
-}
-
 int lt_tui_main(const struct lt_opts *o)
 {
 	static struct tui_app app; /* large; one per process */
 	struct tui_app *a = &app;
-	struct flow_config cfg;
-	char err[LT_ERR_LEN];
+	int status;
 
 	memset(a, 0, sizeof(*a));
 	a->o = o;
-	if (lt_open_source(o, &a->src, a->note, sizeof(a->note), err) < 0) {
-		fprintf(stderr, "lotrace: %s\n", err);
-		return 1;
-	}
-	a->live = lt_source_is_live(a->src);
-	lt_flow_config(&cfg, o, a->live);
-	if (engine_init(&a->eng, &cfg) < 0) {
-		fprintf(stderr, "lotrace: out of memory for %u flows; lower --max-flows\n",
-			cfg.max_flows ? cfg.max_flows : LT_FLOWS_DEFAULT);
-		a->src->ops->close(a->src);
-		return 1;
-	}
-	for (int i = 0; i < o->ports.n; i++)
-		stats_watch(a->eng.stats, o->ports.list[i]);
+	a->run = run_open(o, RUN_TUI, &status);
+	if (!a->run)
+		return status;
+	a->live = run_live(a->run);
+	a->ri = *run_info(a->run);
 	if (attach_model(a, 0) < 0) {
 		fprintf(stderr, "lotrace: out of memory for the connection list\n");
 		app_release(a);
 		return 1;
 	}
-	a->rep = report_attach(&a->eng, o, a->live);
-	lt_run_info_fill(&a->ri, o, a->src, a->note);
-	engine_begin(&a->eng, &a->ri);
 	a->capturing = 1;
 	a->ui.view.follow = 1;
 	a->start_mono = tui_mono_ns();
 	a->keys_tty = isatty(STDIN_FILENO); /* else: no keys, signals end it */
-	if (!a->live)
-		tui_play_init(&a->play, a->src, &a->eng, o->speed);
+	mirror_run(a);
 
 	if (start_curses(a, NULL, NULL) < 0) {
 		fprintf(stderr, "lotrace: cannot start the full-screen view (TERM=%s); "
@@ -555,28 +477,65 @@ int lt_tui_main(const struct lt_opts *o)
 	run_loop(a);
 	tui_term_done();
 
-	if (a->live || !a->play.eof)
-		engine_finish(&a->eng);
-	a->src->ops->stats(a->src, &a->ss);
-	write_final_report(a);
-	if (a->stopped_why[0] && a->exit_status)
-		fprintf(stderr, "lotrace: %s\n", a->stopped_why);
-	if (a->ss.lost)
-		fprintf(stderr, "lotrace: %llu events were lost\n", (unsigned long long)a->ss.lost);
+	status = run_finish(a->run);
 	app_release(a);
-	return a->exit_status;
+	return status;
 }
 
 /* ---- driving it without a source (tests/tui/tui_bench.c) --------------------- */
+
+/* The benchmark's source: nothing to read; tui_app_feed brings the
+ * connections. */
+static int none_fd(struct lt_source *s)
+{
+	return -1;
+}
+
+static int none_dispatch(struct lt_source *s, int budget, lt_obs_fn fn, void *ctx)
+{
+	return 0;
+}
+
+static uint64_t none_now(struct lt_source *s)
+{
+	return 0;
+}
+
+static void none_stats(struct lt_source *s, struct lt_source_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+static void none_close(struct lt_source *s)
+{
+	free(s);
+}
+
+static const struct lt_source_ops none_ops = {
+	.name = "bench",
+	.fd = none_fd,
+	.dispatch = none_dispatch,
+	.now = none_now,
+	.stats = none_stats,
+	.close = none_close,
+};
 
 struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows,
 				  uint32_t rows)
 {
 	struct tui_app *a = calloc(1, sizeof(*a));
+	struct lt_source *src = calloc(1, sizeof(*src));
 	struct flow_config cfg;
+	int status;
 
-	if (!a)
+	if (!a || !src) {
+		free(a);
+		free(src);
 		return NULL;
+	}
+	src->ops = &none_ops;
+	src->link_type = -1;
+	snprintf(src->desc, sizeof(src->desc), "synthetic");
 	a->o = o;
 	a->bench = 1;
 	a->capturing = 1;
@@ -588,7 +547,8 @@ struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows,
 	cfg.max_flows = max_flows;
 	cfg.syn_timeout_ns = cfg.idle_timeout_ns = 3600 * 1000000000ull;
 	cfg.linger_ns = 3600 * 1000000000ull;
-	if (engine_init(&a->eng, &cfg) < 0) {
+	a->run = run_open_source(o, RUN_TUI, src, NULL, &cfg, &status);
+	if (!a->run) {
 		free(a);
 		return NULL;
 	}
@@ -600,9 +560,9 @@ struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows,
 	return a;
 }
 
-struct engine *tui_app_engine(struct tui_app *a)
+void tui_app_feed(struct tui_app *a, const struct lt_obs *o)
 {
-	return &a->eng;
+	run_feed(a->run, o);
 }
 
 void tui_app_set_now(struct tui_app *a, uint64_t now_ns)

@@ -4,8 +4,8 @@
  *
  * lt_want_tui and lt_tui_main (frontends.h) are the product's entry
  * points. The functions below let a benchmark (tests/tui/tui_bench.c)
- * drive the same application without a source: it fills the engine
- * itself, then times keys and frames.
+ * drive the same application without a source: it feeds the run's
+ * engine itself, then times keys and frames.
  */
 #ifndef LT_TUI_APP_H
 #define LT_TUI_APP_H
@@ -15,14 +15,15 @@
 
 #include "opts.h"
 
-struct engine;
+struct lt_obs;
 struct tui_app;
 
-/* An application over an engine of max_flows flows and no source (long
+/* An application over a run of max_flows flows and no source (long
  * timeouts: nothing expires); NULL when memory cannot be had. */
 struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows,
 				  uint32_t rows);
-struct engine *tui_app_engine(struct tui_app *a);
+/* One observation into the run, as a source would give it. */
+void tui_app_feed(struct tui_app *a, const struct lt_obs *o);
 /* The clock verdicts are judged at. */
 void tui_app_set_now(struct tui_app *a, uint64_t now_ns);
 /* Curses on outfp/infp at cols x rows. 0, or -1. */

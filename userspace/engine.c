@@ -1,43 +1,65 @@
 /* SPDX-License-Identifier: MIT */
-/* engine.c - flow table + stats + sinks, wired together. */
+/*
+ * engine.c - flow table + stats + taps, wired together.
+ *
+ * Owns: the flow table's hooks (change, retire), the final verdict of a
+ * retired connection, the connection limit and the list of taps. Does not
+ * own: where observations come from, what the taps do with them, the
+ * clock (callers pass the source's time).
+ */
 #include "engine.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define TICK_NS 100000000ull /* expiry runs at most every 100 ms of source time */
 
+struct engine {
+	struct flow_tab *flows;
+	struct stats *stats;
+	struct flow_config cfg;
+	uint64_t reported;     /* connections counted and handed to the taps */
+	uint64_t unreported;   /* retired past the limit */
+	uint64_t limit;        /* 0: no limit */
+	uint64_t next_tick;
+	struct lt_tap taps[ENGINE_MAX_TAPS];
+	int ntaps;
+};
+
 static void on_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
 {
 	struct engine *e = ctx;
+	(void)why;
+	if (engine_done(e)) {
+		e->unreported++;
+		return;
+	}
 	/* Retired means no more packets are expected for it: final verdict. */
 	enum lt_verdict v = flow_verdict(f, flow_tab_now(e->flows), true,
 					 e->cfg.connecting_ns);
-	(void)why;
 	stats_add(e->stats, f, v);
-	if (!e->max_conns || e->conns_out < e->max_conns) {
-		for (int i = 0; i < e->nsinks; i++)
-			e->sinks[i]->ops->conn(e->sinks[i], f, v);
-		e->conns_out++;
-	}
-	for (int i = 0; i < e->nobs; i++)
-		if (e->obs[i].on_retire)
-			e->obs[i].on_retire(e->obs[i].ctx, f, v);
+	e->reported++;
+	for (int i = 0; i < e->ntaps; i++)
+		if (e->taps[i].on_retire)
+			e->taps[i].on_retire(e->taps[i].ctx, f, v);
 }
 
 static void on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct engine *e = ctx;
-	for (int i = 0; i < e->nobs; i++)
-		if (e->obs[i].on_change)
-			e->obs[i].on_change(e->obs[i].ctx, f, v);
+	for (int i = 0; i < e->ntaps; i++)
+		if (e->taps[i].on_change)
+			e->taps[i].on_change(e->taps[i].ctx, f, v);
 }
 
-int engine_init(struct engine *e, const struct flow_config *cfg)
+struct engine *engine_init(const struct flow_config *cfg)
 {
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
 	struct flow_hooks hooks = { .on_change = on_change,
 				    .on_retire = on_retire,
 				    .ctx = e };
-	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
 	if (!e->cfg.connecting_ns)
 		e->cfg.connecting_ns = 1000000000ull;
@@ -45,39 +67,55 @@ int engine_init(struct engine *e, const struct flow_config *cfg)
 	e->flows = flow_tab_new(&e->cfg, &hooks);
 	if (!e->stats || !e->flows) {
 		engine_release(e);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return e;
 }
 
 void engine_release(struct engine *e)
 {
-	for (int i = 0; i < e->nsinks; i++)
-		e->sinks[i]->ops->free(e->sinks[i]);
+	if (!e)
+		return;
 	flow_tab_free(e->flows);
 	stats_free(e->stats);
-	memset(e, 0, sizeof(*e));
+	free(e);
 }
 
-void engine_add_sink(struct engine *e, struct lt_sink *s)
+int engine_add_tap(struct engine *e, const struct lt_tap *t)
 {
-	if (s && e->nsinks < ENGINE_MAX_SINKS)
-		e->sinks[e->nsinks++] = s;
-}
-
-int engine_add_observer(struct engine *e, const struct engine_observer *o)
-{
-	if (e->nobs >= ENGINE_MAX_OBSERVERS)
+	if (e->ntaps >= ENGINE_MAX_TAPS)
 		return -1;
-	e->obs[e->nobs++] = *o;
+	e->taps[e->ntaps++] = *t;
 	return 0;
+}
+
+void engine_remove_tap(struct engine *e, const void *ctx)
+{
+	for (int i = 0; i < e->ntaps; i++)
+		if (e->taps[i].ctx == ctx) {
+			memmove(&e->taps[i], &e->taps[i + 1],
+				(size_t)(e->ntaps - i - 1) * sizeof(e->taps[0]));
+			e->ntaps--;
+			return;
+		}
+}
+
+void engine_watch(struct engine *e, uint16_t port)
+{
+	stats_watch(e->stats, port);
+}
+
+void engine_set_limit(struct engine *e, uint64_t n)
+{
+	e->limit = n;
 }
 
 void engine_obs(void *ctx, const struct lt_obs *o)
 {
 	struct engine *e = ctx;
-	if (e->writer)
-		pcapw_obs(e->writer, o);
+	for (int i = 0; i < e->ntaps; i++)
+		if (e->taps[i].on_obs)
+			e->taps[i].on_obs(e->taps[i].ctx, o);
 	flow_input(e->flows, o);
 	if (o->ts_ns >= e->next_tick)
 		engine_tick(e, o->ts_ns);
@@ -86,8 +124,6 @@ void engine_obs(void *ctx, const struct lt_obs *o)
 void engine_tick(struct engine *e, uint64_t now_ns)
 {
 	flow_expire(e->flows, now_ns);
-	if (e->writer)
-		pcapw_flush(e->writer); /* a killed run loses at most one tick */
 	e->next_tick = now_ns + TICK_NS;
 }
 
@@ -98,21 +134,30 @@ void engine_finish(struct engine *e)
 
 int engine_done(const struct engine *e)
 {
-	return e->max_conns && e->conns_out >= e->max_conns;
+	return e->limit && e->reported >= e->limit;
 }
 
-void engine_begin(struct engine *e, const struct lt_run_info *ri)
+const struct stats *engine_stats(const struct engine *e)
 {
-	for (int i = 0; i < e->nsinks; i++)
-		e->sinks[i]->ops->begin(e->sinks[i], ri);
+	return e->stats;
 }
 
-void engine_end(struct engine *e, const struct lt_run_info *ri,
-		const struct lt_source_stats *ss)
+const struct flow_tab *engine_flows(const struct engine *e)
 {
-	struct lt_run_end re = { .stats = e->stats,
-				 .flows = flow_tab_counters(e->flows),
-				 .src = ss };
-	for (int i = 0; i < e->nsinks; i++)
-		e->sinks[i]->ops->end(e->sinks[i], ri, &re);
+	return e->flows;
+}
+
+const struct flow_config *engine_config(const struct engine *e)
+{
+	return &e->cfg;
+}
+
+uint64_t engine_reported(const struct engine *e)
+{
+	return e->reported;
+}
+
+uint64_t engine_unreported(const struct engine *e)
+{
+	return e->unreported;
 }

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine.h - the analysis pipeline every front end drives.
+ * engine.h - the analysis core: flow table, per-port stats, taps.
  *
- * Owns the flow table, the per-port stats and the list of outputs. A
- * source feeds it with engine_obs (an lt_obs_fn); the caller's loop calls
- * engine_tick with the source's clock and engine_finish at the end. Every
- * retired connection goes, with its final verdict, to the stats, to each
- * sink and to the optional observer (the TUI's connection log, the
- * report's evidence).
+ * Owns the flow table (flow.c) and the per-port stats (stats.c), and hands
+ * each observation, change and retired connection to the taps (tap.h)
+ * added to it. It knows nothing of sources, outputs or front ends: the run
+ * (run.c) feeds it with engine_obs, calls engine_tick with the source's
+ * clock and engine_finish at the end, and adds the sinks, the pcap writer,
+ * the report and the TUI's log as taps. Everything it knows is readable
+ * through const accessors.
+ *
+ * With a limit (engine_set_limit), the first N retired connections go to
+ * the stats and the taps; later ones are only counted (engine_unreported),
+ * so every output covers the same N connections.
  */
 #ifndef LT_ENGINE_H
 #define LT_ENGINE_H
@@ -15,39 +20,26 @@
 #include <stdint.h>
 
 #include "flow.h"
-#include "pcapw.h"
-#include "sink.h"
 #include "stats.h"
+#include "tap.h"
 
-#define ENGINE_MAX_SINKS 4
-#define ENGINE_MAX_OBSERVERS 4
+#define ENGINE_MAX_TAPS 8
 
-struct engine_observer {
-	void (*on_retire)(void *ctx, const struct flow *f, enum lt_verdict v);
-	void (*on_change)(void *ctx, const struct flow *f, enum lt_verdict v);
-	void *ctx;
-};
+struct engine;
 
-struct engine {
-	struct flow_tab *flows;
-	struct stats *stats;
-	struct flow_config cfg;
-	struct lt_sink *sinks[ENGINE_MAX_SINKS];
-	int nsinks;
-	uint64_t conns_out;    /* connections handed to the sinks */
-	uint64_t max_conns;    /* 0: no limit; else stop after this many */
-	uint64_t next_tick;
-	struct engine_observer obs[ENGINE_MAX_OBSERVERS];
-	int nobs;
-	struct pcapw *writer;  /* -w: every segment also goes here (not owned) */
-};
-
-/* 0, or -1 when memory for the table cannot be had. */
-int engine_init(struct engine *e, const struct flow_config *cfg);
+/* A new engine, or NULL when memory for the table cannot be had. */
+struct engine *engine_init(const struct flow_config *cfg);
+/* Frees the engine (taps are not called; call engine_finish first). */
 void engine_release(struct engine *e);
-void engine_add_sink(struct engine *e, struct lt_sink *s);
-/* Watch connections change and retire (the TUI, the report); -1 if full. */
-int engine_add_observer(struct engine *e, const struct engine_observer *o);
+
+/* Taps are called in the order they were added; -1 if full. */
+int engine_add_tap(struct engine *e, const struct lt_tap *t);
+/* Remove the tap whose context is ctx (no-op if none). */
+void engine_remove_tap(struct engine *e, const void *ctx);
+/* Make sure the stats have a row for port, even with no traffic. */
+void engine_watch(struct engine *e, uint16_t port);
+/* Only the first n retired connections count (0: all). */
+void engine_set_limit(struct engine *e, uint64_t n);
 
 /* Feed one observation (signature of lt_obs_fn; ctx is the engine). */
 void engine_obs(void *ctx, const struct lt_obs *o);
@@ -55,11 +47,15 @@ void engine_obs(void *ctx, const struct lt_obs *o);
 void engine_tick(struct engine *e, uint64_t now_ns);
 /* Retire everything left (end of input). */
 void engine_finish(struct engine *e);
-/* True once max_conns connections went out. */
+/* True once the limit of connections was reached. */
 int engine_done(const struct engine *e);
 
-void engine_begin(struct engine *e, const struct lt_run_info *ri);
-void engine_end(struct engine *e, const struct lt_run_info *ri,
-		const struct lt_source_stats *ss);
+/* Read-only views. */
+const struct stats *engine_stats(const struct engine *e);
+const struct flow_tab *engine_flows(const struct engine *e);
+const struct flow_config *engine_config(const struct engine *e);
+/* Connections retired (so: counted) and retired past the limit. */
+uint64_t engine_reported(const struct engine *e);
+uint64_t engine_unreported(const struct engine *e);
 
 #endif

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * frontends.c - what every front end (headless main, report, TUI) shares:
- * stop signals, opening the source the options name (eBPF, libpcap live,
- * a capture file), pumping it into the engine, and the run description.
+ * frontends.c - what the run (run.c) asks of the options: the stop
+ * signals, opening the source they name (eBPF, libpcap live, a capture
+ * file), the flow table's configuration and the run description.
+ * Does not own: the loop, outputs, failures (run.c).
  */
 #include "frontends.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +22,7 @@
 #define LT_DATADIR "."
 #endif
 
-/* Set by SIGINT/SIGTERM/SIGHUP; the loop checks it. The only global. */
+/* Set by SIGINT/SIGTERM/SIGHUP; the run's loop checks it. */
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop_signal(int sig)
@@ -119,49 +118,6 @@ int lt_open_source(const struct lt_opts *o, struct lt_source **out,
 int lt_source_is_live(const struct lt_source *s)
 {
 	return s->ops->fd((struct lt_source *)s) >= 0;
-}
-
-/*
- * Run src into the engine until it ends, the user stops it, the duration
- * passes or enough connections went out. Returns 0 or -errno.
- */
-int lt_pump(struct lt_source *src, struct engine *eng, uint64_t duration_ns,
-	    int poll_ms)
-{
-	int fd = src->ops->fd(src);
-	uint64_t start = src->ops->now(src);
-	int rc = 0;
-
-	while (!stop_requested && !engine_done(eng)) {
-		if (fd >= 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			int pr = poll(&pfd, 1, poll_ms);
-			if (pr < 0 && errno != EINTR) {
-				rc = -errno;
-				break;
-			}
-		}
-		int r = src->ops->dispatch(src, fd >= 0 ? 4096 : 65536, engine_obs,
-					   eng);
-		if (r == LT_SRC_EOF)
-			break;
-		if (r < 0 && r != -EINTR && r != -EAGAIN) {
-			rc = r;
-			break;
-		}
-		uint64_t now = src->ops->now(src);
-		if (fd >= 0)
-			engine_tick(eng, now);
-		if (!start)
-			start = now;
-		if (duration_ns && now - start >= duration_ns)
-			break;
-		if (ferror(stdout)) {
-			rc = -EPIPE;
-			break;
-		}
-	}
-	return rc;
 }
 
 void lt_run_info_fill(struct lt_run_info *ri, const struct lt_opts *o,

@@ -93,12 +93,12 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 	listen_note_print(ln, f->server.port, "refused", f);
 }
 
-void listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
-			int json)
+int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
+		       int json)
 {
-	struct engine_observer o = { .on_retire = on_retire, .ctx = ln };
+	struct lt_tap t = { .on_retire = on_retire, .ctx = ln };
 	memset(ln, 0, sizeof(*ln));
 	ln->out = out;
 	ln->json = json;
-	engine_add_observer(e, &o);
+	return engine_add_tap(e, &t);
 }

@@ -31,8 +31,8 @@ void listen_note_describe(struct sbuf *b, uint16_t port,
 /* Print the note for port now; why: "start" or "refused". */
 void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		       const struct flow *refused);
-/* Register as an engine observer: notes after refused connections. */
-void listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
-			int json);
+/* Add as a tap of e: notes after refused connections; -1 if e is full. */
+int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
+		       int json);
 
 #endif

@@ -124,6 +124,13 @@ uint64_t pcapw_count(const struct pcapw *w)
 	return w->count;
 }
 
+int pcapw_error(const struct pcapw *w)
+{
+	if (w->failed)
+		return w->failed;
+	return ferror(pcap_dump_file(w->dump)) ? EIO : 0;
+}
+
 void pcapw_flush(struct pcapw *w)
 {
 	if (pcap_dump_flush(w->dump) < 0)

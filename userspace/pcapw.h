@@ -30,6 +30,8 @@ int pcapw_segment(struct pcapw *w, uint64_t ts_ns, uint8_t family,
 		  uint8_t flags, uint32_t seq, uint32_t ack, uint32_t payload_len);
 uint64_t pcapw_count(const struct pcapw *w);
 void pcapw_flush(struct pcapw *w);
+/* errno of the first failed write, or 0. */
+int pcapw_error(const struct pcapw *w);
 /* Flush and close; returns 0 or -errno if anything failed to write. */
 int pcapw_close(struct pcapw *w);
 

@@ -2,7 +2,8 @@
 /*
  * report.c - handshake summaries for bug reports: markdown, text, JSON.
  *
- * The report watches the engine as an observer: each retired connection
+ * The report is a tap of the engine (added and removed through its API),
+ * run by run.c: each retired connection
  * goes to the diagnosis (diagnose.h) and may become the example of its
  * verdict. report_write then lays out, in this order: when and where
  * (traffic window, input, backend, kernel, version), the diagnosis (one
@@ -23,7 +24,6 @@
 
 #include "diagnose.h"
 #include "fmt.h"
-#include "frontends.h"
 #include "ladder.h"
 #include "listeners.h"
 #include "sbuf.h"
@@ -46,6 +46,7 @@ struct report {
 	int nlst;                      /* < 0: the query failed (-errno) */
 	struct listen_counters c_start;
 	int oom;
+	int attached;                  /* a tap of e */
 };
 
 /* ---- collecting -------------------------------------------------------- */
@@ -93,7 +94,7 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 struct report *report_attach(struct engine *e, const struct lt_opts *o, int live)
 {
 	struct report *r = calloc(1, sizeof(*r));
-	struct engine_observer ob = { .on_retire = on_retire };
+	struct lt_tap tap = { .on_retire = on_retire };
 
 	if (!r)
 		return NULL;
@@ -112,9 +113,10 @@ struct report *report_attach(struct engine *e, const struct lt_opts *o, int live
 		listeners_netstat(&r->c_start);
 	}
 	/* Last: once the engine holds r, nothing may fail. */
-	ob.ctx = r;
-	if (engine_add_observer(e, &ob) < 0)
+	tap.ctx = r;
+	if (engine_add_tap(e, &tap) < 0)
 		goto fail;
+	r->attached = 1;
 	return r;
 fail:
 	report_free(r);
@@ -127,13 +129,8 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (int i = 0; r->e && i < r->e->nobs; i++)
-		if (r->e->obs[i].ctx == r) {
-			memmove(&r->e->obs[i], &r->e->obs[i + 1],
-				(size_t)(r->e->nobs - i - 1) * sizeof(r->e->obs[0]));
-			r->e->nobs--;
-			break;
-		}
+	if (r->attached)
+		engine_remove_tap(r->e, r);
 	diag_free(r->diag);
 	free(r->lst);
 	free(r);
@@ -204,8 +201,8 @@ struct partial_ctx {
 static void add_active(void *ctx, const struct flow *f)
 {
 	struct partial_ctx *p = ctx;
-	enum lt_verdict v = flow_verdict(f, flow_tab_now(p->e->flows), false,
-					 p->e->cfg.connecting_ns);
+	enum lt_verdict v = flow_verdict(f, flow_tab_now(engine_flows(p->e)), false,
+					 engine_config(p->e)->connecting_ns);
 	diag_add(p->d, f, v);
 	stats_add(p->st, f, v);
 	keep_example(p->has_ex, p->ex, f, v);
@@ -791,7 +788,7 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 static void input_section(struct sbuf *b, const struct view *w, int md)
 {
 	const struct lt_source_stats *ss = w->ss;
-	const struct flow_counters *fc = flow_tab_counters(w->r->e->flows);
+	const struct flow_counters *fc = flow_tab_counters(engine_flows(w->r->e));
 	const char *bullet = md ? "- " : "  ";
 
 	heading(b, md, 2, "Input");
@@ -810,6 +807,11 @@ static void input_section(struct sbuf *b, const struct view *w, int md)
 	if (ss && ss->read_error[0]) {
 		sbuf_printf(b, "%sInput ended early: ", bullet);
 		put_plain(b, ss->read_error);
+		sbuf_putc(b, '\n');
+	}
+	if (w->ri->cut) {
+		sbuf_printf(b, "%sRun cut: ", bullet);
+		put_plain(b, w->ri->cut);
 		sbuf_putc(b, '\n');
 	}
 	sbuf_putc(b, '\n');
@@ -1085,7 +1087,7 @@ static void write_json(struct sbuf *b, const struct view *w)
 {
 	const struct lt_run_info *ri = w->ri;
 	const struct lt_source_stats *ss = w->ss;
-	const struct flow_counters *fc = flow_tab_counters(w->r->e->flows);
+	const struct flow_counters *fc = flow_tab_counters(engine_flows(w->r->e));
 	char t[FMT_TIME_LEN];
 	uint16_t *ports = malloc(MAX_PORT_ROWS * sizeof(*ports));
 	int n = ports ? stats_ports(w->st, ports, MAX_PORT_ROWS) : 0;
@@ -1130,6 +1132,8 @@ static void write_json(struct sbuf *b, const struct view *w)
 	ju64(b, "flow_capacity", fc->capacity, &f2);
 	ju64(b, "port_reuses", fc->reused, &f2);
 	jstr(b, "input_error", ss && ss->read_error[0] ? ss->read_error : NULL, &f2);
+	if (w->ri->cut) /* only when reading stopped before the input did */
+		jstr(b, "cut", w->ri->cut, &f2);
 	jlisteners(b, w, &f2);
 	jkey(b, "listen_counters", &f2);
 	if (w->r->live && w->r->c_start.overflows >= 0 && w->c_end.overflows >= 0) {
@@ -1232,7 +1236,7 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt,
 	w.ss = ss;
 	w.partial = partial;
 	w.d = r->diag;
-	w.st = r->e->stats;
+	w.st = engine_stats(r->e);
 	w.has_ex = r->has_ex;
 	w.ex = r->ex;
 	w.nlend = -ENOSYS;
@@ -1246,7 +1250,7 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt,
 	if (partial) {
 		struct partial_ctx pc;
 		dcopy = diag_copy(r->diag);
-		scopy = stats_dup(r->e->stats);
+		scopy = stats_dup(engine_stats(r->e));
 		has = malloc(sizeof(r->has_ex));
 		ex = malloc(sizeof(r->ex));
 		if (!dcopy || !scopy || !has || !ex) {
@@ -1257,7 +1261,7 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt,
 		memcpy(ex, r->ex, sizeof(r->ex));
 		pc = (struct partial_ctx){ .e = r->e, .d = dcopy, .st = scopy,
 					   .has_ex = has, .ex = ex };
-		flow_foreach(r->e->flows, add_active, &pc);
+		flow_foreach(engine_flows(r->e), add_active, &pc);
 		w.d = dcopy;
 		w.st = scopy;
 		w.has_ex = has;
@@ -1284,9 +1288,9 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt,
 	ctx.c_start = r->c_start;
 	ctx.c_end = w.c_end;
 	ctx.src = ss;
-	ctx.flows = flow_tab_counters(r->e->flows);
+	ctx.flows = flow_tab_counters(engine_flows(r->e));
 	ctx.watched = &r->ports;
-	ctx.t_end = flow_tab_now(r->e->flows);
+	ctx.t_end = flow_tab_now(engine_flows(r->e));
 	w.nfnd = diag_findings(w.d, &ctx, &w.fnd);
 	if (w.nfnd < 0) {
 		rc = w.nfnd;
@@ -1315,98 +1319,4 @@ out:
 	if (rc < 0)
 		errno = -rc;
 	return rc;
-}
-
-/* ---- lotrace report ---------------------------------------------------- */
-
-int lt_report_main(const struct lt_opts *o)
-{
-	struct lt_source *src;
-	struct engine eng;
-	struct flow_config cfg;
-	struct lt_run_info ri;
-	struct lt_source_stats ss;
-	struct report *rep;
-	char err[LT_ERR_LEN], note[LT_ERR_LEN];
-	enum lt_format fmt;
-	FILE *out = stdout;
-	int status = 0;
-
-	if (o->format_set)
-		fmt = o->format;
-	else if (o->report_file)
-		fmt = report_format_for(o->report_file);
-	else
-		fmt = LT_FMT_MARKDOWN;
-
-	if (lt_open_source(o, &src, note, sizeof(note), err) < 0) {
-		fprintf(stderr, "lotrace: %s\n", err);
-		return 1;
-	}
-	int live = lt_source_is_live(src);
-	if (note[0])
-		fprintf(stderr, "lotrace: %s\n", note);
-	if (live && !o->duration_ns && !o->count)
-		fprintf(stderr, "lotrace: capturing on %s; the report comes when you stop it (Ctrl-C) or use --duration\n",
-			src->desc);
-	lt_flow_config(&cfg, o, live);
-	if (engine_init(&eng, &cfg) < 0) {
-		fprintf(stderr, "lotrace: out of memory for %u flows; lower --max-flows\n",
-			cfg.max_flows ? cfg.max_flows : LT_FLOWS_DEFAULT);
-		src->ops->close(src);
-		return 1;
-	}
-	eng.max_conns = o->count;
-	for (int i = 0; i < o->ports.n; i++)
-		stats_watch(eng.stats, o->ports.list[i]);
-	rep = report_attach(&eng, o, live);
-	if (!rep) {
-		fprintf(stderr, "lotrace: out of memory for the report\n");
-		engine_release(&eng);
-		src->ops->close(src);
-		return 1;
-	}
-	lt_run_info_fill(&ri, o, src, note);
-
-	int rc = lt_pump(src, &eng, o->duration_ns, 100);
-	engine_finish(&eng);
-	src->ops->stats(src, &ss);
-
-	if (ss.read_error[0] && !live && ss.dec.frames == 0) {
-		fprintf(stderr, "lotrace: cannot read capture '%s': %s\n", src->desc,
-			ss.read_error);
-		status = 1;
-		goto out;
-	}
-	if (o->report_file && !(out = fopen(o->report_file, "w"))) {
-		fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
-			o->report_file, strerror(errno));
-		status = 1;
-		goto out;
-	}
-	if (report_write(rep, out, fmt, &ri, &ss, 0) < 0) {
-		if (errno != EPIPE)
-			fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
-				o->report_file ? o->report_file : "stdout", strerror(errno));
-		status = 1;
-	}
-	if (out != stdout && fclose(out) != 0 && !status) {
-		fprintf(stderr, "lotrace: cannot write report '%s': %s\n",
-			o->report_file, strerror(errno));
-		status = 1;
-	}
-	if (rc < 0 && rc != -EPIPE) {
-		fprintf(stderr, "lotrace: capture failed: %s\n",
-			ss.read_error[0] ? ss.read_error : strerror(-rc));
-		status = 1;
-	} else if (ss.read_error[0] && !live) {
-		fprintf(stderr, "lotrace: capture '%s' ends early: %s; the report covers what it held\n",
-			src->desc, ss.read_error);
-		status = 1;
-	}
-out:
-	report_free(rep);
-	src->ops->close(src);
-	engine_release(&eng);
-	return status;
 }

@@ -2,7 +2,7 @@
 /*
  * report.h - handshake summaries for bug reports (markdown, text, JSON).
  *
- * A report watches an engine (as an observer) while it runs, keeps the
+ * A report is a tap of an engine (run.c adds it) while it runs, keeps the
  * evidence it needs (counts, one representative connection per verdict,
  * the connections each finding rests on, listeners seen for live runs),
  * and at the end writes a summary a person can paste into an issue: what
@@ -20,8 +20,8 @@
 
 struct report;
 
-/* Start collecting from e. live: listeners are queried now and at the end.
- * Returns NULL on no memory. */
+/* Start collecting from e (as a tap). live: listeners are queried now and
+ * at the end. Returns NULL on no memory. */
 struct report *report_attach(struct engine *e, const struct lt_opts *o, int live);
 
 /* Write the report to out in fmt. The engine must be finished (all flows
@@ -34,6 +34,7 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt,
 /* The format a report file name asks for: .md markdown, .json JSON, else text. */
 enum lt_format report_format_for(const char *path);
 
+/* Leaves e's taps, so a report can go while its engine runs on. */
 void report_free(struct report *r);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * sink.h - where finished connections and the run summary go.
  *
- * Text, JSON (and the report) implement the same three calls: begin once,
+ * Text and JSON implement the same three calls: begin once,
  * conn for every connection as it is retired (with its final verdict),
  * end once with the summary. Each record is formatted into an sbuf and
  * written with one fwrite, so lines never interleave.
@@ -27,6 +27,9 @@ struct lt_run_info {
 	const char *link_name;    /* "EN10MB", or NULL for eBPF */
 	const struct ports *ports;
 	uint32_t max_flows;
+	/* Set at the end when reading stopped before the input did (-c,
+	 * --duration or a stop during a replay): why, and what was left out. */
+	const char *cut;
 };
 
 struct lt_run_end {

@@ -312,6 +312,10 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
 	key(b, "input_error", &first);
 	re->src->read_error[0] ? sbuf_json_str(b, re->src->read_error)
 			       : sbuf_puts(b, "null");
+	if (ri->cut) { /* only when reading stopped before the input did */
+		key(b, "cut", &first);
+		sbuf_json_str(b, ri->cut);
+	}
 	sbuf_puts(b, "}\n");
 	fwrite(sbuf_str(b), 1, b->len, s->out);
 	fflush(s->out);

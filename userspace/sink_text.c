@@ -129,6 +129,8 @@ static void text_end(struct lt_sink *s, const struct lt_run_info *ri,
 	sbuf_printf(b, "lost events: %" PRIu64 "\n", re->src->lost);
 	if (re->src->read_error[0])
 		sbuf_printf(b, "input ended early: %s\n", re->src->read_error);
+	if (ri->cut)
+		sbuf_printf(b, "cut: %s\n", ri->cut);
 	fwrite(sbuf_str(b), 1, b->len, s->out);
 	fflush(s->out);
 }

@@ -21,13 +21,13 @@
 
 #include <curses.h>
 
-#include "engine.h"
+#include "obs.h"
 #include "opts.h"
 #include "tui_app.h"
 
 #define BENCH_T0 1700000000000000000ull
 
-static void seg(struct engine *e, uint64_t ts, const struct lt_endpoint *src,
+static void seg(struct tui_app *e, uint64_t ts, const struct lt_endpoint *src,
 		const struct lt_endpoint *dst, uint8_t flags, uint32_t seq,
 		uint32_t ack, uint32_t len)
 {
@@ -45,11 +45,11 @@ static void seg(struct engine *e, uint64_t ts, const struct lt_endpoint *src,
 	o.mss = (flags & LT_TCP_SYN) ? 65495 : 0;
 	o.payload_len = len;
 	o.pid = -1;
-	engine_obs(e, &o);
+	tui_app_feed(e, &o);
 }
 
 /* One connection of kind i % 10: 6 closed, 2 refused, 1 unanswered, 1 reset. */
-static void one_conn(struct engine *e, long i, uint16_t port)
+static void one_conn(struct tui_app *e, long i, uint16_t port)
 {
 	struct lt_endpoint c = { .port = (uint16_t)(2000 + i % 60000) };
 	struct lt_endpoint s = { .port = port };
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tui_bench: out of memory for %ld connections\n", n);
 		return 1;
 	}
-	struct engine *e = tui_app_engine(a);
+	struct tui_app *e = a;
 	uint64_t t0 = mono_ns();
 	for (long i = 0; i < n; i++)
 		one_conn(e, i, (uint16_t)(61900 + i % 3));

@@ -22,23 +22,23 @@
 /* Replay a capture into an engine with the model as its observer. */
 static void replay(struct tui_model *m, uint32_t cap, uint32_t dcap)
 {
-	static struct engine e;
 	struct flow_config cfg = { .linger_ns = 5000000000ull };
 	char err[LT_ERR_LEN];
 	struct lt_source *src = src_pcap_file_open(CAPTURE, err);
 
 	assert_non_null(src);
-	assert_int_equal(engine_init(&e, &cfg), 0);
+	struct engine *e = engine_init(&cfg);
+	assert_non_null(e);
 	assert_int_equal(tui_model_init(m, cap, dcap, NULL, 0), 0);
-	struct engine_observer ob = { .on_change = tui_model_on_change,
-				      .on_retire = tui_model_on_retire,
-				      .ctx = m };
-	assert_int_equal(engine_add_observer(&e, &ob), 0);
-	while (src->ops->dispatch(src, 256, engine_obs, &e) > 0)
+	struct lt_tap tap = { .on_change = tui_model_on_change,
+			      .on_retire = tui_model_on_retire,
+			      .ctx = m };
+	assert_int_equal(engine_add_tap(e, &tap), 0);
+	while (src->ops->dispatch(src, 256, engine_obs, e) > 0)
 		;
-	engine_finish(&e);
+	engine_finish(e);
 	src->ops->close(src);
-	engine_release(&e);
+	engine_release(e);
 }
 
 static void test_row_size(void **state)

@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c - the run lifecycle: open, loop, finish, and every failure mapped
+ * to one message and an exit status.
+ *
+ * Owns: the source (paced for capture files), the engine, the taps the
+ * options ask for (text/JSON sink and listener notes on stdout, the -w
+ * writer, the report), when reading stops and why, and the check of every
+ * output (stdout, the -w file, the report file) during the run and at its
+ * end. Exit status: 0 done (also when stdout's reader went away: a quiet
+ * stop), 1 an input or output failed. Does not own: opening a particular
+ * source (frontends.c), what a sink or the report write (sink_*.c,
+ * report.c), the screen (tui/).
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "fmt.h"
+#include "frontends.h"
+#include "listen_note.h"
+#include "pcapw.h"
+#include "report.h"
+#include "source.h"
+#include "src_pace.h"
+
+#define CHECK_NS 100000000ull /* outputs are flushed and checked every 100 ms */
+#define POLL_MS 100
+
+struct lt_run {
+	const struct lt_opts *o;
+	enum run_front fe;
+	struct lt_source *src;
+	struct engine *eng;
+	struct lt_run_info ri;
+	char note[LT_ERR_LEN];
+	int live;
+	int paced;                /* src is a src_pace wrapper */
+	int to_stdout;            /* records go to stdout: check it */
+	struct lt_sink *sink;     /* headless */
+	struct listen_note *notes;
+	struct pcapw *pcap;       /* -w */
+	struct report *rep;
+	enum run_stop stop;
+	int in_err;               /* -errno of a failed poll or dispatch */
+	int out_err;              /* errno of a failed write to stdout */
+	int pcap_err;             /* errno of a failed write to the -w file */
+	uint64_t first_ts;        /* the source's clock when reading began */
+	uint64_t next_check;
+	struct lt_source_stats ss;
+	char cut[LT_ERR_LEN];     /* ri.cut */
+	char why[LT_ERR_LEN];     /* run_stop_text */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- taps ---------------------------------------------------------------- */
+
+/* A failed write to stdout, noted while errno still says why; reading
+ * stops at the next check. */
+static void note_stdout(struct lt_run *r)
+{
+	if (r->to_stdout && !r->out_err && ferror(stdout))
+		r->out_err = errno ? errno : EIO;
+}
+
+static void sink_retire(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	struct lt_run *r = ctx;
+	if (r->out_err)
+		return; /* nothing more goes to a failed stdout */
+	errno = 0;
+	r->sink->ops->conn(r->sink, f, v);
+	note_stdout(r);
+}
+
+static void pcap_obs(void *ctx, const struct lt_obs *o)
+{
+	pcapw_obs(ctx, o);
+}
+
+/* ---- outputs ------------------------------------------------------------- */
+
+/* Flush stdout and the -w file; a failure stops reading. */
+static void check_outputs(struct lt_run *r)
+{
+	if (r->to_stdout && !r->out_err) {
+		errno = 0;
+		if (fflush(stdout) != 0 || ferror(stdout))
+			r->out_err = errno ? errno : EIO;
+	}
+	if (r->out_err)
+		run_stop(r, r->out_err == EPIPE ? RUN_STOP_PIPE : RUN_STOP_OUTPUT);
+	if (r->pcap && !r->pcap_err) {
+		pcapw_flush(r->pcap);
+		r->pcap_err = pcapw_error(r->pcap);
+		if (r->pcap_err)
+			run_stop(r, RUN_STOP_OUTPUT);
+	}
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+static int fail_open(struct lt_run *r, const char *msg, int *status)
+{
+	if (msg)
+		fprintf(stderr, "lotrace: %s\n", msg);
+	*status = 1;
+	run_close(r);
+	return -1;
+}
+
+static int add_taps(struct lt_run *r, int *status)
+{
+	const struct lt_opts *o = r->o;
+	char err[LT_ERR_LEN];
+
+	if (r->fe == RUN_HEADLESS) {
+		r->sink = o->format == LT_FMT_JSON ? sink_json_new(stdout)
+						   : sink_text_new(stdout);
+		struct lt_tap t = { .on_retire = sink_retire, .ctx = r };
+		if (!r->sink || engine_add_tap(r->eng, &t) < 0)
+			return fail_open(r, "out of memory for the output", status);
+		r->to_stdout = 1;
+		if (r->live && (r->notes = malloc(sizeof(*r->notes))) &&
+		    listen_note_attach(r->notes, r->eng, stdout, o->format == LT_FMT_JSON) < 0) {
+			free(r->notes);
+			r->notes = NULL;
+		}
+	}
+	if (r->fe == RUN_REPORT || r->fe == RUN_TUI || o->report_file) {
+		r->rep = report_attach(r->eng, o, r->live);
+		if (!r->rep)
+			return fail_open(r, "out of memory for the report", status);
+		if (r->fe == RUN_REPORT && !o->report_file)
+			r->to_stdout = 1;
+	}
+	if (o->write_file) {
+		r->pcap = pcapw_open(o->write_file, err);
+		struct lt_tap t = { .on_obs = pcap_obs, .ctx = r->pcap };
+		if (!r->pcap)
+			return fail_open(r, err, status);
+		if (engine_add_tap(r->eng, &t) < 0)
+			return fail_open(r, "out of memory for the -w writer", status);
+	}
+	return 0;
+}
+
+struct lt_run *run_open(const struct lt_opts *o, enum run_front fe, int *status)
+{
+	struct lt_source *src;
+	char err[LT_ERR_LEN], note[LT_ERR_LEN];
+
+	*status = 0;
+	if (lt_open_source(o, &src, note, sizeof(note), err) < 0) {
+		fprintf(stderr, "lotrace: %s\n", err);
+		*status = 1;
+		return NULL;
+	}
+	if (note[0] && fe != RUN_TUI)
+		fprintf(stderr, "lotrace: %s\n", note);
+	if (!lt_source_is_live(src)) {
+		src = src_pace_wrap(src, o->speed);
+		if (!src) {
+			fprintf(stderr, "lotrace: out of memory for the replay\n");
+			*status = 1;
+			return NULL;
+		}
+	}
+	return run_open_source(o, fe, src, note, NULL, status);
+}
+
+struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe,
+			       struct lt_source *src, const char *note,
+			       const struct flow_config *cfg_in, int *status)
+{
+	struct lt_run *r = calloc(1, sizeof(*r));
+	struct flow_config cfg;
+	char msg[LT_ERR_LEN + 64];
+
+	*status = 0;
+	if (!r) {
+		fprintf(stderr, "lotrace: out of memory\n");
+		src->ops->close(src);
+		*status = 1;
+		return NULL;
+	}
+	r->o = o;
+	r->fe = fe;
+	r->src = src;
+	r->live = lt_source_is_live(src);
+	r->paced = src_pace_is(src);
+	snprintf(r->note, sizeof(r->note), "%s", note ? note : "");
+	if (fe == RUN_REPORT && r->live && !o->duration_ns && !o->count)
+		fprintf(stderr, "lotrace: capturing on %s; the report comes when you stop it (Ctrl-C) or use --duration\n",
+			r->src->desc);
+	if (cfg_in)
+		cfg = *cfg_in;
+	else
+		lt_flow_config(&cfg, o, r->live);
+	r->eng = engine_init(&cfg);
+	if (!r->eng) {
+		snprintf(msg, sizeof(msg), "out of memory for %u flows; lower --max-flows",
+			 cfg.max_flows ? cfg.max_flows : LT_FLOWS_DEFAULT);
+		fail_open(r, msg, status);
+		return NULL;
+	}
+	for (int i = 0; i < o->ports.n; i++)
+		engine_watch(r->eng, o->ports.list[i]);
+	engine_set_limit(r->eng, o->count);
+	if (add_taps(r, status) < 0)
+		return NULL;
+
+	lt_run_info_fill(&r->ri, o, r->src, r->note);
+	if (r->live && o->verbose && fe != RUN_TUI)
+		fprintf(stderr, "lotrace: capturing with %s on %s\n", r->src->ops->name,
+			r->src->desc);
+	if (r->notes)
+		for (int i = 0; i < o->ports.n; i++)
+			listen_note_print(r->notes, o->ports.list[i], "start", NULL);
+	if (r->sink)
+		r->sink->ops->begin(r->sink, &r->ri);
+	if (r->live)
+		r->first_ts = r->src->ops->now(r->src);
+	r->next_check = mono_ns() + CHECK_NS;
+	return r;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+int run_fd(const struct lt_run *r)
+{
+	return r->stop ? -1 : r->src->ops->fd(r->src);
+}
+
+int run_wait_ms(const struct lt_run *r)
+{
+	if (r->stop)
+		return 1000;
+	if (r->live)
+		return -1;
+	return r->paced ? src_pace_wait_ms(r->src) : 0;
+}
+
+/* The run's observation callback: remember when reading began. */
+static void run_obs(void *ctx, const struct lt_obs *o)
+{
+	struct lt_run *r = ctx;
+	if (!r->first_ts)
+		r->first_ts = o->ts_ns;
+	engine_obs(r->eng, o);
+}
+
+int run_step(struct lt_run *r, uint64_t budget_ns)
+{
+	const struct lt_opts *o = r->o;
+	uint64_t deadline = mono_ns() + budget_ns;
+	/* -c and --duration stop reading at once: read one at a time */
+	int batch = (!r->live && (o->count || o->duration_ns)) ? 1
+		    : r->live || run_speed(r) > 0 || budget_ns < 100000000ull ? 4096
+									 : 65536;
+
+	while (!r->stop) {
+		if (lt_stop_requested()) {
+			run_stop(r, RUN_STOP_SIGNAL);
+			break;
+		}
+		int n = r->src->ops->dispatch(r->src, batch, run_obs, r);
+		if (n == LT_SRC_EOF) {
+			run_stop(r, RUN_STOP_END);
+			break;
+		}
+		if (n < 0 && n != -EAGAIN && n != -EINTR) {
+			r->in_err = n;
+			run_stop(r, RUN_STOP_INPUT);
+			break;
+		}
+		uint64_t now = r->src->ops->now(r->src);
+		/* live and paced clocks move without packets */
+		if (now && (r->live || run_speed(r) > 0))
+			engine_tick(r->eng, now);
+		uint64_t m = mono_ns();
+		if (m >= r->next_check) {
+			check_outputs(r);
+			r->next_check = m + CHECK_NS;
+		}
+		if (engine_done(r->eng))
+			run_stop(r, RUN_STOP_COUNT);
+		else if (o->duration_ns && r->first_ts && now >= r->first_ts &&
+			 now - r->first_ts >= o->duration_ns)
+			run_stop(r, RUN_STOP_DURATION);
+		if (n <= 0 || m >= deadline)
+			break;
+	}
+	return !r->stop;
+}
+
+static void describe_stop(struct lt_run *r)
+{
+	const struct lt_opts *o = r->o;
+	char d[24];
+	int replay = !r->live;
+
+	switch (r->stop) {
+	case RUN_STOP_COUNT:
+		snprintf(r->why, sizeof(r->why), "stopped after %llu connections (-c %llu)",
+			 (unsigned long long)o->count, (unsigned long long)o->count);
+		break;
+	case RUN_STOP_DURATION:
+		snprintf(r->why, sizeof(r->why), "stopped after --duration %s%s",
+			 fmt_dur(d, (int64_t)o->duration_ns), replay ? " of capture time" : "");
+		break;
+	case RUN_STOP_SIGNAL:
+		snprintf(r->why, sizeof(r->why), "interrupted");
+		break;
+	case RUN_STOP_INPUT:
+		if (r->ss.read_error[0] && replay)
+			snprintf(r->why, sizeof(r->why), "capture ends early: %s",
+				 r->ss.read_error);
+		else
+			snprintf(r->why, sizeof(r->why), "capture failed: %s",
+				 r->ss.read_error[0] ? r->ss.read_error
+						     : strerror(-r->in_err));
+		break;
+	case RUN_STOP_OUTPUT:
+		snprintf(r->why, sizeof(r->why), "cannot write %s: %s",
+			 r->out_err ? "to stdout" : "the -w file",
+			 strerror(r->out_err ? r->out_err : r->pcap_err));
+		break;
+	case RUN_READING:
+	case RUN_STOP_END:
+	case RUN_STOP_USER:
+	case RUN_STOP_PIPE:
+		r->why[0] = '\0';
+		break;
+	}
+	/* The outputs say when they cover less than the input held. */
+	r->cut[0] = '\0';
+	uint64_t left = engine_unreported(r->eng);
+	if (r->stop == RUN_STOP_COUNT || left) {
+		snprintf(r->cut, sizeof(r->cut), "stopped after %llu connections (-c %llu)%s",
+			 (unsigned long long)engine_reported(r->eng),
+			 (unsigned long long)o->count, left ? "; " : "");
+		if (left)
+			snprintf(r->cut + strlen(r->cut), sizeof(r->cut) - strlen(r->cut),
+				 "%llu more connections were not reported",
+				 (unsigned long long)left);
+	} else if (replay && (r->stop == RUN_STOP_DURATION || r->stop == RUN_STOP_SIGNAL ||
+			      r->stop == RUN_STOP_USER || r->stop == RUN_STOP_OUTPUT)) {
+		snprintf(r->cut, sizeof(r->cut), "%s; the rest of the capture was not read",
+			 r->why[0] ? r->why : "stopped");
+	}
+	r->ri.cut = r->cut[0] ? r->cut : NULL;
+}
+
+void run_stop(struct lt_run *r, enum run_stop why)
+{
+	if (r->stop)
+		return;
+	r->stop = why;
+	/* The run is over: every connection left gets its final verdict. */
+	engine_finish(r->eng);
+	r->src->ops->stats(r->src, &r->ss);
+	describe_stop(r);
+}
+
+/* ---- finish -------------------------------------------------------------- */
+
+static enum lt_format report_format(const struct lt_run *r)
+{
+	if (r->fe == RUN_REPORT && r->o->format_set)
+		return r->o->format;
+	if (r->o->report_file)
+		return report_format_for(r->o->report_file);
+	return LT_FMT_MARKDOWN;
+}
+
+/* The report at the end: to --report FILE, or stdout for "lotrace report". */
+static int write_report(struct lt_run *r)
+{
+	const char *path = r->o->report_file;
+	FILE *out = stdout;
+	int rc;
+
+	if (path && !(out = fopen(path, "w"))) {
+		rc = -errno;
+	} else {
+		rc = report_write(r->rep, out, report_format(r), &r->ri, &r->ss, 0);
+		if (out != stdout && fclose(out) != 0 && rc == 0)
+			rc = -errno;
+	}
+	if (rc == 0)
+		return 0;
+	if (!path) {
+		r->out_err = -rc;
+		return rc == -EPIPE ? 0 : -1;
+	}
+	fprintf(stderr, "lotrace: cannot write report '%s': %s\n", path, strerror(-rc));
+	return -1;
+}
+
+int run_finish(struct lt_run *r)
+{
+	const struct lt_opts *o = r->o;
+	int status = 0;
+
+	run_stop(r, lt_stop_requested() ? RUN_STOP_SIGNAL : RUN_STOP_USER);
+	r->src->ops->stats(r->src, &r->ss);
+	int unreadable = r->ss.read_error[0] && !r->live && r->ss.dec.frames == 0;
+	int quiet = r->stop == RUN_STOP_PIPE;
+
+	/* A file that yields not one frame gets an error, not an empty summary. */
+	if (r->sink && !unreadable && !r->out_err) {
+		struct lt_run_end re = { .stats = engine_stats(r->eng),
+					 .flows = flow_tab_counters(engine_flows(r->eng)),
+					 .src = &r->ss };
+		errno = 0;
+		r->sink->ops->end(r->sink, &r->ri, &re);
+		note_stdout(r);
+	}
+	if (r->pcap) {
+		uint64_t n = pcapw_count(r->pcap);
+		int rc = pcapw_close(r->pcap);
+		r->pcap = NULL;
+		if (rc < 0 || r->pcap_err) {
+			fprintf(stderr, "lotrace: writing '%s' failed: %s\n", o->write_file,
+				strerror(r->pcap_err ? r->pcap_err : -rc));
+			status = 1;
+		} else if (o->verbose || r->live) {
+			fprintf(stderr, "lotrace: wrote %llu segments to '%s' (header snapshots, snaplen %d)\n",
+				(unsigned long long)n, o->write_file, PCAPW_SNAPLEN);
+		}
+	}
+	if (r->rep && !unreadable && (r->fe == RUN_REPORT || o->report_file) &&
+	    !(r->fe == RUN_REPORT && !o->report_file && r->out_err) && write_report(r) < 0)
+		status = 1;
+	if (r->to_stdout && !r->out_err) {
+		errno = 0;
+		if (fflush(stdout) != 0 || ferror(stdout))
+			r->out_err = errno ? errno : EIO;
+	}
+	if (r->out_err == EPIPE)
+		quiet = 1;
+	else if (r->out_err) {
+		fprintf(stderr, "lotrace: cannot write to stdout: %s\n", strerror(r->out_err));
+		status = 1;
+	}
+
+	if (r->in_err && !quiet && !(r->ss.read_error[0] && !r->live)) {
+		fprintf(stderr, "lotrace: capture failed: %s\n",
+			r->ss.read_error[0] ? r->ss.read_error : strerror(-r->in_err));
+		status = 1;
+	}
+	if (unreadable) {
+		fprintf(stderr, "lotrace: cannot read capture '%s': %s\n", r->src->desc,
+			r->ss.read_error);
+		status = 1;
+	} else if (r->ss.read_error[0] && !r->live) {
+		if (!quiet)
+			fprintf(stderr, "lotrace: capture '%s' ends early: %s; %s\n",
+				r->src->desc, r->ss.read_error,
+				r->fe == RUN_HEADLESS ? "the connections above are what it held"
+				: r->fe == RUN_REPORT ? "the report covers what it held"
+						      : "the view showed what it held");
+		status = 1;
+	}
+	if (r->ss.lost && !quiet)
+		fprintf(stderr, "lotrace: %llu events were lost\n",
+			(unsigned long long)r->ss.lost);
+	return status;
+}
+
+void run_close(struct lt_run *r)
+{
+	if (!r)
+		return;
+	if (r->rep)
+		report_free(r->rep);
+	if (r->pcap)
+		pcapw_close(r->pcap);
+	if (r->sink)
+		r->sink->ops->free(r->sink);
+	if (r->src)
+		r->src->ops->close(r->src);
+	engine_release(r->eng);
+	free(r->notes);
+	free(r);
+}
+
+int run_main(const struct lt_opts *o, enum run_front fe)
+{
+	int status;
+	struct lt_run *r = run_open(o, fe, &status);
+	if (!r)
+		return status;
+	while (run_step(r, 100000000ull)) {
+		int fd = run_fd(r), ms = run_wait_ms(r);
+		if (fd >= 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (poll(&pfd, 1, POLL_MS) < 0 && errno != EINTR) {
+				r->in_err = -errno;
+				run_stop(r, RUN_STOP_INPUT);
+			}
+		} else if (ms > 0) {
+			poll(NULL, 0, ms > POLL_MS ? POLL_MS : ms);
+		}
+	}
+	status = run_finish(r);
+	run_close(r);
+	return status;
+}
+
+/* ---- read-only views and small controls ---------------------------------- */
+
+int run_add_tap(struct lt_run *r, const struct lt_tap *t)
+{
+	return engine_add_tap(r->eng, t);
+}
+
+void run_remove_tap(struct lt_run *r, const void *ctx)
+{
+	engine_remove_tap(r->eng, ctx);
+}
+
+int run_live(const struct lt_run *r)
+{
+	return r->live;
+}
+
+enum run_stop run_stopped(const struct lt_run *r)
+{
+	return r->stop;
+}
+
+const char *run_stop_text(const struct lt_run *r)
+{
+	return r->why;
+}
+
+const struct lt_run_info *run_info(const struct lt_run *r)
+{
+	return &r->ri;
+}
+
+const struct stats *run_stats(const struct lt_run *r)
+{
+	return engine_stats(r->eng);
+}
+
+const struct flow_counters *run_flow_counters(const struct lt_run *r)
+{
+	return flow_tab_counters(engine_flows(r->eng));
+}
+
+const struct flow_config *run_flow_config(const struct lt_run *r)
+{
+	return engine_config(r->eng);
+}
+
+const struct flow_tab *run_flows(const struct lt_run *r)
+{
+	return engine_flows(r->eng);
+}
+
+void run_feed(struct lt_run *r, const struct lt_obs *o)
+{
+	run_obs(r, o);
+}
+
+void run_foreach_active(const struct lt_run *r,
+			void (*fn)(void *ctx, const struct flow *f), void *ctx)
+{
+	flow_foreach(engine_flows(r->eng), fn, ctx);
+}
+
+void run_source_stats(const struct lt_run *r, struct lt_source_stats *ss)
+{
+	if (r->stop) {
+		*ss = r->ss;
+		return;
+	}
+	r->src->ops->stats(r->src, ss);
+}
+
+uint64_t run_now(const struct lt_run *r)
+{
+	return r->src->ops->now(r->src);
+}
+
+double run_speed(const struct lt_run *r)
+{
+	return r->paced ? src_pace_speed(r->src) : 0;
+}
+
+int run_set_speed(struct lt_run *r, double speed)
+{
+	if (!r->paced || r->stop)
+		return -1;
+	src_pace_set_speed(r->src, speed);
+	return 0;
+}
+
+double run_next_speed(double speed, int dir)
+{
+	return src_pace_next_speed(speed, dir);
+}
+
+const char *run_speed_name(double speed, char out[24])
+{
+	return src_pace_speed_name(speed, out);
+}
+
+int run_write_report(struct lt_run *r, const char *path)
+{
+	struct lt_source_stats ss;
+	FILE *f;
+	int rc;
+
+	if (!r->rep)
+		return -ENOMEM;
+	if (!(f = fopen(path, "w")))
+		return -errno;
+	run_source_stats(r, &ss);
+	rc = report_write(r->rep, f, report_format_for(path), &r->ri, &ss, !r->stop);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tap.h - what a consumer of a run receives.
+ *
+ * A tap is a set of callbacks and a context: every observation as it is
+ * read (the -w pcap writer), every change of an active connection (the
+ * TUI) and every connection as it is retired with its final verdict (the
+ * text and JSON sinks, the report, listener notes, the TUI). Any callback
+ * may be NULL. Taps are added to and removed from the engine through its
+ * API (engine_add_tap, engine_remove_tap); the engine never knows what is
+ * behind one.
+ */
+#ifndef LT_TAP_H
+#define LT_TAP_H
+
+#include "flow.h"
+#include "obs.h"
+
+struct lt_tap {
+	/* Each observation, before the engine sees it. */
+	void (*on_obs)(void *ctx, const struct lt_obs *o);
+	/* An active connection changed (its verdict as of now). */
+	void (*on_change)(void *ctx, const struct flow *f, enum lt_verdict v);
+	/* A connection left the table: final verdict. */
+	void (*on_retire)(void *ctx, const struct flow *f, enum lt_verdict v);
+	void *ctx;
+};
+
+#endif
