@@ -73,6 +73,38 @@ static void kernel_obs(struct lt_obs *o, struct cur c)
 	cur_bytes(&c, (uint8_t *)o->reason_name, sizeof(o->reason_name) - 1);
 }
 
+/* The sinks as taps of the engine, as run.c adds them. */
+static void sink_conn(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	struct lt_sink *s = ctx;
+	s->ops->conn(s, f, v);
+}
+
+static int add_sinks(struct engine *e, struct lt_sink **sk, FILE *null)
+{
+	sk[0] = sink_text_new(null);
+	sk[1] = sink_json_new(null);
+	for (int i = 0; i < 2; i++) {
+		struct lt_tap t = { .on_retire = sink_conn, .ctx = sk[i] };
+		if (!sk[i] || engine_add_tap(e, &t) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void end_sinks(struct engine *e, struct lt_sink **sk,
+		      const struct lt_run_info *ri, const struct lt_source_stats *ss)
+{
+	struct lt_run_end re = { .stats = engine_stats(e),
+				 .flows = flow_tab_counters(engine_flows(e)),
+				 .src = ss };
+	for (int i = 0; i < 2; i++)
+		if (sk[i]) {
+			sk[i]->ops->end(sk[i], ri, &re);
+			sk[i]->ops->free(sk[i]);
+		}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cur c = cur_make(data, size);
 	struct lt_opts o;
 	struct flow_config cfg;
-	struct engine eng;
+	struct engine *eng;
+	struct lt_sink *sk[2] = { NULL, NULL };
 	struct lt_source_stats ss;
 	struct lt_run_info ri;
 	uint8_t hdr;
@@ -102,14 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!null)
 		return 0;
 	lt_flow_config(&cfg, &o, 0);
-	if (engine_init(&eng, &cfg) < 0) {
+	if (!(eng = engine_init(&cfg))) {
 		fclose(null);
 		return 0;
 	}
-	eng.max_conns = o.count;
-	engine_add_sink(&eng, sink_text_new(null));
-	engine_add_sink(&eng, sink_json_new(null));
-	struct report *rep = report_attach(&eng, &o, 0);
+	engine_set_limit(eng, o.count);
+	add_sinks(eng, sk, null);
+	struct report *rep = report_attach(eng, &o, 0);
 
 	memset(&ss, 0, sizeof(ss));
 	memset(&ri, 0, sizeof(ri));
@@ -119,9 +151,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ri.link_name = "fuzz";
 	ri.ports = &o.ports;
 	ri.max_flows = o.max_flows;
-	engine_begin(&eng, &ri);
+	for (int i = 0; i < 2; i++)
+		if (sk[i])
+			sk[i]->ops->begin(sk[i], &ri);
 
-	while (!engine_done(&eng)) {
+	while (!engine_done(eng)) {
 		uint8_t type;
 		uint16_t t, len;
 		struct lt_obs obs;
@@ -148,17 +182,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 		}
 		obs.ts_ns = now;
-		engine_obs(&eng, &obs);
+		engine_obs(eng, &obs);
 	}
-	engine_finish(&eng);
-	engine_end(&eng, &ri, &ss);
+	engine_finish(eng);
+	end_sinks(eng, sk, &ri, &ss);
 	if (rep) {
 		report_write(rep, null, LT_FMT_MARKDOWN, &ri, &ss, 0);
 		report_write(rep, null, LT_FMT_TEXT, &ri, &ss, 0);
 		report_write(rep, null, LT_FMT_JSON, &ri, &ss, 0);
 		report_free(rep);
 	}
-	engine_release(&eng);
+	engine_release(eng);
 	fclose(null);
 	return 0;
 }

@@ -12,6 +12,7 @@
  * options: bit 0 a 16-flow table, bit 1 --count 3, bit 2 --port 61900.
  * Nothing is written anywhere but /dev/null.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,11 +26,44 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The sinks as taps of the engine, as run.c adds them. */
+static void sink_conn(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	struct lt_sink *s = ctx;
+	s->ops->conn(s, f, v);
+}
+
+static int add_sinks(struct engine *e, struct lt_sink **sk, FILE *null)
+{
+	sk[0] = sink_text_new(null);
+	sk[1] = sink_json_new(null);
+	for (int i = 0; i < 2; i++) {
+		struct lt_tap t = { .on_retire = sink_conn, .ctx = sk[i] };
+		if (!sk[i] || engine_add_tap(e, &t) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void end_sinks(struct engine *e, struct lt_sink **sk,
+		      const struct lt_run_info *ri, const struct lt_source_stats *ss)
+{
+	struct lt_run_end re = { .stats = engine_stats(e),
+				 .flows = flow_tab_counters(engine_flows(e)),
+				 .src = ss };
+	for (int i = 0; i < 2; i++)
+		if (sk[i]) {
+			sk[i]->ops->end(sk[i], ri, &re);
+			sk[i]->ops->free(sk[i]);
+		}
+}
+
 static void run_file(const char *path, uint8_t optbits)
 {
 	struct lt_opts o;
 	struct lt_source *src;
-	struct engine eng;
+	struct engine *eng;
+	struct lt_sink *sk[2] = { NULL, NULL };
 	struct flow_config cfg;
 	struct lt_run_info ri;
 	struct lt_source_stats ss;
@@ -46,24 +80,29 @@ static void run_file(const char *path, uint8_t optbits)
 		return;
 	FILE *null = fopen("/dev/null", "w");
 	lt_flow_config(&cfg, &o, lt_source_is_live(src));
-	if (!null || engine_init(&eng, &cfg) < 0) {
+	if (!null || !(eng = engine_init(&cfg))) {
 		if (null)
 			fclose(null);
 		src->ops->close(src);
 		return;
 	}
-	eng.max_conns = o.count;
+	engine_set_limit(eng, o.count);
 	for (int i = 0; i < o.ports.n; i++)
-		stats_watch(eng.stats, o.ports.list[i]);
-	engine_add_sink(&eng, sink_text_new(null));
-	engine_add_sink(&eng, sink_json_new(null));
-	struct report *rep = report_attach(&eng, &o, 0);
+		engine_watch(eng, o.ports.list[i]);
+	add_sinks(eng, sk, null);
+	struct report *rep = report_attach(eng, &o, 0);
 	lt_run_info_fill(&ri, &o, src, note);
-	engine_begin(&eng, &ri);
-	lt_pump(src, &eng, 0, 100);
-	engine_finish(&eng);
+	for (int i = 0; i < 2; i++)
+		if (sk[i])
+			sk[i]->ops->begin(sk[i], &ri);
+	while (!engine_done(eng)) {
+		int r = src->ops->dispatch(src, 4096, engine_obs, eng);
+		if (r == LT_SRC_EOF || (r < 0 && r != -EAGAIN && r != -EINTR))
+			break;
+	}
+	engine_finish(eng);
 	src->ops->stats(src, &ss);
-	engine_end(&eng, &ri, &ss);
+	end_sinks(eng, sk, &ri, &ss);
 	if (rep) {
 		report_write(rep, null, LT_FMT_MARKDOWN, &ri, &ss, 0);
 		report_write(rep, null, LT_FMT_TEXT, &ri, &ss, 0);
@@ -71,7 +110,7 @@ static void run_file(const char *path, uint8_t optbits)
 		report_free(rep);
 	}
 	src->ops->close(src);
-	engine_release(&eng);
+	engine_release(eng);
 	fclose(null);
 }
 
