@@ -636,6 +636,53 @@ static void r_group(struct facts *fs, const struct diag *d,
 	}
 }
 
+/* Could lost events alone make a connection look like this kind? A lost
+ * SYN-ACK, ACK, FIN or RST can; a RST that was seen cannot be made up. */
+static bool loss_can_fake(int kind)
+{
+	switch ((enum diag_group_kind)kind) {
+	case DG_UNANSWERED:
+	case DG_HALF_OPEN:
+	case DG_SYNACK_RETRANS:
+	case DG_SYN_RETRANS:
+	case DG_HALF_CLOSED:
+	case DG_OPEN:
+	case DG_MIDSTREAM:
+	case DG_CONNECTING:
+		return true;
+	case DG_REFUSED:
+	case DG_RESET_REQUEST:
+	case DG_RESET_SERVER:
+	case DG_RESET_CLIENT:
+	case DG_ANSWERED:
+	case DG_OTHER:
+	case DG_KIND_COUNT:
+		break;
+	}
+	return false;
+}
+
+/*
+ * The source lost events but could not say which connections they
+ * belonged to (no connection carries LT_A_EVENTS_LOST): every finding a
+ * loss could fake is in doubt, said so, and no more than a warning.
+ */
+static void loss_doubt(struct facts *fs, int from, const struct diag *d,
+		       const struct diag_context *c)
+{
+	if (!c->src || !c->src->lost || d->lost.n)
+		return;
+	for (int i = from; i < fs->n; i++) {
+		struct diag_fact *x = &fs->v[i];
+		int kind = x->g ? x->g->kind : x->more ? x->more[0]->kind : DG_OTHER;
+		if (!loss_can_fake(kind))
+			continue;
+		x->loss_doubt = true;
+		if (x->severity == DIAG_ERROR)
+			x->severity = DIAG_WARNING;
+	}
+}
+
 static int cmp_group(const void *a, const void *b)
 {
 	const struct diag_group *x = *(const struct diag_group *const *)a;
@@ -729,6 +776,7 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 		while (j < nv && v[j]->kind == v[i]->kind)
 			j++;
 		size_t shown = j - i > FINDINGS_PER_KIND + 1 ? FINDINGS_PER_KIND : j - i;
+		int from = fs.n;
 		for (size_t k = i; k < i + shown; k++)
 			r_group(&fs, d, c, v[k]);
 		struct diag_fact *x;
@@ -737,6 +785,8 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 			x->more = v + i + shown;
 			x->nmore = (int)(j - i - shown);
 		}
+		if (!fs.oom)
+			loss_doubt(&fs, from, d, c);
 		i = j;
 	}
 	if (!fs.oom)

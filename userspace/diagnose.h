@@ -207,6 +207,10 @@ struct diag_fact {
 	bool no_socket;        /* every reset carried the kernel reason NO_SOCKET */
 	bool queue_full;       /* a listener list shows more waiting than its backlog */
 	enum diag_cause cause;
+	/* The source lost events it could not attribute to connections, and
+	 * a loss alone could make connections look like these: in doubt,
+	 * said so, and no more than a warning. */
+	bool loss_doubt;
 	int phase;             /* resets: the phase most of them came in */
 	/* The run as a whole (no-problem, events-lost, findings-cut). */
 	bool delays;           /* no-problem: some handshakes needed retries */

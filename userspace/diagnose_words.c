@@ -874,13 +874,11 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c,
 	const struct lt_source_stats *ss = c->src;
 	struct words w = { .title = title, .t = text, .x = next };
 
-	if (x->more) {
+	if (x->more)
 		w_more(&w, x);
-		return;
-	}
-	if (x->g)
+	else if (x->g)
 		fmt_endpoint(w.e1, x->g->family, &x->g->server);
-	switch (x->id) {
+	switch (x->more ? DIAG_ID_COUNT : x->id) {
 	case DIAG_REFUSED:
 	case DIAG_REFUSED_OTHER_FAMILY:
 	case DIAG_REFUSED_OTHER_ADDRESS:
@@ -957,4 +955,6 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c,
 	case DIAG_ID_COUNT:
 		break;
 	}
+	if (x->loss_doubt)
+		sbuf_puts(text, " Events were lost during this run and lotrace cannot tell which connections they belonged to: some of these may be healthy connections whose SYN-ACK, ACK or FIN was among the lost events.");
 }

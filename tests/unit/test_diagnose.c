@@ -443,6 +443,45 @@ static void test_loss_first_above_errors(void **state)
 	h_free(&h);
 }
 
+/* Loss the source could not attribute to connections: what a loss could
+ * fake is in doubt and no more than a warning; a seen RST still counts. */
+static void test_unattributed_loss_doubt(void **state)
+{
+	struct h h;
+	struct lt_source_stats ss;
+	struct diag_context c;
+	(void)state;
+	h_init(&h);
+	for (int i = 0; i < 100; i++)
+		clean(&h, 4, (uint16_t)(40000 + i), (uint64_t)i * US * 200);
+	for (int i = 0; i < 5; i++)
+		unanswered(&h, 4, (uint16_t)(41000 + i), SEC, 1);
+	half_open(&h, 4, 42000, 2 * SEC);
+	refused(&h, 6, 43000, 3 * SEC);
+	memset(&ss, 0, sizeof(ss));
+	ss.lost = 10;
+	memset(&c, 0, sizeof(c));
+	c.src = &ss;
+	findings(&h, &c);
+	assert_string_equal(h.fnd[0].id, "events-lost");
+	const struct diag_finding *u = find(&h, "unanswered");
+	const struct diag_finding *o = find(&h, "half-open");
+	/* ::1 refused while 127.0.0.1 answered: the RSTs were seen */
+	const struct diag_finding *r = find(&h, "refused-other-family");
+	assert_non_null(u);
+	assert_non_null(o);
+	assert_non_null(r);
+	assert_int_equal(u->severity, DIAG_WARNING);
+	assert_int_equal(o->severity, DIAG_WARNING);
+	assert_int_equal(u->total, 5);
+	assert_non_null(strstr(u->text, "cannot tell which connections they belonged to"));
+	assert_non_null(strstr(o->text, "cannot tell which connections they belonged to"));
+	assert_int_equal(r->severity, DIAG_ERROR);
+	assert_null(strstr(r->text, "cannot tell which connections"));
+	assert_null(find(&h, "no-problem"));
+	h_free(&h);
+}
+
 static void test_no_loss_no_finding(void **state)
 {
 	struct h h;
@@ -673,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_midstream_is_info),
 		cmocka_unit_test(test_loss_is_no_diagnosis),
 		cmocka_unit_test(test_loss_first_above_errors),
+		cmocka_unit_test(test_unattributed_loss_doubt),
 		cmocka_unit_test(test_no_loss_no_finding),
 		cmocka_unit_test(test_fact_refused_live_cites_listener),
 		cmocka_unit_test(test_fact_unanswered_causes),
