@@ -20,6 +20,7 @@
 #include "diagnose.h"
 #include "flow.h"
 #include "listeners.h"
+#include "ports.h"
 #include "source.h"
 
 #define US 1000ull
@@ -367,6 +368,189 @@ static void test_midstream_is_info(void **state)
 	h_free(&h);
 }
 
+static void test_refused_before_and_between(void **state)
+{
+	struct h h;
+	(void)state;
+
+	/* refused first, answered later: the server was not ready yet */
+	h_init(&h);
+	refused(&h, 4, 40001, 0);               /* #1 */
+	clean(&h, 4, 40002, 1 * SEC);           /* #2 */
+	findings(&h, NULL);
+	const struct diag_finding *f = find(&h, "refused-before-listening");
+	assert_non_null(f);
+	assert_int_equal(f->refs[0].id, 1);
+	assert_int_equal(f->refs[1].id, 2);
+	assert_null(find(&h, "refused-after-listening"));
+	h_free(&h);
+
+	/* answered, refused, answered: intermittent */
+	h_init(&h);
+	clean(&h, 4, 40001, 0);
+	refused(&h, 4, 40002, 1 * SEC);
+	clean(&h, 4, 40003, 2 * SEC);
+	findings(&h, NULL);
+	f = find(&h, "refused-intermittent");
+	assert_non_null(f);
+	assert_int_equal(f->nprimary, 1);
+	assert_int_equal(f->total, 3);
+	h_free(&h);
+}
+
+/* The kernel said NO_SOCKET for every reset: "nothing listens". */
+static void test_refused_no_socket(void **state)
+{
+	struct h h;
+	struct lt_obs o;
+	struct facts fx;
+	struct diag_context c;
+	(void)state;
+	h_init(&h);
+	refused(&h, 4, 40001, 0);
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_KERNEL;
+	o.family = 4;
+	o.ts_ns = T0 + 20 * US;
+	o.pid = -1;
+	o.kctx = LT_KCTX_RESET_REASON;
+	snprintf(o.reason_name, sizeof(o.reason_name), "NO_SOCKET");
+	set_addr(&o.src, 4, SPORT);
+	set_addr(&o.dst, 4, 40001);
+	flow_input(h.t, &o);
+	memset(&c, 0, sizeof(c));
+	c.kernel = 1;
+	decide(&h, &c, &fx);
+	const struct diag_fact *x = fact_of(&fx, DIAG_REFUSED);
+	assert_non_null(x);
+	assert_true(x->no_socket);
+	assert_false(x->by_listeners);
+	free(fx.v);
+	h_free(&h);
+}
+
+static void test_reset_after_request(void **state)
+{
+	struct h h;
+	(void)state;
+	h_init(&h);
+	seg(&h, 4, 40001, C2S, SYN, 100, 0, 0);
+	seg(&h, 4, 40001, S2C, SYN | ACK, 500, 0, 40 * US);
+	seg(&h, 4, 40001, C2S, ACK, 101, 0, 50 * US);
+	seg(&h, 4, 40001, C2S, ACK | PSH, 101, 300, 60 * US);
+	seg(&h, 4, 40001, S2C, RST | ACK, 501, 0, 200 * US);
+	findings(&h, NULL);
+	const struct diag_finding *f = find(&h, "reset-after-request");
+	assert_non_null(f);
+	assert_int_equal(f->severity, DIAG_ERROR);
+	assert_non_null(strstr(f->text, "140us after the request"));
+	assert_null(find(&h, "reset-by-server"));
+	h_free(&h);
+}
+
+/* Retries that ended well are warnings, and nothing failed. */
+static void test_retransmissions_then_fine(void **state)
+{
+	struct h h;
+	(void)state;
+	h_init(&h);
+	/* #1: the SYN re-sent a second later, then answered */
+	seg(&h, 4, 40001, C2S, SYN, 100, 0, 0);
+	seg(&h, 4, 40001, C2S, SYN, 100, 0, 1 * SEC);
+	seg(&h, 4, 40001, S2C, SYN | ACK, 500, 0, 1 * SEC + 40 * US);
+	seg(&h, 4, 40001, C2S, ACK, 101, 0, 1 * SEC + 50 * US);
+	seg(&h, 4, 40001, C2S, FIN | ACK, 101, 0, 1 * SEC + 60 * US);
+	seg(&h, 4, 40001, S2C, FIN | ACK, 501, 0, 1 * SEC + 70 * US);
+	/* #2: the SYN-ACK re-sent after the client's ACK (full accept queue) */
+	seg(&h, 4, 40002, C2S, SYN, 100, 0, 2 * SEC);
+	seg(&h, 4, 40002, S2C, SYN | ACK, 500, 0, 2 * SEC + 40 * US);
+	seg(&h, 4, 40002, C2S, ACK, 101, 0, 2 * SEC + 50 * US);
+	seg(&h, 4, 40002, S2C, SYN | ACK, 500, 0, 3 * SEC);
+	seg(&h, 4, 40002, C2S, ACK, 101, 0, 3 * SEC + 10 * US);
+	seg(&h, 4, 40002, C2S, FIN | ACK, 101, 0, 3 * SEC + 60 * US);
+	seg(&h, 4, 40002, S2C, FIN | ACK, 501, 0, 3 * SEC + 70 * US);
+	findings(&h, NULL);
+	const struct diag_finding *s = find(&h, "syn-retransmitted");
+	const struct diag_finding *a = find(&h, "synack-retransmitted");
+	const struct diag_finding *ok = find(&h, "no-problem");
+	assert_non_null(s);
+	assert_non_null(a);
+	assert_non_null(ok);
+	assert_int_equal(s->refs[0].id, 1);
+	assert_int_equal(s->total, 1);
+	assert_int_equal(a->refs[0].id, 2);
+	assert_non_null(strstr(a->text, "after the client's ACK was already in the capture"));
+	assert_string_equal(ok->title, "Nothing failed: every handshake completed, some only after retries");
+	assert_false(any_error(&h));
+	h_free(&h);
+}
+
+static void test_still_open(void **state)
+{
+	struct h h;
+	(void)state;
+	h_init(&h);
+	seg(&h, 4, 40001, C2S, SYN, 100, 0, 0);
+	seg(&h, 4, 40001, S2C, SYN | ACK, 500, 0, 40 * US);
+	seg(&h, 4, 40001, C2S, ACK, 101, 0, 50 * US);
+	seg(&h, 4, 40001, C2S, ACK | PSH, 101, 10, 60 * US);
+	findings(&h, NULL);
+	const struct diag_finding *f = find(&h, "still-open");
+	assert_non_null(f);
+	assert_int_equal(f->severity, DIAG_INFO);
+	assert_non_null(strstr(f->text, "The server had not sent a byte on it yet."));
+	/* an open connection is no failure: nothing else fires */
+	assert_non_null(find(&h, "no-problem"));
+	assert_false(any_error(&h));
+	h_free(&h);
+}
+
+/* What the run says besides the connections. */
+static void test_run_findings(void **state)
+{
+	struct h h;
+	struct diag_context c;
+	struct lt_source_stats ss;
+	struct flow_counters fc;
+	struct ports p;
+	(void)state;
+
+	h_init(&h);
+	memset(&c, 0, sizeof(c));
+	memset(&p, 0, sizeof(p));
+	p.n = 1;
+	p.list[0] = 80;
+	c.watched = &p;
+	findings(&h, &c);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.fnd[0].id, "no-connections");
+	assert_string_equal(h.fnd[0].text, "No TCP connection to port 80 in the capture.");
+	h_free(&h);
+
+	h_init(&h);
+	clean(&h, 4, 40001, 0);
+	memset(&ss, 0, sizeof(ss));
+	ss.dec.frames = 100;
+	ss.dec.problems[DEC_TRUNCATED][0] = 3;
+	snprintf(ss.read_error, sizeof(ss.read_error), "truncated record");
+	memset(&fc, 0, sizeof(fc));
+	fc.evicted = 2;
+	fc.capacity = 16;
+	memset(&c, 0, sizeof(c));
+	c.src = &ss;
+	c.flows = &fc;
+	findings(&h, &c);
+	assert_non_null(find(&h, "decode-problems"));
+	assert_non_null(find(&h, "input-ended-early"));
+	assert_non_null(find(&h, "flows-evicted"));
+	assert_null(find(&h, "events-lost"));
+	/* doubts about the input do not stand against "nothing wrong" */
+	const struct diag_finding *ok = find(&h, "no-problem");
+	assert_non_null(ok);
+	assert_non_null(strstr(ok->text, "warnings about the input"));
+	h_free(&h);
+}
+
 /* ---- lost events (issue 9) ---------------------------------------------- */
 
 /* A flood of clean connections, part of whose events were lost: those
@@ -710,6 +894,12 @@ int main(void)
 		cmocka_unit_test(test_resets_by_side),
 		cmocka_unit_test(test_clean_only),
 		cmocka_unit_test(test_midstream_is_info),
+		cmocka_unit_test(test_refused_before_and_between),
+		cmocka_unit_test(test_refused_no_socket),
+		cmocka_unit_test(test_reset_after_request),
+		cmocka_unit_test(test_retransmissions_then_fine),
+		cmocka_unit_test(test_still_open),
+		cmocka_unit_test(test_run_findings),
 		cmocka_unit_test(test_loss_is_no_diagnosis),
 		cmocka_unit_test(test_loss_first_above_errors),
 		cmocka_unit_test(test_unattributed_loss_doubt),
