@@ -2,19 +2,23 @@
 #
 #   make deps       install missing Debian packages (apt-get, as root)
 #   make            build build/lotrace (eBPF backend when libbpf is there)
-#   make run        deps + build + run lotrace on its default input
-#   make test       deps + build + the whole test suite (also the asan build)
+#   make run        deps-run, then build, then run lotrace on its default input
+#   make test       deps, then build + the whole test suite (also the asan build)
 #   make asan       build build-asan/lotrace with ASan and UBSan
 #   make bench      replay speed and tracing cost, side by side with peers
 #   make fuzz       libFuzzer targets (tests/fuzz/), FUZZ_TIME=N seconds each
 #   make fuzz-cov   what the fuzz corpora cover of decode.c and flow.c
+#   make install    install under PREFIX (/usr/local), DESTDIR for staging
+#   make uninstall  remove what make install put there
+#   make dist       lotrace-VERSION.tar.gz of the committed tree (HEAD)
 #   make BACKEND=pcap   build without libbpf (macOS, BSDs, old kernels)
 #   V=1             show the commands
 #
 # Layout: bpf/ (kernel side), userspace/ (engine, sources, sinks), tui/
 # (ncurses view), tests/, captures/ (scenario pcaps), docs/.
 
-VERSION := 0.1.0
+# The version lives in one place: the VERSION file.
+VERSION := $(shell cat VERSION)
 BUILD ?= build
 BACKEND ?= auto
 CC ?= cc
@@ -30,18 +34,43 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Which live backend: eBPF needs libbpf and Linux; pcap is everywhere.
+# Which live backend. eBPF needs Linux, libbpf (pkg-config), clang, bpftool
+# and a kernel with BTF; pcap is everywhere. auto takes eBPF when all are
+# there and otherwise says at link time why not. The decision is made when
+# make reads this file, so `make run` and `make test` install the packages
+# first and then build in a sub-make.
 ifeq ($(BACKEND),auto)
-  ifeq ($(shell uname -s),Linux)
-    ifeq ($(shell pkg-config --exists libbpf 2>/dev/null && echo yes),yes)
-      BACKEND := bpf
-    else
-      BACKEND := pcap
-    endif
+  ifneq ($(shell uname -s),Linux)
+    BACKEND_WHY := not Linux
+  else ifneq ($(shell pkg-config --exists libbpf 2>/dev/null && echo yes),yes)
+    BACKEND_WHY := pkg-config finds no libbpf; `make deps` installs libbpf-dev
+  else ifeq ($(shell command -v $(CLANG) 2>/dev/null),)
+    BACKEND_WHY := no $(CLANG) to compile the eBPF program; `make deps` installs clang
+  else ifeq ($(shell test -x $(BPFTOOL) && echo yes),)
+    BACKEND_WHY := no bpftool; `make deps` installs bpftool
+  else ifeq ($(wildcard /sys/kernel/btf/vmlinux),)
+    BACKEND_WHY := this kernel has no BTF (/sys/kernel/btf/vmlinux)
+  endif
+  ifeq ($(BACKEND_WHY),)
+    BACKEND := bpf
   else
     BACKEND := pcap
   endif
+else ifeq ($(BACKEND),pcap)
+  BACKEND_WHY := BACKEND=pcap
 endif
+ifeq ($(filter $(BACKEND),bpf pcap),)
+$(error BACKEND=$(BACKEND) is not a backend: use auto, bpf or pcap)
+endif
+ifeq ($(BACKEND),bpf)
+BACKEND_NOTE := eBPF and libpcap
+else
+BACKEND_NOTE := libpcap only, no eBPF: $(BACKEND_WHY)
+endif
+
+# Where --demo finds captures/busy-mixed.pcap: the source tree, except in
+# the binary `make install` builds (PKGDATADIR below).
+PKGDATADIR ?= $(CURDIR)
 
 PKGS := libpcap ncursesw zlib
 ifeq ($(BACKEND),bpf)
@@ -51,7 +80,7 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wno-format-truncation -Wswitch-enum -Werror
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(WARN) -MMD -MP \
-	-DLT_VERSION='"$(VERSION)"' -DLT_DATADIR='"$(CURDIR)"' \
+	-DLT_VERSION='"$(VERSION)"' -DLT_DATADIR='"$(PKGDATADIR)"' \
 	-Iuserspace -Itui -Ibpf -I$(BUILD) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lncursesw -lz) -lm
@@ -81,7 +110,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 # tui/ objects, not part of lotrace (tests/tui/bench-tui.sh runs it).
 TUI_BENCH := $(BUILD)/tests/tui_bench
 
-.PHONY: FORCE all deps run test test-unit test-e2e test-live asan bench clean format check-deps \
+.PHONY: FORCE all deps deps-run run test test-unit test-e2e test-live asan bench clean format check-deps \
 	fuzz fuzz-build fuzz-cov fuzzers
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -93,14 +122,16 @@ ifeq ($(BACKEND),bpf)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(BUILD) -Ibpf
 
+# The kernel's types come from the running kernel's BTF; there is no
+# bundled copy (it would be megabytes and match no kernel exactly).
 $(BUILD)/vmlinux.h:
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(BUILD)
-	$(Q)if [ -r /sys/kernel/btf/vmlinux ]; then \
-		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@; \
-	else \
-		cp bpf/vmlinux/$(ARCH)/vmlinux.h $@; \
+	$(Q)if [ ! -r /sys/kernel/btf/vmlinux ]; then \
+		echo "lotrace: cannot generate vmlinux.h: '/sys/kernel/btf/vmlinux' is missing (a kernel without CONFIG_DEBUG_INFO_BTF); build with 'make BACKEND=pcap'" >&2; \
+		exit 1; \
 	fi
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 $(BUILD)/lotrace.bpf.o: bpf/lotrace.bpf.c bpf/lotrace.h $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
@@ -128,6 +159,7 @@ $(BUILD)/%.o: %.c $(BUILD)/.cflags
 $(BUILD)/lotrace: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	@printf '  %-8s %s\n' BACKEND '$(BACKEND_NOTE)'
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
@@ -184,18 +216,23 @@ fuzz-cov:
 # Debian package names; only the missing ones are installed.
 DEB_BUILD := make gcc clang llvm pkg-config libpcap-dev libncurses-dev \
 	libbpf-dev bpftool libcmocka-dev zlib1g-dev libclang-rt-14-dev
-DEB_TEST := tshark tcpdump nftables iproute2 tmux python3 procps
+DEB_DEMO := nftables
+DEB_TEST := tshark tcpdump iproute2 tmux python3 procps git man-db groff-base zsh
 DEB_BENCH := time
 deps:
-	$(Q)tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
+	$(Q)tests/deps.sh $(DEB_BUILD) $(DEB_DEMO) $(DEB_TEST)
+
+# what `make run` needs: the build, and nft for the demo's firewall step
+deps-run:
+	$(Q)tests/deps.sh $(DEB_BUILD) $(DEB_DEMO)
 
 check-deps:
-	$(Q)tests/deps.sh --check $(DEB_BUILD) $(DEB_TEST)
+	$(Q)tests/deps.sh --check $(DEB_BUILD) $(DEB_DEMO) $(DEB_TEST)
 
 # ---- running ----------------------------------------------------------
 # deps first, then a sub-make: it decides the backend once libbpf is there,
 # so the first run on a fresh machine already builds with eBPF.
-run: deps
+run: deps-run
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/run-default.sh $(ARGS)
 
@@ -214,10 +251,65 @@ bench: deps all
 	$(Q)tests/deps.sh $(DEB_BENCH)
 	$(Q)tests/bench.sh
 
+# ---- install ----------------------------------------------------------
+# The binary goes to sbin, as tcpdump's does: watching live needs root (or
+# CAP_BPF + CAP_NET_ADMIN, CAP_NET_RAW for libpcap), so it is an
+# administrator's tool; replaying a capture works for anyone by full path.
+# `make install` builds its own binary in $(INSTALL_BUILD) so that --demo
+# finds the capture installed under $(pkgdatadir), not the source tree.
+# Nothing is written outside $(DESTDIR).
+PREFIX ?= /usr/local
+DESTDIR ?=
+sbindir := $(PREFIX)/sbin
+mandir := $(PREFIX)/share/man
+pkgdatadir := $(PREFIX)/share/lotrace
+docdir := $(PREFIX)/share/doc/lotrace
+bashcompdir := $(PREFIX)/share/bash-completion/completions
+zshcompdir := $(PREFIX)/share/zsh/site-functions
+INSTALL_BUILD ?= build-install
+INSTALL ?= install
+DOC_FILES := README.md $(sort $(wildcard docs/*.md docs/*.txt))
+REPORT_FILES := $(sort $(wildcard docs/reports/*.md))
+DEMO_CAPTURE := captures/busy-mixed.pcap
+
+.PHONY: install uninstall dist
+install:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(INSTALL_BUILD) PKGDATADIR=$(pkgdatadir) \
+		$(INSTALL_BUILD)/lotrace
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(pkgdatadir)/captures $(DESTDIR)$(docdir)/reports \
+		$(DESTDIR)$(bashcompdir) $(DESTDIR)$(zshcompdir)
+	$(Q)$(INSTALL) -m 0755 $(INSTALL_BUILD)/lotrace $(DESTDIR)$(sbindir)/lotrace
+	$(Q)$(INSTALL) -m 0644 docs/lotrace.8 $(DESTDIR)$(mandir)/man8/lotrace.8
+	$(Q)$(INSTALL) -m 0644 $(DEMO_CAPTURE) $(DESTDIR)$(pkgdatadir)/captures/
+	$(Q)$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(docdir)/
+	$(Q)$(INSTALL) -m 0644 $(REPORT_FILES) $(DESTDIR)$(docdir)/reports/
+	$(Q)$(INSTALL) -m 0644 completions/lotrace.bash $(DESTDIR)$(bashcompdir)/lotrace
+	$(Q)$(INSTALL) -m 0644 completions/_lotrace $(DESTDIR)$(zshcompdir)/_lotrace
+
+# Removes the files above and lotrace's own directories, not the shared ones.
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(sbindir)/lotrace $(DESTDIR)$(mandir)/man8/lotrace.8 \
+		$(DESTDIR)$(bashcompdir)/lotrace $(DESTDIR)$(zshcompdir)/_lotrace
+	$(Q)rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(docdir)
+
+# ---- release ----------------------------------------------------------
+# lotrace-VERSION.tar.gz of HEAD (committed files only) in DISTDIR.
+DISTDIR ?= .
+dist:
+	$(Q)git rev-parse --verify -q HEAD >/dev/null || \
+		{ echo "lotrace: cannot make a tarball: no git commit here; run make dist in a git clone" >&2; exit 1; }
+	$(call msg,DIST,$(DISTDIR)/lotrace-$(VERSION).tar.gz)
+	$(Q)git archive --format=tar.gz --prefix=lotrace-$(VERSION)/ \
+		-o $(DISTDIR)/lotrace-$(VERSION).tar.gz HEAD
+	$(Q)git diff --quiet HEAD || echo "  (uncommitted changes are not in the tarball)"
+
 format:
 	clang-format -i $(USER_SRCS) bpf/*.c bpf/*.h userspace/*.h tui/*.h
 
 clean:
-	rm -rf build build-asan build-pcap build-fuzz build-fuzzcov
+	rm -rf build build-asan build-pcap build-fuzz build-fuzzcov $(INSTALL_BUILD)
 
 FORCE:

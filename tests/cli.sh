@@ -79,7 +79,16 @@ if [ $st = 1 ] && grep -q "ends early" "$tmp/err" && [ "$(grep -c ' -> ' "$tmp/o
 else fail "cut capture" "exit $st, $(cat "$tmp/err")"; fi
 
 "$LOTRACE" --help >"$tmp/out" 2>&1 && grep -q "usage: lotrace" "$tmp/out" && ok "--help" || fail "--help" "no usage"
-"$LOTRACE" --version | grep -qE '^lotrace [0-9]+\.[0-9]+\.[0-9]+$' && ok "--version" || fail "--version" "bad version line"
+"$LOTRACE" --version >"$tmp/out" 2>&1
+if [ "$(head -1 "$tmp/out")" = "lotrace $(cat "$REPO/VERSION")" ] && grep -qE '^live backends: (ebpf pcap|pcap)' "$tmp/out" &&
+	grep -q '^libpcap version [0-9]' "$tmp/out" && grep -qE '^libbpf( [0-9]+\.[0-9]+|: not built in)$' "$tmp/out" &&
+	grep -q '^ncurses [0-9]' "$tmp/out"; then
+	ok "--version: VERSION, the live backends, libpcap, libbpf and ncurses versions"
+else fail "--version" "$(tr '\n' '|' <"$tmp/out")"; fi
+"$LOTRACE" -V >/dev/full 2>"$tmp/err"
+st=$?
+[ $st = 1 ] && [ "$(grep -c . "$tmp/err")" = 1 ] && grep -q "cannot write the version to stdout: No space left" "$tmp/err" &&
+	ok "-V > /dev/full: one line, exit 1" || fail "-V > /dev/full" "exit $st: $(cat "$tmp/err")"
 
 # stdout closed early (| head): no crash, no hang
 timeout 20 "$LOTRACE" -r "$PUBLIC/echo-connections.pcap.gz" | head -1 >/dev/null

@@ -1,22 +1,43 @@
 #!/bin/bash
 # run-all.sh [SECTION...] - lotrace's whole test suite (what `make test` runs).
 #
-# Sections: unit cli crosscheck golden sweep live tui report fuzz. Each prints
-# "ok   ..." / "FAIL ...: why" lines; this script counts them and ends with
-# "N passed, N failed". Exit status 1 if anything failed.
+# Sections: unit cli crosscheck golden sweep live tui report fuzz setup. Each
+# prints "ok   ..." / "FAIL ...: why" lines; this script counts them and ends
+# with "N passed, N failed". Exit status 1 if anything failed.
 # Live sections need root (CI is root); without it they are skipped, loudly.
+# A test script that is not executable is a failure, not a skip: every *.sh
+# in tests/live, tests/tui and tests/setup is a test, except libraries
+# (*-lib.sh); tools that are not tests live in tests/tools.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
 export PUBLIC="$REPO/tests/captures/public"  # third-party captures (BSD-3-Clause, see SOURCES.md)
 export TZ=UTC LC_ALL=C
-sections=${*:-unit cli crosscheck golden sweep live tui report fuzz}
+sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 
 run() { # run LABEL COMMAND...: stream its output, keep it for counting
 	echo "== $1"
 	shift
 	"$@" 2>&1 | tee -a "$log"
+}
+
+# script LABEL FILE [ARG...]: run a test script, or fail if it cannot be run
+script() {
+	if [ -x "$2" ]; then
+		run "$1" "$2" "${@:3}"
+	else
+		echo "FAIL $2: not executable, so it cannot run (chmod +x $2)" | tee -a "$log"
+	fi
+}
+
+# scripts DIR LABEL: every test script in DIR
+scripts() {
+	local t
+	for t in "$1"/*.sh; do
+		case $t in *-lib.sh) continue ;; esac
+		[ -e "$t" ] && script "$2 $(basename "$t")" "$t"
+	done
 }
 
 captures() { # every capture with a truth file: shared public ones and ours
@@ -61,26 +82,24 @@ for s in $sections; do
 		# shellcheck disable=SC2046
 		run "crosscheck vs tshark (asan)" python3 tests/crosscheck.py build-asan/lotrace $(captures) ;;
 	golden)
-		[ -x tests/golden/run.sh ] && run "golden" tests/golden/run.sh ;;
+		script "golden" tests/golden/run.sh ;;
 	sweep)
-		[ -x tests/sweep.sh ] && run "truncation and corruption sweep" tests/sweep.sh ;;
+		script "truncation and corruption sweep" tests/sweep.sh ;;
 	live)
 		if [ "$(id -u)" != 0 ]; then
 			echo "== live: SKIPPED (needs root)"
 			continue
 		fi
-		for t in tests/live/*.sh; do
-			[ -x "$t" ] && run "live $(basename "$t")" "$t"
-		done ;;
+		scripts tests/live live ;;
 	tui)
-		for t in tests/tui/*.sh; do
-			[ -x "$t" ] && run "tui $(basename "$t")" "$t"
-		done ;;
+		scripts tests/tui tui ;;
 	report)
-		[ -x tests/report.sh ] && run "report" tests/report.sh ;;
+		script "report" tests/report.sh ;;
 	fuzz)
 		# each libFuzzer target for FUZZ_TIME (30) seconds, ASan/UBSan
-		run "fuzz (libFuzzer, ${FUZZ_TIME:-30}s each)" tests/fuzz/run.sh "${FUZZ_TIME:-30}" ;;
+		script "fuzz (libFuzzer, ${FUZZ_TIME:-30}s each)" tests/fuzz/run.sh "${FUZZ_TIME:-30}" ;;
+	setup)
+		scripts tests/setup setup ;;
 	*)
 		echo "unknown section '$s'"; exit 2 ;;
 	esac

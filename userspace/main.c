@@ -7,16 +7,16 @@
  * (tui/, which drives a run itself). Exit status: 0 done, 1 runtime or
  * input error, 2 bad usage.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "frontends.h"
 #include "opts.h"
 #include "run.h"
+#include "version.h"
 
-#ifndef LT_VERSION
-#define LT_VERSION "0.0.0"
-#endif
-
+#define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
 int main(int argc, char **argv)
@@ -32,8 +32,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.version) {
-		printf("lotrace %s\n", LT_VERSION);
-		return 0;
+		if (lt_version_print(stdout) == 0)
+			return 0;
+		fprintf(stderr, "lotrace: cannot write the version to stdout: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
 	}
 	lt_install_signals();
 	if (o.report_cmd)

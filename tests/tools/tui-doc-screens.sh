@@ -1,10 +1,10 @@
 #!/bin/bash
-# doc-screens.sh [OUTDIR] - regenerate the screen dumps of docs/tui.md and
-# docs/tui-screen.txt (root: live capture on lo). Not a test: not
-# executable, so run-all.sh skips it; run it with bash. Writes OUTDIR
+# tui-doc-screens.sh [OUTDIR] - regenerate the screen dumps of docs/tui.md
+# and docs/tui-screen.txt (root: live capture on lo). Not a test (so it
+# lives in tests/tools, which run-all.sh does not run). Writes OUTDIR
 # (default a temp dir) and prints where; paste from there into the docs.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/tui-lib.sh"
+. "$(dirname "$0")/../tui/tui-lib.sh"
 trap tui_cleanup EXIT
 OUT=${1:-$(mktemp -d /tmp/lotrace-screens.XXXXXX)}
 mkdir -p "$OUT"
