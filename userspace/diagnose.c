@@ -26,7 +26,7 @@ struct diag {
 	struct diag_group *b;
 	size_t nb, alloc;
 	size_t last[DG_KIND_COUNT]; /* group hit last, per kind (a cache) */
-	uint64_t unbucketed;     /* connections whose group did not fit */
+	uint64_t ungrouped;     /* connections whose group did not fit */
 	uint64_t conns;
 	uint64_t verdict[LT_V_COUNT];
 	uint64_t rst_client_after_fin;
@@ -93,7 +93,7 @@ static bool same_ep(uint8_t fa, const struct lt_endpoint *a, uint8_t fb,
 	       !memcmp(a->addr, b->addr, addr_len(fa));
 }
 
-static void bucket_init(struct diag_group *b, int kind, const struct flow *f)
+static void group_init(struct diag_group *b, int kind, const struct flow *f)
 {
 	memset(b, 0, sizeof(*b));
 	b->kind = (uint8_t)kind;
@@ -102,7 +102,7 @@ static void bucket_init(struct diag_group *b, int kind, const struct flow *f)
 	b->lat_min = b->req_min = UINT64_MAX;
 }
 
-static struct diag_group *bucket_get(struct diag *d, int kind, const struct flow *f)
+static struct diag_group *group_get(struct diag *d, int kind, const struct flow *f)
 {
 	size_t i = d->last[kind];
 
@@ -125,7 +125,7 @@ static struct diag_group *bucket_get(struct diag *d, int kind, const struct flow
 		d->b = nb;
 		d->alloc = na;
 	}
-	bucket_init(&d->b[d->nb], kind, f);
+	group_init(&d->b[d->nb], kind, f);
 	d->last[kind] = d->nb;
 	return &d->b[d->nb++];
 }
@@ -215,9 +215,9 @@ static bool server_silent(const struct flow *f)
 
 static struct diag_group *add_to(struct diag *d, int kind, const struct flow *f)
 {
-	struct diag_group *b = bucket_get(d, kind, f);
+	struct diag_group *b = group_get(d, kind, f);
 	if (!b) {
-		d->unbucketed++;
+		d->ungrouped++;
 		return NULL;
 	}
 	count_common(b, f);
@@ -241,7 +241,7 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 	 * looks like is no evidence of anything. */
 	if (f->anomalies & LT_A_EVENTS_LOST) {
 		if (!d->lost.n)
-			bucket_init(&d->lost, DG_OTHER, f);
+			group_init(&d->lost, DG_OTHER, f);
 		count_common(&d->lost, f);
 		if ((unsigned)v < LT_V_COUNT)
 			d->lost_verdict[v]++;
@@ -342,7 +342,7 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 	}
 	if (est) {
 		if (!d->good.n)
-			bucket_init(&d->good, DG_OTHER, f);
+			group_init(&d->good, DG_OTHER, f);
 		count_common(&d->good, f);
 	}
 }
@@ -711,8 +711,8 @@ static void r_run(struct facts *fs, const struct diag *d, const struct diag_cont
 		fact(fs, DIAG_DECODE_PROBLEMS, DIAG_WARNING, NULL);
 	if (c->flows && c->flows->evicted)
 		fact(fs, DIAG_FLOWS_EVICTED, DIAG_WARNING, NULL);
-	if (d->unbucketed && (x = fact(fs, DIAG_FINDINGS_CUT, DIAG_WARNING, NULL)))
-		x->unbucketed = d->unbucketed;
+	if (d->ungrouped && (x = fact(fs, DIAG_FINDINGS_CUT, DIAG_WARNING, NULL)))
+		x->ungrouped = d->ungrouped;
 	if (!d->conns)
 		fact(fs, DIAG_NO_CONNECTIONS, DIAG_WARNING, NULL);
 }

@@ -215,7 +215,7 @@ struct diag_fact {
 	/* The run as a whole (no-problem, events-lost, findings-cut). */
 	bool delays;           /* no-problem: some handshakes needed retries */
 	bool input_doubt;      /* no-problem: the input has warnings */
-	uint64_t conns, closed, client_rst_after_fin, unbucketed;
+	uint64_t conns, closed, client_rst_after_fin, ungrouped;
 	const uint64_t *by_verdict; /* events-lost: the lost ones by verdict */
 };
 

@@ -943,7 +943,7 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c,
 	case DIAG_FINDINGS_CUT:
 		sbuf_puts(title, "Too many different addresses to tell apart");
 		sbuf_printf(text, "%" PRIu64 " connection%s went to more server addresses than the report keeps apart (%d); they count in the tables but are not in the findings.",
-			    x->unbucketed, s_(x->unbucketed), DIAG_GROUPS_MAX);
+			    x->ungrouped, s_(x->ungrouped), DIAG_GROUPS_MAX);
 		sbuf_puts(next, "Narrow the report with `--port`.");
 		break;
 	case DIAG_NO_CONNECTIONS:
