@@ -125,6 +125,8 @@ static struct tui_row *upsert(struct tui_model *m, const struct flow *f,
 	if (fresh)
 		memset(r, 0, sizeof(*r));
 	fill_row(r, f);
+	if (f->t_last > m->last_ts)
+		m->last_ts = f->t_last;
 	r->verdict = (uint8_t)v;
 	r->final = (uint8_t)final;
 	r->lat_ns = flow_syn_to_synack(f);

@@ -86,6 +86,7 @@ struct tui_model {
 	uint64_t gen;             /* bumped whenever a row changes */
 	uint64_t dropped;         /* rows pushed out of the window */
 	uint64_t connecting_ns;   /* for verdicts of active flows */
+	uint64_t last_ts;         /* newest segment time of any row */
 
 	/* counters since start or clear */
 	uint64_t retired_v[LT_V_COUNT];

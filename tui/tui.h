@@ -102,7 +102,7 @@ struct tui_snap {
 	int replay_done;           /* a replay reached the end of its file */
 	double speed;              /* replay speed, 0 instant */
 	uint64_t now;              /* the source's clock, for verdicts */
-	uint64_t frame_ts;         /* replay: capture time of the newest frame read */
+	uint64_t frame_ts;         /* replay: capture time of the newest frame read, 0 none */
 	/* copies of the counters, taken for this frame */
 	uint64_t frames;           /* frames the source read */
 	uint64_t lost;             /* events lost by the source */

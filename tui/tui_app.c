@@ -135,7 +135,9 @@ static void fill_snap(struct tui_app *a)
 	s->replay_done = !a->live && !a->bench && a->replay_done;
 	s->speed = a->speed;
 	s->now = a->now;
-	s->frame_ts = a->cap_now;
+	/* the capture time of the newest segment the view has seen, not the
+	 * pacing clock that runs between frames */
+	s->frame_ts = a->model.last_ts;
 	s->frames = a->ss.dec.frames;
 	s->lost = a->ss.lost;
 	s->dec_problems = dec_stats_problems(&a->ss.dec);

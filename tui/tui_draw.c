@@ -35,16 +35,27 @@ static const struct tui_glyphs glyphs_ascii = {
 	.spark = { "_", ".", ":", "-", "=", "+", "*", "#" },
 };
 
-/* Colour pairs, by role: foreground, background (-1: the terminal's). */
+/*
+ * Colour pairs, by role: foreground, background (-1: the terminal's).
+ * Only red, green and magenta are read as easily on a light background
+ * as on a dark one; blue (dark on black), yellow and cyan (pale on
+ * white) are never used as text on the terminal's own background. Roles
+ * without a hue of their own are bold or dim in the terminal's colour.
+ */
 static const short pair_fg[TC_COUNT] = {
 	[TC_NORMAL] = -1, [TC_OK] = COLOR_GREEN, [TC_BAD] = COLOR_RED,
-	[TC_WARN] = COLOR_YELLOW, [TC_INFO] = COLOR_CYAN, [TC_DIM] = COLOR_BLUE,
-	[TC_TITLE] = COLOR_BLACK, [TC_ALERT] = COLOR_WHITE, [TC_KEY] = COLOR_CYAN,
+	[TC_WARN] = COLOR_MAGENTA, [TC_INFO] = -1, [TC_DIM] = -1,
+	[TC_TITLE] = COLOR_BLACK, [TC_ALERT] = COLOR_WHITE, [TC_KEY] = -1,
 };
 static const short pair_bg[TC_COUNT] = {
 	[TC_NORMAL] = -1, [TC_OK] = -1, [TC_BAD] = -1, [TC_WARN] = -1,
 	[TC_INFO] = -1, [TC_DIM] = -1, [TC_TITLE] = COLOR_CYAN,
 	[TC_ALERT] = COLOR_RED, [TC_KEY] = -1,
+};
+/* What a role adds to its colours (and all it has without colours). */
+static const attr_t color_attr[TC_COUNT] = {
+	[TC_BAD] = A_BOLD, [TC_INFO] = A_BOLD, [TC_DIM] = A_DIM, [TC_TITLE] = A_BOLD,
+	[TC_ALERT] = A_BOLD, [TC_KEY] = A_BOLD,
 };
 /* Without colours: what stands out instead. */
 static const attr_t mono_attr[TC_COUNT] = {
@@ -74,10 +85,8 @@ attr_t tui_attr(const struct tui_look *lk, enum tui_color c)
 {
 	if (!lk->color)
 		return mono_attr[c];
-	attr_t a = c == TC_NORMAL ? A_NORMAL : COLOR_PAIR(c);
-	if (c == TC_BAD || c == TC_ALERT || c == TC_TITLE)
-		a |= A_BOLD;
-	return a;
+	attr_t a = pair_fg[c] < 0 && pair_bg[c] < 0 ? A_NORMAL : COLOR_PAIR(c);
+	return a | color_attr[c];
 }
 
 enum tui_color tui_verdict_color(enum lt_verdict v)
@@ -197,5 +206,29 @@ const char *tui_speed_name(double speed, char out[24])
 		snprintf(out, 24, "%ldx", (long)speed);
 	else
 		snprintf(out, 24, "%gx", speed);
+	return out;
+}
+
+char *tui_elide_ep(const char *ep, int w, const char *ell, char *out, size_t len)
+{
+	size_t n = strlen(ep);
+	if ((int)n <= w) {
+		snprintf(out, len, "%s", ep);
+		return out;
+	}
+	/* the port, and the bracket before it for IPv6 */
+	const char *suffix = ep[0] == '[' ? strrchr(ep, ']') : strrchr(ep, ':');
+	if (!suffix)
+		suffix = ep + n;
+	int plen = (int)(suffix - ep), slen = (int)strlen(suffix);
+	int keep = w - slen - 1; /* the ellipsis takes one column */
+	if (keep < 2)
+		keep = 2;
+	if (keep > plen)
+		keep = plen;
+	/* the head keeps the bracket and at least half of the rest */
+	int head = ep[0] == '[' ? 1 + (keep - 1 + 1) / 2 : (keep + 1) / 2;
+	int tail = keep - head;
+	snprintf(out, len, "%.*s%s%.*s%s", head, ep, ell, tail, ep + plen - tail, suffix);
 	return out;
 }

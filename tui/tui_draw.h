@@ -61,6 +61,12 @@ int tui_width(const char *s);
 int tui_put(int y, int x, int w, const char *s);
 /* Same, padded with spaces to exactly w columns (right-aligned if right). */
 void tui_put_pad(int y, int x, int w, const char *s, int right);
+/*
+ * An endpoint ("127.0.0.1:61900", "[2001:db8::1]:443") in at most w
+ * columns: the middle of a longer address becomes ell ("…"), the port is
+ * always kept. Returns out.
+ */
+char *tui_elide_ep(const char *ep, int w, const char *ell, char *out, size_t len);
 /* A replay speed as the header says it: "instant", "1x", "10x", "0.5x". */
 const char *tui_speed_name(double speed, char out[24]);
 /* Clear row y from x to the end of the line. */

@@ -2,11 +2,14 @@
 /*
  * view_conns.c - the connection list: columns, rows, compact timelines.
  *
- * Columns drop out by priority as the terminal narrows (process, bytes
- * and duration first), the timeline takes what is left; at 80 columns
- * time, client -> server, verdict, timeline and latency remain. Only the
- * visible rows are formatted, so the cost of a frame does not grow with
- * the number of connections.
+ * The endpoint and byte columns are as wide as the visible rows need, so
+ * an IPv6 address is never cut: columns drop out by priority as the
+ * terminal narrows (duration, bytes, process first), then a long address
+ * loses the middle of its text to an ellipsis, always keeping its port,
+ * then the latency goes; at 80 columns time (with milliseconds),
+ * client -> server, verdict and timeline remain. The timeline takes what
+ * is left. Only the visible rows are formatted, so the cost of a frame
+ * does not grow with the number of connections.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,27 +22,30 @@ enum col_id { C_TIME = 0, C_CONN, C_PROC, C_VERDICT, C_TL, C_LAT, C_BYTES, C_DUR
 struct col {
 	const char *title;
 	int w;        /* width in columns */
-	int prio;     /* dropped first: highest */
 	int right;    /* right-aligned */
 };
 
 static const struct col col_def[C_N] = {
-	[C_TIME] = { "TIME", 8, 0, 0 },
-	[C_CONN] = { "CLIENT", 34, 0, 0 },
-	[C_PROC] = { "PROCESS", 14, 3, 0 },
-	[C_VERDICT] = { "VERDICT", 15, 0, 0 },
-	[C_TL] = { "TIMELINE", 20, 1, 0 },
-	[C_LAT] = { "HS LAT", 6, 2, 1 },
-	[C_BYTES] = { "BYTES c/s", 10, 4, 1 },
-	[C_DUR] = { "DUR", 8, 5, 1 },
+	[C_TIME] = { "TIME", 12, 0 },
+	[C_CONN] = { "CLIENT", 0, 0 }, /* from the endpoints */
+	[C_PROC] = { "PROCESS", 14, 0 },
+	[C_VERDICT] = { "VERDICT", 15, 0 },
+	[C_TL] = { "TIMELINE", 16, 0 },
+	[C_LAT] = { "HS LAT", 6, 1 },
+	[C_BYTES] = { "BYTES c/s", 9, 1 }, /* at least; from the values */
+	[C_DUR] = { "DUR", 8, 1 },
 };
 
 #define TL_MAX_W 44
+#define EP_MIN 15     /* "127.0.0.1:61900": IPv4 loopback is never shortened */
+#define EP_TINY 10    /* below 80 columns, at the very least */
 
 struct layout {
 	int on[C_N];
 	int w[C_N];
 	int x[C_N];
+	int cw, sw;       /* client and server endpoint widths */
+	int arrow;        /* " → " or " -> " */
 };
 
 static int sum_width(const struct layout *L)
@@ -47,53 +53,76 @@ static int sum_width(const struct layout *L)
 	int total = 0, n = 0;
 	for (int c = 0; c < C_N; c++)
 		if (L->on[c]) {
-			total += L->w[c];
+			total += c == C_CONN ? L->cw + L->arrow + L->sw : L->w[c];
 			n++;
 		}
 	return total + n - 1;
+}
+
+/* What the visible rows need: endpoint and byte widths. */
+struct wants {
+	int cw, sw, bytes, lat;
+};
+
+/* Shorten the wider endpoint by one column, not below floor. */
+static int shrink_ep(struct layout *L, int floor)
+{
+	int *p = L->cw >= L->sw ? &L->cw : &L->sw;
+	if (*p <= floor)
+		return 0;
+	(*p)--;
+	return 1;
 }
 
 /*
  * Which columns fit in width w, and where they go. proc: the backend
  * names processes (eBPF); a column of dashes is not worth its width.
  */
-static void layout(struct layout *L, int w, int utf8, int proc)
+static void layout(struct layout *L, int w, int utf8, int proc, const struct wants *want)
 {
+	static const int drop_order[] = { C_DUR, C_BYTES, C_PROC };
+
 	for (int c = 0; c < C_N; c++) {
 		L->on[c] = 1;
 		L->w[c] = col_def[c].w;
 	}
 	L->on[C_PROC] = proc;
-	L->w[C_TIME] = 12; /* with milliseconds, if it fits */
-	if (utf8)
-		L->w[C_CONN] = 33; /* " → " is a column narrower than " -> " */
+	L->arrow = utf8 ? 3 : 4;
+	L->cw = want->cw;
+	L->sw = want->sw;
+	if (want->bytes > L->w[C_BYTES])
+		L->w[C_BYTES] = want->bytes;
+	if (want->lat > L->w[C_LAT])
+		L->w[C_LAT] = want->lat;
+	/* the optional columns go first */
+	for (size_t i = 0; i < sizeof(drop_order) / sizeof(drop_order[0]); i++)
+		if (sum_width(L) > w)
+			L->on[drop_order[i]] = 0;
+	/* then long addresses lose their middle, keeping the port */
+	while (sum_width(L) > w && shrink_ep(L, EP_MIN + 6))
+		;
+	if (sum_width(L) > w)
+		L->on[C_LAT] = 0;
+	while (sum_width(L) > w && L->w[C_TL] > 13)
+		L->w[C_TL]--;
+	while (sum_width(L) > w && shrink_ep(L, EP_MIN))
+		;
+	/* narrower than 80 columns: squeeze what is left */
+	while (sum_width(L) > w && L->w[C_VERDICT] > 8)
+		L->w[C_VERDICT]--;
+	while (sum_width(L) > w && shrink_ep(L, EP_TINY))
+		;
 	if (sum_width(L) > w)
 		L->w[C_TIME] = 8;
-	while (sum_width(L) > w && L->w[C_TL] > 16)
+	while (sum_width(L) > w && L->w[C_TL] > 6)
 		L->w[C_TL]--;
-	while (sum_width(L) > w) {
-		int drop = -1;
-		for (int c = 0; c < C_N; c++)
-			if (L->on[c] && col_def[c].prio > 0 &&
-			    (drop < 0 || col_def[c].prio > col_def[drop].prio))
-				drop = c;
-		if (drop < 0)
-			break;
-		/* before losing the latency, try a shorter timeline */
-		if (drop == C_LAT && L->w[C_TL] > 13) {
-			L->w[C_TL]--;
-			continue;
-		}
-		L->on[drop] = 0;
-	}
-	/* Narrower than 80: squeeze the address and verdict columns. */
-	while (sum_width(L) > w && (L->w[C_CONN] > 20 || L->w[C_VERDICT] > 8)) {
-		if (L->w[C_CONN] > 20)
-			L->w[C_CONN]--;
+	/* What is left: endpoints back to their width, then the timeline. */
+	while (sum_width(L) < w && (L->cw < want->cw || L->sw < want->sw)) {
+		if (L->cw < want->cw)
+			L->cw++;
 		else
-			L->w[C_VERDICT]--;
+			L->sw++;
 	}
-	/* The timeline takes what is left. */
 	int total = sum_width(L);
 	if (total < w && L->on[C_TL]) {
 		int extra = w - total;
@@ -101,6 +130,7 @@ static void layout(struct layout *L, int w, int utf8, int proc)
 			extra = TL_MAX_W - L->w[C_TL];
 		L->w[C_TL] += extra;
 	}
+	L->w[C_CONN] = L->cw + L->arrow + L->sw;
 	int x = 0;
 	for (int c = 0; c < C_N; c++) {
 		if (!L->on[c])
@@ -177,10 +207,17 @@ static void row_text(const struct tui_glyphs *g, const struct layout *L,
 		fmt_time(tm, r->t_first, 0);
 		snprintf(buf, len, "%.*s", L->w[C_TIME], tm);
 		break;
-	case C_CONN:
-		snprintf(buf, len, "%-15s %s %s", fmt_endpoint(a, r->family, &r->client),
-			 g->utf8 ? g->to : "->", fmt_endpoint(b, r->family, &r->server));
+	case C_CONN: {
+		char ce[FMT_EP_LEN + 8], se[FMT_EP_LEN + 8];
+		tui_elide_ep(fmt_endpoint(a, r->family, &r->client), L->cw, g->ellipsis, ce,
+			     sizeof(ce));
+		tui_elide_ep(fmt_endpoint(b, r->family, &r->server), L->sw, g->ellipsis, se,
+			     sizeof(se));
+		int pad = L->cw - tui_width(ce);
+		snprintf(buf, len, "%s%*s %s %s", ce, pad > 0 ? pad : 0, "",
+			 g->utf8 ? g->to : "->", se);
 		break;
+	}
 	case C_PROC:
 		if (r->pid[LT_DIR_C2S] >= 0)
 			snprintf(buf, len, "%s[%d]", r->comm[LT_DIR_C2S], r->pid[LT_DIR_C2S]);
@@ -236,8 +273,7 @@ static void draw_titles(const struct tui_ui *ui, const struct layout *L, int y, 
 		[TUI_SORT_TIME] = C_TIME, [TUI_SORT_VERDICT] = C_VERDICT,
 		[TUI_SORT_LATENCY] = C_LAT, [TUI_SORT_PORT] = C_CONN,
 	};
-	char title[64];
-
+	char title[96];
 	const struct tui_glyphs *g = ui->look.g;
 
 	attrset(tui_attr(&ui->look, TC_TITLE));
@@ -246,9 +282,12 @@ static void draw_titles(const struct tui_ui *ui, const struct layout *L, int y, 
 		if (!L->on[c])
 			continue;
 		const char *name = col_def[c].title;
-		if (c == C_CONN)
-			name = g->utf8 ? "CLIENT          \xe2\x86\x92 SERVER"
-					  : "CLIENT          -> SERVER";
+		char conn[64];
+		if (c == C_CONN) {
+			snprintf(conn, sizeof(conn), "%-*s %s SERVER", L->cw < 56 ? L->cw : 56,
+				 "CLIENT", g->utf8 ? g->to : "->");
+			name = conn;
+		}
 		int marked = sorted_col[ui->view.sort] == c;
 		snprintf(title, sizeof(title), "%s%s", name,
 			 marked ? (g->utf8 ? "\xe2\x96\xbe" : "*") : "");
@@ -283,6 +322,31 @@ static void draw_empty(const struct tui_snap *s, const struct tui_ui *ui, int y,
 	attrset(A_NORMAL);
 }
 
+/* The widths the visible rows' endpoints and byte counts need. */
+static void visible_wants(const struct tui_snap *s, const struct tui_view *v, int h,
+			  struct wants *want)
+{
+	char a[FMT_EP_LEN], b1[24], b2[24], d[24];
+	for (int i = 0; i < h && v->top + (uint32_t)i < v->n; i++) {
+		const struct tui_row *r = tui_model_row(s->m, v->id[v->top + (uint32_t)i]);
+		if (!r)
+			continue;
+		int cw = (int)strlen(fmt_endpoint(a, r->family, &r->client));
+		int sw = (int)strlen(fmt_endpoint(a, r->family, &r->server));
+		int bw = (int)strlen(fmt_bytes(b1, r->bytes[0])) + 1 +
+			 (int)strlen(fmt_bytes(b2, r->bytes[1]));
+		if (cw > want->cw)
+			want->cw = cw;
+		if (sw > want->sw)
+			want->sw = sw;
+		if (bw > want->bytes)
+			want->bytes = bw;
+		int lw = r->lat_ns >= 0 ? (int)strlen(fmt_dur(d, r->lat_ns)) : 1;
+		if (lw > want->lat)
+			want->lat = lw;
+	}
+}
+
 void tui_draw_conns(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w)
 {
 	struct tui_view *v = &ui->view;
@@ -291,12 +355,14 @@ void tui_draw_conns(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, 
 
 	if (h < 2)
 		return;
-	layout(&L, w, ui->look.g->utf8, s->backend && !strcmp(s->backend, "ebpf"));
+	v->rows = h - 1;
+	tui_view_scroll(v, h - 1);
+	struct wants want = { EP_MIN, EP_MIN, 0, 0 };
+	visible_wants(s, v, h - 1, &want);
+	layout(&L, w, ui->look.g->utf8, s->backend && !strcmp(s->backend, "ebpf"), &want);
 	draw_titles(ui, &L, y0, w);
 	y0++;
 	h--;
-	v->rows = h;
-	tui_view_scroll(v, h);
 	if (!v->n) {
 		draw_empty(s, ui, y0 + 1, w);
 		return;

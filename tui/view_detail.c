@@ -141,10 +141,42 @@ static void arrow(const struct tui_glyphs *g, int dir, const char *label, int aw
 			 g->vline);
 }
 
+/*
+ * "client C ... server S" over the ladder's two columns (the ladder starts
+ * at LADDER_X and is aw + 2 wide; the pane is width columns). Both
+ * endpoints are written whole, the server's ending at its column when
+ * there is room; when they do not fit on one line they take two, and an
+ * address wider than the pane loses its middle, never its port.
+ */
+#define LADDER_X 13
+static void ladder_head(const struct tui_glyphs *g, struct dpane *p, const char *c,
+			const char *s, int aw, int width)
+{
+	char ce[FMT_EP_LEN + 8], se[FMT_EP_LEN + 8], l[DL_LEN], r[DL_LEN];
+	int room = width - LADDER_X - 7; /* "client " */
+
+	snprintf(l, sizeof(l), "client %s", tui_elide_ep(c, room, g->ellipsis, ce, sizeof(ce)));
+	snprintf(r, sizeof(r), "server %s", tui_elide_ep(s, room, g->ellipsis, se, sizeof(se)));
+	int lw = tui_width(l), rw = tui_width(r);
+	int r_end = LADDER_X + aw + 2 > width ? width : LADDER_X + aw + 2;
+	if (LADDER_X + lw + 2 + rw <= width) {
+		int x = r_end - rw;
+		if (x < LADDER_X + lw + 2)
+			x = LADDER_X + lw + 2;
+		addl(p, TC_NORMAL, A_BOLD, "%*s%s%*s%s", LADDER_X, "", l, x - LADDER_X - lw, "",
+		     r);
+		return;
+	}
+	addl(p, TC_NORMAL, A_BOLD, "%*s%s", LADDER_X, "", l);
+	int x = r_end - rw < LADDER_X ? LADDER_X : r_end - rw;
+	if (x + rw > width)
+		x = width - rw > 0 ? width - rw : 0;
+	addl(p, TC_NORMAL, A_BOLD, "%*s%s", x, "", r);
+}
+
 static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flow *f, int w)
 {
-	char c[FMT_EP_LEN], s[FMT_EP_LEN], hdr[DL_LEN], a[DL_LEN], lab[96], fl[12],
-		d[24], by[24];
+	char c[FMT_EP_LEN], s[FMT_EP_LEN], a[DL_LEN], lab[96], fl[12], d[24], by[24];
 	int aw = w - 14 - 22;
 	if (aw > 46)
 		aw = 46;
@@ -153,8 +185,7 @@ static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flo
 
 	fmt_endpoint(c, f->family, &f->client);
 	fmt_endpoint(s, f->family, &f->server);
-	snprintf(hdr, sizeof(hdr), "%12s client %-*s server %s", "", aw - 6, c, s);
-	addl(p, TC_NORMAL, A_BOLD, "%s", hdr);
+	ladder_head(g, p, c, s, aw, w - 1);
 	for (unsigned i = 0; i < f->tl_len; i++) {
 		const struct lt_tl_entry *e = &f->tl[i];
 		int64_t off = e->t_ns >= f->t_first ? (int64_t)(e->t_ns - f->t_first) : 0;
@@ -224,6 +255,25 @@ static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char
 	sbuf_release(&b);
 }
 
+/* "connection #N  C → S", on two lines when it does not fit on one. */
+static void conn_title(const struct tui_glyphs *g, struct dpane *p, uint64_t id,
+		       const char *c, const char *s, int width)
+{
+	char head[32], ce[FMT_EP_LEN + 8], se[FMT_EP_LEN + 8];
+	const char *to = g->utf8 ? g->to : "->";
+
+	snprintf(head, sizeof(head), "connection #%llu", (unsigned long long)id);
+	if (tui_width(head) + 2 + (int)strlen(c) + 1 + tui_width(to) + 1 + (int)strlen(s) <=
+	    width) {
+		addl(p, TC_NORMAL, A_BOLD, "%s  %s %s %s", head, c, to, s);
+		return;
+	}
+	addl(p, TC_NORMAL, A_BOLD, "%s  %s", head,
+	     tui_elide_ep(c, width - tui_width(head) - 2, g->ellipsis, ce, sizeof(ce)));
+	addl(p, TC_NORMAL, A_BOLD, "%*s%s %s", tui_width(head) - 1, "", to,
+	     tui_elide_ep(s, width - tui_width(head) - 2, g->ellipsis, se, sizeof(se)));
+}
+
 static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 		  const struct tui_detail *r, struct dpane *p, int w)
 {
@@ -235,9 +285,8 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 
 	sbuf_init(&vb, 256);
 	verdict_text(&vb, f, v);
-	addl(p, TC_NORMAL, A_BOLD, "connection #%llu  %s %s %s",
-	     (unsigned long long)f->id, fmt_endpoint(c, f->family, &f->client),
-	     g->utf8 ? g->to : "->", fmt_endpoint(sv, f->family, &f->server));
+	conn_title(g, p, f->id, fmt_endpoint(c, f->family, &f->client),
+		   fmt_endpoint(sv, f->family, &f->server), w - 1);
 	if (strcmp(sbuf_str(&vb), lt_verdict_name(v)))
 		addl(p, tui_verdict_color(v), A_BOLD, "%s  %s%s", lt_verdict_label(v),
 		     sbuf_str(&vb), r->final ? "" : "  (so far)");
@@ -245,10 +294,11 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 		addl(p, tui_verdict_color(v), A_BOLD, "%s%s", lt_verdict_label(v),
 		     r->final ? "" : "  (so far)");
 	sbuf_release(&vb);
-	addl(p, TC_NORMAL, 0, "started %s, lasted %s, Zeek state %s, history %s",
-	     fmt_time(tm, f->t_first, 1),
-	     fmt_dur(d1, f->t_last >= f->t_first ? (int64_t)(f->t_last - f->t_first) : -1),
-	     flow_zeek_state(f), f->history[0] ? f->history : "-");
+	snprintf(diag, sizeof(diag), "started %s, lasted %s, Zeek state %s, history %s",
+		 fmt_time(tm, f->t_first, 1),
+		 fmt_dur(d1, f->t_last >= f->t_first ? (int64_t)(f->t_last - f->t_first) : -1),
+		 flow_zeek_state(f), f->history[0] ? f->history : "-");
+	add_wrapped(p, TC_NORMAL, w - 1, 0, diag);
 	addl(p, TC_NORMAL, 0, "client sent %llu segment%s, %s; server sent %llu segment%s, %s",
 	     (unsigned long long)f->side[0].pkts, f->side[0].pkts == 1 ? "" : "s",
 	     fmt_bytes(b1, f->side[0].bytes), (unsigned long long)f->side[1].pkts,
@@ -320,15 +370,14 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 
 /* A connection older than the detail window: what its row holds. */
 static void build_from_row(const struct tui_snap *s, const struct tui_glyphs *g,
-			   const struct tui_row *r, struct dpane *p)
+			   const struct tui_row *r, struct dpane *p, int w)
 {
 	char c[FMT_EP_LEN], sv[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], b1[24], b2[24],
 		tl[256];
 	enum lt_verdict v = (enum lt_verdict)r->verdict;
 
-	addl(p, TC_NORMAL, A_BOLD, "connection #%llu  %s %s %s", (unsigned long long)r->id,
-	     fmt_endpoint(c, r->family, &r->client), g->utf8 ? g->to : "->",
-	     fmt_endpoint(sv, r->family, &r->server));
+	conn_title(g, p, r->id, fmt_endpoint(c, r->family, &r->client),
+		   fmt_endpoint(sv, r->family, &r->server), w - 1);
 	addl(p, tui_verdict_color(v), A_BOLD, "%s%s", lt_verdict_label(v),
 	     r->final ? "" : "  (so far)");
 	addl(p, TC_NORMAL, 0, "started %s, lasted %s", fmt_time(tm, r->t_first, 1),
@@ -359,7 +408,7 @@ void tui_draw_detail(const struct tui_snap *s, struct tui_ui *ui, int y0, int h,
 	if (d)
 		build(s, lk->g, d, &p, w);
 	else
-		build_from_row(s, lk->g, r, &p);
+		build_from_row(s, lk->g, r, &p, w);
 	if (ui->detail_scroll > p.n - h)
 		ui->detail_scroll = p.n - h > 0 ? p.n - h : 0;
 	if (ui->detail_scroll < 0)

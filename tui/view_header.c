@@ -190,7 +190,7 @@ static void draw_replay_info(const struct tui_snap *s, const struct tui_ui *ui, 
 	}
 	putf(&ln, A_NORMAL, " replay, not live: %llu frames", (unsigned long long)s->frames);
 	if (s->frame_ts)
-		putf(&ln, A_NORMAL, " up to %s", fmt_time(tm, s->frame_ts, 1));
+		putf(&ln, A_NORMAL, ", frame time %s", fmt_time(tm, s->frame_ts, 1));
 	if (s->replay_done)
 		put(&ln, tui_attr(&ui->look, TC_INFO), "  end of capture (q quits)");
 	else

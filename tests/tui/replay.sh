@@ -125,6 +125,18 @@ check "tui resize: no line longer than 80" "a line is wider than 80" \
 	bash -c '! awk "length > 80" <<<"$1" | grep -q .' _ "$scr"
 check "tui resize: status line at the bottom" "status line not on row 24" \
 	bash -c 'sed -n 24p <<<"$1" | grep -q "sort:time  [0-9]*/2 *$"' _ "$scr"
+# issue 13: at 80x24 rows keep their milliseconds and both ports
+check "tui 80x24: rows keep milliseconds and ports" "no '12:26:11.059 127.0.0.1:37166 -> 127.0.0.1:61903'" \
+	grep -Eq '^12:26:11\.059 127\.0\.0\.1:37166 +-> 127\.0\.0\.1:61903 +refused' <<<"$scr"
+tui_keys $S End Enter
+check "tui 80x24: detail opens" "no detail at 80x24" tui_wait $S '^ *REFUSED'
+scr=$(tui_screen $S)
+check "tui 80x24: the ladder names the server's full port" "no 'server 127.0.0.1:61903' over the ladder" \
+	grep -Eq 'client 127\.0\.0\.1:37166 +server 127\.0\.0\.1:61903 *$' <<<"$scr"
+check "tui 80x24: no detail line longer than 80" "a line is wider than 80" \
+	bash -c '! awk "length > 80" <<<"$1" | grep -q .' _ "$scr"
+tui_keys $S Escape
+tui_wait $S 'VERDICT' >/dev/null
 tm resize-window -t $S -x 40 -y 10
 check "tui resize: 40x10 still draws" "nothing sensible at 40x10" \
 	tui_wait $S 'lotrace'
@@ -157,6 +169,81 @@ check "tui busy: c clears" "not cleared" tui_wait $S 'total 0 .*lost 0'
 tui_keys $S q
 check "tui busy: q exits" "still running" tui_wait_dead $S
 
+# ---- issue 13: the replay clock is the capture time of the last frame -----
+S=clock
+tui_start $S 120 40 "$LOTRACE -r $CAP/v6-listener-v4-client.pcap"
+tui_wait $S 'end of capture' >/dev/null
+last=$(tshark -r "$CAP/v6-listener-v4-client.pcap" -T fields -e frame.time_epoch 2>/dev/null | tail -1)
+want=$(date -u -d "@$last" '+%Y-%m-%d %H:%M:%S.%6N' 2>/dev/null)
+check "tui replay clock: the last frame's time" "header does not say 'frame time $want'" \
+	tui_wait $S "replay, not live: 12 frames, frame time $want "
+tui_keys $S q
+
+# ---- search (/, n, N): the selection moves, the list stays -----------------
+S=search
+tui_start $S 120 40 "$LOTRACE -r $CAP/busy-mixed.pcap"
+tui_wait $S 'sort:time +1/60' >/dev/null
+tui_keys $S / 6 1 9 1 1
+check "tui search: typing line" "no search line" tui_wait $S '^search: 61911_'
+tui_keys $S Enter
+check "tui search: found" "no 'found' message" tui_wait $S "found '61911'"
+scr=$(tui_screen $S)
+pos=$(grep -Eo 'sort:time +[0-9]+/60' <<<"$scr" | grep -Eo '[0-9]+/' | tr -d /)
+# the selection moves to the first row on port 61911 below it (it was on row 1)
+rows=$(grep -E '^[0-9:.]+ ' <<<"$scr" | grep -n '127\.0\.0\.1:61911 ' | cut -d: -f1 | awk '$1 > 1')
+first=$(sed -n 1p <<<"$rows")
+second=$(sed -n 2p <<<"$rows")
+check "tui search: selects the next match" "selection at $pos, next 61911 row is row $first" \
+	test -n "$pos" -a "$pos" = "$first"
+check "tui search: the list is not filtered" "not 60 rows" test -n "$(grep -E '/60 *$' <<<"$scr")"
+tui_keys $S n
+check "tui search: n goes to the next match" "n did not select row $second" \
+	tui_wait $S "sort:time +$second/60"
+tui_keys $S N
+check "tui search: N goes back" "N did not select row $first" tui_wait $S "sort:time +$first/60"
+tui_keys $S / z z z Enter
+check "tui search: no match says so" "no 'no connection matches'" \
+	tui_wait $S "no connection matches 'zzz'"
+tui_keys $S '?'
+check "tui search: / and n in the help" "help does not list / and n" \
+	tui_wait $S '^ +/ +search: select the next row'
+check "tui search: the filter keeps its own key in the help" "help does not list \\ for the filter" \
+	tui_wait $S '^ +\\ f +filter: list only'
+check "tui search: n N in the help" "help does not list n N" \
+	tui_wait $S '^ +n N +next / previous match'
+tui_keys $S q
+
+# ---- IPv6 addresses are never cut (ipv6-violation.pcap, public) ------------
+V6CAP=$PUBLIC/ipv6-violation.pcap
+S=wide
+tui_start $S 220 12 "$LOTRACE -r $V6CAP"
+check "tui IPv6 220 columns: both endpoints whole" "no full '[2001:470:...:6b88]:24316 -> [2001:6a8:a40::21]:21'" \
+	tui_wait $S '\[2001:470:1f05:17a6:d69a:20ff:fefd:6b88\]:24316 -> \[2001:6a8:a40::21\]:21 +reset-by-client'
+tui_keys $S q
+S=narrow
+tui_start $S 80 24 "$LOTRACE -r $V6CAP"
+check "tui IPv6 80 columns: the middle elided, the ports kept" "no '[2001..~..]:24316 -> [2001...]:21' row" \
+	tui_wait $S '^07:08:56\.786 \[2001[0-9a-f:]*~[0-9a-f:]*\]:24316 +-> \[2001[0-9a-f:~]*\]:21 +reset-by-client'
+scr=$(tui_screen $S)
+check "tui IPv6 80 columns: no line longer than 80" "a line is wider than 80" \
+	bash -c '! awk "length > 80" <<<"$1" | grep -q .' _ "$scr"
+tui_keys $S Enter
+check "tui IPv6 80 columns: detail names both endpoints whole" "endpoints cut in the detail" \
+	tui_wait $S 'client \[2001:470:1f05:17a6:d69a:20ff:fefd:6b88\]:24316'
+check "tui IPv6 80 columns: the server's full endpoint over the ladder" "no 'server [2001:6a8:a40::21]:21'" \
+	tui_wait $S 'server \[2001:6a8:a40::21\]:21 *$'
+tui_keys $S q
+
+# ---- units on every byte figure, latencies not cut -------------------------
+S=units
+tui_start $S 120 12 "$LOTRACE -r $PUBLIC/test_loopback.pcap"
+check "tui units: bytes keep their unit" "no '1465B/54.9kB'" tui_wait $S ' 1465B/54\.9kB '
+tui_keys $S q
+S=lat
+tui_start $S 120 12 "$LOTRACE -r $PUBLIC/openjdk-25.0.2-zeek.org.pcap"
+check "tui units: a latency keeps its unit" "no '19.01ms'" tui_wait $S ' 19\.01ms +457B/2920B'
+tui_keys $S q
+
 # ---- paced replay: speed keys, then SIGTERM mid-replay ---------------------
 S=speed
 tui_start $S 120 40 "$LOTRACE --speed 1 -r $CAP/busy-mixed.pcap"
@@ -177,6 +264,10 @@ tui_start $S 100 30 "$LOTRACE -r $CAP/v6-listener-v4-client.pcap"
 tui_wait $S 'end of capture' >/dev/null
 check "tui colour: verdicts coloured" "no colour escape in the pane" \
 	bash -c 'tmux -L "$1" capture-pane -e -p -t color | grep -q $'"'"'\e\[3[1-7]m'"'" _ "$TUI_SOCK"
+# readable on a light background too: no yellow, blue, cyan or white text
+# on the terminal's own background (white only on red, the alarm)
+check "tui colour: readable on light and dark backgrounds" "yellow, blue, cyan or white text escapes" \
+	bash -c '! tmux -L "$1" capture-pane -e -p -t color | grep -Eq $'"'"'\e\\[([0-9]+;)*3[3467](;[0-9]+)*m'"'" _ "$TUI_SOCK"
 tui_keys $S q
 S=mono
 tui_start $S 100 30 "env NO_COLOR=1 $LOTRACE -r $CAP/v6-listener-v4-client.pcap"
