@@ -76,7 +76,7 @@ void opts_usage(FILE *out)
 "      --demo            replay the bundled demo capture\n"
 "  -v, --verbose         say more about what lotrace is doing\n"
 "  -h, --help            this text\n"
-"  -V, --version         the version\n"
+"  -V, --version         the version, the live backends and library versions\n"
 "\n"
 "Exit status: 0 done, 1 runtime or input error, 2 bad usage.\n"
 "\n"
