@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "ladder.h"
 #include "listeners.h"
 #include "sbuf.h"
 #include "verdict.h"
@@ -176,7 +177,8 @@ static void ladder_head(const struct tui_glyphs *g, struct dpane *p, const char 
 
 static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flow *f, int w)
 {
-	char c[FMT_EP_LEN], s[FMT_EP_LEN], a[DL_LEN], lab[96], fl[12], d[24], by[24];
+	char c[FMT_EP_LEN], s[FMT_EP_LEN], a[DL_LEN], lab[96], fl[12], d[24];
+	unsigned nth[LT_TL_KIND_COUNT][2] = { { 0 } };
 	int aw = w - 14 - 22;
 	if (aw > 46)
 		aw = 46;
@@ -199,20 +201,15 @@ static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flo
 			snprintf(lab, sizeof(lab), "%s dropped by the kernel%s%s", g->times, f->drop_reason[0] ? ": " : "", f->drop_reason);
 			snprintf(a, sizeof(a), "%s %s", g->vline, lab);
 		} else {
-			if (e->kind == LT_TL_DATA) {
-				if (e->count > 1)
-					snprintf(lab, sizeof(lab), "DATA %ux %s [%s]", e->count,
-						 fmt_bytes(by, e->bytes), fl);
-				else
-					snprintf(lab, sizeof(lab), "DATA %s [%s]",
-						 fmt_bytes(by, e->bytes), fl);
-			} else {
-				snprintf(lab, sizeof(lab), "%s [%s]",
-					 lt_tl_kind_name((enum lt_tl_kind)e->kind), fl);
-				if (e->count > 1)
-					snprintf(note, sizeof(note), " %s%u (%u retransmitted)",
-						 g->times, e->count, e->count - 1);
-			}
+			/* the entry's name as the report's ladder writes it
+			 * (ladder.h), then tcpdump's flag letters */
+			struct sbuf lb;
+			sbuf_init(&lb, sizeof(lab));
+			ladder_label(&lb, e, e->kind < LT_TL_KIND_COUNT ? ++nth[e->kind][e->dir & 1] : 1);
+			snprintf(lab, sizeof(lab), "%s [%s]", sbuf_str(&lb), fl);
+			sbuf_release(&lb);
+			if (e->kind != LT_TL_DATA && e->count > 1)
+				snprintf(note, sizeof(note), " (%u retransmitted)", e->count - 1);
 			arrow(g, e->dir, lab, aw, a, sizeof(a));
 		}
 		if (e->kind == LT_TL_RST && f->reset_reason[0] && !note[0])
