@@ -1,9 +1,10 @@
 #!/bin/bash
 # run-all.sh [SECTION...] - lotrace's whole test suite (what `make test` runs).
 #
-# Sections: unit cli crosscheck golden sweep live tui report fuzz setup. Each
-# prints "ok   ..." / "FAIL ...: why" lines; this script counts them and ends
-# with "N passed, N failed". Exit status 1 if anything failed.
+# Sections: unit cli crosscheck golden sweep live tui report fuzz setup
+# pipeline. Each prints "ok   ..." / "FAIL ...: why" lines; this script
+# counts them and ends with "N passed, N failed". Exit status 1 if anything
+# failed.
 # Live sections need root (CI is root); without it they are skipped, loudly.
 # A test script that is not executable is a failure, not a skip: every *.sh
 # in tests/live, tests/tui and tests/setup is a test, except libraries
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
 export PUBLIC="$REPO/tests/captures/public"  # third-party captures (BSD-3-Clause, see SOURCES.md)
 export TZ=UTC LC_ALL=C
-sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup}
+sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup pipeline}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 
 run() { # run LABEL COMMAND...: stream its output, keep it for counting
@@ -95,6 +96,9 @@ for s in $sections; do
 		scripts tests/tui tui ;;
 	report)
 		script "report" tests/report.sh ;;
+	pipeline)
+		LOTRACE="$REPO/build/lotrace" script "pipeline (release)" tests/pipeline.sh
+		LOTRACE="$REPO/build-asan/lotrace" script "pipeline (asan)" tests/pipeline.sh ;;
 	fuzz)
 		# each libFuzzer target for FUZZ_TIME (30) seconds, ASan/UBSan
 		script "fuzz (libFuzzer, ${FUZZ_TIME:-30}s each)" tests/fuzz/run.sh "${FUZZ_TIME:-30}" ;;

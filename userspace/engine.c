@@ -21,18 +21,54 @@ struct engine {
 	uint64_t reported;     /* connections counted and handed to the taps */
 	uint64_t unreported;   /* retired past the limit */
 	uint64_t limit;        /* 0: no limit */
+	/* with a limit: connections that ended (refused, closed, reset) but
+	 * are still in the table count as finished; a bit per flow id */
+	uint8_t *ended;
+	uint64_t ended_cap;    /* bits */
+	uint64_t ended_pending; /* ended, not retired yet */
 	uint64_t next_tick;
 	struct lt_tap taps[ENGINE_MAX_TAPS];
 	int ntaps;
 };
 
+static int ended_bit(const struct engine *e, uint64_t id)
+{
+	return id < e->ended_cap && (e->ended[id / 8] >> (id % 8) & 1);
+}
+
+/* Remember that flow id ended; 0, or -1 on no memory (then it counts when
+ * it retires, as without a limit). */
+static int mark_ended(struct engine *e, uint64_t id)
+{
+	if (id >= e->ended_cap) {
+		uint64_t cap = e->ended_cap ? e->ended_cap : 4096;
+		while (cap <= id)
+			cap *= 2;
+		uint8_t *b = realloc(e->ended, cap / 8);
+		if (!b)
+			return -1;
+		memset(b + e->ended_cap / 8, 0, (cap - e->ended_cap) / 8);
+		e->ended = b;
+		e->ended_cap = cap;
+	}
+	e->ended[id / 8] |= (uint8_t)(1u << (id % 8));
+	return 0;
+}
+
 static void on_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
 {
 	struct engine *e = ctx;
 	(void)why;
-	if (engine_done(e)) {
-		e->unreported++;
-		return;
+	if (e->limit) {
+		/* Ended connections were counted first: they go out first. */
+		int ended = ended_bit(e, f->id);
+		if (ended)
+			e->ended_pending--;
+		if (e->reported >= e->limit ||
+		    (!ended && e->reported + e->ended_pending >= e->limit)) {
+			e->unreported++;
+			return;
+		}
 	}
 	/* Retired means no more packets are expected for it: final verdict. */
 	enum lt_verdict v = flow_verdict(f, flow_tab_now(e->flows), true,
@@ -47,6 +83,9 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
 static void on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct engine *e = ctx;
+	if (e->limit && lt_verdict_ended(v) && !ended_bit(e, f->id) &&
+	    mark_ended(e, f->id) == 0)
+		e->ended_pending++;
 	for (int i = 0; i < e->ntaps; i++)
 		if (e->taps[i].on_change)
 			e->taps[i].on_change(e->taps[i].ctx, f, v);
@@ -78,6 +117,7 @@ void engine_release(struct engine *e)
 		return;
 	flow_tab_free(e->flows);
 	stats_free(e->stats);
+	free(e->ended);
 	free(e);
 }
 
@@ -134,7 +174,7 @@ void engine_finish(struct engine *e)
 
 int engine_done(const struct engine *e)
 {
-	return e->limit && e->reported >= e->limit;
+	return e->limit && e->reported + e->ended_pending >= e->limit;
 }
 
 const struct stats *engine_stats(const struct engine *e)

@@ -10,9 +10,11 @@
  * the report and the TUI's log as taps. Everything it knows is readable
  * through const accessors.
  *
- * With a limit (engine_set_limit), the first N retired connections go to
- * the stats and the taps; later ones are only counted (engine_unreported),
- * so every output covers the same N connections.
+ * With a limit N (engine_set_limit), the engine is done once N connections
+ * finished: ended (refused, closed, reset) or left the table. Those N go
+ * to the stats and the taps as they retire (ended ones first); the others
+ * are only counted (engine_unreported), so every output covers the same N
+ * connections.
  */
 #ifndef LT_ENGINE_H
 #define LT_ENGINE_H
@@ -47,7 +49,7 @@ void engine_obs(void *ctx, const struct lt_obs *o);
 void engine_tick(struct engine *e, uint64_t now_ns);
 /* Retire everything left (end of input). */
 void engine_finish(struct engine *e);
-/* True once the limit of connections was reached. */
+/* True once the limit of connections finished. */
 int engine_done(const struct engine *e);
 
 /* Read-only views. */

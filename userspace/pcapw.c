@@ -106,7 +106,11 @@ int pcapw_segment(struct pcapw *w, uint64_t ts_ns, uint8_t family,
 	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000ull); /* ns precision */
 	h.caplen = (bpf_u_int32)(14 + ip_len + 20);
 	h.len = h.caplen + payload_len;
+	errno = 0;
 	pcap_dump((u_char *)w->dump, &h, pkt);
+	/* note why a write failed while errno still says it */
+	if (!w->failed && ferror(pcap_dump_file(w->dump)))
+		w->failed = errno ? errno : EIO;
 	w->count++;
 	return 0;
 }
