@@ -70,7 +70,7 @@ void opts_usage(FILE *out)
 "      --report FILE     write a bug-report summary to FILE at the end\n"
 "      --no-tui          plain lines even on a terminal\n"
 "      --tui             the full-screen view even when not a terminal\n"
-"      --speed S         TUI replay speed: instant, 1 (real time), 10 (10x)...\n"
+"      --speed S         replay speed: instant, 1 (real time), 10 (10x)...\n"
 "      --max-flows N     connections tracked at once (default 65536)\n"
 "      --ring-size BYTES eBPF ring buffer size (default 4 MiB)\n"
 "      --demo            replay the bundled demo capture\n"

@@ -5,8 +5,9 @@
  * Files are opened by libpcap (pcap and pcapng, any byte order, micro or
  * nanosecond stamps); gzip-compressed files are inflated on the fly by
  * zlib behind a stdio stream handed to pcap_fopen_offline. Live capture
- * uses pcap_create/pcap_activate in immediate, non-blocking mode with a
- * compiled "tcp port N" filter.
+ * uses pcap_create/pcap_activate, non-blocking, with a 50 ms buffer
+ * timeout (not immediate mode: a wakeup per packet would cost the traced
+ * connection rate) and a compiled "tcp port N" filter.
  */
 #include "source.h"
 
