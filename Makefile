@@ -281,7 +281,8 @@ install:
 		$(DESTDIR)$(pkgdatadir)/captures $(DESTDIR)$(docdir)/reports \
 		$(DESTDIR)$(bashcompdir) $(DESTDIR)$(zshcompdir)
 	$(Q)$(INSTALL) -m 0755 $(INSTALL_BUILD)/lotrace $(DESTDIR)$(sbindir)/lotrace
-	$(Q)$(INSTALL) -m 0644 docs/lotrace.8 $(DESTDIR)$(mandir)/man8/lotrace.8
+	$(Q)sed 's|/usr/local/|$(PREFIX)/|g' docs/lotrace.8 > $(DESTDIR)$(mandir)/man8/lotrace.8
+	$(Q)chmod 0644 $(DESTDIR)$(mandir)/man8/lotrace.8
 	$(Q)$(INSTALL) -m 0644 $(DEMO_CAPTURE) $(DESTDIR)$(pkgdatadir)/captures/
 	$(Q)$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(docdir)/
 	$(Q)$(INSTALL) -m 0644 $(REPORT_FILES) $(DESTDIR)$(docdir)/reports/

@@ -55,6 +55,8 @@ groff -ww -z -mandoc "$man8" 2>"$tmp/groff.err"
 [ ! -s "$tmp/groff.err" ] && ok "groff -ww -z: no warnings" || fail "groff -ww -z" "$(head -3 "$tmp/groff.err")"
 lexgrog "$man8" | grep -q 'lotrace - ' && ok "lexgrog finds the NAME section" ||
 	fail "lexgrog" "$(lexgrog "$man8" 2>&1)"
+grep -q '/usr/share/lotrace/captures/busy-mixed.pcap' "$tmp/man.txt" && ! grep -q '/usr/local' "$tmp/man.txt" &&
+	ok "the installed man page names PREFIX's paths (FILES)" || fail "man page FILES" "$(grep -n 'share/' "$tmp/man.txt" | head -3)"
 for sec in NAME SYNOPSIS DESCRIPTION OPTIONS VERDICTS OUTPUT "EXIT STATUS" OVERHEAD EXAMPLES FILES "SEE ALSO"; do
 	grep -qx "$sec" "$tmp/man.txt" || fail "man page section $sec" "missing"
 done
