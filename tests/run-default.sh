@@ -150,11 +150,15 @@ lt=
 wait "$view" 2>/dev/null # tail: the last lines
 view=
 if [ -s "$tmp/report.md" ]; then
-	echo
-	echo "demo: the diagnosis from lotrace's report (--report FILE writes all of it):"
-	echo
-	sed -n '1p' "$tmp/report.md"
-	echo
-	sed -n '/^## Diagnosis/,/^## /p' "$tmp/report.md" | sed '$d'
+	# after plain lines on stdout; after JSON on stderr, to keep stdout JSON
+	case " $* " in *" --json "* | *" --format"*) exec 3>&2 ;; *) exec 3>&1 ;; esac
+	{
+		echo
+		echo "demo: the diagnosis from lotrace's report (--report FILE writes all of it):"
+		echo
+		sed -n '1p' "$tmp/report.md"
+		echo
+		sed -n '/^## Diagnosis/,/^## /p' "$tmp/report.md" | sed '$d'
+	} >&3
 fi
 exit "$st"
