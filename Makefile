@@ -58,6 +58,10 @@ ifeq ($(BACKEND),auto)
   endif
 else ifeq ($(BACKEND),pcap)
   BACKEND_WHY := BACKEND=pcap
+else ifeq ($(BACKEND),bpf)
+  ifneq ($(shell pkg-config --exists libbpf 2>/dev/null && echo yes),yes)
+    $(error BACKEND=bpf needs libbpf, which pkg-config does not find: run `make deps` (libbpf-dev), or build with BACKEND=pcap)
+  endif
 endif
 ifeq ($(filter $(BACKEND),bpf pcap),)
 $(error BACKEND=$(BACKEND) is not a backend: use auto, bpf or pcap)
