@@ -12,8 +12,13 @@ dest=$tmp/dest
 mkdir -p "$dest"
 cd "$REPO" || exit 1
 
-# the real system's files at the paths it installs to, before and after
-real() { (cd "$dest" 2>/dev/null && find . ! -type d) | sed 's|^\.||' | while read -r f; do ls -ld "$f" 2>/dev/null; done; }
+# the real system's files at the paths it installs to, if written during the install
+touch "$tmp/stamp"
+real() {
+	(cd "$dest" && find . ! -type d) | sed 's|^\.||' | while read -r f; do
+		[ -e "$f" ] && find "$f" -newer "$tmp/stamp"
+	done
+}
 if make -s install DESTDIR="$dest" PREFIX=/usr >"$tmp/install.log" 2>&1; then
 	ok "make install DESTDIR=... PREFIX=/usr"
 else
@@ -21,7 +26,7 @@ else
 	exit 0
 fi
 outside=$(real)
-[ -z "$outside" ] && ok "install writes nothing outside DESTDIR (none of its files under /usr)" ||
+[ -z "$outside" ] && ok "install writes nothing outside DESTDIR (none of its files under /usr changed)" ||
 	fail "install writes nothing outside DESTDIR" "$outside"
 
 (cd "$dest" && find . -type f | sort) >"$tmp/files"
