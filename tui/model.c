@@ -143,6 +143,11 @@ static struct tui_row *upsert(struct tui_model *m, const struct flow *f,
 		d->verdict = (uint8_t)v;
 		d->final = (uint8_t)final;
 	}
+	if (f->id == m->pin_id) {
+		memcpy(&m->pin.f, f, sizeof(*f));
+		m->pin.verdict = (uint8_t)v;
+		m->pin.final = (uint8_t)final;
+	}
 	m->gen++;
 	return r;
 }
@@ -189,7 +194,8 @@ static void sync_one(void *ctx, const struct flow *f)
 	struct tui_row *r = (struct tui_row *)tui_model_row(m, f->id);
 	/* Changed since the last copy? (Unchanged is the common case.) */
 	if (!r || r->t_last != f->t_last || r->verdict != v || r->kctx != f->kctx ||
-	    r->steps != (f->tl_len < TUI_ROW_STEPS ? f->tl_len : TUI_ROW_STEPS))
+	    r->steps != (f->tl_len < TUI_ROW_STEPS ? f->tl_len : TUI_ROW_STEPS) ||
+	    (f->id == m->pin_id && m->pin.f.id != f->id))
 		r = upsert(m, f, v, 0);
 	if (r) {
 		r->active_counted = 1;
@@ -214,12 +220,23 @@ const struct tui_row *tui_model_row(const struct tui_model *m, uint64_t id)
 	return r->id == id && in_window(m, id, m->cap) ? r : NULL;
 }
 
+int tui_model_pin(struct tui_model *m, uint64_t id)
+{
+	if (id != m->pin_id) {
+		m->pin_id = id;
+		memset(&m->pin, 0, sizeof(m->pin));
+	}
+	return id && !tui_model_detail(m, id);
+}
+
 const struct tui_detail *tui_model_detail(const struct tui_model *m, uint64_t id)
 {
-	if (!id || !m->det)
+	if (!id || !m->det || id < m->min_id)
 		return NULL;
 	const struct tui_detail *d = &m->det[id % m->dcap];
-	return d->f.id == id && id >= m->min_id ? d : NULL;
+	if (d->f.id == id)
+		return d;
+	return m->pin.f.id == id ? &m->pin : NULL;
 }
 
 const struct tui_row *tui_model_answered_other(const struct tui_model *m,

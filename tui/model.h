@@ -81,6 +81,8 @@ struct tui_model {
 	struct tui_detail *det;
 	uint32_t dcap;
 	uint64_t *answered[2];    /* [v4, v6][server port]: newest established id */
+	uint64_t pin_id;          /* keep this one's full record too (the selection) */
+	struct tui_detail pin;
 	uint64_t max_id;          /* newest id stored */
 	uint64_t min_id;          /* ids below were cleared */
 	uint64_t gen;             /* bumped whenever a row changes */
@@ -111,7 +113,12 @@ void tui_model_on_retire(void *ctx, const struct flow *f, enum lt_verdict v);
 void tui_model_sync(struct tui_model *m, const struct flow_tab *ft, uint64_t now);
 /* The row of flow id, or NULL when not (or no longer) kept. */
 const struct tui_row *tui_model_row(const struct tui_model *m, uint64_t id);
-/* The full copy of flow id, or NULL when it is older than the detail window. */
+/* Keep the full record of connection id (the selection) even when it is
+ * older than the detail window; 0: none. Returns 1 when it has no full
+ * record yet (the next sync copies it if it is still active). */
+int tui_model_pin(struct tui_model *m, uint64_t id);
+/* The full copy of flow id, or NULL when it is older than the detail
+ * window and not pinned. */
 const struct tui_detail *tui_model_detail(const struct tui_model *m, uint64_t id);
 /* The newest connection to port over the other IP family than family that
  * completed its handshake, or NULL. */

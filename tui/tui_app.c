@@ -158,6 +158,12 @@ static void frame(struct tui_app *a, int flags)
 	/* A key right after a sync draws from it: answering keys does not
 	 * wait for a walk over every active flow. */
 	uint64_t mono = tui_mono_ns();
+	/* the detail of a connection older than the model's detail window:
+	 * its full record comes with the next sync, if it is still active */
+	const struct tui_row *sel = tui_view_selected(&a->ui.view, &a->model);
+	int want = tui_model_pin(&a->model, a->ui.mode == TUI_M_DETAIL && sel ? sel->id : 0);
+	if (want && !sel->final)
+		a->last_sync_mono = 0;
 	if (!a->ui.paused && mono - a->last_sync_mono >= FRAME_NS) {
 		tui_model_sync(&a->model, run_flows(a->run), a->now);
 		a->last_sync_mono = mono;

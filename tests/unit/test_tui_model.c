@@ -19,15 +19,18 @@
 
 #define CAPTURE LT_DATADIR "/captures/busy-mixed.pcap"
 
-/* Replay a capture into an engine with the model as its observer. */
-static void replay(struct tui_model *m, uint32_t cap, uint32_t dcap)
+static struct engine *e;
+
+/* Replay a capture into an engine with the model as its tap; finish:
+ * retire every flow at the end (else the engine keeps the active ones). */
+static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, int finish)
 {
 	struct flow_config cfg = { .linger_ns = 5000000000ull };
 	char err[LT_ERR_LEN];
 	struct lt_source *src = src_pcap_file_open(CAPTURE, err);
 
 	assert_non_null(src);
-	struct engine *e = engine_init(&cfg);
+	e = engine_init(&cfg);
 	assert_non_null(e);
 	assert_int_equal(tui_model_init(m, cap, dcap, NULL, 0), 0);
 	struct lt_tap tap = { .on_change = tui_model_on_change,
@@ -36,9 +39,52 @@ static void replay(struct tui_model *m, uint32_t cap, uint32_t dcap)
 	assert_int_equal(engine_add_tap(e, &tap), 0);
 	while (src->ops->dispatch(src, 256, engine_obs, e) > 0)
 		;
-	engine_finish(e);
 	src->ops->close(src);
+	if (finish) {
+		engine_finish(e);
+		engine_release(e);
+	}
+}
+
+static void replay(struct tui_model *m, uint32_t cap, uint32_t dcap)
+{
+	replay_into(m, cap, dcap, 1);
+}
+
+struct oldest {
+	uint64_t id;
+};
+
+static void find_oldest(void *ctx, const struct flow *f)
+{
+	struct oldest *o = ctx;
+	if (!o->id || f->id < o->id)
+		o->id = f->id;
+}
+
+/* The selection's full record is kept even when it is older than the
+ * detail window, while its connection is still in the table. */
+static void test_pin(void **state)
+{
+	struct tui_model m;
+	struct oldest o = { 0 };
+
+	replay_into(&m, 0, 2, 0);
+	flow_foreach(engine_flows(e), find_oldest, &o);
+	assert_true(o.id > 0 && o.id + 2 <= m.max_id); /* outside the window of 2 */
+	assert_null(tui_model_detail(&m, o.id));
+	assert_int_equal(tui_model_pin(&m, o.id), 1);
+	tui_model_sync(&m, engine_flows(e), flow_tab_now(engine_flows(e)));
+	const struct tui_detail *d = tui_model_detail(&m, o.id);
+	assert_non_null(d);
+	assert_int_equal(d->f.id, o.id);
+	assert_int_equal(tui_model_pin(&m, o.id), 0);
+	/* another selection: the old one is not kept any more */
+	tui_model_pin(&m, 0);
+	assert_null(tui_model_detail(&m, o.id));
+	engine_finish(e);
 	engine_release(e);
+	tui_model_release(&m);
 }
 
 static void test_row_size(void **state)
@@ -125,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_row_size),
 		cmocka_unit_test(test_rows_of_a_capture),
 		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_pin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
