@@ -662,27 +662,6 @@ static bool loss_can_fake(int kind)
 	return false;
 }
 
-/*
- * The source lost events but could not say which connections they
- * belonged to (no connection carries LT_A_EVENTS_LOST): every finding a
- * loss could fake is in doubt, said so, and no more than a warning.
- */
-static void loss_doubt(struct facts *fs, int from, const struct diag *d,
-		       const struct diag_context *c)
-{
-	if (!c->src || !c->src->lost || d->lost.n)
-		return;
-	for (int i = from; i < fs->n; i++) {
-		struct diag_fact *x = &fs->v[i];
-		int kind = x->g ? x->g->kind : x->more ? x->more[0]->kind : DG_OTHER;
-		if (!loss_can_fake(kind))
-			continue;
-		x->loss_doubt = true;
-		if (x->severity == DIAG_ERROR)
-			x->severity = DIAG_WARNING;
-	}
-}
-
 static int cmp_group(const void *a, const void *b)
 {
 	const struct diag_group *x = *(const struct diag_group *const *)a;
@@ -696,8 +675,10 @@ static int cmp_group(const void *a, const void *b)
 	return memcmp(x->server.addr, y->server.addr, 16);
 }
 
-/* What the run knows besides the connections. */
-static void r_run(struct facts *fs, const struct diag *d, const struct diag_context *c)
+/* What the run knows besides the connections. doubt[0..ndoubt): groups
+ * the loss may have made up (see diag_decide). */
+static void r_run(struct facts *fs, const struct diag *d, const struct diag_context *c,
+		  const struct diag_group *const *doubt, int ndoubt)
 {
 	const struct lt_source_stats *ss = c->src;
 	struct diag_fact *x;
@@ -705,8 +686,11 @@ static void r_run(struct facts *fs, const struct diag *d, const struct diag_cont
 	if (ss && ss->read_error[0])
 		fact(fs, DIAG_INPUT_ENDED_EARLY, DIAG_WARNING, NULL);
 	if (((ss && ss->lost) || d->lost.n) &&
-	    (x = fact(fs, DIAG_EVENTS_LOST, DIAG_WARNING, d->lost.n ? &d->lost : NULL)))
+	    (x = fact(fs, DIAG_EVENTS_LOST, DIAG_WARNING, d->lost.n ? &d->lost : NULL))) {
 		x->by_verdict = d->lost_verdict;
+		x->doubtful = doubt;
+		x->ndoubtful = ndoubt;
+	}
 	if (ss && dec_stats_problems(&ss->dec))
 		fact(fs, DIAG_DECODE_PROBLEMS, DIAG_WARNING, NULL);
 	if (c->flows && c->flows->evicted)
@@ -759,7 +743,7 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 	memset(&fs, 0, sizeof(fs));
 	*out = NULL;
 	if (d->nb) {
-		v = malloc(d->nb * sizeof(*v));
+		v = malloc(2 * d->nb * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 	}
@@ -769,14 +753,31 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 	if (nv)
 		qsort(v, nv, sizeof(*v), cmp_group);
 
+	/* The source lost events but could not say which connections they
+	 * belonged to (none carries LT_A_EVENTS_LOST): no group a loss could
+	 * make up is a finding; they go, in order, to the end of v, and the
+	 * events-lost finding names them. */
+	size_t nkeep = nv;
+	if (c->src && c->src->lost && !d->lost.n) {
+		const struct diag_group **doubt = v + d->nb;
+		size_t nd = 0;
+		nkeep = 0;
+		for (size_t i = 0; i < nv; i++) {
+			if (loss_can_fake(v[i]->kind))
+				doubt[nd++] = v[i];
+			else
+				v[nkeep++] = v[i];
+		}
+		memmove(v + nkeep, doubt, nd * sizeof(*v));
+	}
+
 	/* At most FINDINGS_PER_KIND addresses per kind get a finding each;
 	 * the rest share one, which points into v (kept with the facts). */
-	for (size_t i = 0; i < nv && !fs.oom;) {
+	for (size_t i = 0; i < nkeep && !fs.oom;) {
 		size_t j = i;
-		while (j < nv && v[j]->kind == v[i]->kind)
+		while (j < nkeep && v[j]->kind == v[i]->kind)
 			j++;
 		size_t shown = j - i > FINDINGS_PER_KIND + 1 ? FINDINGS_PER_KIND : j - i;
-		int from = fs.n;
 		for (size_t k = i; k < i + shown; k++)
 			r_group(&fs, d, c, v[k]);
 		struct diag_fact *x;
@@ -785,12 +786,10 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 			x->more = v + i + shown;
 			x->nmore = (int)(j - i - shown);
 		}
-		if (!fs.oom)
-			loss_doubt(&fs, from, d, c);
 		i = j;
 	}
 	if (!fs.oom)
-		r_run(&fs, d, c);
+		r_run(&fs, d, c, v + nkeep, (int)(nv - nkeep));
 	if (!fs.oom)
 		r_clean(&fs, d);
 
@@ -815,8 +814,8 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 			if ((int)fs.v[i].severity == s && fs.v[i].id != DIAG_EVENTS_LOST)
 				sorted[k++] = fs.v[i];
 	free(fs.v);
-	/* the "more" facts point into v: it lives as long as the facts,
-	 * as their allocation's tail */
+	/* the "more" and doubtful groups are listed in v: it lives as long
+	 * as the facts, as their allocation's tail */
 	if (nv) {
 		struct diag_fact *grown = realloc(sorted, (size_t)k * sizeof(*sorted) +
 						  nv * sizeof(*v));
@@ -828,9 +827,12 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 		sorted = grown;
 		const struct diag_group **tail = (const struct diag_group **)(sorted + k);
 		memcpy(tail, v, nv * sizeof(*v));
-		for (int i = 0; i < k; i++)
+		for (int i = 0; i < k; i++) {
 			if (sorted[i].more)
 				sorted[i].more = tail + (sorted[i].more - v);
+			if (sorted[i].doubtful)
+				sorted[i].doubtful = tail + (sorted[i].doubtful - v);
+		}
 	}
 	free(v);
 	*out = sorted;
@@ -905,6 +907,8 @@ int diag_findings(const struct diag *d, const struct diag_context *c,
 			refs_from(f, x->g);
 		for (int i = 0; i < x->nmore; i++)
 			refs_from(f, x->more[i]);
+		for (int i = 0; i < x->ndoubtful; i++)
+			refs_from(f, x->doubtful[i]);
 		if (x->other)
 			refs_also(f, x->other);
 	}

@@ -207,16 +207,17 @@ struct diag_fact {
 	bool no_socket;        /* every reset carried the kernel reason NO_SOCKET */
 	bool queue_full;       /* a listener list shows more waiting than its backlog */
 	enum diag_cause cause;
-	/* The source lost events it could not attribute to connections, and
-	 * a loss alone could make connections look like these: in doubt,
-	 * said so, and no more than a warning. */
-	bool loss_doubt;
 	int phase;             /* resets: the phase most of them came in */
 	/* The run as a whole (no-problem, events-lost, findings-cut). */
 	bool delays;           /* no-problem: some handshakes needed retries */
 	bool input_doubt;      /* no-problem: the input has warnings */
 	uint64_t conns, closed, client_rst_after_fin, ungrouped;
 	const uint64_t *by_verdict; /* events-lost: the lost ones by verdict */
+	/* events-lost, when the source could not say which connections the
+	 * loss belonged to: the groups a loss alone could make look like
+	 * this (unanswered, half-open...), which are no findings then. */
+	const struct diag_group *const *doubtful;
+	int ndoubtful;
 };
 
 struct diag;

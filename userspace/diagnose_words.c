@@ -749,6 +749,30 @@ static void w_more(struct words *w, const struct diag_fact *x)
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* How a connection of a kind a loss could fake looks. */
+static const char *doubt_word(int kind)
+{
+	switch ((enum diag_group_kind)kind) {
+	case DG_UNANSWERED: return "unanswered";
+	case DG_HALF_OPEN: return "half-open";
+	case DG_SYNACK_RETRANS: return "slow (a re-sent SYN-ACK)";
+	case DG_SYN_RETRANS: return "slow (re-sent SYNs)";
+	case DG_HALF_CLOSED: return "half-closed";
+	case DG_OPEN: return "still open";
+	case DG_MIDSTREAM: return "mid-stream";
+	case DG_CONNECTING: return "still connecting";
+	case DG_REFUSED:
+	case DG_RESET_REQUEST:
+	case DG_RESET_SERVER:
+	case DG_RESET_CLIENT:
+	case DG_ANSWERED:
+	case DG_OTHER:
+	case DG_KIND_COUNT:
+		break;
+	}
+	return "unusual";
+}
+
 /* Lost events: what they may hide. */
 static void w_events_lost(struct words *w, const struct diag_fact *x,
 			  const struct lt_source_stats *ss)
@@ -783,6 +807,19 @@ static void w_events_lost(struct words *w, const struct diag_fact *x,
 				sep = ", ";
 			}
 		sbuf_puts(t, ". A lost SYN-ACK, ACK, FIN or RST makes a healthy connection look unanswered, half-open, open or mid-stream, so no finding below rests on them.");
+	}
+	if (x->ndoubtful) {
+		/* one count per kind, in kind order (the groups are sorted) */
+		const char *sep = " lotrace cannot tell which connections the lost events belonged to, so connections that look ";
+		for (int i = 0; i < x->ndoubtful;) {
+			int kind = x->doubtful[i]->kind;
+			uint64_t n = 0;
+			for (; i < x->ndoubtful && x->doubtful[i]->kind == kind; i++)
+				n += x->doubtful[i]->n;
+			sbuf_printf(t, "%s%s (%" PRIu64 ")", sep, doubt_word(kind), n);
+			sep = ", ";
+		}
+		sbuf_puts(t, " are not findings here: they may be healthy connections whose SYN-ACK, ACK or FIN was among the lost events, or real problems; a run without loss tells them apart.");
 	}
 	sbuf_puts(t, " Connections whose every event was lost are missing altogether: the counts in this report are lower bounds, and a problem may hide among the lost events.");
 	sbuf_puts(w->x, "Watch fewer ports (`--port`), or give the capture a bigger buffer (`--ring-size` for eBPF), and run again.");
@@ -955,6 +992,4 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c,
 	case DIAG_ID_COUNT:
 		break;
 	}
-	if (x->loss_doubt)
-		sbuf_puts(text, " Events were lost during this run and lotrace cannot tell which connections they belonged to: some of these may be healthy connections whose SYN-ACK, ACK or FIN was among the lost events.");
 }
