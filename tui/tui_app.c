@@ -38,6 +38,7 @@
 #include "tui_pcap.h"
 
 #define FRAME_NS 100000000ull   /* data-driven redraws: at most 10/s */
+#define KEY_SYNC_NS 1000000000ull /* a key's frame walks the flows if older */
 #define IDLE_FRAME_NS 1000000000ull /* refresh rates and clocks once a second */
 #define LISTENER_NS 2000000000ull /* re-ask who listens */
 #define RATE_NS 250000000ull
@@ -151,12 +152,18 @@ static void fill_snap(struct tui_app *a)
 }
 
 /* Sync, rebuild what flags ask for, fill the snapshot, draw. */
-static void frame(struct tui_app *a, int flags)
+/*
+ * Sync, rebuild what flags ask for, fill the snapshot, draw. A frame a
+ * key asked for (flags) is drawn from the last walk over the active
+ * flows if that is less than KEY_SYNC_NS old: answering keys does not
+ * wait for a walk over 100,000 flows; data frames walk them up to ten
+ * times a second. Returns 1 when it walked them.
+ */
+static int frame(struct tui_app *a, int flags)
 {
+	int synced = 0;
 	run_source_stats(a->run, &a->ss);
 	sample_rate(a);
-	/* A key right after a sync draws from it: answering keys does not
-	 * wait for a walk over every active flow. */
 	uint64_t mono = tui_mono_ns();
 	/* the detail of a connection older than the model's detail window:
 	 * its full record comes with the next sync, if it is still active */
@@ -164,9 +171,12 @@ static void frame(struct tui_app *a, int flags)
 	int want = tui_model_pin(&a->model, a->ui.mode == TUI_M_DETAIL && sel ? sel->id : 0);
 	if (want && !sel->final)
 		a->last_sync_mono = 0;
-	if (!a->ui.paused && mono - a->last_sync_mono >= FRAME_NS) {
+	uint64_t age = mono - a->last_sync_mono;
+	int for_key = flags & (TUI_REDRAW | TUI_RESORT);
+	if (!a->ui.paused && age >= (for_key ? KEY_SYNC_NS : FRAME_NS)) {
 		tui_model_sync(&a->model, run_flows(a->run), a->now);
 		a->last_sync_mono = mono;
+		synced = 1;
 	}
 	if (!a->ui.paused && a->model.gen != a->ui.view.model_gen)
 		flags |= TUI_RESORT;
@@ -175,6 +185,7 @@ static void frame(struct tui_app *a, int flags)
 			       (unsigned long long)a->model.max_id);
 	fill_snap(a);
 	tui_frame_draw(&a->snap, &a->ui);
+	return synced;
 }
 
 /* ---- commands keys ask for ------------------------------------------------------ */
@@ -369,10 +380,11 @@ static int run_loop(struct tui_app *a)
 		if ((flags & (TUI_REDRAW | TUI_RESORT)) ||
 		    (dirty && mono - last_draw >= FRAME_NS) ||
 		    mono - last_draw >= IDLE_FRAME_NS) {
-			frame(a, flags);
+			int synced = frame(a, flags);
 			last_draw = tui_mono_ns();
+			if (synced || !(flags & (TUI_REDRAW | TUI_RESORT)))
+				dirty = 0; /* else the next data frame walks the flows */
 			flags = 0;
-			dirty = 0;
 		}
 		if (dirty) {
 			uint64_t due = last_draw + FRAME_NS;

@@ -118,6 +118,38 @@ static int grow(struct tui_view *v, uint32_t need)
 	return 0;
 }
 
+/*
+ * Verdict and port orders have few keys (10, 65536): a stable counting
+ * sort, O(n), keeps the list's newest-first order among equal keys, as
+ * cmp_key would.
+ */
+static int counting_sort(struct tui_view *v, const struct tui_model *l)
+{
+	uint32_t nb = v->sort == TUI_SORT_PORT ? 65536 : 100;
+	uint32_t *start = calloc((size_t)nb + 1, sizeof(*start));
+	uint64_t *out = malloc((size_t)v->n * sizeof(*out));
+	uint16_t *key = malloc((size_t)v->n * sizeof(*key));
+	if (!start || !out || !key) {
+		free(start);
+		free(out);
+		free(key);
+		return -1;
+	}
+	for (uint32_t i = 0; i < v->n; i++) {
+		key[i] = (uint16_t)key_of(&l->rows[v->id[i] % l->cap], v->sort);
+		start[key[i] + 1]++;
+	}
+	for (uint32_t b = 0; b < nb; b++)
+		start[b + 1] += start[b];
+	for (uint32_t i = 0; i < v->n; i++)
+		out[start[key[i]]++] = v->id[i];
+	memcpy(v->id, out, (size_t)v->n * sizeof(*out));
+	free(start);
+	free(out);
+	free(key);
+	return 0;
+}
+
 int tui_view_rebuild(struct tui_view *v, const struct tui_model *l)
 {
 	struct words ws;
@@ -151,7 +183,10 @@ int tui_view_rebuild(struct tui_view *v, const struct tui_model *l)
 			continue;
 		v->id[v->n++] = id;
 	}
-	if (v->sort != TUI_SORT_TIME && v->n > 1) {
+	if ((v->sort == TUI_SORT_VERDICT || v->sort == TUI_SORT_PORT) && v->n > 1) {
+		if (counting_sort(v, l) < 0)
+			return -1;
+	} else if (v->sort != TUI_SORT_TIME && v->n > 1) {
 		struct sort_key *k = malloc((size_t)v->n * sizeof(*k));
 		if (!k)
 			return -1;
