@@ -106,7 +106,7 @@ struct tui_model {
 int tui_model_init(struct tui_model *m, uint32_t cap, uint32_t dcap,
 		   const struct ports *p, uint64_t connecting_ns);
 void tui_model_release(struct tui_model *m);
-/* The engine observer's two calls (ctx is the model). */
+/* The two calls of the run's tap (ctx is the model). */
 void tui_model_on_change(void *ctx, const struct flow *f, enum lt_verdict v);
 void tui_model_on_retire(void *ctx, const struct flow *f, enum lt_verdict v);
 /* Refresh the rows of the table's active flows; now: the source clock. */
