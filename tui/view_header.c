@@ -124,6 +124,28 @@ static int takes_v6(const struct listener *l)
 	return listener_takes(l, 6, lo6, l->port);
 }
 
+/* Does some socket take IPv4 loopback connections to port? v6: one
+ * takes IPv6 ones. */
+static int port_taken(const struct tui_snap *s, int shown, uint16_t port, int *v6)
+{
+	int v4 = 0;
+	for (int k = 0; k < shown; k++)
+		if (s->lis[k].port == port) {
+			v4 |= takes_v4(&s->lis[k]);
+			if (v6)
+				*v6 |= takes_v6(&s->lis[k]);
+		}
+	return v4;
+}
+
+/* An item of width iw fits whole, leaving room for " +N more" when it is
+ * not the last one. */
+static int fits(const struct line *ln, int iw, int left)
+{
+	int more = left > 1 ? 9 : 0;
+	return ln->x + iw + more <= ln->w;
+}
+
 static void draw_listeners(const struct tui_snap *s, const struct tui_ui *ui, int y, int w)
 {
 	struct line ln = { y, 0, w };
@@ -146,36 +168,46 @@ static void draw_listeners(const struct tui_snap *s, const struct tui_ui *ui, in
 		     s->nlis, s->nlis == 1 ? "" : "s");
 		return;
 	}
-	/* the alarms first, so a narrow terminal still shows them */
-	int said = 0;
+	/* The alarms first, so a narrow terminal still shows them; an item
+	 * that does not fit whole is not cut (an address would lose its
+	 * port): the line says how many more there are instead. */
+	int left = 0, said = 0, first = 1;
+	char item[200];
+	for (int i = 0; i < p->n; i++)
+		left += !port_taken(s, shown, p->list[i], NULL);
+	for (int k = 0; k < shown; k++)
+		left += ports_bit(p->bitmap, s->lis[k].port) != 0;
 	for (int i = 0; i < p->n; i++) {
-		int v4 = 0, v6 = 0;
-		for (int k = 0; k < shown; k++)
-			if (s->lis[k].port == p->list[i]) {
-				v4 |= takes_v4(&s->lis[k]);
-				v6 |= takes_v6(&s->lis[k]);
-			}
-		if (v4)
+		int v6 = 0;
+		if (port_taken(s, shown, p->list[i], &v6))
 			continue;
+		snprintf(item, sizeof(item), " nothing listening on 127.0.0.1:%u ", p->list[i]);
+		if (!fits(&ln, 1 + tui_width(item) + (v6 ? 12 : 0), left))
+			break;
 		put(&ln, A_NORMAL, " ");
-		putf(&ln, tui_attr(lk, TC_ALERT), " nothing listening on 127.0.0.1:%u ",
-		     p->list[i]);
+		put(&ln, tui_attr(lk, TC_ALERT), item);
 		if (v6)
 			putf(&ln, tui_attr(lk, TC_WARN), " (IPv6 only)");
 		said = 1;
+		left--;
 	}
-	int first = 1;
-	for (int k = 0; k < shown; k++) {
+	for (int k = 0; k < shown && left; k++) {
 		if (!ports_bit(p->bitmap, s->lis[k].port))
 			continue;
-		if (first)
-			put(&ln, tui_attr(lk, TC_OK), said ? "  listening:" : " listening:");
+		const char *head = !first ? "," : said ? "  listening:" : " listening:";
 		sbuf_init(&buf, 160);
 		listener_format(&buf, &s->lis[k], LISTENER_BRIEF, false);
-		putf(&ln, A_NORMAL, "%s %s", first ? "" : ",", sbuf_str(&buf));
+		snprintf(item, sizeof(item), " %s", sbuf_str(&buf));
 		sbuf_release(&buf);
+		if (!fits(&ln, tui_width(head) + tui_width(item), left))
+			break;
+		put(&ln, first ? tui_attr(lk, TC_OK) : A_NORMAL, head);
+		put(&ln, A_NORMAL, item);
 		first = 0;
+		left--;
 	}
+	if (left)
+		putf(&ln, tui_attr(lk, TC_DIM), " +%d more", left);
 	attrset(A_NORMAL);
 }
 

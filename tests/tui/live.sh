@@ -53,6 +53,13 @@ check "tui live: listener line" "no 'listening: 127.0.0.1:$P lt_peer[pid]' withi
 	tui_wait $S "listening: 127\.0\.0\.1:$P lt_peer\[[0-9]+\]" 4
 check "tui live: alert gone" "'nothing listening' still shown" \
 	tui_wait_gone $S "nothing listening on 127\.0\.0\.1:$P" 1
+# too narrow for the listener: it is counted, never cut mid-address
+tm resize-window -t $S -x 34 -y 24
+check "tui live: a listener that does not fit is counted, not cut" "line 2 is not ' +1 more'" \
+	bash -c 'for i in $(seq 40); do tmux -L "$1" capture-pane -p -t "$2" | sed -n 2p |
+		grep -Eq "^ \+1 more *$" && exit 0; sleep 0.05; done; exit 1' _ "$TUI_SOCK" "$S"
+tm resize-window -t $S -x 120 -y 40
+tui_wait $S "listening: 127\.0\.0\.1:$P lt_peer" >/dev/null
 
 out=$("$LT_PEER" connect --addr 127.0.0.1 --port "$P" --send 10 --expect-reply 2>&1)
 check "tui live: peer connected" "lt_peer said: $out" grep -q connected <<<"$out"
