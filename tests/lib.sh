@@ -15,3 +15,15 @@ expect() {
 	local name=$1; shift
 	if "$@"; then ok "$name"; else fail "$name" "check failed: $*"; fi
 }
+
+# fresh_copy DIR: what a user starts from, in DIR: a git clone of HEAD, or,
+# outside a git checkout (an unpacked release tarball), a copy of the tree
+# without build outputs. Prints which; non-zero if it failed.
+fresh_copy() {
+	if git -C "$REPO" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		git clone -q "$REPO" "$1" && echo "a git clone of HEAD"
+	else
+		mkdir -p "$1" && tar -C "$REPO" --exclude='./build*' --exclude='./lotrace-*.tar.gz' -cf - . |
+			tar -C "$1" -xf - && echo "a copy of the tree (not a git checkout)"
+	fi
+}

@@ -15,8 +15,8 @@
 tmp=$(mktemp -d /tmp/lotrace-first-run.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 src=$tmp/lotrace
-if ! git -C "$REPO" rev-parse -q --verify HEAD >/dev/null || ! git clone -q "$REPO" "$src" 2>"$tmp/err"; then
-	fail "first run: clone" "$(head -2 "$tmp/err" 2>/dev/null)"
+if ! fresh_copy "$src" >/dev/null 2>"$tmp/err"; then
+	fail "first run: a fresh copy" "$(head -2 "$tmp/err")"
 	exit 0
 fi
 

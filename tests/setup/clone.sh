@@ -12,26 +12,29 @@
 #  - the backend decision: with pkg-config unable to find libbpf (a
 #    PKG_CONFIG_LIBDIR holding every .pc file except libbpf.pc) the build
 #    picks libpcap and says why; with libbpf it picks eBPF.
-# Tests HEAD (a clone holds commits only).
+# Tests HEAD (a clone holds commits only); in an unpacked release tarball,
+# a copy of it.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d /tmp/lotrace-clone.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$REPO" || exit 1
 
+# tracked files; outside a git checkout (a release tarball), every file
+files() { if git rev-parse -q --verify HEAD >/dev/null 2>&1; then git ls-files; else find . -type f ! -path './build*' | sed 's|^\./||'; fi; }
 pat='\.\./'shared
-hits=$(git grep -n -e "$pat" -- . ':(exclude)*.md')
+hits=$(files | grep -v '\.md$' | tr '\n' '\0' | xargs -0 grep -n -e "$pat" 2>/dev/null)
 [ -z "$hits" ] && ok "no tracked file names the shared directory beside the checkout (documentation aside)" ||
 	fail "no tracked file names the shared directory beside the checkout" "$(echo "$hits" | head -5 | tr '\n' '|')"
 pat=/work; pat=$pat/ # (split so that this line does not match)
-hits=$(git grep -n -e "$pat" -- . ':(exclude)*.md')
+hits=$(files | grep -v '\.md$' | tr '\n' '\0' | xargs -0 grep -n -e "$pat" 2>/dev/null)
 [ -z "$hits" ] && ok "no tracked file names $pat" || fail "no tracked file names $pat" "$(echo "$hits" | head -5 | tr '\n' '|')"
 
 src=$tmp/checkout/lotrace
-if ! git clone -q "$REPO" "$src" 2>"$tmp/clone.err"; then
-	fail "git clone into a scratch directory" "$(head -3 "$tmp/clone.err")"
+if ! how=$(fresh_copy "$src" 2>"$tmp/clone.err"); then
+	fail "a fresh copy in a scratch directory" "$(head -3 "$tmp/clone.err")"
 	exit 0
 fi
-ok "git clone into $src (nothing beside it)"
+ok "$how in $src (nothing beside it)"
 
 # pkg-config without libbpf: every other .pc file of its search path
 nobpf=$tmp/pc-without-libbpf

@@ -6,6 +6,10 @@
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$REPO" || exit 1
+if ! git rev-parse -q --verify HEAD >/dev/null 2>&1; then
+	echo "== dist: SKIPPED (not a git checkout, e.g. an unpacked tarball: make dist needs git)"
+	exit 0
+fi
 v=$(git show HEAD:VERSION 2>/dev/null)
 if [ -z "$v" ]; then
 	fail "make dist" "no VERSION file in HEAD"
