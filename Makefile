@@ -175,6 +175,12 @@ $(TUI_BENCH): tests/tui/tui_bench.c $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The replay benchmark's floor: a bare libpcap read loop.
+$(BUILD)/bench/pcap_loop: tests/bench/pcap_loop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $< -o $@ -lpcap
+
 $(BUILD)/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -251,7 +257,7 @@ test: deps
 test-unit: all units
 	$(Q)tests/run-all.sh unit
 
-bench: deps all
+bench: deps all $(BUILD)/bench/pcap_loop
 	$(Q)tests/deps.sh $(DEB_BENCH)
 	$(Q)tests/bench.sh
 

@@ -2,8 +2,9 @@
 # bench.sh - what `make bench` measures, side by side with peer tools.
 #
 # 1. Replay speed: a generated capture of >= 1 million packets, read by
-#    lotrace (text and JSON), `tcpdump -nr` and `tshark -q -z conv,tcp`:
-#    seconds, packets/s, max RSS, and the ratios.
+#    a bare libpcap loop, lotrace (text and JSON) with the ratios and
+#    targets (tests/bench/replay.sh), then `tcpdump -nr` and
+#    `tshark -q -z conv,tcp`: seconds, packets/s, max RSS, and the ratios.
 # 2. Memory bound: a flood of distinct SYNs through --max-flows 65536.
 # 3. Tracing cost (root): loopback connect/accept/close rate with no tracer,
 #    with lotrace (eBPF), lotrace (pcap) and tcpdump -i lo -w /dev/null.
@@ -29,6 +30,7 @@ echo "== replay speed"
 python3 tests/bench/gen_pcap.py "$work/big.pcap" 100000
 pkts=$(capinfos -cM "$work/big.pcap" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 echo "capture: $pkts packets, $(du -m "$work/big.pcap" | cut -f1) MB"
+tests/bench/replay.sh "$work/big.pcap"
 {
 	timed lotrace-text "$LT" -r "$work/big.pcap"
 	timed lotrace-json "$LT" -r "$work/big.pcap" --json

@@ -33,6 +33,11 @@ struct flow_tab {
 	uint64_t next_id;
 	uint64_t now;
 	struct flow_counters c;
+	/* Flows last reported "connecting": the only verdict that changes
+	 * with time alone. flow_expire walks for them only when one may be
+	 * due (connecting_due, a lower bound) and stops once it saw them all. */
+	uint32_t n_connecting;
+	uint64_t connecting_due;
 };
 
 /* ---- names ------------------------------------------------------------- */
@@ -242,6 +247,8 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 		f->anomalies |= LT_A_REUSED;
 	if (t->hooks.on_retire)
 		t->hooks.on_retire(t->hooks.ctx, f, why);
+	if (f->verdict_seen == LT_V_CONNECTING)
+		t->n_connecting--;
 	hash_unlink(t, f);
 	lru_unlink(t, f);
 	f->hnext = t->free_head;
@@ -598,8 +605,18 @@ static bool starts_new_connection(const struct flow *f, const struct lt_obs *o)
 static void report_change(struct flow_tab *t, struct flow *f)
 {
 	enum lt_verdict v = current_verdict(t, f, false);
+	if (v == LT_V_CONNECTING) {
+		/* Both SYN times are at or after t_first: never late. */
+		uint64_t due = f->t_first + t->cfg.connecting_ns;
+		if (!t->n_connecting || due < t->connecting_due)
+			t->connecting_due = due;
+	}
 	if (v == f->verdict_seen)
 		return;
+	if (f->verdict_seen == LT_V_CONNECTING)
+		t->n_connecting--;
+	if (v == LT_V_CONNECTING)
+		t->n_connecting++;
 	f->verdict_seen = (uint8_t)v;
 	if (t->hooks.on_change)
 		t->hooks.on_change(t->hooks.ctx, f, v);
@@ -684,8 +701,15 @@ void flow_expire(struct flow_tab *t, uint64_t now_ns)
 	now_ns = t->now;
 
 	/* Oldest first; a flow younger than the shortest timeout ends the
-	 * walk, since everything ahead of it is younger still. */
-	uint64_t shortest = t->cfg.linger_ns < SEC ? t->cfg.linger_ns : SEC;
+	 * walk, since everything ahead of it is younger still. Crowding only
+	 * shortens timeouts, and retiring only ends it. */
+	uint64_t shortest = t->cfg.linger_ns;
+	if (t->cfg.syn_timeout_ns < shortest)
+		shortest = t->cfg.syn_timeout_ns;
+	if (t->cfg.idle_timeout_ns < shortest)
+		shortest = t->cfg.idle_timeout_ns;
+	if (t->c.active * 10ull >= t->cap * 9ull && SEC < shortest)
+		shortest = SEC; /* crowded: see timeout_for */
 	uint32_t i = t->lru_tail;
 	while (i != NIL) {
 		struct flow *f = &t->pool[i];
@@ -698,12 +722,22 @@ void flow_expire(struct flow_tab *t, uint64_t now_ns)
 		i = prev;
 	}
 
-	/* Verdicts that change with time alone (connecting -> unanswered). */
-	for (i = t->lru_head; i != NIL; i = t->pool[i].lru_next) {
+	/* Verdicts that change with time alone (connecting -> unanswered),
+	 * newest first; only when one may be due. */
+	if (!t->n_connecting || now_ns < t->connecting_due)
+		return;
+	uint32_t left = t->n_connecting;
+	t->connecting_due = UINT64_MAX;
+	for (i = t->lru_head; i != NIL && left; i = t->pool[i].lru_next) {
 		struct flow *f = &t->pool[i];
-		if (now_ns - f->t_last > 4 * t->cfg.connecting_ns + 4 * SEC)
+		if (now_ns - f->t_last > 4 * t->cfg.connecting_ns + 4 * SEC) {
+			t->connecting_due = now_ns; /* not all seen: look again */
 			break;
-		report_change(t, f);
+		}
+		if (f->verdict_seen != LT_V_CONNECTING)
+			continue;
+		left--;
+		report_change(t, f); /* lowers connecting_due if still connecting */
 	}
 }
 

@@ -3,6 +3,7 @@
 #include "fmt.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -84,6 +85,97 @@ char *fmt_bytes(char out[24], uint64_t n)
 	return out;
 }
 
+void fmt_dur_sb(struct sbuf *b, int64_t ns)
+{
+	if (ns < 0) {
+		sbuf_putc(b, '-');
+	} else if (ns < 1000) {
+		sbuf_u64(b, (uint64_t)ns);
+		sbuf_lit(b, "ns");
+	} else if (ns < 1000000) {
+		sbuf_u64(b, (uint64_t)ns / 1000u);
+		sbuf_lit(b, "us");
+	} else if (ns < 1000000000) {
+		sbuf_fixed(b, (uint64_t)ns, 6, 2);
+		sbuf_lit(b, "ms");
+	} else if (ns < 100000000000ll) {
+		sbuf_fixed(b, (uint64_t)ns, 9, 2);
+		sbuf_putc(b, 's');
+	} else {
+		sbuf_fixed(b, (uint64_t)ns, 9, 0);
+		sbuf_putc(b, 's');
+	}
+}
+
+void fmt_bytes_sb(struct sbuf *b, uint64_t n)
+{
+	if (n < 10000) {
+		sbuf_u64(b, n);
+		sbuf_putc(b, 'B');
+	} else if (n < 10000000) {
+		sbuf_fixed(b, n, 3, 1);
+		sbuf_lit(b, "kB");
+	} else if (n < 10000000000ull) {
+		sbuf_fixed(b, n, 6, 1);
+		sbuf_lit(b, "MB");
+	} else {
+		sbuf_fixed(b, n, 9, 1);
+		sbuf_lit(b, "GB");
+	}
+}
+
+void fmt_clock_init(struct fmt_clock *c)
+{
+	c->sec = INT64_MIN;
+	c->kind = -1;
+	c->len = 0;
+	c->head[0] = '\0';
+}
+
+/* head = strftime(pattern) of sec (local or UTC), cached per second. */
+static void clock_head(struct fmt_clock *c, int64_t sec, int kind,
+		       const char *pattern, int utc)
+{
+	if (c->sec == sec && c->kind == kind)
+		return;
+	time_t t = (time_t)sec;
+	struct tm tm;
+	c->sec = sec;
+	c->kind = kind;
+	if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm))) {
+		c->len = 0;
+		c->kind = -1; /* "?" below, and try again next time */
+		return;
+	}
+	c->len = strftime(c->head, sizeof(c->head), pattern, &tm);
+}
+
+static void clock_stamp(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns,
+			int kind, const char *pattern, int utc)
+{
+	clock_head(c, (int64_t)(ts_ns / 1000000000ull), kind, pattern, utc);
+	if (c->kind < 0) {
+		sbuf_putc(b, '?');
+		return;
+	}
+	sbuf_add(b, c->head, c->len);
+	sbuf_putc(b, '.');
+	sbuf_u64_zpad(b, ts_ns % 1000000000ull / 1000u, 6);
+}
+
+void fmt_time_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int with_date)
+{
+	clock_stamp(b, c, ts_ns, with_date ? 1 : 0,
+		    with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", 0);
+}
+
+void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns)
+{
+	clock_stamp(b, c, ts_ns, 2, "%Y-%m-%dT%H:%M:%S", 1);
+	if (c->kind >= 0)
+		sbuf_putc(b, 'Z');
+}
+
 void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e)
 {
 	static const char *const short_name[LT_TL_KIND_COUNT] = {
@@ -96,12 +188,14 @@ void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e)
 	sbuf_puts(b, name);
 	sbuf_putc(b, e->dir == LT_DIR_C2S ? '>' : '<');
 	if (e->kind == LT_TL_DATA) {
-		char by[24];
-		if (e->count > 1)
-			sbuf_printf(b, "%ux", e->count);
-		sbuf_puts(b, fmt_bytes(by, e->bytes));
+		if (e->count > 1) {
+			sbuf_u64(b, e->count);
+			sbuf_putc(b, 'x');
+		}
+		fmt_bytes_sb(b, e->bytes);
 	} else if (e->count > 1) {
-		sbuf_printf(b, "x%u", e->count);
+		sbuf_putc(b, 'x');
+		sbuf_u64(b, e->count);
 	}
 }
 
@@ -109,14 +203,18 @@ void fmt_timeline(struct sbuf *b, const struct flow *f)
 {
 	for (unsigned i = 0; i < f->tl_len; i++) {
 		const struct lt_tl_entry *e = &f->tl[i];
-		char d[24];
 		if (i)
 			sbuf_putc(b, ' ');
-		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted)
-			sbuf_printf(b, "..%u.. ", f->tl_omitted);
+		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted) {
+			sbuf_lit(b, "..");
+			sbuf_u64(b, f->tl_omitted);
+			sbuf_lit(b, ".. ");
+		}
 		fmt_tl_label(b, e);
-		if (e->t_ns > f->t_first)
-			sbuf_printf(b, "@%s", fmt_dur(d, (int64_t)(e->t_ns - f->t_first)));
+		if (e->t_ns > f->t_first) {
+			sbuf_putc(b, '@');
+			fmt_dur_sb(b, (int64_t)(e->t_ns - f->t_first));
+		}
 	}
 }
 

@@ -42,4 +42,24 @@ void fmt_lat3(struct sbuf *b, const struct hist *h, const char *sep);
 /* "1.2kB" style byte counts */
 char *fmt_bytes(char out[24], uint64_t n);
 
+/*
+ * The same, appended to an sbuf without printf (the per-connection hot
+ * path). Times go through a per-output cache: the calendar part is
+ * recomputed only when the second changes.
+ */
+struct fmt_clock {
+	int64_t sec;     /* the second head[] holds, or INT64_MIN */
+	int kind;        /* which pattern head[] holds */
+	size_t len;
+	char head[40];
+};
+void fmt_clock_init(struct fmt_clock *c);
+/* fmt_time into b; with_date as fmt_time */
+void fmt_time_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int with_date);
+/* fmt_time_iso into b */
+void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns);
+/* fmt_dur / fmt_bytes into b */
+void fmt_dur_sb(struct sbuf *b, int64_t ns);
+void fmt_bytes_sb(struct sbuf *b, uint64_t n);
+
 #endif

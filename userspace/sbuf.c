@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* sbuf.c - capped growable string buffer. */
+/*
+ * sbuf.c - capped growable string buffer and its printf-free appenders
+ * (decimal, zero/space padded, fixed point, hex, IPv4/IPv6 addresses).
+ */
 #include "sbuf.h"
 
+#include <arpa/inet.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 void sbuf_init(struct sbuf *b, size_t cap)
 {
@@ -56,23 +60,18 @@ static bool grow(struct sbuf *b, size_t n)
 	return true;
 }
 
-void sbuf_add(struct sbuf *b, const char *s, size_t n)
+char *sbuf_room_slow(struct sbuf *b, size_t n)
+{
+	return grow(b, n) ? b->buf + b->len : NULL;
+}
+
+void sbuf_add_slow(struct sbuf *b, const char *s, size_t n)
 {
 	if (!grow(b, n))
 		return;
 	memcpy(b->buf + b->len, s, n);
 	b->len += n;
 	b->buf[b->len] = '\0';
-}
-
-void sbuf_puts(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
-void sbuf_putc(struct sbuf *b, char c)
-{
-	sbuf_add(b, &c, 1);
 }
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
@@ -99,34 +98,255 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 
 void sbuf_pad(struct sbuf *b, size_t from, size_t width)
 {
-	while (b->len - from < width && !b->toobig)
-		sbuf_putc(b, ' ');
+	static const char spaces[] = "                                ";
+	while (b->len - from < width && !b->toobig) {
+		size_t n = width - (b->len - from);
+		if (n > sizeof(spaces) - 1)
+			n = sizeof(spaces) - 1;
+		sbuf_add(b, spaces, n);
+	}
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Which bytes a JSON string cannot hold as they are. */
+static bool json_plain(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\\';
 }
 
 void sbuf_json_str(struct sbuf *b, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+
 	sbuf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
+	for (;;) {
+		const unsigned char *run = p;
+		while (*p && json_plain(*p))
+			p++;
+		if (p > run)
+			sbuf_add(b, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		switch (*p) {
 		case '"':
-			sbuf_puts(b, "\\\"");
+			sbuf_lit(b, "\\\"");
 			break;
 		case '\\':
-			sbuf_puts(b, "\\\\");
+			sbuf_lit(b, "\\\\");
 			break;
 		case '\n':
-			sbuf_puts(b, "\\n");
+			sbuf_lit(b, "\\n");
 			break;
 		case '\t':
-			sbuf_puts(b, "\\t");
+			sbuf_lit(b, "\\t");
 			break;
-		default:
-			if (c < 0x20)
-				sbuf_printf(b, "\\u%04x", c);
-			else
-				sbuf_putc(b, (char)c);
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hexdig[*p >> 4],
+				      hexdig[*p & 15] };
+			sbuf_add(b, u, sizeof(u));
 		}
+		}
+		p++;
 	}
 	sbuf_putc(b, '"');
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* How many decimal digits v has (1 for 0). */
+static unsigned u64_len(uint64_t v)
+{
+	unsigned n = 1;
+	if (v <= UINT32_MAX) {
+		uint32_t w = (uint32_t)v;
+		while (w >= 10000) {
+			w /= 10000;
+			n += 4;
+		}
+		return n + (w >= 10) + (w >= 100) + (w >= 1000);
+	}
+	while (v >= 10000) {
+		v /= 10000;
+		n += 4;
+	}
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* The last n digits of v into p[0..n-1], zero-filled on the left. */
+static void put_digits(char *p, uint64_t v, unsigned n)
+{
+	while (n >= 2 && v > UINT32_MAX) {
+		unsigned d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		n -= 2;
+		p[n] = digit_pairs[d];
+		p[n + 1] = digit_pairs[d + 1];
+	}
+	uint32_t w = (uint32_t)v; /* 32-bit division is cheaper */
+	while (n >= 2) {
+		unsigned d = (w % 100) * 2;
+		w /= 100;
+		n -= 2;
+		p[n] = digit_pairs[d];
+		p[n + 1] = digit_pairs[d + 1];
+	}
+	if (n)
+		p[0] = (char)('0' + w % 10);
+}
+
+void sbuf_u64_slow(struct sbuf *b, uint64_t v)
+{
+	unsigned n = u64_len(v);
+	char *p = sbuf_room(b, n);
+	if (!p)
+		return;
+	put_digits(p, v, n);
+	sbuf_commit(b, n);
+}
+
+void sbuf_i64(struct sbuf *b, int64_t v)
+{
+	if (v < 0) {
+		sbuf_putc(b, '-');
+		sbuf_u64(b, (uint64_t)0 - (uint64_t)v);
+		return;
+	}
+	sbuf_u64(b, (uint64_t)v);
+}
+
+void sbuf_u64_zpad(struct sbuf *b, uint64_t v, unsigned width)
+{
+	unsigned n = u64_len(v);
+	if (width > 20)
+		width = 20;
+	if (n < width)
+		n = width;
+	char *p = sbuf_room(b, n);
+	if (!p)
+		return;
+	put_digits(p, v, n);
+	sbuf_commit(b, n);
+}
+
+void sbuf_u64_rpad(struct sbuf *b, uint64_t v, unsigned width)
+{
+	unsigned n = u64_len(v), w = n;
+	if (width > 24)
+		width = 24;
+	if (w < width)
+		w = width;
+	char *p = sbuf_room(b, w);
+	if (!p)
+		return;
+	memset(p, ' ', w - n);
+	put_digits(p + (w - n), v, n);
+	sbuf_commit(b, w);
+}
+
+static const uint64_t pow10_tab[19] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+	100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull,
+};
+
+void sbuf_fixed(struct sbuf *b, uint64_t v, unsigned shift, unsigned decimals)
+{
+	if (shift > 18)
+		shift = 18;
+	if (decimals > shift)
+		decimals = shift;
+	uint64_t unit = pow10_tab[shift - decimals]; /* what one last digit is */
+	uint64_t q = v / unit, r = v % unit;
+
+	if (v >= (1ull << 53)) {
+		/* beyond a double's exact integers: ask printf (rare) */
+		sbuf_printf(b, "%.*f", (int)decimals, (double)v / (double)pow10_tab[shift]);
+		return;
+	}
+	if (unit > 1 && r * 2 == unit) {
+		/* A decimal tie. printf rounds d = v / 10^shift, the double
+		 * nearest the tie: up when d lies above it, down below, to even
+		 * when d is the tie itself. fma gives d * 10^shift - v exactly
+		 * (its bits span fewer than 53). */
+		double p10 = (double)pow10_tab[shift];
+		double d = (double)v / p10;
+		double above = fma(d, p10, -(double)v);
+		if (above > 0 || (above == 0 && (q & 1)))
+			q++;
+	} else if (unit > 1 && r * 2 > unit) {
+		q++;
+	}
+	uint64_t scale = pow10_tab[decimals], ip = q / scale;
+	unsigned n = u64_len(ip);
+	char *p = sbuf_room(b, n + 1 + decimals);
+	if (!p)
+		return;
+	put_digits(p, ip, n);
+	if (decimals) {
+		p[n] = '.';
+		put_digits(p + n + 1, q % scale, decimals);
+		n += 1 + decimals;
+	}
+	sbuf_commit(b, n);
+}
+
+void sbuf_hex(struct sbuf *b, uint64_t v, unsigned digits)
+{
+	char d[16];
+	char *end = d + sizeof(d), *p = end;
+	if (digits > sizeof(d))
+		digits = sizeof(d);
+	do {
+		*--p = hexdig[v & 15];
+		v >>= 4;
+	} while (v);
+	while ((unsigned)(end - p) < digits)
+		*--p = '0';
+	sbuf_add(b, p, (size_t)(end - p));
+}
+
+/* ---- addresses --------------------------------------------------------- */
+
+void sbuf_addr(struct sbuf *b, uint8_t family, const uint8_t addr[16])
+{
+	if (family != 6) {
+		char d[16], *p = d;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (i)
+				*p++ = '.';
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+		}
+		sbuf_add(b, d, (size_t)(p - d));
+		return;
+	}
+	char a[INET6_ADDRSTRLEN];
+	if (!inet_ntop(AF_INET6, addr, a, sizeof(a)))
+		sbuf_putc(b, '?');
+	else
+		sbuf_puts(b, a);
+}
+
+void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16],
+		    uint16_t port)
+{
+	if (family == 6)
+		sbuf_putc(b, '[');
+	sbuf_addr(b, family, addr);
+	if (family == 6)
+		sbuf_putc(b, ']');
+	sbuf_putc(b, ':');
+	sbuf_u64(b, port);
 }

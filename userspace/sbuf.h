@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sbuf.h - a capped, growable string buffer (in the spirit of git's
- * strbuf and curl's dynbuf).
+ * strbuf and curl's dynbuf), and the cheap appenders every output uses.
  *
  * Always NUL-terminated. Appends past the cap are dropped and set
  * `toobig`, so a runaway record cannot eat memory; callers check it when
  * it matters. sbuf_init allocates nothing; sbuf_release frees the
  * contents; the struct itself is the caller's.
+ *
+ * The number appenders (sbuf_u64, sbuf_fixed, sbuf_hex...) and sbuf_add's
+ * inline fast path exist so that the per-connection lines of text and
+ * JSON are formatted without printf: on replay, formatting was most of
+ * the CPU. sbuf_printf stays for everything that is not per connection.
+ * Owns: bytes and their formatting; does not own: what is written where.
  */
 #ifndef LT_SBUF_H
 #define LT_SBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 struct sbuf {
 	char *buf;     /* NULL until the first append; sbuf_str() never is */
@@ -29,14 +37,96 @@ void sbuf_release(struct sbuf *b);
 void sbuf_reset(struct sbuf *b);       /* empty, keeps the memory */
 const char *sbuf_str(const struct sbuf *b);
 
-void sbuf_add(struct sbuf *b, const char *s, size_t n);
-void sbuf_puts(struct sbuf *b, const char *s);
-void sbuf_putc(struct sbuf *b, char c);
+/* The slow path of sbuf_add: grow (within the cap), then copy. */
+void sbuf_add_slow(struct sbuf *b, const char *s, size_t n);
+
+#define SBUF_INLINE static inline __attribute__((always_inline))
+
+/* Room for n more bytes (and the NUL) at the end, or NULL (cap reached:
+ * toobig is set). Write up to n bytes there, then sbuf_commit them. */
+char *sbuf_room_slow(struct sbuf *b, size_t n);
+
+SBUF_INLINE char *sbuf_room(struct sbuf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->alloc)
+		return b->buf + b->len;
+	return sbuf_room_slow(b, n);
+}
+
+SBUF_INLINE void sbuf_commit(struct sbuf *b, size_t used)
+{
+	b->len += used;
+	b->buf[b->len] = '\0';
+}
+
+SBUF_INLINE void sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 <= b->alloc) {
+		memcpy(b->buf + b->len, s, n);
+		b->len += n;
+		b->buf[b->len] = '\0';
+		return;
+	}
+	sbuf_add_slow(b, s, n);
+}
+
+SBUF_INLINE void sbuf_puts(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+SBUF_INLINE void sbuf_putc(struct sbuf *b, char c)
+{
+	if (b->len + 2 <= b->alloc) {
+		b->buf[b->len++] = c;
+		b->buf[b->len] = '\0';
+		return;
+	}
+	sbuf_add_slow(b, &c, 1);
+}
+
+/* A string literal, its length known at compile time. */
+#define sbuf_lit(b, s) sbuf_add((b), "" s, sizeof(s) - 1)
+
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Pad with spaces up to column width (counted in bytes from `from`). */
 void sbuf_pad(struct sbuf *b, size_t from, size_t width);
 /* Append s as a JSON string literal, quotes included. */
 void sbuf_json_str(struct sbuf *b, const char *s);
+
+/* ---- numbers without printf ---------------------------------------- */
+
+/* Decimal: 0, 18446744073709551615; -12. */
+void sbuf_u64_slow(struct sbuf *b, uint64_t v);
+SBUF_INLINE void sbuf_u64(struct sbuf *b, uint64_t v)
+{
+	if (v < 10)
+		sbuf_putc(b, (char)('0' + v));
+	else
+		sbuf_u64_slow(b, v);
+}
+void sbuf_i64(struct sbuf *b, int64_t v);
+/* At least width digits, zero-filled on the left: (7, 3) -> "007". */
+void sbuf_u64_zpad(struct sbuf *b, uint64_t v, unsigned width);
+/* Right-aligned in width columns, space-filled: (7, 3) -> "  7". */
+void sbuf_u64_rpad(struct sbuf *b, uint64_t v, unsigned width);
+/*
+ * v / 10^shift with `decimals` digits after the point, rounded as
+ * printf("%.*f", decimals, (double)v / 10^shift) rounds it (decimals <=
+ * shift <= 18): sbuf_fixed(b, 1234567, 6, 2) -> "1.23". Exact: a true
+ * decimal tie is settled by asking printf, so output never differs.
+ */
+void sbuf_fixed(struct sbuf *b, uint64_t v, unsigned shift, unsigned decimals);
+/* Lower-case hex, at least `digits` wide: (255, 4) -> "00ff". */
+void sbuf_hex(struct sbuf *b, uint64_t v, unsigned digits);
+
+/* ---- addresses ------------------------------------------------------- */
+
+/* "127.0.0.1" (family 4, addr[0..3]) or "::1" (family 6, RFC 5952). */
+void sbuf_addr(struct sbuf *b, uint8_t family, const uint8_t addr[16]);
+/* "127.0.0.1:61900" or "[::1]:61900". */
+void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16],
+		    uint16_t port);
 
 #endif

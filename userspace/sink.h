@@ -5,7 +5,10 @@
  * Text and JSON implement the same three calls: begin once,
  * conn for every connection as it is retired (with its final verdict),
  * end once with the summary. Each record is formatted into an sbuf and
- * written with one fwrite, so lines never interleave.
+ * written with one fwrite, so lines never interleave; the stream is given
+ * a large buffer (sink_buffer_output), so a batch of records costs one
+ * write(2); the run flushes it often (run.c) and sees write errors there
+ * (they stay on the FILE).
  */
 #ifndef LT_SINK_H
 #define LT_SINK_H
@@ -61,6 +64,16 @@ struct lt_sink *sink_json_new(FILE *out);
 /* One connection as a JSON object, no newline (sink_json.c); shared with
  * the report. */
 void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v);
+struct json;
+struct hist;
+/* "k": ["syn-not-seen", ...], the anomaly names of docs/json-schema.md */
+void sink_json_anomalies(struct json *j, const char *k, uint32_t anomalies);
+/* "k": {"count","p50","p99","max"} or null */
+void sink_json_hist(struct json *j, const char *k, const struct hist *h);
+
+/* Give a non-terminal output a large stdio buffer (one write per batch);
+ * call before anything is written to it. Terminals keep line buffering. */
+void sink_buffer_output(FILE *out);
 
 /* The verdict column text and a flow's outcome: verdict.h. */
 

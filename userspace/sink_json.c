@@ -6,76 +6,14 @@
 #include <stdlib.h>
 
 #include "fmt.h"
+#include "json.h"
 #include "sbuf.h"
 
 struct json_sink {
 	struct lt_sink base;
 	struct sbuf rec;
+	struct fmt_clock clock;
 };
-
-static void key(struct sbuf *b, const char *k, int *first)
-{
-	if (!*first)
-		sbuf_putc(b, ',');
-	*first = 0;
-	sbuf_json_str(b, k);
-	sbuf_putc(b, ':');
-}
-
-static void kv_str(struct sbuf *b, const char *k, const char *v, int *first)
-{
-	key(b, k, first);
-	sbuf_json_str(b, v);
-}
-
-static void kv_u64(struct sbuf *b, const char *k, uint64_t v, int *first)
-{
-	key(b, k, first);
-	sbuf_printf(b, "%" PRIu64, v);
-}
-
-static void kv_i64_or_null(struct sbuf *b, const char *k, int64_t v, int *first)
-{
-	key(b, k, first);
-	if (v < 0)
-		sbuf_puts(b, "null");
-	else
-		sbuf_printf(b, "%" PRId64, v);
-}
-
-static void side_obj(struct sbuf *b, const struct flow_side *sd)
-{
-	int first = 1;
-	sbuf_putc(b, '{');
-	kv_u64(b, "packets", sd->pkts, &first);
-	kv_u64(b, "data_packets", sd->data_pkts, &first);
-	kv_u64(b, "bytes", sd->bytes, &first);
-	kv_u64(b, "syn", sd->syn_count, &first);
-	kv_u64(b, "fin", sd->fin_count, &first);
-	kv_u64(b, "rst", sd->rst_count, &first);
-	key(b, "pid", &first);
-	if (sd->pid >= 0)
-		sbuf_printf(b, "%d", sd->pid);
-	else
-		sbuf_puts(b, "null");
-	key(b, "comm", &first);
-	if (sd->pid >= 0)
-		sbuf_json_str(b, sd->comm);
-	else
-		sbuf_puts(b, "null");
-	sbuf_putc(b, '}');
-}
-
-static void addr_fields(struct sbuf *b, const char *prefix, const struct flow *f,
-			const struct lt_endpoint *e, int *first)
-{
-	char ep[FMT_EP_LEN], a[FMT_ADDR_LEN], k[32];
-	kv_str(b, prefix, fmt_endpoint(ep, f->family, e), first);
-	snprintf(k, sizeof(k), "%s_addr", prefix);
-	kv_str(b, k, fmt_addr(a, f->family, e->addr), first);
-	snprintf(k, sizeof(k), "%s_port", prefix);
-	kv_u64(b, k, e->port, first);
-}
 
 static const char *role_name(uint8_t r)
 {
@@ -90,97 +28,141 @@ static const char *role_name(uint8_t r)
 	return "?";
 }
 
-static void anomalies(struct sbuf *b, uint32_t a, int *first)
+static void side_obj(struct json *j, const char *k, const struct flow_side *sd)
 {
-	int f2 = 1;
-	key(b, "anomalies", first);
-	sbuf_putc(b, '[');
+	json_key(j, k);
+	json_obj_open(j);
+	json_kv_u64(j, "packets", sd->pkts);
+	json_kv_u64(j, "data_packets", sd->data_pkts);
+	json_kv_u64(j, "bytes", sd->bytes);
+	json_kv_u64(j, "syn", sd->syn_count);
+	json_kv_u64(j, "fin", sd->fin_count);
+	json_kv_u64(j, "rst", sd->rst_count);
+	if (sd->pid >= 0) {
+		json_kv_i64(j, "pid", sd->pid);
+		json_kv_str(j, "comm", sd->comm);
+	} else {
+		json_kv_null(j, "pid");
+		json_kv_null(j, "comm");
+	}
+	json_obj_close(j);
+}
+
+static void addr_fields(struct json *j, const char *k_ep, const char *k_addr,
+			const char *k_port, const struct flow *f,
+			const struct lt_endpoint *e)
+{
+	struct sbuf *b = j->b;
+	json_key(j, k_ep);
+	json_value_begin(j);
+	sbuf_putc(b, '"');
+	sbuf_addr_port(b, f->family, e->addr, e->port);
+	sbuf_putc(b, '"');
+	json_key(j, k_addr);
+	json_value_begin(j);
+	sbuf_putc(b, '"');
+	sbuf_addr(b, f->family, e->addr);
+	sbuf_putc(b, '"');
+	json_kv_u64(j, k_port, e->port);
+}
+
+void sink_json_anomalies(struct json *j, const char *k, uint32_t a)
+{
+	json_key(j, k);
+	json_arr_open(j);
 	for (int i = 0; i < 32; i++) {
 		const char *name = lt_anomaly_name(1u << i);
-		if ((a & (1u << i)) && name) {
-			if (!f2)
-				sbuf_putc(b, ',');
-			f2 = 0;
-			sbuf_json_str(b, name);
-		}
+		if ((a & (1u << i)) && name)
+			json_str_safe(j, name);
 	}
-	sbuf_putc(b, ']');
+	json_arr_close(j);
+}
+
+static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f,
+		     enum lt_verdict v)
+{
+	struct sbuf *b = j->b;
+
+	json_obj_open(j);
+	json_kv_safe(j, "type", "connection");
+	json_kv_u64(j, "id", f->id);
+	json_key(j, "start");
+	json_value_begin(j);
+	sbuf_putc(b, '"');
+	fmt_time_iso_sb(b, clk, f->t_first);
+	sbuf_putc(b, '"');
+	json_kv_u64(j, "start_ns", f->t_first);
+	json_kv_u64(j, "duration_ns", f->t_last - f->t_first);
+	json_kv_u64(j, "ip_version", f->family);
+	addr_fields(j, "client", "client_addr", "client_port", f, &f->client);
+	addr_fields(j, "server", "server_addr", "server_port", f, &f->server);
+	json_kv_safe(j, "role_basis", role_name(f->role_basis));
+	json_kv_safe(j, "verdict", lt_verdict_name(v));
+	json_kv_safe(j, "outcome", lt_verdict_name(flow_outcome(f)));
+	json_kv_safe(j, "zeek_state", flow_zeek_state(f));
+	json_kv_str(j, "history", f->history);
+	if (f->side[0].rst_count + f->side[1].rst_count)
+		json_kv_safe(j, "rst_by", f->rst_dir == LT_DIR_C2S ? "client" : "server");
+	else
+		json_kv_null(j, "rst_by");
+	json_kv_safe(j, "rst_phase", lt_rst_phase_name(f->rst_phase));
+	json_kv_u64(j, "syn_retransmissions",
+		    f->side[0].syn_count > 1 ? f->side[0].syn_count - 1 : 0);
+	json_kv_u64(j, "synack_retransmissions",
+		    f->side[1].syn_count > 1 ? f->side[1].syn_count - 1 : 0);
+	json_kv_nonneg_or_null(j, "syn_to_synack_ns", flow_syn_to_synack(f));
+	json_kv_nonneg_or_null(j, "synack_to_ack_ns", flow_synack_to_ack(f));
+	json_kv_nonneg_or_null(j, "syn_to_rst_ns", flow_syn_to_rst(f));
+	side_obj(j, "c2s", &f->side[LT_DIR_C2S]);
+	side_obj(j, "s2c", &f->side[LT_DIR_S2C]);
+	json_key(j, "kernel");
+	if (f->kctx) {
+		json_obj_open(j);
+		json_kv_str_or_null(j, "reset_reason", f->reset_reason);
+		json_kv_str_or_null(j, "drop_reason", f->drop_reason);
+		json_kv_u64(j, "drops", f->drops);
+		if (f->sk_errno)
+			json_kv_i64(j, "errno", f->sk_errno);
+		else
+			json_kv_null(j, "errno");
+		json_kv_u64(j, "kernel_syn_retransmits", f->kernel_syn_retrans);
+		json_obj_close(j);
+	} else {
+		json_null(j);
+	}
+	sink_json_anomalies(j, "anomalies", f->anomalies);
+	json_key(j, "timeline");
+	json_arr_open(j);
+	for (unsigned i = 0; i < f->tl_len; i++) {
+		/* the bulk of a record: written as fixed pieces between numbers */
+		const struct lt_tl_entry *e = &f->tl[i];
+		json_value_begin(j);
+		sbuf_lit(b, "{\"t_ns\":");
+		sbuf_u64(b, e->t_ns - f->t_first);
+		if (e->dir == LT_DIR_C2S)
+			sbuf_lit(b, ",\"dir\":\"c2s\",\"kind\":\"");
+		else
+			sbuf_lit(b, ",\"dir\":\"s2c\",\"kind\":\"");
+		sbuf_puts(b, lt_tl_kind_name(e->kind));
+		sbuf_lit(b, "\",\"count\":");
+		sbuf_u64(b, e->count);
+		sbuf_lit(b, ",\"bytes\":");
+		sbuf_u64(b, e->bytes);
+		sbuf_putc(b, '}');
+	}
+	json_arr_close(j);
+	json_kv_u64(j, "timeline_omitted", f->tl_omitted);
+	json_obj_close(j);
 }
 
 void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 {
-	char t[FMT_TIME_LEN];
-	int first = 1;
+	struct json j;
+	struct fmt_clock clk;
 
-	sbuf_putc(b, '{');
-	kv_str(b, "type", "connection", &first);
-	kv_u64(b, "id", f->id, &first);
-	kv_str(b, "start", fmt_time_iso(t, f->t_first), &first);
-	kv_u64(b, "start_ns", f->t_first, &first);
-	kv_u64(b, "duration_ns", f->t_last - f->t_first, &first);
-	kv_u64(b, "ip_version", f->family, &first);
-	addr_fields(b, "client", f, &f->client, &first);
-	addr_fields(b, "server", f, &f->server, &first);
-	kv_str(b, "role_basis", role_name(f->role_basis), &first);
-	kv_str(b, "verdict", lt_verdict_name(v), &first);
-	kv_str(b, "outcome", lt_verdict_name(flow_outcome(f)), &first);
-	kv_str(b, "zeek_state", flow_zeek_state(f), &first);
-	kv_str(b, "history", f->history, &first);
-	key(b, "rst_by", &first);
-	if (f->side[0].rst_count + f->side[1].rst_count)
-		sbuf_json_str(b, f->rst_dir == LT_DIR_C2S ? "client" : "server");
-	else
-		sbuf_puts(b, "null");
-	kv_str(b, "rst_phase", lt_rst_phase_name(f->rst_phase), &first);
-	kv_u64(b, "syn_retransmissions",
-	       f->side[0].syn_count > 1 ? f->side[0].syn_count - 1 : 0, &first);
-	kv_u64(b, "synack_retransmissions",
-	       f->side[1].syn_count > 1 ? f->side[1].syn_count - 1 : 0, &first);
-	kv_i64_or_null(b, "syn_to_synack_ns", flow_syn_to_synack(f), &first);
-	kv_i64_or_null(b, "synack_to_ack_ns", flow_synack_to_ack(f), &first);
-	kv_i64_or_null(b, "syn_to_rst_ns", flow_syn_to_rst(f), &first);
-	key(b, "c2s", &first);
-	side_obj(b, &f->side[LT_DIR_C2S]);
-	key(b, "s2c", &first);
-	side_obj(b, &f->side[LT_DIR_S2C]);
-	key(b, "kernel", &first);
-	if (f->kctx) {
-		int k1 = 1;
-		sbuf_putc(b, '{');
-		key(b, "reset_reason", &k1);
-		f->reset_reason[0] ? sbuf_json_str(b, f->reset_reason)
-				   : sbuf_puts(b, "null");
-		key(b, "drop_reason", &k1);
-		f->drop_reason[0] ? sbuf_json_str(b, f->drop_reason)
-				  : sbuf_puts(b, "null");
-		kv_u64(b, "drops", f->drops, &k1);
-		key(b, "errno", &k1);
-		f->sk_errno ? sbuf_printf(b, "%d", f->sk_errno)
-			    : sbuf_puts(b, "null");
-		kv_u64(b, "kernel_syn_retransmits", f->kernel_syn_retrans, &k1);
-		sbuf_putc(b, '}');
-	} else {
-		sbuf_puts(b, "null");
-	}
-	anomalies(b, f->anomalies, &first);
-	key(b, "timeline", &first);
-	sbuf_putc(b, '[');
-	for (unsigned i = 0; i < f->tl_len; i++) {
-		const struct lt_tl_entry *e = &f->tl[i];
-		int k2 = 1;
-		if (i)
-			sbuf_putc(b, ',');
-		sbuf_putc(b, '{');
-		kv_u64(b, "t_ns", e->t_ns - f->t_first, &k2);
-		kv_str(b, "dir", e->dir == LT_DIR_C2S ? "c2s" : "s2c", &k2);
-		kv_str(b, "kind", lt_tl_kind_name(e->kind), &k2);
-		kv_u64(b, "count", e->count, &k2);
-		kv_u64(b, "bytes", e->bytes, &k2);
-		sbuf_putc(b, '}');
-	}
-	sbuf_putc(b, ']');
-	kv_u64(b, "timeline_omitted", f->tl_omitted, &first);
-	sbuf_putc(b, '}');
+	fmt_clock_init(&clk);
+	json_init(&j, b);
+	conn_obj(&j, &clk, f, v);
 }
 
 static void json_begin(struct lt_sink *s, const struct lt_run_info *ri)
@@ -192,53 +174,52 @@ static void json_begin(struct lt_sink *s, const struct lt_run_info *ri)
 static void json_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v)
 {
 	struct json_sink *js = (struct json_sink *)s;
+	struct json j;
+
 	sbuf_reset(&js->rec);
-	sink_json_conn_obj(&js->rec, f, v);
+	json_init(&j, &js->rec);
+	conn_obj(&j, &js->clock, f, v);
 	sbuf_putc(&js->rec, '\n');
 	fwrite(sbuf_str(&js->rec), 1, js->rec.len, s->out);
 }
 
-static void hist_obj(struct sbuf *b, const char *k, const struct hist *h,
-		     int *first)
+void sink_json_hist(struct json *j, const char *k, const struct hist *h)
 {
-	int f2 = 1;
-	key(b, k, first);
+	json_key(j, k);
 	if (!h->count) {
-		sbuf_puts(b, "null");
+		json_null(j);
 		return;
 	}
-	sbuf_putc(b, '{');
-	kv_u64(b, "count", h->count, &f2);
-	kv_u64(b, "p50", hist_percentile(h, 50), &f2);
-	kv_u64(b, "p99", hist_percentile(h, 99), &f2);
-	kv_u64(b, "max", h->max, &f2);
-	sbuf_putc(b, '}');
+	json_obj_open(j);
+	json_kv_u64(j, "count", h->count);
+	json_kv_u64(j, "p50", hist_percentile(h, 50));
+	json_kv_u64(j, "p99", hist_percentile(h, 99));
+	json_kv_u64(j, "max", h->max);
+	json_obj_close(j);
 }
 
-static void port_obj(struct sbuf *b, const struct port_stats *p, int with_port)
+static void port_obj(struct json *j, const struct port_stats *p, int with_port)
 {
-	int first = 1;
-	sbuf_putc(b, '{');
+	json_obj_open(j);
 	if (with_port)
-		kv_u64(b, "port", p->port, &first);
-	kv_u64(b, "connections", p->conns, &first);
-	kv_u64(b, "attempts", p->attempts, &first);
-	kv_u64(b, "established", p->established, &first);
-	key(b, "verdicts", &first);
-	int f2 = 1;
-	sbuf_putc(b, '{');
+		json_kv_u64(j, "port", p->port);
+	json_kv_u64(j, "connections", p->conns);
+	json_kv_u64(j, "attempts", p->attempts);
+	json_kv_u64(j, "established", p->established);
+	json_key(j, "verdicts");
+	json_obj_open(j);
 	for (int v = 0; v < LT_V_COUNT; v++)
-		kv_u64(b, lt_verdict_name(v), p->verdict[v], &f2);
-	sbuf_putc(b, '}');
-	kv_u64(b, "resets", p->resets, &first);
-	kv_u64(b, "syn_retransmissions", p->syn_retrans, &first);
-	kv_u64(b, "synack_retransmissions", p->synack_retrans, &first);
-	kv_u64(b, "kernel_drops", p->kernel_drops, &first);
-	kv_u64(b, "bytes_c2s", p->bytes_c2s, &first);
-	kv_u64(b, "bytes_s2c", p->bytes_s2c, &first);
-	hist_obj(b, "syn_to_synack_ns", &p->syn_synack, &first);
-	hist_obj(b, "syn_to_rst_ns", &p->syn_rst, &first);
-	sbuf_putc(b, '}');
+		json_kv_u64(j, lt_verdict_name(v), p->verdict[v]);
+	json_obj_close(j);
+	json_kv_u64(j, "resets", p->resets);
+	json_kv_u64(j, "syn_retransmissions", p->syn_retrans);
+	json_kv_u64(j, "synack_retransmissions", p->synack_retrans);
+	json_kv_u64(j, "kernel_drops", p->kernel_drops);
+	json_kv_u64(j, "bytes_c2s", p->bytes_c2s);
+	json_kv_u64(j, "bytes_s2c", p->bytes_s2c);
+	sink_json_hist(j, "syn_to_synack_ns", &p->syn_synack);
+	sink_json_hist(j, "syn_to_rst_ns", &p->syn_rst);
+	json_obj_close(j);
 }
 
 static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
@@ -249,74 +230,61 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
 	const struct dec_stats *d = &re->src->dec;
 	uint16_t ports[1024];
 	int n = stats_ports(re->stats, ports, 1024);
-	int first = 1;
+	struct json j;
 
 	sbuf_reset(b);
-	sbuf_putc(b, '{');
-	kv_str(b, "type", "summary", &first);
-	kv_str(b, "lotrace_version", ri->version, &first);
-	kv_str(b, "backend", ri->backend, &first);
-	kv_str(b, "input", ri->input ? ri->input : "", &first);
-	key(b, "link_type", &first);
-	ri->link_name ? sbuf_json_str(b, ri->link_name) : sbuf_puts(b, "null");
-	key(b, "watched_ports", &first);
-	sbuf_putc(b, '[');
+	json_init(&j, b);
+	json_obj_open(&j);
+	json_kv_str(&j, "type", "summary");
+	json_kv_str(&j, "lotrace_version", ri->version);
+	json_kv_str(&j, "backend", ri->backend);
+	json_kv_str(&j, "input", ri->input ? ri->input : "");
+	json_kv_str_or_null(&j, "link_type", ri->link_name);
+	json_key(&j, "watched_ports");
+	json_arr_open(&j);
 	for (int i = 0; ri->ports && i < ri->ports->n; i++)
-		sbuf_printf(b, "%s%u", i ? "," : "", ri->ports->list[i]);
-	sbuf_putc(b, ']');
-	key(b, "ports", &first);
-	sbuf_putc(b, '[');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			sbuf_putc(b, ',');
-		port_obj(b, re->stats->port[ports[i]], 1);
+		json_u64(&j, ri->ports->list[i]);
+	json_arr_close(&j);
+	json_key(&j, "ports");
+	json_arr_open(&j);
+	for (int i = 0; i < n; i++)
+		port_obj(&j, re->stats->port[ports[i]], 1);
+	json_arr_close(&j);
+	json_key(&j, "total");
+	port_obj(&j, &re->stats->total, 0);
+	json_key(&j, "decode");
+	json_obj_open(&j);
+	json_kv_u64(&j, "frames", d->frames);
+	json_kv_u64(&j, "tcp", d->tcp);
+	json_kv_u64(&j, "other", d->not_tcp);
+	json_kv_u64(&j, "problems", dec_stats_problems(d));
+	for (int r = DEC_TRUNCATED; r <= DEC_UNSUPPORTED; r++) {
+		json_key(&j, dec_result_name(r));
+		json_obj_open(&j);
+		for (int l = 0; l < DEC_LAYER_COUNT; l++)
+			json_kv_u64(&j, dec_layer_name(l), d->problems[r][l]);
+		json_obj_close(&j);
 	}
-	sbuf_putc(b, ']');
-	key(b, "total", &first);
-	port_obj(b, &re->stats->total, 0);
-	key(b, "decode", &first);
-	{
-		int f2 = 1;
-		sbuf_putc(b, '{');
-		kv_u64(b, "frames", d->frames, &f2);
-		kv_u64(b, "tcp", d->tcp, &f2);
-		kv_u64(b, "other", d->not_tcp, &f2);
-		kv_u64(b, "problems", dec_stats_problems(d), &f2);
-		for (int r = DEC_TRUNCATED; r <= DEC_UNSUPPORTED; r++) {
-			int f3 = 1;
-			key(b, dec_result_name(r), &f2);
-			sbuf_putc(b, '{');
-			for (int l = 0; l < DEC_LAYER_COUNT; l++)
-				kv_u64(b, dec_layer_name(l), d->problems[r][l], &f3);
-			sbuf_putc(b, '}');
-		}
-		sbuf_putc(b, '}');
-	}
-	key(b, "flows", &first);
-	{
-		int f2 = 1;
-		sbuf_putc(b, '{');
-		kv_u64(b, "tracked", re->flows->created, &f2);
-		kv_u64(b, "capacity", re->flows->capacity, &f2);
-		kv_u64(b, "evicted", re->flows->evicted, &f2);
-		kv_u64(b, "expired", re->flows->expired, &f2);
-		kv_u64(b, "port_reuses", re->flows->reused, &f2);
-		kv_u64(b, "segments", re->flows->segments, &f2);
-		kv_u64(b, "segments_other_ports", re->flows->filtered, &f2);
-		kv_u64(b, "kernel_events", re->flows->kernel_events, &f2);
-		kv_u64(b, "kernel_unmatched", re->flows->kernel_unmatched, &f2);
-		kv_u64(b, "timestamps_backwards", re->flows->ts_backwards, &f2);
-		sbuf_putc(b, '}');
-	}
-	kv_u64(b, "lost_events", re->src->lost, &first);
-	key(b, "input_error", &first);
-	re->src->read_error[0] ? sbuf_json_str(b, re->src->read_error)
-			       : sbuf_puts(b, "null");
-	if (ri->cut) { /* only when reading stopped before the input did */
-		key(b, "cut", &first);
-		sbuf_json_str(b, ri->cut);
-	}
-	sbuf_puts(b, "}\n");
+	json_obj_close(&j);
+	json_key(&j, "flows");
+	json_obj_open(&j);
+	json_kv_u64(&j, "tracked", re->flows->created);
+	json_kv_u64(&j, "capacity", re->flows->capacity);
+	json_kv_u64(&j, "evicted", re->flows->evicted);
+	json_kv_u64(&j, "expired", re->flows->expired);
+	json_kv_u64(&j, "port_reuses", re->flows->reused);
+	json_kv_u64(&j, "segments", re->flows->segments);
+	json_kv_u64(&j, "segments_other_ports", re->flows->filtered);
+	json_kv_u64(&j, "kernel_events", re->flows->kernel_events);
+	json_kv_u64(&j, "kernel_unmatched", re->flows->kernel_unmatched);
+	json_kv_u64(&j, "timestamps_backwards", re->flows->ts_backwards);
+	json_obj_close(&j);
+	json_kv_u64(&j, "lost_events", re->src->lost);
+	json_kv_str_or_null(&j, "input_error", re->src->read_error);
+	if (ri->cut) /* only when reading stopped before the input did */
+		json_kv_str(&j, "cut", ri->cut);
+	json_obj_close(&j);
+	sbuf_putc(b, '\n');
 	fwrite(sbuf_str(b), 1, b->len, s->out);
 	fflush(s->out);
 }
@@ -343,5 +311,7 @@ struct lt_sink *sink_json_new(FILE *out)
 	js->base.ops = &json_ops;
 	js->base.out = out;
 	sbuf_init(&js->rec, 1u << 20);
+	fmt_clock_init(&js->clock);
+	sink_buffer_output(out);
 	return &js->base;
 }

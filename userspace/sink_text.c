@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fmt.h"
 #include "sbuf.h"
@@ -11,7 +12,14 @@
 struct text_sink {
 	struct lt_sink base;
 	struct sbuf line;
+	struct fmt_clock clock;
 };
+
+void sink_buffer_output(FILE *out)
+{
+	if (!isatty(fileno(out)))
+		setvbuf(out, NULL, _IOFBF, 1u << 18);
+}
 
 static void text_begin(struct lt_sink *s, const struct lt_run_info *ri)
 {
@@ -23,42 +31,65 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 {
 	struct text_sink *ts = (struct text_sink *)s;
 	struct sbuf *b = &ts->line;
-	char t[FMT_TIME_LEN], c[FMT_EP_LEN], sv[FMT_EP_LEN], d1[24], d2[24];
 	size_t col;
 
 	sbuf_reset(b);
-	sbuf_printf(b, "%s  %s -> %s  ", fmt_time(t, f->t_first, 0),
-		    fmt_endpoint(c, f->family, &f->client),
-		    fmt_endpoint(sv, f->family, &f->server));
+	fmt_time_sb(b, &ts->clock, f->t_first, 0);
+	sbuf_lit(b, "  ");
+	sbuf_addr_port(b, f->family, f->client.addr, f->client.port);
+	sbuf_lit(b, " -> ");
+	sbuf_addr_port(b, f->family, f->server.addr, f->server.port);
+	sbuf_lit(b, "  ");
 	col = b->len;
 	verdict_text(b, f, v);
 	sbuf_pad(b, col, 28);
 	col = b->len;
-	sbuf_printf(b, " %s %s", flow_zeek_state(f), f->history);
+	sbuf_putc(b, ' ');
+	sbuf_puts(b, flow_zeek_state(f));
+	sbuf_putc(b, ' ');
+	sbuf_puts(b, f->history);
 	sbuf_pad(b, col, 16);
-	sbuf_puts(b, "  ");
+	sbuf_lit(b, "  ");
 	fmt_timeline(b, f);
 	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f);
-	if (l1 >= 0)
-		sbuf_printf(b, "  hs=%s/%s", fmt_dur(d1, l1), fmt_dur(d2, l2));
-	if (f->side[LT_DIR_C2S].pid >= 0)
-		sbuf_printf(b, "  client=%s[%d]", f->side[LT_DIR_C2S].comm,
-			    f->side[LT_DIR_C2S].pid);
-	if (f->side[LT_DIR_S2C].pid >= 0)
-		sbuf_printf(b, "  server=%s[%d]", f->side[LT_DIR_S2C].comm,
-			    f->side[LT_DIR_S2C].pid);
-	if (f->reset_reason[0])
-		sbuf_printf(b, "  rst_reason=%s", f->reset_reason);
-	if (f->drop_reason[0])
-		sbuf_printf(b, "  drop_reason=%s(x%u)", f->drop_reason, f->drops);
+	if (l1 >= 0) {
+		sbuf_lit(b, "  hs=");
+		fmt_dur_sb(b, l1);
+		sbuf_putc(b, '/');
+		fmt_dur_sb(b, l2);
+	}
+	for (int d = LT_DIR_C2S; d <= LT_DIR_S2C; d++) {
+		const struct flow_side *sd = &f->side[d];
+		if (sd->pid < 0)
+			continue;
+		if (d == LT_DIR_C2S)
+			sbuf_lit(b, "  client=");
+		else
+			sbuf_lit(b, "  server=");
+		sbuf_puts(b, sd->comm);
+		sbuf_putc(b, '[');
+		sbuf_i64(b, sd->pid);
+		sbuf_putc(b, ']');
+	}
+	if (f->reset_reason[0]) {
+		sbuf_lit(b, "  rst_reason=");
+		sbuf_puts(b, f->reset_reason);
+	}
+	if (f->drop_reason[0]) {
+		sbuf_lit(b, "  drop_reason=");
+		sbuf_puts(b, f->drop_reason);
+		sbuf_lit(b, "(x");
+		sbuf_u64(b, f->drops);
+		sbuf_putc(b, ')');
+	}
 	if (f->anomalies & LT_A_LISTEN_OVERFLOW)
-		sbuf_puts(b, "  accept-queue-overflow");
+		sbuf_lit(b, "  accept-queue-overflow");
 	if (f->anomalies & LT_A_EVICTED)
-		sbuf_puts(b, "  [evicted]");
+		sbuf_lit(b, "  [evicted]");
 	if (f->anomalies & LT_A_TIME_BACKWARDS)
-		sbuf_puts(b, "  [timestamps out of order]");
+		sbuf_lit(b, "  [timestamps out of order]");
 	if (f->anomalies & LT_A_EVENTS_LOST)
-		sbuf_puts(b, "  [events lost]");
+		sbuf_lit(b, "  [events lost]");
 	sbuf_putc(b, '\n');
 	fwrite(sbuf_str(b), 1, b->len, s->out);
 }
@@ -157,5 +188,7 @@ struct lt_sink *sink_text_new(FILE *out)
 	ts->base.ops = &text_ops;
 	ts->base.out = out;
 	sbuf_init(&ts->line, 1u << 20);
+	fmt_clock_init(&ts->clock);
+	sink_buffer_output(out);
 	return &ts->base;
 }

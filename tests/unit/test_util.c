@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* test_util.c - histogram percentiles and the capped string buffer. */
+/* test_util.c - histogram percentiles, the capped string buffer, its
+ * printf-free number/address appenders and the JSON writer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
+#include "fmt.h"
 #include "hist.h"
+#include "json.h"
 #include "sbuf.h"
 
 static void test_hist(void **state)
@@ -47,11 +53,153 @@ static void test_sbuf(void **state)
 	sbuf_release(&b);
 }
 
+/* sbuf_fixed must print exactly what printf("%.*f") prints, ties too. */
+static void check_fixed(struct sbuf *b, uint64_t v, unsigned shift, unsigned dec)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	char want[64];
+	snprintf(want, sizeof(want), "%.*f", (int)dec, (double)v / p10[shift]);
+	sbuf_reset(b);
+	sbuf_fixed(b, v, shift, dec);
+	if (strcmp(sbuf_str(b), want))
+		fail_msg("sbuf_fixed(%llu, %u, %u) = %s, printf says %s",
+			 (unsigned long long)v, shift, dec, sbuf_str(b), want);
+}
+
+static void test_sbuf_numbers(void **state)
+{
+	struct sbuf b;
+	char want[64];
+	sbuf_init(&b, 0);
+	uint64_t x = 88172645463325252ull; /* xorshift: many magnitudes */
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint64_t v = x >> (x % 50);
+		sbuf_reset(&b);
+		sbuf_u64(&b, v);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		assert_string_equal(sbuf_str(&b), want);
+		sbuf_reset(&b);
+		sbuf_i64(&b, -(int64_t)(v >> 1));
+		snprintf(want, sizeof(want), "%lld", -(long long)(v >> 1));
+		assert_string_equal(sbuf_str(&b), want);
+		sbuf_reset(&b);
+		sbuf_hex(&b, v, 4);
+		snprintf(want, sizeof(want), "%04llx", (unsigned long long)v);
+		assert_string_equal(sbuf_str(&b), want);
+		/* microsecond and nanosecond clocks: decimal ties are common */
+		uint64_t ns = (v % 200000000000ull) / (i & 1 ? 1000 : 1) * (i & 1 ? 1000 : 1);
+		check_fixed(&b, ns, 6, 2);
+		check_fixed(&b, ns, 9, 2);
+		check_fixed(&b, ns, 9, 0);
+		check_fixed(&b, ns % 100000000, 3, 1);
+		check_fixed(&b, ns, 9, 6);
+	}
+	for (uint64_t v = 0; v < 300000; v += 5)
+		check_fixed(&b, v, 4, 2), check_fixed(&b, v * 1000, 6, 2);
+	sbuf_reset(&b);
+	sbuf_i64(&b, INT64_MIN);
+	assert_string_equal(sbuf_str(&b), "-9223372036854775808");
+	sbuf_reset(&b);
+	sbuf_u64_zpad(&b, 7, 6);
+	sbuf_putc(&b, '|');
+	sbuf_u64_rpad(&b, 42, 5);
+	assert_string_equal(sbuf_str(&b), "000007|   42");
+
+	/* addresses as inet_ntop writes them */
+	uint8_t a[16] = { 127, 0, 0, 1 };
+	sbuf_reset(&b);
+	sbuf_addr_port(&b, 4, a, 61900);
+	assert_string_equal(sbuf_str(&b), "127.0.0.1:61900");
+	uint8_t a6[16] = { 0 };
+	a6[15] = 1;
+	sbuf_reset(&b);
+	sbuf_addr_port(&b, 6, a6, 80);
+	assert_string_equal(sbuf_str(&b), "[::1]:80");
+	for (unsigned i = 0; i < 256; i++) {
+		uint8_t q[16] = { (uint8_t)i, (uint8_t)(255 - i), (uint8_t)(i * 7), (uint8_t)(i / 3) };
+		char ref[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, q, ref, sizeof(ref));
+		sbuf_reset(&b);
+		sbuf_addr(&b, 4, q);
+		assert_string_equal(sbuf_str(&b), ref);
+	}
+	sbuf_release(&b);
+}
+
+/* The sbuf duration/byte formats equal the char[] ones (report, TUI). */
+static void test_fmt_sb(void **state)
+{
+	struct sbuf b;
+	char ref[24];
+	sbuf_init(&b, 0);
+	for (int64_t ns = -1; ns < 400000000000ll; ns = ns < 10 ? ns + 1 : ns * 3 / 2 + 500) {
+		sbuf_reset(&b);
+		fmt_dur_sb(&b, ns);
+		assert_string_equal(sbuf_str(&b), fmt_dur(ref, ns));
+		sbuf_reset(&b);
+		fmt_bytes_sb(&b, (uint64_t)(ns < 0 ? 0 : ns));
+		assert_string_equal(sbuf_str(&b), fmt_bytes(ref, (uint64_t)(ns < 0 ? 0 : ns)));
+	}
+	struct fmt_clock c;
+	char t[FMT_TIME_LEN];
+	fmt_clock_init(&c);
+	for (uint64_t ts = 1700000000123456789ull; ts < 1700000000123456789ull + 5000000000ull;
+	     ts += 333333333ull) {
+		sbuf_reset(&b);
+		fmt_time_iso_sb(&b, &c, ts);
+		assert_string_equal(sbuf_str(&b), fmt_time_iso(t, ts));
+		sbuf_reset(&b);
+		fmt_time_sb(&b, &c, ts, 1);
+		assert_string_equal(sbuf_str(&b), fmt_time(t, ts, 1));
+	}
+	sbuf_release(&b);
+}
+
+static void test_json(void **state)
+{
+	struct sbuf b;
+	struct json j;
+	sbuf_init(&b, 0);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "type", "connection");
+	json_kv_u64(&j, "id", 7);
+	json_kv_i64(&j, "neg", -3);
+	json_kv_nonneg_or_null(&j, "rtt", -1);
+	json_kv_str_or_null(&j, "why", "");
+	json_kv_bool(&j, "ok", true);
+	json_key(&j, "ts");
+	json_fixed(&j, 1700000000000007000ull, 9, 6);
+	json_key(&j, "tags");
+	json_arr_open(&j);
+	json_str(&j, "a\x01\"");
+	json_obj_open(&j);
+	json_obj_close(&j);
+	json_arr_open(&j);
+	json_arr_close(&j);
+	json_u64(&j, 0);
+	json_arr_close(&j);
+	json_key(&j, "last");
+	json_null(&j);
+	json_obj_close(&j);
+	assert_string_equal(sbuf_str(&b),
+			    "{\"type\":\"connection\",\"id\":7,\"neg\":-3,\"rtt\":null,"
+			    "\"why\":null,\"ok\":true,\"ts\":1700000000.000007,"
+			    "\"tags\":[\"a\\u0001\\\"\",{},[],0],\"last\":null}");
+	sbuf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hist),
 		cmocka_unit_test(test_sbuf),
+		cmocka_unit_test(test_sbuf_numbers),
+		cmocka_unit_test(test_fmt_sb),
+		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

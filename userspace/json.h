@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json.h - the one JSON writer: objects, arrays, keys, escaped strings and
+ * numbers appended to an sbuf, commas placed for the caller.
+ *
+ * Every JSON lotrace writes (the --json records, --format zeek, the
+ * report's JSON, metrics) goes through here, so escaping and number
+ * formatting are the same everywhere and no printf runs per record.
+ *
+ *	struct json j;
+ *	json_init(&j, &buf);
+ *	json_obj_open(&j);
+ *	json_kv_str(&j, "type", "connection");
+ *	json_kv_u64(&j, "id", 7);
+ *	json_key(&j, "tags");
+ *	json_arr_open(&j); json_str(&j, "a"); json_arr_close(&j);
+ *	json_obj_close(&j);            -> {"type":"connection","id":7,"tags":["a"]}
+ *
+ * Keys are literals that need no escaping (they are written as given).
+ * Nesting deeper than JSON_MAX_DEPTH is a programming error; the writer
+ * keeps going but commas past that depth are not tracked.
+ * Owns: JSON syntax. Does not own: what the records contain.
+ */
+#ifndef LT_JSON_H
+#define LT_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sbuf.h"
+
+#define JSON_MAX_DEPTH 63
+
+struct json {
+	struct sbuf *b;
+	uint64_t has_item;  /* bit d: the container at depth d has an item */
+	unsigned depth;
+	bool after_key;     /* the next value completes a key */
+};
+
+void json_init(struct json *j, struct sbuf *b);
+
+/* Internal: the comma before a key or value (inline: it runs per field). */
+SBUF_INLINE void json__sep(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->depth <= JSON_MAX_DEPTH) {
+		uint64_t bit = 1ull << j->depth;
+		if (j->has_item & bit)
+			sbuf_putc(j->b, ',');
+		j->has_item |= bit;
+	}
+}
+
+void json_obj_open(struct json *j);
+void json_obj_close(struct json *j);
+void json_arr_open(struct json *j);
+void json_arr_close(struct json *j);
+SBUF_INLINE void json_key(struct json *j, const char *k)
+{
+	size_t n = strlen(k); /* a literal's length is known at compile time */
+	json__sep(j);
+	char *p = sbuf_room(j->b, n + 3);
+	if (p) {
+		p[0] = '"';
+		memcpy(p + 1, k, n);
+		p[n + 1] = '"';
+		p[n + 2] = ':';
+		sbuf_commit(j->b, n + 3);
+	}
+	j->after_key = true;
+}
+
+void json_str(struct json *j, const char *s);
+/* s, or null when s is NULL or empty. */
+void json_str_or_null(struct json *j, const char *s);
+SBUF_INLINE void json_u64(struct json *j, uint64_t v)
+{
+	json__sep(j);
+	sbuf_u64(j->b, v);
+}
+void json_i64(struct json *j, int64_t v);
+void json_null(struct json *j);
+void json_bool(struct json *j, bool v);
+/* v / 10^shift with `decimals` digits, e.g. seconds from ns: (ns, 9, 6). */
+void json_fixed(struct json *j, uint64_t v, unsigned shift, unsigned decimals);
+
+/* Before appending a value to j->b by hand (e.g. a quoted address built
+ * with sbuf_addr_port): places the comma, completes the key. */
+void json_value_begin(struct json *j);
+
+/* A string lotrace itself names (verdicts, states, kinds: ASCII letters,
+ * digits, '-', '_' and the like), written without the escaping scan. */
+SBUF_INLINE void json_str_safe(struct json *j, const char *s)
+{
+	size_t n = strlen(s);
+	json__sep(j);
+	char *p = sbuf_room(j->b, n + 2);
+	if (p) {
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		sbuf_commit(j->b, n + 2);
+	}
+}
+
+/* key + value shorthands */
+SBUF_INLINE void json_kv_str(struct json *j, const char *k, const char *s)
+{
+	json_key(j, k);
+	json_str(j, s);
+}
+void json_kv_str_or_null(struct json *j, const char *k, const char *s);
+SBUF_INLINE void json_kv_safe(struct json *j, const char *k, const char *s)
+{
+	json_key(j, k);
+	json_str_safe(j, s);
+}
+
+SBUF_INLINE void json_kv_u64(struct json *j, const char *k, uint64_t v)
+{
+	json_key(j, k);
+	json_u64(j, v);
+}
+void json_kv_i64(struct json *j, const char *k, int64_t v);
+/* v, or null when v < 0 ("not measured") */
+void json_kv_nonneg_or_null(struct json *j, const char *k, int64_t v);
+void json_kv_null(struct json *j, const char *k);
+void json_kv_bool(struct json *j, const char *k, bool v);
+
+#endif
