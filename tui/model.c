@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* model.c - the TUI's snapshot model: compact rows, details, counters. */
+/*
+ * model.c - the TUI's snapshot model: compact rows, detail copies,
+ * counters and latency histograms, filled from the engine's tap calls and
+ * from a walk over the active flows before a frame (model.h).
+ *
+ * Owns: the rows and what they are built from; the search text of a row.
+ * Does not own: the flows (only read), the list order (tui_view.c),
+ * drawing (views), the engine or the source (tui_app.c).
+ */
 #include "model.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* tui_draw.c - colours, glyph sets and column-aware output helpers. */
+/*
+ * tui_draw.c - colours, glyph sets and column-aware output helpers.
+ *
+ * Owns: the colour roles (readable on light and dark backgrounds), the
+ * UTF-8 and ASCII glyph sets, writing text clipped to terminal columns,
+ * and shortening an endpoint without losing its port. Does not own what
+ * is drawn where (views) or the terminal (term.c).
+ */
 #include "tui_draw.h"
 
 #include <langinfo.h>
