@@ -52,9 +52,9 @@ ifeq ($(BACKEND),auto)
     BACKEND_WHY := this kernel has no BTF (/sys/kernel/btf/vmlinux)
   endif
   ifeq ($(BACKEND_WHY),)
-    BACKEND := bpf
+    override BACKEND := bpf
   else
-    BACKEND := pcap
+    override BACKEND := pcap
   endif
 else ifeq ($(BACKEND),pcap)
   BACKEND_WHY := BACKEND=pcap
