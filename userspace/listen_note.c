@@ -2,6 +2,7 @@
 /* listen_note.c - who listens on a port, said at start and after refusals. */
 #include "listen_note.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +23,26 @@ void listen_note_describe(struct sbuf *b, uint16_t port,
 			sbuf_puts(b, ", ");
 		listener_format(b, &ls[i], LISTENER_NOTE, false);
 	}
+}
+
+/* After the listeners of a refused connection's port: which one would
+ * have taken it (listeners.h), or why none did. */
+static void why_refused(struct sbuf *b, const struct flow *f,
+			const struct listener *ls, int n)
+{
+	char a[FMT_ADDR_LEN];
+	bool other_family = true;
+
+	if (listener_find_taker(ls, n, f->family, f->server.addr, f->server.port))
+		return; /* one takes it now: it came (back) after the SYN */
+	for (int i = 0; i < n; i++)
+		other_family &= ls[i].family != f->family;
+	fmt_addr(a, f->family, f->server.addr);
+	if (other_family)
+		sbuf_printf(b, "; none takes %s: the server listens on IPv%d only", a,
+			    ls[0].family);
+	else
+		sbuf_printf(b, "; none takes %s: the server listens on another address", a);
 }
 
 static uint64_t now_ns(void)
@@ -73,6 +94,8 @@ void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 			sbuf_printf(&b, "# listening on %u: ", port);
 		}
 		listen_note_describe(&b, port, ls, n);
+		if (refused && n > 0)
+			why_refused(&b, refused, ls, n);
 		sbuf_putc(&b, '\n');
 	}
 	fwrite(sbuf_str(&b), 1, b.len, ln->out);

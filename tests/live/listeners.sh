@@ -27,6 +27,9 @@ for b in pcap ebpf; do
 	grep -qE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$P refused; listening on $P: \[::1\]:$P lt_peer\[$pid\] \(IPv6 only\)" "$tmp/out" &&
 		ok "$b: after the refusal, the ::1-only listener and its process are named" ||
 		fail "$b: refusal note" "$(grep '^#' "$tmp/out")"
+	grep -qE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$P refused; .*; none takes 127\.0\.0\.1: the server listens on IPv6 only$" "$tmp/out" &&
+		ok "$b: the refusal note says no listener takes 127.0.0.1, the server listens on IPv6 only" ||
+		fail "$b: refusal note, why" "$(grep '^#' "$tmp/out")"
 	wait $srv 2>/dev/null
 	P=$((P + 1))
 done
