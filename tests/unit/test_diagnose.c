@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "listeners.h"
 #include "ports.h"
+#include "sbuf.h"
 #include "source.h"
 
 #define US 1000ull
@@ -892,6 +893,48 @@ static void test_listener_takes(void **state)
 	assert_false(lt_cross_family(4, lo4, 4, lo4b));
 }
 
+/* One formatter, every style lotrace writes a listener in. */
+static void test_listener_format(void **state)
+{
+	struct listener l;
+	struct sbuf b;
+	(void)state;
+
+	memset(&l, 0, sizeof(l));
+	l.family = 6;
+	l.addr[15] = 1;
+	l.port = 61903;
+	l.v6only = 1;
+	l.pid = 812;
+	snprintf(l.comm, sizeof(l.comm), "python3");
+	l.backlog = 128;
+	l.queued = 3;
+	sbuf_init(&b, 1024);
+	listener_format(&b, &l, LISTENER_ENDPOINT, true);
+	assert_string_equal(sbuf_str(&b), "`[::1]:61903`");
+	sbuf_reset(&b);
+	listener_format(&b, &l, LISTENER_CELL, true);
+	assert_string_equal(sbuf_str(&b), "`[::1]:61903` (IPv6 only)");
+	sbuf_reset(&b);
+	listener_format(&b, &l, LISTENER_NOTE, false);
+	assert_string_equal(sbuf_str(&b), "[::1]:61903 python3[812] (IPv6 only) backlog 128 queued 3");
+	sbuf_reset(&b);
+	listener_format(&b, &l, LISTENER_BRIEF, false);
+	assert_string_equal(sbuf_str(&b), "[::1]:61903 python3[812] (3/128 queued)");
+	sbuf_reset(&b);
+	listener_format(&b, &l, LISTENER_PROSE, true);
+	assert_string_equal(sbuf_str(&b), "`[::1]:61903` (IPv6 only, `python3` pid 812, 3 waiting for accept(), backlog 128)");
+	/* dual stack, owner unknown */
+	memset(&l, 0, sizeof(l));
+	l.family = 6;
+	l.port = 80;
+	l.pid = -1;
+	sbuf_reset(&b);
+	listener_format(&b, &l, LISTENER_NOTE, false);
+	assert_string_equal(sbuf_str(&b), "[::]:80 (IPv6 and IPv4) backlog 0 queued 0");
+	sbuf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -917,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_fact_resets_and_silence),
 		cmocka_unit_test(test_fact_more_addresses),
 		cmocka_unit_test(test_listener_takes),
+		cmocka_unit_test(test_listener_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
