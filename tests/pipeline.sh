@@ -81,6 +81,14 @@ if command -v tmux >/dev/null; then
 	tui_wait_dead $S
 	check "tui --duration: the same connections as headless" "$(json_get "$tmp/td.json" 'd["run"]["connections"]' 2>&1) vs $dconns" \
 		test "$(json_get "$tmp/td.json" 'd["run"]["connections"]' 2>/dev/null)" = "$dconns"
+
+	S=quit
+	tui_start $S 200 30 "$LOTRACE -r $ECHO --speed 1 --report tq.json"
+	check "tui --speed 1: plays" "no 'playing 1x'" tui_wait $S 'playing 1x'
+	tui_keys $S q
+	tui_wait_dead $S
+	check "tui q mid-replay: the report says the run was cut" "$(json_get "$tmp/tq.json" 'd["run"]["cut"]' 2>&1)" \
+		test "$(json_get "$tmp/tq.json" 'd["run"]["cut"]' 2>/dev/null)" = "quit before the end; the rest of the capture was not read"
 else
 	fail "pipeline tui" "tmux is not installed (make deps)"
 fi

@@ -359,7 +359,7 @@ static void describe_stop(struct lt_run *r)
 	} else if (replay && (r->stop == RUN_STOP_DURATION || r->stop == RUN_STOP_SIGNAL ||
 			      r->stop == RUN_STOP_USER || r->stop == RUN_STOP_OUTPUT)) {
 		snprintf(r->cut, sizeof(r->cut), "%s; the rest of the capture was not read",
-			 r->why[0] ? r->why : "stopped");
+			 r->why[0] ? r->why : "quit before the end");
 	}
 	r->ri.cut = r->cut[0] ? r->cut : NULL;
 }
