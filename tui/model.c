@@ -36,7 +36,7 @@ static void lat_init(struct tui_lat *c, uint16_t port)
 	hist_init(&c->h);
 }
 
-int tui_model_init(struct tui_model *m, uint32_t cap, uint32_t dcap,
+int tui_model_init(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32_t bcap,
 		   const struct ports *p, uint64_t connecting_ns)
 {
 	memset(m, 0, sizeof(*m));
@@ -45,9 +45,13 @@ int tui_model_init(struct tui_model *m, uint32_t cap, uint32_t dcap,
 	/* calloc: the kernel commits pages as rows are written */
 	m->rows = calloc(m->cap, sizeof(*m->rows));
 	m->det = calloc(m->dcap, sizeof(*m->det));
+	m->bcap = bcap ? bcap : TUI_BAD_CAP;
+	m->bad = calloc(m->bcap, sizeof(*m->bad));
+	m->bidx = calloc(4 * (size_t)m->bcap, sizeof(*m->bidx));
 	m->answered[0] = calloc(65536, sizeof(uint64_t));
 	m->answered[1] = calloc(65536, sizeof(uint64_t));
-	if (!m->rows || !m->det || !m->answered[0] || !m->answered[1]) {
+	if (!m->rows || !m->det || !m->bad || !m->bidx || !m->answered[0] ||
+	    !m->answered[1]) {
 		tui_model_release(m);
 		return -ENOMEM;
 	}
@@ -63,6 +67,8 @@ void tui_model_release(struct tui_model *m)
 {
 	free(m->rows);
 	free(m->det);
+	free(m->bad);
+	free(m->bidx);
 	free(m->answered[0]);
 	free(m->answered[1]);
 	memset(m, 0, sizeof(*m));
@@ -165,6 +171,13 @@ void tui_model_on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 	upsert(ctx, f, v, 0);
 }
 
+/* Endings a user opens to find out why: kept longer in full. */
+static int ended_badly(enum lt_verdict v)
+{
+	return v == LT_V_REFUSED || v == LT_V_UNANSWERED || v == LT_V_HALF_OPEN ||
+	       v == LT_V_RESET_CLIENT || v == LT_V_RESET_SERVER;
+}
+
 void tui_model_on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct tui_model *m = ctx;
@@ -181,6 +194,13 @@ void tui_model_on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 	if (flow_established(f))
 		m->retired_est++;
 	upsert(m, f, v, 1);
+	if (ended_badly(v)) {
+		uint32_t slot = (uint32_t)(m->bseq++ % m->bcap);
+		memcpy(&m->bad[slot].f, f, sizeof(*f));
+		m->bad[slot].verdict = (uint8_t)v;
+		m->bad[slot].final = 1;
+		m->bidx[f->id % (4 * (uint64_t)m->bcap)] = slot + 1;
+	}
 }
 
 struct sync_ctx {
@@ -244,7 +264,10 @@ const struct tui_detail *tui_model_detail(const struct tui_model *m, uint64_t id
 	const struct tui_detail *d = &m->det[id % m->dcap];
 	if (d->f.id == id)
 		return d;
-	return m->pin.f.id == id ? &m->pin : NULL;
+	if (m->pin.f.id == id)
+		return &m->pin;
+	uint32_t b = m->bidx[id % (4 * (uint64_t)m->bcap)];
+	return b && m->bad[b - 1].f.id == id ? &m->bad[b - 1] : NULL;
 }
 
 const struct tui_row *tui_model_answered_other(const struct tui_model *m,

@@ -7,7 +7,9 @@
  * verdict, bytes, processes, timeline steps; at most TUI_ROW_MAX bytes,
  * so the newest 131072 connections fit in about 22 MiB), a full copy of
  * the newest TUI_DETAIL_CAP connections for the detail view (ladder,
- * reasons, retransmissions), the counters of the header (by verdict,
+ * reasons, retransmissions) and of the newest TUI_BAD_CAP that ended
+ * badly (refused, unanswered, half-open, reset: the ones a user opens
+ * to find out why), the counters of the header (by verdict,
  * since the start or the last clear) and the handshake latency
  * histograms. Does not own the flows: the engine's table does, and is
  * only read (flow.h); nothing here knows the engine, the source or
@@ -29,7 +31,8 @@
 #include "ports.h"
 
 #define TUI_MODEL_CAP 131072u  /* rows */
-#define TUI_DETAIL_CAP 8192u   /* full copies for the detail view */
+#define TUI_DETAIL_CAP 6144u   /* full copies of the newest connections */
+#define TUI_BAD_CAP 2048u      /* ... and of the newest that ended badly */
 #define TUI_ROW_STEPS LT_TIMELINE_MAX
 #define TUI_ROW_MAX 200        /* bytes a row may take */
 #define TUI_SPARK 16           /* latency buckets: 1us, 2us, ... 16ms+ */
@@ -80,6 +83,10 @@ struct tui_model {
 	uint32_t cap;
 	struct tui_detail *det;
 	uint32_t dcap;
+	struct tui_detail *bad;   /* ring of bad endings, in retire order */
+	uint32_t bcap;
+	uint64_t bseq;            /* bad endings stored so far */
+	uint32_t *bidx;           /* [id % (4 * bcap)]: 1 + its slot in bad[] */
 	uint64_t *answered[2];    /* [v4, v6][server port]: newest established id */
 	uint64_t pin_id;          /* keep this one's full record too (the selection) */
 	struct tui_detail pin;
@@ -101,9 +108,9 @@ struct tui_model {
 	int nlat_port;
 };
 
-/* 0, or -ENOMEM. cap/dcap 0: the defaults. ports: watched ports (their
- * latency is kept apart). */
-int tui_model_init(struct tui_model *m, uint32_t cap, uint32_t dcap,
+/* 0, or -ENOMEM. cap/dcap/bcap 0: the defaults. ports: watched ports
+ * (their latency is kept apart). */
+int tui_model_init(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32_t bcap,
 		   const struct ports *p, uint64_t connecting_ns);
 void tui_model_release(struct tui_model *m);
 /* The two calls of the run's tap (ctx is the model). */
@@ -118,7 +125,7 @@ const struct tui_row *tui_model_row(const struct tui_model *m, uint64_t id);
  * record yet (the next sync copies it if it is still active). */
 int tui_model_pin(struct tui_model *m, uint64_t id);
 /* The full copy of flow id, or NULL when it is older than the detail
- * window and not pinned. */
+ * window, not among the bad endings kept, and not pinned. */
 const struct tui_detail *tui_model_detail(const struct tui_model *m, uint64_t id);
 /* The newest connection to port over the other IP family than family that
  * completed its handshake, or NULL. */

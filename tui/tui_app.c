@@ -433,7 +433,7 @@ static int attach_model(struct tui_app *a, uint32_t rows)
 	struct lt_tap t = { .on_change = tui_model_on_change,
 			    .on_retire = tui_model_on_retire,
 			    .ctx = &a->model };
-	if (tui_model_init(&a->model, rows, 0, &a->o->ports,
+	if (tui_model_init(&a->model, rows, 0, 0, &a->o->ports,
 			   run_flow_config(a->run)->connecting_ns) < 0)
 		return -1;
 	return run_add_tap(a->run, &t);

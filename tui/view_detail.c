@@ -384,8 +384,8 @@ static void build_from_row(const struct tui_snap *s, const struct tui_glyphs *g,
 	tui_tl_glyphs(g, r, tl, sizeof(tl), 1);
 	addl(p, TC_NORMAL, 0, "timeline: %s", tl);
 	addl(p, TC_NORMAL, 0, "%s", "");
-	addl(p, TC_DIM, 0, "  the ladder and diagnosis are kept for the newest %u connections; "
-	     "this one is older", s->m->dcap);
+	addl(p, TC_DIM, 0, "  the ladder and diagnosis are kept for the newest %u connections "
+	     "and the newest %u that ended badly; this one is older", s->m->dcap, s->m->bcap);
 }
 
 void tui_draw_detail(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w)

@@ -23,7 +23,8 @@ static struct engine *e;
 
 /* Replay a capture into an engine with the model as its tap; finish:
  * retire every flow at the end (else the engine keeps the active ones). */
-static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, int finish)
+static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32_t bcap,
+			int finish)
 {
 	struct flow_config cfg = { .linger_ns = 5000000000ull };
 	char err[LT_ERR_LEN];
@@ -32,7 +33,7 @@ static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, int fi
 	assert_non_null(src);
 	e = engine_init(&cfg);
 	assert_non_null(e);
-	assert_int_equal(tui_model_init(m, cap, dcap, NULL, 0), 0);
+	assert_int_equal(tui_model_init(m, cap, dcap, bcap, NULL, 0), 0);
 	struct lt_tap tap = { .on_change = tui_model_on_change,
 			      .on_retire = tui_model_on_retire,
 			      .ctx = m };
@@ -46,9 +47,9 @@ static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, int fi
 	}
 }
 
-static void replay(struct tui_model *m, uint32_t cap, uint32_t dcap)
+static void replay(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32_t bcap)
 {
-	replay_into(m, cap, dcap, 1);
+	replay_into(m, cap, dcap, bcap, 1);
 }
 
 struct oldest {
@@ -69,7 +70,7 @@ static void test_pin(void **state)
 	struct tui_model m;
 	struct oldest o = { 0 };
 
-	replay_into(&m, 0, 2, 0);
+	replay_into(&m, 0, 2, 1, 0);
 	flow_foreach(engine_flows(e), find_oldest, &o);
 	assert_true(o.id > 0 && o.id + 2 <= m.max_id); /* outside the window of 2 */
 	assert_null(tui_model_detail(&m, o.id));
@@ -90,15 +91,16 @@ static void test_pin(void **state)
 static void test_row_size(void **state)
 {
 	size_t rows = (size_t)TUI_MODEL_CAP * sizeof(struct tui_row);
-	size_t details = (size_t)TUI_DETAIL_CAP * sizeof(struct tui_detail);
+	size_t details = ((size_t)TUI_DETAIL_CAP + TUI_BAD_CAP) * sizeof(struct tui_detail) +
+			 4 * TUI_BAD_CAP * sizeof(uint32_t);
 	size_t answered = 2 * 65536 * sizeof(uint64_t);
 
 	assert_true(sizeof(struct tui_row) <= TUI_ROW_MAX);
 	/* the whole model at its default capacity */
 	assert_true(rows + details + answered < 32u << 20);
-	print_message("row %zu B; %u rows %.1f MiB + %u details %.1f MiB\n",
-		      sizeof(struct tui_row), TUI_MODEL_CAP, rows / 1048576.0,
-		      TUI_DETAIL_CAP, details / 1048576.0);
+	print_message("row %zu B; %u rows %.1f MiB + %u+%u details %.1f MiB\n",
+		      sizeof(struct tui_row), TUI_MODEL_CAP, rows / 1048576.0, TUI_DETAIL_CAP,
+		      TUI_BAD_CAP, details / 1048576.0);
 }
 
 static void test_rows_of_a_capture(void **state)
@@ -106,7 +108,7 @@ static void test_rows_of_a_capture(void **state)
 	struct tui_model m;
 	char key[192];
 
-	replay(&m, 0, 0);
+	replay(&m, 0, 0, 0);
 	/* busy-mixed.pcap: 60 connections (tshark's truth file) */
 	assert_int_equal(m.max_id, 60);
 	assert_int_equal(tui_model_total(&m), 60);
@@ -148,13 +150,29 @@ static void test_windows(void **state)
 {
 	struct tui_model m;
 
-	/* 16 rows, 4 full records: the newest stay, older ones are gone */
-	replay(&m, 16, 4);
+	/* 16 rows, 4 full records and 2 bad endings: the newest stay, the
+	 * two newest that ended badly too, older ones are gone */
+	replay(&m, 16, 4, 2);
 	assert_int_equal(m.max_id, 60);
 	assert_null(tui_model_row(&m, 44));
 	assert_non_null(tui_model_row(&m, 45));
-	assert_null(tui_model_detail(&m, 56));
-	assert_non_null(tui_model_detail(&m, 57));
+	for (uint64_t id = 57; id <= 60; id++)
+		assert_non_null(tui_model_detail(&m, id));
+	int kept_bad = 0, kept_other = 0;
+	for (uint64_t id = 1; id < 57; id++) {
+		const struct tui_detail *d = tui_model_detail(&m, id);
+		if (!d)
+			continue;
+		assert_int_equal(d->f.id, id);
+		if (d->verdict == LT_V_REFUSED || d->verdict == LT_V_UNANSWERED ||
+		    d->verdict == LT_V_RESET_CLIENT || d->verdict == LT_V_RESET_SERVER ||
+		    d->verdict == LT_V_HALF_OPEN)
+			kept_bad++;
+		else
+			kept_other++;
+	}
+	assert_int_equal(kept_other, 0);
+	assert_true(kept_bad >= 1 && kept_bad <= 2);
 	assert_true(m.dropped > 0);
 	/* counters count every connection, not only the rows kept */
 	assert_int_equal(tui_model_total(&m), 60);
