@@ -15,9 +15,11 @@
  *
  * Honesty rules the findings keep: each one names the connections it
  * rests on; a connection that was live while the source lost events
- * (LT_A_EVENTS_LOST) is the basis of no finding but events-lost; a kernel reason is only mentioned when a connection carried
- * one (the eBPF backend); what a packet capture cannot tell apart is said
- * to be so. Finding ids are stable (docs/report-schema.md); the text may
+ * (LT_A_EVENTS_LOST) is the basis of no finding but events-lost, and
+ * when the source cannot say which connections its loss hit, nothing a
+ * loss could make up is a finding; a kernel reason is only mentioned
+ * when a connection carried one (the eBPF backend); what a packet
+ * capture cannot tell apart is said to be so. Finding ids are stable (docs/report-schema.md); the text may
  * use markdown `code` spans, which plain-text outputs strip.
  * Does not own: output formats (report.c), listener queries and the
  * listener rules (listeners.h), verdicts (verdict.h).
