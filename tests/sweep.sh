@@ -55,3 +55,32 @@ for r in "$REPO"/tests/fuzz/regress/file/*; do
 	prob=$(one_run "$tmp/regress")
 	if [ -n "$prob" ]; then fail "fuzz regression $(basename "$r")" "$prob"; else ok "fuzz regression $(basename "$r")"; fi
 done
+
+# A damaged IPv4 header (one address byte flipped in a copy of a real
+# capture) is a malformed frame with a bad checksum, not a new connection.
+python3 - "$REPO/captures/busy-mixed.pcap" "$tmp/badcsum.pcap" <<'PY'
+import struct, sys
+raw = bytearray(open(sys.argv[1], "rb").read())
+off, n = 24, 0
+while off + 16 <= len(raw):
+    incl = struct.unpack("<I", raw[off + 8:off + 12])[0]
+    if n == 5:
+        raw[off + 16 + 14 + 19] ^= 0x04  # last byte of the IPv4 destination
+    off += 16 + incl
+    n += 1
+open(sys.argv[2], "wb").write(raw)
+PY
+cmp_conns() { "$LT" -r "$1" --json | python3 -c '
+import json,sys
+recs=[json.loads(l) for l in sys.stdin]
+s=[r for r in recs if r["type"]=="summary"][0]["decode"]
+print(sum(r["type"]=="connection" for r in recs), s["malformed"]["ipv4"], s["bad_ipv4_checksum"])'; }
+want=$(cmp_conns "$REPO/captures/busy-mixed.pcap")
+got=$(cmp_conns "$tmp/badcsum.pcap")
+set -- $want; n=$1
+if [ "$n" -gt 0 ] && [ "$got" = "$n 1 1" ]; then ok "bad IPv4 header checksum: $n connections as in the original, 1 malformed frame counted"
+else fail "bad IPv4 header checksum" "conns/malformed/bad-checksum: original '$want', damaged '$got' (want '$n 1 1')"; fi
+"$LT" -r "$tmp/badcsum.pcap" | grep -q 'malformed ipv4 1 \[bad header checksum 1\]' &&
+	ok "bad IPv4 header checksum named in the text summary" || fail "bad IPv4 checksum text" "not in the decode line"
+"$LT" report -r "$tmp/badcsum.pcap" | grep -q 'with a bad IPv4 header checksum' &&
+	ok "bad IPv4 header checksum named in the report" || fail "bad IPv4 checksum report" "not in the report"

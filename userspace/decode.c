@@ -24,6 +24,7 @@
 struct frame_ctx {
 	struct lt_obs *obs;
 	enum dec_layer layer;
+	bool bad_ipv4_csum; /* the MALFORMED was a bad IPv4 header checksum */
 };
 
 static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c,
@@ -78,6 +79,31 @@ static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c,
 	return DEC_OK;
 }
 
+/*
+ * The IPv4 header checksum (RFC 791): the ones' complement sum of the
+ * header's 16-bit words, checksum included, is 0xffff. The kernel fills
+ * it in even on loopback, so a wrong one means the frame was damaged
+ * after it was sent. A zero field means "not computed" (macOS lo0 and
+ * offloading NICs leave it so) and is not checked.
+ */
+static bool ipv4_csum_bad(struct cur h, uint32_t ihl)
+{
+	uint32_t sum = 0;
+	uint16_t w, stored;
+	struct cur f = h;
+
+	if (!cur_skip(&f, 10) || !cur_be16(&f, &stored) || stored == 0)
+		return false;
+	for (uint32_t i = 0; i < ihl / 2; i++) {
+		if (!cur_be16(&h, &w))
+			return false; /* not all captured: the caller says truncated */
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum != 0xffff;
+}
+
 static enum dec_result dec_ipv4(struct frame_ctx *fc, struct cur c)
 {
 	struct lt_obs *o = fc->obs;
@@ -96,8 +122,12 @@ static enum dec_result dec_ipv4(struct frame_ctx *fc, struct cur c)
 	if (!cur_skip(&h, 1) || !cur_be16(&h, &total_len) || !cur_skip(&h, 2) ||
 	    !cur_be16(&h, &frag) || !cur_skip(&h, 1) || !cur_u8(&h, &proto) ||
 	    !cur_skip(&h, 2) || !cur_bytes(&h, o->src.addr, 4) ||
-	    !cur_bytes(&h, o->dst.addr, 4))
+	    !cur_bytes(&h, o->dst.addr, 4) || !cur_has(&c, ihl))
 		return DEC_TRUNCATED;
+	if (ipv4_csum_bad(c, ihl)) {
+		fc->bad_ipv4_csum = true;
+		return DEC_MALFORMED;
+	}
 	if (proto != 6)
 		return DEC_NOT_TCP;
 	if (frag & 0x1fff)
@@ -321,20 +351,25 @@ bool dec_dlt_supported(int dlt)
 	return find_decoder(dlt) != NULL;
 }
 
+static enum dec_result decode(int dlt, const uint8_t *data, uint32_t caplen,
+			      struct frame_ctx *fc)
+{
+	const struct dlt_decoder *d = find_decoder(dlt);
+
+	memset(fc->obs, 0, sizeof(*fc->obs));
+	fc->obs->kind = LT_OBS_SEGMENT;
+	fc->obs->pid = -1;
+	if (!d)
+		return DEC_UNSUPPORTED;
+	return d->decode(fc, cur_make(data, caplen));
+}
+
 enum dec_result dec_frame(int dlt, const uint8_t *data, uint32_t caplen,
 			  struct lt_obs *obs, enum dec_layer *layer)
 {
-	const struct dlt_decoder *d = find_decoder(dlt);
 	struct frame_ctx fc = { .obs = obs, .layer = DEC_L_LINK };
-	enum dec_result r;
+	enum dec_result r = decode(dlt, data, caplen, &fc);
 
-	memset(obs, 0, sizeof(*obs));
-	obs->kind = LT_OBS_SEGMENT;
-	obs->pid = -1;
-	if (!d)
-		r = DEC_UNSUPPORTED;
-	else
-		r = d->decode(&fc, cur_make(data, caplen));
 	if (layer)
 		*layer = fc.layer;
 	return r;
@@ -344,10 +379,13 @@ enum dec_result dec_frame_count(struct dec_stats *st, int dlt,
 				const uint8_t *data, uint32_t caplen,
 				struct lt_obs *obs)
 {
-	enum dec_layer layer;
-	enum dec_result r = dec_frame(dlt, data, caplen, obs, &layer);
+	struct frame_ctx fc = { .obs = obs, .layer = DEC_L_LINK };
+	enum dec_result r = decode(dlt, data, caplen, &fc);
+	enum dec_layer layer = fc.layer;
 
 	st->frames++;
+	if (fc.bad_ipv4_csum)
+		st->bad_ipv4_csum++;
 	switch (r) {
 	case DEC_OK:
 		st->tcp++;

@@ -4,8 +4,10 @@
  *
  * Owns: the table of supported link types (DLT_*), the walk through
  * link layer, 802.1Q/QinQ tags, IPv4/IPv6 (extension headers skipped) and
- * the TCP header. Owns no state between packets. Checksums are never
- * checked: loopback captures carry offloaded (wrong) TCP checksums.
+ * the TCP header. Owns no state between packets. A wrong IPv4 header
+ * checksum makes a frame MALFORMED (the kernel computes it even on
+ * loopback; a zero one is taken as "not computed"); TCP checksums are
+ * never checked: loopback captures carry offloaded (wrong) ones.
  */
 #ifndef LT_DECODE_H
 #define LT_DECODE_H
@@ -41,6 +43,8 @@ struct dec_stats {
 	uint64_t not_tcp;
 	/* [result][layer] for TRUNCATED, MALFORMED and UNSUPPORTED */
 	uint64_t problems[DEC_RESULT_COUNT][DEC_LAYER_COUNT];
+	/* of problems[DEC_MALFORMED][DEC_L_IPV4]: a bad header checksum */
+	uint64_t bad_ipv4_csum;
 };
 
 /* True when link type dlt (a DLT_* value) can be decoded. */

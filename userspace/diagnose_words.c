@@ -840,12 +840,18 @@ static void w_decode(struct words *w, const struct lt_source_stats *ss)
 			if (ss->dec.problems[r][l]) {
 				sbuf_printf(w->t, "%s%s %s: %" PRIu64, sep, dec_result_name(r),
 					    dec_layer_name(l), ss->dec.problems[r][l]);
+				if (r == DEC_MALFORMED && l == DEC_L_IPV4 && ss->dec.bad_ipv4_csum)
+					sbuf_printf(w->t, ", %" PRIu64 " of them with a bad IPv4 header checksum",
+						    ss->dec.bad_ipv4_csum);
 				sep = ", ";
 			}
 	sbuf_puts(w->t, "). They are left out of the analysis; connections they belonged to may look incomplete.");
+	if (ss->dec.bad_ipv4_csum)
+		sbuf_printf(w->x, "A bad IPv4 header checksum means the frame was damaged after the kernel sent it (the kernel computes it, even on loopback): check how the capture was copied or edited.%s",
+			    trunc ? " " : "");
 	if (trunc)
 		sbuf_puts(w->x, "Capture whole packets (`tcpdump -s 0`) so headers are not cut short.");
-	else
+	else if (!ss->dec.bad_ipv4_csum)
 		sbuf_puts(w->x, "Check how the capture was made; if the frames look valid, attach the capture to a lotrace bug report.");
 }
 

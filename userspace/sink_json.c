@@ -258,6 +258,7 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
 	json_kv_u64(&j, "tcp", d->tcp);
 	json_kv_u64(&j, "other", d->not_tcp);
 	json_kv_u64(&j, "problems", dec_stats_problems(d));
+	json_kv_u64(&j, "bad_ipv4_checksum", d->bad_ipv4_csum);
 	for (int r = DEC_TRUNCATED; r <= DEC_UNSUPPORTED; r++) {
 		json_key(&j, dec_result_name(r));
 		json_obj_open(&j);

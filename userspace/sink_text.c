@@ -123,6 +123,10 @@ static void decode_line(struct sbuf *b, const struct lt_source_stats *ss)
 						    dec_result_name(r),
 						    dec_layer_name(l),
 						    d->problems[r][l]);
+					if (r == DEC_MALFORMED && l == DEC_L_IPV4 &&
+					    d->bad_ipv4_csum)
+						sbuf_printf(b, " [bad header checksum %" PRIu64 "]",
+							    d->bad_ipv4_csum);
 					sep = ", ";
 				}
 		sbuf_putc(b, ')');

@@ -77,6 +77,48 @@ static void test_bad_headers(void **state)
 	assert_false(dec_dlt_supported(12345));
 }
 
+/* Put the right IPv4 header checksum into an Ethernet frame. */
+static void set_ipv4_csum(uint8_t *f)
+{
+	uint32_t sum = 0;
+	f[14 + 10] = f[14 + 11] = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(f[14 + i] << 8 | f[14 + i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[14 + 10] = (uint8_t)(~sum >> 8);
+	f[14 + 11] = (uint8_t)~sum;
+}
+
+/* A damaged IPv4 header is malformed (and counted as a bad checksum), not
+ * a new connection; a zero checksum (not computed) is not checked. */
+static void test_ipv4_checksum(void **state)
+{
+	uint8_t f[sizeof(eth_ipv4_syn)];
+	struct dec_stats st;
+	struct lt_obs o;
+	enum dec_layer l;
+
+	memcpy(f, eth_ipv4_syn, sizeof(f));
+	assert_int_equal(dec_frame(DLT_EN10MB, f, sizeof(f), &o, &l), DEC_OK);
+	set_ipv4_csum(f);
+	assert_int_equal(dec_frame(DLT_EN10MB, f, sizeof(f), &o, &l), DEC_OK);
+	f[14 + 15] ^= 0x04; /* 127.0.0.1 -> 127.0.0.5 */
+	assert_int_equal(dec_frame(DLT_EN10MB, f, sizeof(f), &o, &l), DEC_MALFORMED);
+	assert_int_equal(l, DEC_L_IPV4);
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(dec_frame_count(&st, DLT_EN10MB, f, sizeof(f), &o), DEC_MALFORMED);
+	assert_int_equal(st.bad_ipv4_csum, 1);
+	assert_int_equal(st.problems[DEC_MALFORMED][DEC_L_IPV4], 1);
+	/* a bad checksum on a frame cut inside the header is a truncation */
+	assert_int_equal(dec_frame(DLT_EN10MB, f, 14 + 19, &o, &l), DEC_TRUNCATED);
+	/* TCP payload damage is not looked at (TCP checksums are offloaded) */
+	set_ipv4_csum(f);
+	f[sizeof(f) - 1] ^= 0xff;
+	assert_int_equal(dec_frame_count(&st, DLT_EN10MB, f, sizeof(f), &o), DEC_OK);
+	assert_int_equal(st.bad_ipv4_csum, 1);
+}
+
 static void test_vlan_qinq(void **state)
 {
 	uint8_t f[sizeof(eth_ipv4_syn) + 8];
@@ -164,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_eth_ipv4),
 		cmocka_unit_test(test_every_prefix_truncated),
 		cmocka_unit_test(test_bad_headers),
+		cmocka_unit_test(test_ipv4_checksum),
 		cmocka_unit_test(test_vlan_qinq),
 		cmocka_unit_test(test_null_loop_raw_sll),
 		cmocka_unit_test(test_ipv6_ext_headers),
