@@ -34,7 +34,7 @@ run_err "corrupt pcapng" 1 "cannot read capture" -r "$PUBLIC/shb-option-too-long
 run_err "unsupported pcap version" 1 "cannot read capture" -r "$PUBLIC/pcap-invalid-version-1.pcap"
 run_err "unknown option" 2 "unknown option" --frobnicate
 run_err "missing option value" 2 "needs a value" -r
-run_err "stray argument" 2 "unexpected argument 'foo'" foo
+run_err "stray word is a filter expression libpcap rejects" 2 "invalid filter expression 'foo': .*syntax error" foo
 run_err "bad duration" 2 "invalid duration" --duration 5y -r x
 run_err "bad count" 2 "invalid count" -c 0 -r x
 run_err "bad backend" 2 "invalid backend" --backend xdp

@@ -121,6 +121,11 @@ static struct flow *lookup(struct flow_tab *t, const struct lt_obs *o)
 	return NULL;
 }
 
+const struct flow *flow_find(struct flow_tab *t, const struct lt_obs *o)
+{
+	return o->kind == LT_OBS_SEGMENT ? lookup(t, o) : NULL;
+}
+
 static uint32_t flow_index(const struct flow_tab *t, const struct flow *f)
 {
 	return (uint32_t)(f - t->pool);

@@ -187,6 +187,9 @@ void flow_tab_free(struct flow_tab *t);
 
 /* Feed one observation. */
 void flow_input(struct flow_tab *t, const struct lt_obs *o);
+/* The flow segment o belongs to (call after flow_input), or NULL: kernel
+ * context, or a segment on no watched port. */
+const struct flow *flow_find(struct flow_tab *t, const struct lt_obs *o);
 /* Retire flows idle past their timeout and report time-driven verdict
  * changes (connecting -> unanswered). Call with the source's clock. */
 void flow_expire(struct flow_tab *t, uint64_t now_ns);

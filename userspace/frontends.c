@@ -7,9 +7,14 @@
  */
 #include "frontends.h"
 
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "src_filter.h"
+#include "src_merge.h"
 
 #ifdef LT_HAVE_BPF
 #include "src_bpf.h"
@@ -81,6 +86,10 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 					 info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact",
 					 ifname, info.missing);
 		}
+		if (s && o->filter[0])
+			/* the kernel keeps filtering ports; the expression is
+			 * checked here, on each observation's headers */
+			s = src_filter_wrap(s, o->filter, berr);
 		if (s || o->backend == LT_BACKEND_EBPF) {
 			if (!s)
 				snprintf(err, LT_ERR_LEN, "%s", berr);
@@ -97,21 +106,84 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 	if (o->backend == LT_BACKEND_AUTO)
 		snprintf(note, notelen, "built without eBPF; using libpcap");
 #endif
-	s = src_pcap_live_open(ifname, o->ports.list, o->ports.n, 0, err);
+	/* -w wants whole packets, as tcpdump writes them */
+	s = src_pcap_live_open(ifname, o->ports.list, o->ports.n,
+			       o->write_file ? LT_FULL_SNAPLEN : 0, o->filter, err);
 	return s;
+}
+
+/* A -r argument that does not exist but has glob characters is a
+ * pattern (quoted so the shell left it alone): its matches, sorted. */
+static int is_pattern(const char *path)
+{
+	struct stat st;
+	return strcmp(path, "-") && strpbrk(path, "*?[") && stat(path, &st) < 0;
+}
+
+/* Open every -r file (patterns expanded) and merge them by time. */
+static struct lt_source *open_files(const struct lt_opts *o,
+				    char err[LT_ERR_LEN])
+{
+	struct lt_source *subs[LT_MAX_READ];
+	const char *filter = o->filter[0] ? o->filter : NULL;
+	/* a caller that set read_file alone (the fuzzer) means that one file */
+	const char *const *files = o->nread ? o->read_files : &o->read_file;
+	int nfiles = o->nread ? o->nread : 1;
+	int n = 0, rc = 0;
+
+	for (int i = 0; i < nfiles && !rc; i++) {
+		glob_t g;
+		if (!is_pattern(files[i])) {
+			if (n == LT_MAX_READ) {
+				rc = -1;
+			} else if (!(subs[n] = src_pcap_file_open(files[i], filter, err))) {
+				rc = -2;
+			} else {
+				n++;
+			}
+			continue;
+		}
+		if (glob(files[i], 0, NULL, &g) != 0) {
+			snprintf(err, LT_ERR_LEN,
+				 "cannot read capture '%s': no file matches that pattern",
+				 files[i]);
+			rc = -2;
+			continue;
+		}
+		for (size_t j = 0; j < g.gl_pathc && !rc; j++) {
+			if (n == LT_MAX_READ)
+				rc = -1;
+			else if (!(subs[n] = src_pcap_file_open(g.gl_pathv[j], filter,
+							       err)))
+				rc = -2;
+			else
+				n++;
+		}
+		globfree(&g);
+	}
+	if (rc == -1)
+		snprintf(err, LT_ERR_LEN,
+			 "too many capture files: at most %d; merge some first with mergecap",
+			 LT_MAX_READ);
+	if (rc) {
+		for (int i = 0; i < n; i++)
+			subs[i]->ops->close(subs[i]);
+		return NULL;
+	}
+	return n == 1 ? subs[0] : src_merge_open(subs, n, err);
 }
 
 int lt_open_source(const struct lt_opts *o, struct lt_source **out,
 		   char *note, size_t notelen, char err[LT_ERR_LEN])
 {
 	note[0] = '\0';
-	if (o->read_file || o->demo) {
-		*out = src_pcap_file_open(o->read_file ? o->read_file
-						       : lt_demo_capture(),
-					  err);
-	} else {
+	if (o->nread || o->read_file)
+		*out = open_files(o, err);
+	else if (o->demo)
+		*out = src_pcap_file_open(lt_demo_capture(),
+					  o->filter[0] ? o->filter : NULL, err);
+	else
 		*out = open_live(o, note, notelen, err);
-	}
 	return *out ? 0 : -1;
 }
 

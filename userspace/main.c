@@ -13,7 +13,9 @@
 
 #include "frontends.h"
 #include "opts.h"
+#include "pfilter.h"
 #include "run.h"
+#include "source.h"
 #include "version.h"
 
 #define EXIT_RUNTIME 1
@@ -36,6 +38,12 @@ int main(int argc, char **argv)
 			return 0;
 		fprintf(stderr, "lotrace: cannot write the version to stdout: %s\n", strerror(errno));
 		return EXIT_RUNTIME;
+	}
+	/* a filter expression libpcap cannot compile is a usage error */
+	char ferr[LT_ERR_LEN];
+	if (o.filter[0] && pfilter_check(o.filter, ferr, sizeof(ferr)) < 0) {
+		fprintf(stderr, "lotrace: %s\n", ferr);
+		return EXIT_USAGE;
 	}
 	lt_install_signals();
 	if (o.report_cmd)

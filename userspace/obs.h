@@ -51,6 +51,20 @@ enum {
 #define LT_COMM_LEN 16
 #define LT_REASON_LEN 32
 
+/*
+ * The captured frame an observation was decoded from, when the source has
+ * one (capture files, live libpcap); the eBPF source has none. Lets -w
+ * write the packets as they were. Valid until the source reads again (a
+ * wrapper holding an observation must deliver it before that, or copy).
+ */
+struct lt_frame {
+	const uint8_t *data;
+	uint32_t caplen;         /* bytes in data */
+	uint32_t len;            /* length on the wire */
+	uint32_t snaplen;        /* the capture's snap length */
+	int32_t link_type;       /* DLT_* of the capture */
+};
+
 /* One address/port endpoint; IPv4 uses the first 4 bytes of addr. */
 struct lt_endpoint {
 	uint8_t addr[16];
@@ -80,6 +94,8 @@ struct lt_obs {
 	int32_t sk_errno;        /* errno the application will see (111, 104...) */
 	int32_t reason_code;     /* raw kernel enum value, for the record */
 	char reason_name[LT_REASON_LEN]; /* resolved at run time, e.g. NO_SOCKET */
+
+	const struct lt_frame *frame; /* the frame behind a segment, or NULL */
 };
 
 #endif

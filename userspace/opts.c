@@ -56,13 +56,17 @@ void opts_usage(FILE *out)
 "usage: lotrace [options]              watch TCP handshakes on loopback, live\n"
 "       lotrace -r FILE [options]      explain every connection in a capture\n"
 "       lotrace report -r FILE [options]  a summary to paste into a bug report\n"
+"  any of them may end with a pcap-filter EXPRESSION, as tcpdump takes it\n"
 "\n"
-"  -p, --port N[,N...]   server port(s) to watch (0-65535); repeatable; default all\n"
-"  -r, --read FILE       replay a pcap/pcapng capture (gzip is fine)\n"
+"  -p, --port N[,N...]   server port(s) to watch (0-65535, ranges as 61900-61911);\n"
+"                        repeatable; default all\n"
+"  -r, --read FILE       replay a pcap/pcapng capture (gzip is fine; - reads stdin);\n"
+"                        repeat -r (or give a glob) to merge files by time\n"
 "  -i, --interface IF    live capture device (default: the loopback, lo/lo0)\n"
 "      --backend B       auto (default), ebpf or pcap\n"
 "      --attach A        eBPF hook: auto (tcx, else tc), tcx, or tc (clsact filter)\n"
-"  -w, --write FILE      also write what was seen as a pcap file\n"
+"  -w, --write FILE      also write the packets seen: pcap, pcapng with verdict\n"
+"                        comments if FILE ends in .pcapng, - for stdout\n"
 "  -c, --count N         stop after N connections\n"
 "      --duration D      stop after D (e.g. 10s, 500ms, 2m)\n"
 "      --json            newline-delimited JSON instead of text\n"
@@ -83,6 +87,8 @@ void opts_usage(FILE *out)
 "Examples:\n"
 "  sudo lotrace --port 61900          live view of handshakes to port 61900\n"
 "  lotrace -r capture.pcap --json     every connection of a capture, as JSON\n"
+"  tcpdump -i lo -w - | lotrace -r -  what tcpdump captures, explained\n"
+"  lotrace -r a.pcap -r b.pcap 'tcp port 80 and host ::1'\n"
 "  lotrace report -r capture.pcap --port 61900 > report.md\n",
 	      out);
 }
@@ -188,7 +194,11 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":r:p:i:w:c:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			o->read_file = optarg;
+			if (o->nread >= LT_MAX_READ)
+				FAIL("too many -r files: at most %d; merge them first with mergecap",
+				     LT_MAX_READ);
+			o->read_files[o->nread++] = optarg;
+			o->read_file = o->read_files[0];
 			break;
 		case 'p':
 			if (ports_add(&o->ports, optarg, o->err, sizeof(o->err)) < 0)
@@ -306,8 +316,16 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			FAIL("unknown option '%s'; see lotrace --help", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		FAIL("unexpected argument '%s'; see lotrace --help", argv[optind]);
+	/* What is left is a pcap-filter expression, as tcpdump takes it:
+	 * the words joined by spaces (libpcap checks it: opts_check_filter). */
+	for (size_t used = 0; optind < argc; optind++) {
+		int n = snprintf(o->filter + used, sizeof(o->filter) - used, "%s%s",
+				 used ? " " : "", argv[optind]);
+		if (n < 0 || (size_t)n >= sizeof(o->filter) - used)
+			FAIL("filter expression too long: at most %d characters",
+			     LT_OPTS_FILTER_MAX - 1);
+		used += (size_t)n;
+	}
 	if (o->read_file && o->ifname)
 		FAIL("-r and -i cannot be used together: replay a file or capture live");
 	if (o->read_file && o->demo)

@@ -17,8 +17,11 @@
 enum lt_backend_choice { LT_BACKEND_AUTO = 0, LT_BACKEND_EBPF, LT_BACKEND_PCAP };
 enum lt_format { LT_FMT_TEXT = 0, LT_FMT_JSON, LT_FMT_MARKDOWN };
 
+#define LT_MAX_READ 64              /* -r files (after glob expansion: src_open) */
+#define LT_OPTS_FILTER_MAX 1024
+
 struct lt_opts {
-	const char *read_file;      /* -r */
+	const char *read_file;      /* -r: the first one (NULL: live) */
 	const char *ifname;         /* -i, NULL = loopback */
 	const char *write_file;     /* -w */
 	const char *report_file;    /* --report FILE (live or replay) */
@@ -38,6 +41,11 @@ struct lt_opts {
 	int verbose;
 	int help, version;
 	int report_cmd;             /* "lotrace report ..." */
+	/* input, selection, output files (tcpdump habits) */
+	const char *read_files[LT_MAX_READ]; /* every -r, in order; "-" = stdin */
+	int nread;
+	char filter[LT_OPTS_FILTER_MAX]; /* trailing pcap-filter expression, "" = none */
+
 	char err[256];
 };
 

@@ -5,7 +5,8 @@
  * A port is an integer 0-65535 written in decimal, nothing else: "619009",
  * "-1", "abc", "61900x", " 80", "0x50" and "" are all rejected with a
  * message naming the value and the valid range. A --port argument may
- * hold a comma-separated list ("80,443").
+ * hold a comma-separated list of ports and LOW-HIGH ranges
+ * ("80,443,61900-61911"); "1-", "5-3" and "1-70000" are errors.
  */
 #ifndef LT_PORTS_H
 #define LT_PORTS_H

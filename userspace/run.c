@@ -85,9 +85,16 @@ static void sink_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 	note_stdout(r);
 }
 
-static void pcap_obs(void *ctx, const struct lt_obs *o)
+/* -w: a segment of a tracked connection, with its frame when there is one */
+static void pcap_flow_obs(void *ctx, const struct lt_obs *o, const struct flow *f)
 {
-	pcapw_obs(ctx, o);
+	pcapw_obs(ctx, o, f ? f->id : 0);
+}
+
+/* -w FILE.pcapng: a retired connection's comments */
+static void pcap_retire(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	pcapw_retired(ctx, f, v);
 }
 
 /* ---- outputs ------------------------------------------------------------- */
@@ -105,8 +112,10 @@ static void check_outputs(struct lt_run *r)
 	if (r->pcap && !r->pcap_err) {
 		pcapw_flush(r->pcap);
 		r->pcap_err = pcapw_error(r->pcap);
+		/* -w - into a reader that went away: a quiet stop, as for lines */
 		if (r->pcap_err)
-			run_stop(r, RUN_STOP_OUTPUT);
+			run_stop(r, r->pcap_err == EPIPE && !strcmp(r->o->write_file, "-")
+					    ? RUN_STOP_PIPE : RUN_STOP_OUTPUT);
 	}
 }
 
@@ -126,15 +135,18 @@ static int add_taps(struct lt_run *r, int *status)
 	const struct lt_opts *o = r->o;
 	char err[LT_ERR_LEN];
 
+	/* -w -: the packets own stdout; lines go to stderr, as tcpdump does */
+	int pcap_stdout = o->write_file && !strcmp(o->write_file, "-");
+	FILE *out = pcap_stdout ? stderr : stdout;
 	if (r->fe == RUN_HEADLESS) {
-		r->sink = o->format == LT_FMT_JSON ? sink_json_new(stdout)
-						   : sink_text_new(stdout);
+		r->sink = o->format == LT_FMT_JSON ? sink_json_new(out)
+						   : sink_text_new(out);
 		struct lt_tap t = { .on_retire = sink_retire, .ctx = r };
 		if (!r->sink || engine_add_tap(r->eng, &t) < 0)
 			return fail_open(r, "out of memory for the output", status);
-		r->to_stdout = 1;
+		r->to_stdout = !pcap_stdout;
 		if (r->live && (r->notes = malloc(sizeof(*r->notes))) &&
-		    listen_note_attach(r->notes, r->eng, stdout, o->format == LT_FMT_JSON) < 0) {
+		    listen_note_attach(r->notes, r->eng, out, o->format == LT_FMT_JSON) < 0) {
 			free(r->notes);
 			r->notes = NULL;
 		}
@@ -148,9 +160,13 @@ static int add_taps(struct lt_run *r, int *status)
 	}
 	if (o->write_file) {
 		r->pcap = pcapw_open(o->write_file, err);
-		struct lt_tap t = { .on_obs = pcap_obs, .ctx = r->pcap };
+		struct lt_tap t = { .on_flow_obs = pcap_flow_obs, .ctx = r->pcap };
 		if (!r->pcap)
 			return fail_open(r, err, status);
+		if (pcapw_is_pcapng(r->pcap))
+			t.on_retire = pcap_retire;
+		if (!strcmp(r->src->ops->name, "ebpf") && r->fe != RUN_TUI)
+			fprintf(stderr, "lotrace: -w writes header snapshots: the eBPF backend sees headers, not payload (--backend pcap writes whole packets)\n");
 		if (engine_add_tap(r->eng, &t) < 0)
 			return fail_open(r, "out of memory for the -w writer", status);
 	}
@@ -430,16 +446,30 @@ int run_finish(struct lt_run *r)
 		note_stdout(r);
 	}
 	if (r->pcap) {
-		uint64_t n = pcapw_count(r->pcap);
-		int rc = pcapw_close(r->pcap);
+		struct pcapw *w = r->pcap;
+		uint64_t n = pcapw_count(w), synth = pcapw_synth(w),
+			 forced = pcapw_forced(w), skipped = pcapw_skipped(w);
+		int rc = pcapw_close(w);
 		r->pcap = NULL;
-		if (rc < 0 || r->pcap_err) {
+		if ((rc < 0 || r->pcap_err) && r->stop == RUN_STOP_PIPE) {
+			quiet = 1;
+		} else if (rc < 0 || r->pcap_err) {
 			fprintf(stderr, "lotrace: writing '%s' failed: %s\n", o->write_file,
 				strerror(r->pcap_err ? r->pcap_err : -rc));
 			status = 1;
 		} else if (o->verbose || r->live) {
-			fprintf(stderr, "lotrace: wrote %llu segments to '%s' (header snapshots, snaplen %d)\n",
-				(unsigned long long)n, o->write_file, PCAPW_SNAPLEN);
+			fprintf(stderr, "lotrace: wrote %llu segments to '%s' (%s)\n",
+				(unsigned long long)n, o->write_file,
+				synth ? "header snapshots: the eBPF backend sees headers, not payload"
+				      : "packets as captured");
+		}
+		if (forced)
+			fprintf(stderr, "lotrace: %llu packets of '%s' went out before their connection ended (the %u MiB -w buffer was full); their comments say so\n",
+				(unsigned long long)forced, o->write_file, PCAPW_HOLD_MAX >> 20);
+		if (skipped) {
+			fprintf(stderr, "lotrace: %llu packets of another link type were not written to '%s': a pcap file holds one link type; write pcapng (-w FILE.pcapng)\n",
+				(unsigned long long)skipped, o->write_file);
+			status = 1;
 		}
 	}
 	if (r->rep && !unreadable && (r->fe == RUN_REPORT || o->report_file) &&

@@ -55,16 +55,23 @@ struct lt_source_ops {
 
 struct lt_source {
 	const struct lt_source_ops *ops;
-	char desc[128];       /* for headers: "file x.pcap (EN10MB)", "eBPF tcx on lo" */
+	char desc[512];       /* for headers: "x.pcap", "a.pcap + b.pcap", "lo" */
 	int link_type;        /* DLT of a pcap source, -1 otherwise */
 	char link_name[32];   /* "EN10MB" */
 };
 
-/* src_pcap.c */
-struct lt_source *src_pcap_file_open(const char *path, char err[LT_ERR_LEN]);
+/* Longest pcap-filter expression taken from the command line. */
+#define LT_FILTER_MAX 1024
+/* Snap length when -w asks for whole packets (tcpdump's default). */
+#define LT_FULL_SNAPLEN 262144
+
+/* src_pcap.c. path "-" is standard input; filter: a pcap-filter
+ * expression (tcpdump's language) or NULL. */
+struct lt_source *src_pcap_file_open(const char *path, const char *filter,
+				     char err[LT_ERR_LEN]);
 /* ports: list of watched ports (n may be 0 for all); snaplen 0 = default */
 struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
-				     int nports, int snaplen,
+				     int nports, int snaplen, const char *filter,
 				     char err[LT_ERR_LEN]);
 /* The platform's loopback device name ("lo", "lo0"). */
 const char *src_pcap_loopback_name(void);

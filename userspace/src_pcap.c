@@ -3,11 +3,13 @@
  * src_pcap.c - observations from libpcap: a capture file or a live device.
  *
  * Files are opened by libpcap (pcap and pcapng, any byte order, micro or
- * nanosecond stamps); gzip-compressed files are inflated on the fly by
- * zlib behind a stdio stream handed to pcap_fopen_offline. Live capture
- * uses pcap_create/pcap_activate, non-blocking, with a 50 ms buffer
- * timeout (not immediate mode: a wakeup per packet would cost the traced
- * connection rate) and a compiled "tcp port N" filter.
+ * nanosecond stamps) from the stream instream.c makes: a path or stdin,
+ * plain or gzip, never seeked. Live capture uses pcap_create/pcap_activate,
+ * non-blocking, with a 50 ms buffer timeout (not immediate mode: a wakeup
+ * per packet would cost the traced connection rate) and a compiled "tcp
+ * port N" filter. A user's pcap-filter expression is compiled by libpcap
+ * here for both, so it means what it means to tcpdump. Each observation
+ * carries its frame (obs.h) so -w can write the packets as they were.
  */
 #include "source.h"
 
@@ -17,8 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
-
+#include "instream.h"
 #include "ports.h"
 
 struct pcap_src {
@@ -26,6 +27,9 @@ struct pcap_src {
 	pcap_t *p;
 	int live;
 	int dlt;
+	uint32_t snaplen;
+	struct lt_frame fr;    /* the frame of the last observation */
+	struct instream *in;   /* files: the stream under libpcap (owned by it) */
 	uint64_t last_ts;
 	struct lt_source_stats st;
 	/* the callback of the dispatch under way */
@@ -50,6 +54,12 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	if (dec_frame_count(&s->st.dec, s->dlt, bytes, h->caplen, &o) != DEC_OK)
 		return;
 	o.ts_ns = ts_of(h);
+	/* in the source, not on the stack: a wrapper (the replay pacer) may
+	 * hold the observation until after this returns; libpcap's buffer
+	 * stays valid until the next read */
+	s->fr = (struct lt_frame){ .data = bytes, .caplen = h->caplen, .len = h->len,
+				   .snaplen = s->snaplen, .link_type = s->dlt };
+	o.frame = &s->fr;
 	s->last_ts = o.ts_ns;
 	s->fn(s->ctx, &o);
 	s->delivered++;
@@ -59,6 +69,19 @@ static int pcap_src_fd(struct lt_source *base)
 {
 	struct pcap_src *s = (struct pcap_src *)base;
 	return s->live ? pcap_get_selectable_fd(s->p) : -1;
+}
+
+/* libpcap's reason, with a way forward when there is one. */
+static void explain(char *out, size_t len, const char *path, const char *why)
+{
+	if (strstr(why, "snapshot length") || strstr(why, "different from the type"))
+		/* pcapng with several interfaces: libpcap takes one link type
+		 * and snap length per file; editcap rewrites it as pcap */
+		snprintf(out, len,
+			 "%s; libpcap reads one link type and snap length per file: convert it with 'editcap -F pcap -T ether %s out.pcap' (-T: the link type capinfos shows)",
+			 why, path);
+	else
+		snprintf(out, len, "%s", why);
 }
 
 static int file_dispatch(struct pcap_src *s, int budget)
@@ -74,9 +97,13 @@ static int file_dispatch(struct pcap_src *s, int budget)
 		if (r == PCAP_ERROR_BREAK)
 			return LT_SRC_EOF;
 		/* An error mid-file: keep what was read, say why it stopped. */
-		const char *why = pcap_geterr(s->p);
-		snprintf(s->st.read_error, sizeof(s->st.read_error), "%s",
-			 why && *why ? why : "read error");
+		/* zlib's reason beats libpcap's "error reading dump file"
+		 * (which quotes whatever errno was left) */
+		const char *why = instream_error(s->in);
+		if (!*why)
+			why = pcap_geterr(s->p);
+		explain(s->st.read_error, sizeof(s->st.read_error), s->base.desc,
+			why && *why ? why : "read error");
 		s->st.truncated_file = strstr(s->st.read_error, "truncated") != NULL;
 		return LT_SRC_EOF;
 	}
@@ -151,52 +178,6 @@ static const struct lt_source_ops live_ops = {
 	.close = pcap_src_close,
 };
 
-/* ---- gzip: a read-only stdio stream over zlib -------------------------- */
-
-static ssize_t gz_read(void *cookie, char *buf, size_t size)
-{
-	unsigned n = size > (1u << 30) ? (1u << 30) : (unsigned)size;
-	int r = gzread((gzFile)cookie, buf, n);
-	return r < 0 ? -1 : r;
-}
-
-static int gz_close(void *cookie)
-{
-	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
-}
-
-static FILE *open_maybe_gzip(const char *path, char err[LT_ERR_LEN])
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char magic[2] = { 0, 0 };
-
-	if (!f) {
-		snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path,
-			 strerror(errno));
-		return NULL;
-	}
-	size_t n = fread(magic, 1, 2, f);
-	if (n < 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
-		rewind(f);
-		return f;
-	}
-	fclose(f);
-	gzFile gz = gzopen(path, "rb");
-	if (!gz) {
-		snprintf(err, LT_ERR_LEN, "cannot read capture '%s': gzip open failed",
-			 path);
-		return NULL;
-	}
-	cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
-	f = fopencookie(gz, "rb", io);
-	if (!f) {
-		gzclose(gz);
-		snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path,
-			 strerror(errno));
-	}
-	return f;
-}
-
 static void set_link_name(struct pcap_src *s)
 {
 	const char *name = pcap_datalink_val_to_name(s->dlt);
@@ -218,7 +199,41 @@ static int check_link_type(struct pcap_src *s, const char *what,
 	return -1;
 }
 
-struct lt_source *src_pcap_file_open(const char *path, char err[LT_ERR_LEN])
+/* Compile expr for s->p and install it; 0, or -1 with err. */
+static int set_user_filter(struct pcap_src *s, const char *expr,
+			   char err[LT_ERR_LEN])
+{
+	struct bpf_program prog;
+	if (!expr || !*expr)
+		return 0;
+	/* One instruction, "return 0": for a file of a link type the
+	 * expression can never match (ip6 on an IPv4-only DLT_RAW file);
+	 * among merged files, that file simply contributes nothing. */
+	struct bpf_insn reject = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct bpf_program none = { .bf_len = 1, .bf_insns = &reject };
+	int own = 1;
+	if (pcap_compile(s->p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		if (!strstr(pcap_geterr(s->p), "rejects all packets")) {
+			snprintf(err, LT_ERR_LEN, "invalid filter expression '%s': %s",
+				 expr, pcap_geterr(s->p));
+			return -1;
+		}
+		prog = none;
+		own = 0;
+	}
+	int r = pcap_setfilter(s->p, &prog);
+	if (own)
+		pcap_freecode(&prog);
+	if (r < 0) {
+		snprintf(err, LT_ERR_LEN, "cannot apply filter expression '%s': %s",
+			 expr, pcap_geterr(s->p));
+		return -1;
+	}
+	return 0;
+}
+
+struct lt_source *src_pcap_file_open(const char *path, const char *filter,
+				     char err[LT_ERR_LEN])
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_src *s = calloc(1, sizeof(*s));
@@ -228,23 +243,32 @@ struct lt_source *src_pcap_file_open(const char *path, char err[LT_ERR_LEN])
 		snprintf(err, LT_ERR_LEN, "out of memory");
 		return NULL;
 	}
-	f = open_maybe_gzip(path, err);
+	f = instream_open(path, &s->in, err, LT_ERR_LEN);
 	if (!f)
 		goto fail;
 	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
 							ebuf);
 	if (!s->p) {
+		const char *why = instream_error(s->in);
+		char ex[LT_ERR_LEN];
+		if (*why)
+			snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path,
+				 why);
+		else if (explain(ex, sizeof(ex), path, ebuf), strcmp(ex, ebuf))
+			snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path, ex);
+		else
+			snprintf(err, LT_ERR_LEN,
+				 "cannot read capture '%s': %s; is it a complete pcap or pcapng file?",
+				 path, ebuf);
 		fclose(f);
-		snprintf(err, LT_ERR_LEN,
-			 "cannot read capture '%s': %s; is it a complete pcap or pcapng file?",
-			 path, ebuf);
 		goto fail;
 	}
 	s->base.ops = &file_ops;
 	s->dlt = pcap_datalink(s->p);
+	s->snaplen = (uint32_t)pcap_snapshot(s->p);
 	char what[300];
 	snprintf(what, sizeof(what), "capture '%s'", path);
-	if (check_link_type(s, what, err) < 0)
+	if (check_link_type(s, what, err) < 0 || set_user_filter(s, filter, err) < 0)
 		goto fail;
 	snprintf(s->base.desc, sizeof(s->base.desc), "%s", path);
 	return &s->base;
@@ -262,22 +286,25 @@ const char *src_pcap_loopback_name(void)
 #endif
 }
 
-static void build_filter(char *out, size_t len, const uint16_t *ports, int n)
+static void build_filter(char *out, size_t len, const uint16_t *ports, int n,
+			 const char *expr)
 {
 	size_t used = (size_t)snprintf(out, len, "tcp");
 	for (int i = 0; i < n && used < len; i++)
 		used += (size_t)snprintf(out + used, len - used, "%s port %u",
 					 i ? " or tcp" : " and (tcp", ports[i]);
 	if (n && used < len)
-		snprintf(out + used, len - used, ")");
+		used += (size_t)snprintf(out + used, len - used, ")");
+	if (expr && *expr && used < len)
+		snprintf(out + used, len - used, " and (%s)", expr);
 }
 
 struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
-				     int nports, int snaplen,
+				     int nports, int snaplen, const char *expr,
 				     char err[LT_ERR_LEN])
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	char filter[LT_MAX_PORTS * 24 + 32];
+	char filter[LT_MAX_PORTS * 24 + 32 + LT_FILTER_MAX];
 	struct bpf_program prog;
 	struct pcap_src *s = calloc(1, sizeof(*s));
 
@@ -316,14 +343,15 @@ struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
 		goto fail;
 	}
 	s->dlt = pcap_datalink(s->p);
+	s->snaplen = (uint32_t)pcap_snapshot(s->p);
 	char what[300];
 	snprintf(what, sizeof(what), "interface '%s'", ifname);
 	if (check_link_type(s, what, err) < 0)
 		goto fail;
-	build_filter(filter, sizeof(filter), ports, nports);
+	build_filter(filter, sizeof(filter), ports, nports, expr);
 	if (pcap_compile(s->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, LT_ERR_LEN, "cannot compile filter '%s': %s", filter,
-			 pcap_geterr(s->p));
+		snprintf(err, LT_ERR_LEN, "invalid filter expression '%s': %s",
+			 expr && *expr ? expr : filter, pcap_geterr(s->p));
 		goto fail;
 	}
 	r = pcap_setfilter(s->p, &prog);

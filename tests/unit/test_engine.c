@@ -51,7 +51,7 @@ static struct engine *new_engine(void)
 static struct lt_source *open_capture(void)
 {
 	char err[LT_ERR_LEN];
-	struct lt_source *src = src_pcap_file_open(CAPTURE, err);
+	struct lt_source *src = src_pcap_file_open(CAPTURE, NULL, err);
 	assert_non_null(src);
 	return src;
 }

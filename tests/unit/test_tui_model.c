@@ -28,7 +28,7 @@ static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32
 {
 	struct flow_config cfg = { .linger_ns = 5000000000ull };
 	char err[LT_ERR_LEN];
-	struct lt_source *src = src_pcap_file_open(CAPTURE, err);
+	struct lt_source *src = src_pcap_file_open(CAPTURE, NULL, err);
 
 	assert_non_null(src);
 	e = engine_init(&cfg);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * instream.h - a capture file as a stdio stream libpcap can read: a path,
+ * "-" for standard input, a pipe, a FIFO or a process substitution;
+ * plain or gzip-compressed, told apart without seeking.
+ *
+ * Owns: opening the bytes and inflating them (zlib reads plain data
+ * through the same path), and the reason a read failed (zlib's own, via
+ * gzerror, not a stale errno). A gzip stream that ends before its trailer
+ * or whose CRC does not match is a read error, even when the cut falls on
+ * a record boundary. Does not own: the capture format (libpcap does).
+ *
+ * Portable: the stream is built with fopencookie (glibc, musl) or funopen
+ * (macOS, the BSDs); elsewhere gzip input is refused with a message.
+ */
+#ifndef LT_INSTREAM_H
+#define LT_INSTREAM_H
+
+#include <stdio.h>
+
+struct instream;
+
+/*
+ * Open path ("-" = standard input). Returns the stream to hand to
+ * pcap_fopen_offline (closing that FILE closes everything and frees the
+ * instream), and sets *is to read errors from; NULL + err on failure.
+ */
+FILE *instream_open(const char *path, struct instream **is, char *err,
+		    size_t errlen);
+/* Why reading stopped, e.g. "gzip data ends early (unexpected end of file)",
+ * or "" when it did not fail. Valid until the FILE is closed. */
+const char *instream_error(const struct instream *is);
+/* 1 when the data is gzip-compressed (known after the first read). */
+int instream_is_gzip(const struct instream *is);
+
+#endif
