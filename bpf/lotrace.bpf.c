@@ -1,29 +1,47 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
- * lotrace.bpf.c - the kernel side: TCP segments on lo and the kernel's
- * reasons for what happened to them.
+ * lotrace.bpf.c - the kernel side: each TCP connection on a watched port
+ * of lo, summed up in the kernel, with the kernel's reasons.
  *
- * Two kinds of program feed one ring buffer of struct lt_event (lotrace.h):
- *  - lotrace_tc, on lo *egress* only. A loopback packet passes egress and
- *    then ingress, so one hook sees each segment exactly once. Control
- *    segments (SYN, SYN-ACK, FIN, RST, the first pure ACK per direction)
- *    are sent one by one; data segments are summed per direction and only
- *    the first one is sent, later control segments carry the totals.
- *    A SYN meeting a full accept queue is reported too (no drop reason
- *    exists for it).
- *  - tracing programs: reset and drop reasons, the errno a socket gets,
- *    SYN and SYN-ACK retransmits.
+ * Owns: the conns map (one struct lt_conn per connection, lotrace.h), the
+ * tombs map (connections that ended lately), the process owners of
+ * sockets, and what goes into the ring buffer. Does not own: verdicts
+ * (userspace's flow engine decides them from what this program counted).
+ *
+ * Programs:
+ *  - lotrace_tc, on lo *egress* only (a loopback packet passes egress and
+ *    then ingress, so one hook sees each segment once). Every segment on a
+ *    watched port updates its connection in place: SYN and SYN-ACK times
+ *    (retransmissions included), the first pure ACK, the first data
+ *    segment, FIN and RST of each side, data totals. Nothing is sent per
+ *    segment. A SYN meeting a full accept queue is noted on its connection
+ *    (the kernel drops such SYNs without a drop reason).
+ *  - tracing programs (tp_btf, no kprobes or fentry needed): the reset
+ *    reason, drop reason, errno and SYN / SYN-ACK retransmits land on the
+ *    connection; the owner of each socket is learnt in process context at
+ *    connect() and listen() (inet_sock_set_state); a server's connections
+ *    take the owner of their listener (and of accept(), where this kernel
+ *    lets fexit or kretprobe attach).
+ *
+ * What goes to userspace: ONE record per connection, sent when the last
+ * socket of an ended connection closes (inet_sock_set_state -> CLOSE,
+ * where the socket's errno is already set), or when a connect() gives up
+ * (SYN_SENT -> CLOSE), or when its 4-tuple is reused. Connections still
+ * alive, and ended ones no socket closes for, are read by userspace from
+ * the conns map (src_bpf.c sweeps it every 100 ms), so nothing is sent
+ * for them here. Kernel context for a 4-tuple without a connection goes
+ * as a small struct lt_ctx_rec. Records are submitted without waking the
+ * reader (BPF_RB_NO_WAKEUP) unless the ring is filling up.
+ *
+ * Loss: a full ring (ctx records) and a full conns map are counted per
+ * CPU and stamped in last_loss_ns; every connection alive at a loss is
+ * sent with LT_CF_LOSS. An end record that does not fit in the ring is
+ * not lost: the connection stays in the map (LT_CF_END_PENDING) and the
+ * sweep sends it.
  *
  * Process attribution: on lo the receive path runs in the *sender's*
- * softirq, so `current` in rx-side hooks is the wrong process (and tc
- * egress runs in whichever context sent). Owners are recorded in process
- * context instead: connect() (the SYN_SENT state change), listen() (the
- * LISTEN one), accept() (inet_csk_accept's return) and the first send or
- * recv on a socket, keyed by socket cookie and 4-tuple; every event looks
- * its sender up by cookie (tc), tuple, or listening address.
- *
- * Every ring buffer reservation that fails is counted (counters map);
- * userspace reports the sum, so loss is never silent.
+ * softirq, so `current` in rx-side hooks is the wrong process. Owners are
+ * recorded in process context only.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -50,14 +68,20 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TH_SYN 0x02
 #define TH_RST 0x04
 #define TH_ACK 0x10
+#define TOMB_NS 2000000000ull /* late segments of an ended connection */
+#define LOSS_NEAR_NS 2000000000ull
 
 /* Set by userspace before load. */
 const volatile __u32 netns_ino = 0;      /* our netns; 0 = do not filter */
-const volatile bool every_segment = false; /* no aggregation (debugging) */
+const volatile __u64 wake_bytes = 1 << 20; /* wake the reader past this fill */
+
+/* Written here, read (mmapped) by userspace; plain stores, races harmless. */
+__u64 next_id = 0;
+__u64 last_loss_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20); /* resized by userspace */
+	__uint(max_entries, 16 << 20); /* resized by userspace */
 } events SEC(".maps");
 
 struct {
@@ -74,6 +98,47 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Connections, sized from --max-flows by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct lt_key);
+	__type(value, struct lt_conn);
+} conns SEC(".maps");
+
+/* An all-zero struct lt_conn to create entries from (never written). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_conn);
+} zero_conn SEC(".maps");
+
+/* Connections that ended lately: their late segments are not new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct lt_key);
+	__type(value, struct lt_tomb);
+} tombs SEC(".maps");
+
+/* Listening sockets: endpoint -> owner (userspace seeds old listeners). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct lt_listen_key);
+	__type(value, struct lt_owner);
+} listeners SEC(".maps");
+
+/* Connecting sockets by cookie: the owner, recorded at connect(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct lt_owner);
+} cookies SEC(".maps");
+
 /* A directed 4-tuple: src is the sender (or the socket's local end). */
 struct tuple {
 	__u8 saddr[16];
@@ -84,60 +149,18 @@ struct tuple {
 	__u8 pad[3];
 };
 
-/* Per direction of a connection: data totals, first pure ACK seen. */
-struct dirstate {
-	__u64 pkts;
-	__u64 bytes;
-	__u64 first_ns;
-	__u32 acked;
-	__u32 pad;
-};
-
-/* Connected sockets: tuple (local = src) -> owner. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct tuple);
-	__type(value, struct lt_owner);
-} owners SEC(".maps");
-
-/* Listening sockets: endpoint -> owner (userspace seeds old listeners). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct lt_listen_key);
-	__type(value, struct lt_owner);
-} listeners SEC(".maps");
-
-/* Sockets on watched ports, by socket cookie: their owner, recorded in
- * process context (connect, send/recv), and their tuple (remember_sk). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct lt_owner);
-} cookies SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct tuple);
-} socks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct tuple);
-	__type(value, struct dirstate);
-} dirs SEC(".maps");
-
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
 
 	if (c)
 		*c += 1; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline void note_loss(__u32 idx)
+{
+	count(idx);
+	last_loss_ns = bpf_ktime_get_ns();
 }
 
 static __always_inline bool port_watched(__u16 port)
@@ -155,53 +178,44 @@ static __always_inline bool tuple_watched(const struct tuple *t)
 	return port_watched(t->sport) || port_watched(t->dport);
 }
 
-static __always_inline void tuple_reverse(const struct tuple *in, struct tuple *out)
+/* Is (addr x, port xp) before (addr y, port yp) in key order? */
+static __always_inline bool ep_before(const __u8 *x, __u16 xp, const __u8 *y, __u16 yp)
 {
-	__builtin_memcpy(out->saddr, in->daddr, 16);
-	__builtin_memcpy(out->daddr, in->saddr, 16);
-	out->sport = in->dport;
-	out->dport = in->sport;
-	out->family = in->family;
-	out->pad[0] = out->pad[1] = out->pad[2] = 0;
+	int i;
+
+	if (xp != yp)
+		return xp < yp;
+	for (i = 0; i < 16; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i];
+	return true;
 }
 
-/*
- * The owner of the socket that sends from t->saddr:t->sport to t->daddr:
- * by socket cookie (tc knows the sending socket), else by tuple, else the
- * listener on the source address/port (a SYN-ACK, a child not accepted
- * yet). A cookie hit is copied to the tuple map for the tracepoints.
- */
-static __always_inline bool find_owner(const struct tuple *t, __u64 cookie,
-				       struct lt_owner *out)
+/* The key of t's connection; returns true when t's sender is endpoint a. */
+static __always_inline bool make_key(const struct tuple *t, struct lt_key *k)
 {
-	struct lt_owner *o = NULL;
-	struct lt_listen_key k = {};
+	bool src_a = ep_before(t->saddr, t->sport, t->daddr, t->dport);
 
-	if (cookie) {
-		o = bpf_map_lookup_elem(&cookies, &cookie);
-		if (o && t->sport && t->dport)
-			bpf_map_update_elem(&owners, t, o, BPF_ANY);
+	__builtin_memset(k, 0, sizeof(*k));
+	if (src_a) {
+		__builtin_memcpy(k->a_addr, t->saddr, 16);
+		__builtin_memcpy(k->b_addr, t->daddr, 16);
+		k->a_port = t->sport;
+		k->b_port = t->dport;
+	} else {
+		__builtin_memcpy(k->a_addr, t->daddr, 16);
+		__builtin_memcpy(k->b_addr, t->saddr, 16);
+		k->a_port = t->dport;
+		k->b_port = t->sport;
 	}
-	if (!o)
-		o = bpf_map_lookup_elem(&owners, t);
-	if (!o) {
-		__builtin_memcpy(k.addr, t->saddr, 16);
-		k.port = t->sport;
-		k.family = t->family;
-		o = bpf_map_lookup_elem(&listeners, &k);
-	}
-	if (!o) {
-		__builtin_memset(k.addr, 0, 16);
-		o = bpf_map_lookup_elem(&listeners, &k);
-	}
-	if (!o && t->family == 4) {
-		k.family = 6; /* a dual-stack listener on :: takes IPv4 too */
-		o = bpf_map_lookup_elem(&listeners, &k);
-	}
-	if (!o)
-		return false;
-	*out = *o;
-	return true;
+	k->family = t->family;
+	return src_a;
+}
+
+/* Which side (0 client, 1 server) t's sender is on in c. */
+static __always_inline int side_of(const struct lt_conn *c, bool src_a)
+{
+	return src_a == !!(c->flags & LT_CF_CLIENT_IS_A) ? 0 : 1;
 }
 
 static __always_inline void current_owner(struct lt_owner *o)
@@ -210,45 +224,103 @@ static __always_inline void current_owner(struct lt_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-static __always_inline struct lt_event *ev_reserve(void)
+static __always_inline void set_owner(struct lt_side *s, const struct lt_owner *o)
 {
-	struct lt_event *e;
+	s->pid = o->pid;
+	__builtin_memcpy(s->comm, o->comm, sizeof(s->comm));
+}
 
-	count(LT_CNT_EMIT);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(LT_CNT_RESERVE_FAILED);
-		return NULL;
+/* The owner of the listener on addr:port (exact, wildcard, dual-stack). */
+static __always_inline struct lt_owner *listener_of(const __u8 *addr, __u16 port, __u8 family)
+{
+	struct lt_listen_key k = {};
+	struct lt_owner *o;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	k.port = port;
+	k.family = family;
+	o = bpf_map_lookup_elem(&listeners, &k);
+	if (o)
+		return o;
+	__builtin_memset(k.addr, 0, 16);
+	o = bpf_map_lookup_elem(&listeners, &k);
+	if (o || family != 4)
+		return o;
+	k.family = 6; /* a dual-stack listener on :: takes IPv4 too */
+	return bpf_map_lookup_elem(&listeners, &k);
+}
+
+static __always_inline __u64 rb_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes) {
+		count(LT_CNT_WAKEUPS);
+		return BPF_RB_FORCE_WAKEUP;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
-	return e;
+	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void ev_submit(struct lt_event *e)
+/*
+ * Send c's final record and forget it (a tomb remembers it briefly). If
+ * the ring is full it stays in the map, marked, for the sweep to send.
+ */
+static __always_inline void conn_end(const struct lt_key *k, struct lt_conn *c, __u32 why)
 {
-	bpf_ringbuf_submit(e, 0);
-	count(LT_CNT_SUBMITTED);
-}
+	struct lt_tomb tomb = {};
 
-static __always_inline void ev_set_tuple(struct lt_event *e, const struct tuple *t)
-{
-	__builtin_memcpy(e->saddr, t->saddr, 16);
-	__builtin_memcpy(e->daddr, t->daddr, 16);
-	e->sport = t->sport;
-	e->dport = t->dport;
-	e->family = t->family;
-}
-
-static __always_inline void ev_set_owner(struct lt_event *e, const struct tuple *t,
-					 __u64 cookie)
-{
-	struct lt_owner o;
-
-	if (find_owner(t, cookie, &o)) {
-		e->pid = o.pid;
-		__builtin_memcpy(e->comm, o.comm, sizeof(e->comm));
-		e->flags |= LT_EVF_PROC;
+	c->flags |= LT_CF_END | why;
+	if (c->t_first <= last_loss_ns)
+		c->flags |= LT_CF_LOSS;
+	if (bpf_ringbuf_output(&events, c, sizeof(*c), rb_flags())) {
+		c->flags |= LT_CF_END_PENDING;
+		count(LT_CNT_END_DEFERRED);
+		return;
 	}
+	count(LT_CNT_ENDS);
+	tomb.t_end = bpf_ktime_get_ns();
+	tomb.client_isn = c->side[0].isn;
+	bpf_map_update_elem(&tombs, k, &tomb, BPF_ANY);
+	bpf_map_delete_elem(&conns, k);
+}
+
+/* A context record for a tuple without a connection. */
+static __always_inline void emit_ctx(__u8 what, const struct tuple *t, __s32 value)
+{
+	struct lt_ctx_rec r = {};
+
+	r.kind = LT_REC_CTX;
+	r.what = what;
+	r.family = t->family;
+	r.value = value;
+	r.ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(r.saddr, t->saddr, 16);
+	__builtin_memcpy(r.daddr, t->daddr, 16);
+	r.sport = t->sport;
+	r.dport = t->dport;
+	if (bpf_ringbuf_output(&events, &r, sizeof(r), rb_flags()))
+		note_loss(LT_CNT_CTX_LOST);
+	else
+		count(LT_CNT_CTX);
+}
+
+/*
+ * The connection t belongs to, for kernel context: the live one (and t's
+ * side of it in *side), NULL with *ended set when it ended lately, else
+ * NULL (a context record should go out).
+ */
+static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct lt_key *k,
+						int *side, bool *ended)
+{
+	bool src_a = make_key(t, k);
+	struct lt_conn *c = bpf_map_lookup_elem(&conns, k);
+
+	*ended = false;
+	*side = 0;
+	if (c) {
+		*side = side_of(c, src_a);
+		return c;
+	}
+	*ended = bpf_map_lookup_elem(&tombs, k) != NULL;
+	return NULL;
 }
 
 /* ---- tc: segments ------------------------------------------------------ */
@@ -258,15 +330,16 @@ static __always_inline void ev_set_owner(struct lt_event *e, const struct tuple 
  * drop reason (tcp_conn_request: sk_acceptq_is_full, then the consume
  * path). Look the listener up as the SYN leaves and read its queue: the
  * answer is the kernel's own unless accept() runs in the microseconds
- * before the SYN is processed. Returns the backlog when full, else -1.
+ * before the SYN is processed. Returns true when full.
  */
-static __always_inline int listen_queue_full(struct __sk_buff *skb, const struct tuple *t,
-					     __u16 sport_be, __u16 dport_be)
+static __always_inline bool listen_queue_full(struct __sk_buff *skb, const struct tuple *t,
+					      __u16 sport_be, __u16 dport_be, __u32 *backlog,
+					      __u32 *qlen)
 {
 	struct bpf_sock_tuple bt = {};
 	struct bpf_sock *sk;
 	struct tcp_sock *tp;
-	int full = -1;
+	bool full = false;
 	__u32 sz;
 
 	if (t->family == 4) {
@@ -284,15 +357,80 @@ static __always_inline int listen_queue_full(struct __sk_buff *skb, const struct
 	}
 	sk = bpf_sk_lookup_tcp(skb, &bt, sz, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
-		return -1;
+		return false;
 	if (sk->state == BPF_TCP_LISTEN) {
 		tp = bpf_skc_to_tcp_sock(sk);
 		if (tp && tp->inet_conn.icsk_inet.sk.sk_ack_backlog >
-			      tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog)
-			full = tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog;
+			      tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
+			full = true;
+			*backlog = tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog;
+			*qlen = tp->inet_conn.icsk_inet.sk.sk_ack_backlog;
+		}
 	}
 	bpf_sk_release(sk);
 	return full;
+}
+
+/* A new connection for segment t (flags fl), or NULL when the map is full. */
+static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src_a,
+						const struct tuple *t, __u8 fl, __u64 cookie,
+						__u64 now)
+{
+	__u32 zero = 0;
+	struct lt_conn *z = bpf_map_lookup_elem(&zero_conn, &zero);
+	struct lt_conn *c;
+	struct lt_owner *o;
+	bool sender_is_client;
+
+	if (!z)
+		return NULL;
+	if (bpf_map_update_elem(&conns, k, z, BPF_ANY)) {
+		note_loss(LT_CNT_MAP_FULL);
+		return NULL;
+	}
+	c = bpf_map_lookup_elem(&conns, k);
+	if (!c)
+		return NULL;
+	count(LT_CNT_CONNS);
+	c->kind = LT_REC_CONN;
+	c->key = *k;
+	c->id = __sync_fetch_and_add(&next_id, 1) + 1;
+	c->t_first = now;
+	c->side[0].drop_reason = c->side[1].drop_reason = -1;
+	c->side[0].reset_reason = c->side[1].reset_reason = -1;
+	/* The client sends the SYN, receives the SYN-ACK; mid-stream, the
+	 * sender of the first segment seen stands in (userspace decides). */
+	sender_is_client = !((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK));
+	if (sender_is_client == src_a)
+		c->flags |= LT_CF_CLIENT_IS_A;
+	if (!(fl & TH_SYN)) {
+		c->flags |= LT_CF_MIDSTREAM;
+		if (now - last_loss_ns < LOSS_NEAR_NS)
+			c->flags |= LT_CF_LOSS; /* its start may be what was lost */
+	}
+	if (cookie) {
+		o = bpf_map_lookup_elem(&cookies, &cookie);
+		if (o) {
+			set_owner(&c->side[sender_is_client ? 0 : 1], o);
+			bpf_map_delete_elem(&cookies, &cookie);
+		}
+	}
+	/* The receiver of a SYN, the sender of a SYN-ACK: a listener's. */
+	if (fl & TH_SYN) {
+		if (sender_is_client)
+			o = listener_of(t->daddr, t->dport, t->family);
+		else
+			o = listener_of(t->saddr, t->sport, t->family);
+		if (o)
+			set_owner(&c->side[1], o);
+	} else {
+		o = listener_of(t->daddr, t->dport, t->family);
+		if (o)
+			set_owner(&c->side[1], o);
+		else if ((o = listener_of(t->saddr, t->sport, t->family)))
+			set_owner(&c->side[1], o); /* userspace swaps roles by port */
+	}
+	return c;
 }
 
 SEC("tc")
@@ -302,14 +440,17 @@ int lotrace_tc(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct tuple t = {};
+	struct lt_key k;
+	struct lt_conn *c;
+	struct lt_side *s;
+	struct lt_tomb *tomb;
 	struct tcphdr *th;
-	struct dirstate *ds, zero = {};
-	struct lt_event *e;
-	__u32 l4off, ip_end, doff, payload = 0;
-	__u8 flags, nexthdr;
+	__u32 l4off, ip_end, doff, payload = 0, seq;
+	__u8 fl, nexthdr;
 	__u16 mss = 0;
 	__u64 now, cookie;
-	bool emit;
+	bool src_a, bare_syn;
+	int d;
 
 	if ((void *)(eth + 1) > data_end)
 		return TC_ACT_UNSPEC;
@@ -394,11 +535,13 @@ int lotrace_tc(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	if (ip_end > l4off + doff)
 		payload = ip_end - l4off - doff;
-	flags = ((__u8 *)th)[13];
+	fl = ((__u8 *)th)[13];
+	seq = bpf_ntohl(th->seq);
 	now = bpf_ktime_get_ns();
+	bare_syn = (fl & (TH_SYN | TH_ACK)) == TH_SYN;
 
 	/* The MSS option of a SYN (RFC 9293 3.2); Linux puts it first. */
-	if (flags & TH_SYN) {
+	if (fl & TH_SYN) {
 		__u8 *opt = (__u8 *)(th + 1);
 		__u8 *opt_end = (__u8 *)th + (doff & 0x3f);
 		int i;
@@ -428,77 +571,94 @@ int lotrace_tc(struct __sk_buff *skb)
 		}
 	}
 
-	cookie = bpf_get_socket_cookie(skb); /* 0: no socket (a kernel RST) */
-	if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && cookie)
-		bpf_map_update_elem(&socks, &cookie, &t, BPF_ANY); /* connect() */
-
-	/* Per-direction totals; a SYN starts the direction anew. */
-	if (flags & TH_SYN)
-		bpf_map_update_elem(&dirs, &t, &zero, BPF_ANY);
-	ds = bpf_map_lookup_elem(&dirs, &t);
-	if (!ds) {
-		bpf_map_update_elem(&dirs, &t, &zero, BPF_NOEXIST);
-		ds = bpf_map_lookup_elem(&dirs, &t);
+	src_a = make_key(&t, &k);
+	c = bpf_map_lookup_elem(&conns, &k);
+	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&
+	    (side_of(c, src_a) != 0 || !c->side[0].syns || c->side[0].isn != seq)) {
+		conn_end(&k, c, LT_CF_REUSED); /* a new connection on the old 4-tuple */
+		c = bpf_map_lookup_elem(&conns, &k);
+		if (c) /* could not be sent: the old one waits for the sweep */
+			return TC_ACT_UNSPEC;
+	}
+	if (c && bare_syn && (c->flags & LT_CF_END_PENDING) &&
+	    (side_of(c, src_a) != 0 || c->side[0].isn != seq)) {
+		/* a new connection while the old one on this 4-tuple still
+		 * waits for room in the ring: it cannot be tracked */
+		note_loss(LT_CNT_REUSE_LOST);
+		return TC_ACT_UNSPEC;
+	}
+	if (!c) {
+		tomb = bpf_map_lookup_elem(&tombs, &k);
+		if (tomb && now - tomb->t_end < TOMB_NS &&
+		    !(bare_syn && seq != tomb->client_isn)) {
+			count(LT_CNT_LATE); /* e.g. the last ACK after both FINs */
+			return TC_ACT_UNSPEC;
+		}
+		cookie = bpf_get_socket_cookie(skb); /* 0: no socket (a kernel RST) */
+		c = conn_new(&k, src_a, &t, fl, cookie, now);
+		if (!c)
+			return TC_ACT_UNSPEC;
+		if (tomb)
+			bpf_map_delete_elem(&tombs, &k);
+	} else if (c->flags & LT_CF_END_PENDING) {
+		count(LT_CNT_LATE);
+		return TC_ACT_UNSPEC;
 	}
 
-	emit = every_segment || (flags & (TH_SYN | TH_FIN | TH_RST));
+	d = side_of(c, src_a) & 1;
+	s = &c->side[d];
+	c->t_last = now;
+	s->pkts++;
+	if (fl & TH_SYN) {
+		__u16 n = s->syns;
+
+		if (n == 0) {
+			s->isn = seq;
+			s->mss = mss;
+			s->window = bpf_ntohs(th->window);
+			s->syn_flags = fl;
+		}
+		s->t_syn[n < LT_SYN_SLOTS ? n : LT_SYN_SLOTS - 1] = now;
+		s->syns = n + 1;
+		if (bare_syn && d == 0 &&
+		    listen_queue_full(skb, &t, th->source, th->dest, &c->backlog, &c->qlen))
+			c->flags |= LT_CF_OVERFLOW;
+	}
 	if (payload) {
-		if (ds) {
-			if (ds->pkts == 0) {
-				ds->first_ns = now;
-				emit = true; /* the first data segment this way */
-			}
-			__sync_fetch_and_add(&ds->pkts, 1);
-			__sync_fetch_and_add(&ds->bytes, payload);
-		} else {
-			emit = true;
+		if (!s->data_pkts) {
+			s->t_data = now;
+			s->first_data_len = payload;
+			s->data_flags = fl;
 		}
-	} else if (!(flags & (TH_SYN | TH_FIN | TH_RST))) {
-		if (ds && !ds->acked) {
-			ds->acked = 1; /* e.g. the ACK completing the handshake */
-			emit = true;
+		__sync_fetch_and_add(&s->data_pkts, 1);
+		__sync_fetch_and_add(&s->bytes, payload);
+	} else if ((fl & TH_ACK) && !(fl & (TH_SYN | TH_FIN | TH_RST)) && !s->t_ack) {
+		s->t_ack = now; /* e.g. the ACK completing the handshake */
+	}
+	if (fl & TH_FIN) {
+		if (!s->fins) {
+			s->t_fin = now;
+			s->fin_seq = seq;
+			s->fin_flags = fl;
+		}
+		if (s->fins < 255)
+			s->fins++;
+		if (c->side[d ^ 1].fins && !(c->flags & LT_CF_TERM)) {
+			c->flags |= LT_CF_TERM;
+			c->t_term = now;
 		}
 	}
-	if (!emit) {
-		if (payload)
-			count(LT_CNT_AGGREGATED);
-		return TC_ACT_UNSPEC;
-	}
-
-	e = ev_reserve();
-	if (!e)
-		return TC_ACT_UNSPEC;
-	e->ts_ns = now;
-	e->type = LT_EV_SEGMENT;
-	ev_set_tuple(e, &t);
-	e->tcp_flags = flags;
-	e->seq = bpf_ntohl(th->seq);
-	e->ack = bpf_ntohl(th->ack_seq);
-	e->window = bpf_ntohs(th->window);
-	e->mss = mss;
-	e->payload_len = payload;
-	if (ds && ds->pkts) {
-		e->flags |= LT_EVF_AGG;
-		e->agg_pkts = ds->pkts;
-		e->agg_bytes = ds->bytes;
-		e->agg_first_ns = ds->first_ns;
-	}
-	ev_set_owner(e, &t, cookie);
-	ev_submit(e);
-
-	if ((flags & (TH_SYN | TH_ACK)) == TH_SYN) {
-		int backlog = listen_queue_full(skb, &t, th->source, th->dest);
-
-		if (backlog >= 0) {
-			e = ev_reserve();
-			if (!e)
-				return TC_ACT_UNSPEC;
-			e->ts_ns = now;
-			e->type = LT_EV_LISTEN_OVERFLOW;
-			e->value = backlog;
-			ev_set_tuple(e, &t);
-			ev_set_owner(e, &t, cookie);
-			ev_submit(e);
+	if (fl & TH_RST) {
+		if (!s->rsts) {
+			s->t_rst = now;
+			s->rst_seq = seq;
+			s->rst_flags = fl;
+		}
+		if (s->rsts < 255)
+			s->rsts++;
+		if (!(c->flags & LT_CF_TERM)) {
+			c->flags |= LT_CF_TERM;
+			c->t_term = now;
 		}
 	}
 	return TC_ACT_UNSPEC;
@@ -506,6 +666,16 @@ int lotrace_tc(struct __sk_buff *skb)
 truncated:
 	count(LT_CNT_TRUNCATED);
 	return TC_ACT_UNSPEC;
+}
+
+static __always_inline void tuple_reverse(const struct tuple *in, struct tuple *out)
+{
+	__builtin_memcpy(out->saddr, in->daddr, 16);
+	__builtin_memcpy(out->daddr, in->saddr, 16);
+	out->sport = in->dport;
+	out->dport = in->sport;
+	out->family = in->family;
+	out->pad[0] = out->pad[1] = out->pad[2] = 0;
 }
 
 /* ---- helpers for tracing programs ------------------------------------- */
@@ -653,73 +823,49 @@ static __always_inline int skb_tuple(const struct sk_buff *skb, struct tuple *t)
 	return 0;
 }
 
-/* A kernel-context event about t, from t's sender's point of view. */
-static __always_inline void emit_kernel(__u8 type, const struct tuple *t, __s32 value)
-{
-	struct lt_event *e = ev_reserve();
-
-	if (!e)
-		return;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->type = type;
-	e->value = value;
-	ev_set_tuple(e, t);
-	ev_set_owner(e, t, 0);
-	ev_submit(e);
-}
-
 static __always_inline bool sk_is_tcp(const struct sock *sk)
 {
 	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-/* ---- process context: who owns which socket --------------------------- */
-
 /*
- * Function hooks come twice, fexit/fentry (BPF trampolines) and kprobe:
- * kernels may lack either (CONFIG_KPROBES is off on some, trampolines are
- * refused on others). Userspace attaches the first that works.
+ * sk_tuple of a full socket, also after it closed: tcp_set_state(CLOSE)
+ * releases the port (inet_num = 0) before the state change is traced,
+ * but inet_sport, the port its segments carried, stays.
  */
-
-/*
- * Remember the tuple of sk by its cookie: once closed, a socket forgets its
- * local port (inet_put_port), and the errno report comes after that.
- * Tracing programs only (the cookie helper wants a BTF socket pointer).
- */
-static __always_inline void remember_sk(struct sock *sk, const struct tuple *t)
-{
-	__u64 cookie = bpf_get_socket_cookie(sk);
-
-	bpf_map_update_elem(&socks, &cookie, t, BPF_ANY);
-}
-
-/* sk_tuple, completed from what we remembered when the port is gone. */
 static __always_inline int sk_tuple_known(struct sock *sk, struct tuple *t)
 {
-	__u64 cookie;
-	struct tuple *old;
-
 	if (sk_tuple(sk, t))
 		return -1;
-	if (t->sport)
-		return 0;
-	cookie = bpf_get_socket_cookie(sk);
-	old = bpf_map_lookup_elem(&socks, &cookie);
-	if (old)
-		*t = *old;
+	if (!t->sport)
+		t->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	return 0;
 }
 
-/* accept() returns the child socket in the accepting process. */
+/* ---- process context: who owns which socket --------------------------- */
+
+/*
+ * accept() returns the child socket in the accepting process: the owner of
+ * the server side (better than the listener's when several processes share
+ * it). fexit and kretprobe variants; this kernel may refuse both, then the
+ * listener's owner stands.
+ */
 static __always_inline int on_accept(const struct sock *newsk)
 {
 	struct tuple t;
 	struct lt_owner o;
+	struct lt_conn *c;
+	struct lt_key k;
+	bool ended;
+	int d;
 
 	if (!newsk || sk_tuple(newsk, &t) || !tuple_watched(&t) || !sk_net_ok(newsk))
 		return 0;
+	c = conn_for(&t, &k, &d, &ended);
+	if (!c)
+		return 0;
 	current_owner(&o);
-	bpf_map_update_elem(&owners, &t, &o, BPF_ANY);
+	set_owner(&c->side[d & 1], &o);
 	return 0;
 }
 
@@ -743,20 +889,27 @@ int BPF_KRETPROBE(lt_kretprobe_accept, struct sock *newsk)
 /*
  * State changes. Entering SYN_SENT happens inside connect() and entering
  * LISTEN inside listen(), both in the owning process: record the owner
- * (a connecting socket has no local port yet, so by cookie; tc copies it
- * to the tuple when the SYN leaves). Leaving LISTEN forgets the listener;
- * reaching SYN_RECV/ESTABLISHED (softirq: no process) records the tuple.
+ * (a connecting socket has no local port yet, so by cookie; tc moves it
+ * to the connection when the SYN leaves). Leaving LISTEN forgets the
+ * listener. Entering CLOSE ends the connection when it is over (RST or
+ * both FINs seen) or the socket was still connecting; the socket's errno
+ * is already set then (tcp_done_with_error); its port is released, so
+ * the tuple comes from inet_sport.
  */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newstate)
 {
 	struct tuple t;
-	struct lt_listen_key k = {};
+	struct lt_listen_key lk = {};
 	struct lt_owner o;
+	struct lt_conn *c;
+	struct lt_key k;
 	__u64 cookie;
+	bool ended;
+	int d, err;
 
-	if (newstate != TCP_LISTEN && oldstate != TCP_LISTEN && newstate != TCP_SYN_SENT &&
-	    newstate != TCP_ESTABLISHED && newstate != TCP_SYN_RECV)
+	/* (A child socket is born LISTEN -> SYN_RECV: not the listener's end.) */
+	if (newstate != TCP_LISTEN && newstate != TCP_SYN_SENT && newstate != TCP_CLOSE)
 		return 0;
 	if (!sk_is_tcp(sk) || sk_tuple(sk, &t) || !sk_net_ok(sk))
 		return 0;
@@ -768,74 +921,32 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 		bpf_map_update_elem(&cookies, &cookie, &o, BPF_ANY);
 		return 0;
 	}
-	if (newstate == TCP_ESTABLISHED || newstate == TCP_SYN_RECV) {
-		if (t.sport && tuple_watched(&t))
-			remember_sk(sk, &t);
+	if (newstate == TCP_CLOSE && oldstate != TCP_LISTEN) {
+		if (sk_tuple_known(sk, &t) || !t.sport || !tuple_watched(&t))
+			return 0;
+		c = conn_for(&t, &k, &d, &ended);
+		if (!c)
+			return 0;
+		err = BPF_CORE_READ(sk, sk_err);
+		if (err && !c->side[d & 1].sk_errno)
+			c->side[d & 1].sk_errno = err;
+		if ((c->flags & LT_CF_TERM) || oldstate == TCP_SYN_SENT) {
+			if (!(c->flags & LT_CF_END_PENDING))
+				conn_end(&k, c, 0);
+		}
 		return 0;
 	}
-	__builtin_memcpy(k.addr, t.saddr, 16);
-	k.port = t.sport;
-	k.family = t.family;
+	__builtin_memcpy(lk.addr, t.saddr, 16);
+	lk.port = t.sport;
+	lk.family = t.family;
 	if (newstate == TCP_LISTEN) {
-		if (!k.port) /* autobind happens after the state change */
+		if (!lk.port) /* autobind happens after the state change */
 			return 0;
 		current_owner(&o);
-		bpf_map_update_elem(&listeners, &k, &o, BPF_ANY);
+		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
 	} else {
-		bpf_map_delete_elem(&listeners, &k);
+		bpf_map_delete_elem(&listeners, &lk);
 	}
-	return 0;
-}
-
-/*
- * send()/recv() on a socket, in the calling process: the owner of
- * sockets whose connect() or accept() we did not see (an accepted child,
- * a connection older than lotrace). The first process to use it wins.
- */
-static __always_inline int on_sock_io(struct sock *sk)
-{
-	struct lt_owner o;
-	struct tuple t;
-	__u64 cookie;
-
-	if (!sk || !sk_is_tcp(sk))
-		return 0;
-	cookie = bpf_get_socket_cookie(sk);
-	if (bpf_map_lookup_elem(&cookies, &cookie))
-		return 0;
-	if (sk_tuple(sk, &t) || !t.sport || !tuple_watched(&t) || !sk_net_ok(sk))
-		return 0;
-	current_owner(&o);
-	bpf_map_update_elem(&cookies, &cookie, &o, BPF_NOEXIST);
-	bpf_map_update_elem(&owners, &t, &o, BPF_NOEXIST);
-	return 0;
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(lt_sock_send, struct sock *sk, int ret, int flags)
-{
-	return on_sock_io(sk);
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(lt_sock_recv, struct sock *sk, int ret, int flags)
-{
-	return on_sock_io(sk);
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(lt_destroy_sock, struct sock *sk)
-{
-	__u64 cookie;
-	struct tuple t;
-
-	if (!sk_is_tcp(sk))
-		return 0;
-	if (!sk_tuple_known(sk, &t) && t.sport && t.dport)
-		bpf_map_delete_elem(&owners, &t);
-	cookie = bpf_get_socket_cookie(sk);
-	bpf_map_delete_elem(&socks, &cookie);
-	bpf_map_delete_elem(&cookies, &cookie);
 	return 0;
 }
 
@@ -851,6 +962,10 @@ int BPF_PROG(lt_send_reset, struct sock *sk, const struct sk_buff *skb,
 	     const enum sk_rst_reason reason)
 {
 	struct tuple in, t;
+	struct lt_conn *c;
+	struct lt_key k;
+	bool ended;
+	int d;
 
 	if (skb) {
 		if (skb_tuple(skb, &in))
@@ -866,7 +981,16 @@ int BPF_PROG(lt_send_reset, struct sock *sk, const struct sk_buff *skb,
 	}
 	if (!tuple_watched(&t))
 		return 0;
-	emit_kernel(LT_EV_RESET, &t, reason);
+	/* An active reset is traced after it was sent, and on lo the peer may
+	 * have closed (and ended the connection) in between: then the reason
+	 * goes on its own, to the connection userspace still holds. */
+	c = conn_for(&t, &k, &d, &ended);
+	if (c) {
+		if (c->side[d & 1].reset_reason < 0)
+			c->side[d & 1].reset_reason = reason;
+	} else {
+		emit_ctx(LT_CTX_RESET, &t, reason);
+	}
 	return 0;
 }
 
@@ -889,12 +1013,32 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(lt_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
 	struct tuple t;
+	struct lt_conn *c;
+	struct lt_side *s;
+	struct lt_key k;
+	bool ended;
+	__u64 now;
+	int d;
 
 	if (drop_reason_ignored(reason))
 		return 0;
 	if (skb_tuple(skb, &t) || !tuple_watched(&t) || !skb_net_ok(skb))
 		return 0;
-	emit_kernel(LT_EV_DROP, &t, reason);
+	c = conn_for(&t, &k, &d, &ended);
+	if (!c) {
+		if (!ended)
+			emit_ctx(LT_CTX_DROP, &t, reason);
+		return 0;
+	}
+	s = &c->side[d & 1];
+	now = bpf_ktime_get_ns();
+	if (!s->drops) {
+		s->t_drop = now;
+		s->drop_reason = reason;
+	}
+	s->t_drop_last = now;
+	if (s->drops < 65535)
+		s->drops++;
 	return 0;
 }
 
@@ -903,7 +1047,10 @@ SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(lt_sk_error, struct sock *sk)
 {
 	struct tuple t;
-	int err;
+	struct lt_conn *c;
+	struct lt_key k;
+	bool ended;
+	int err, d;
 
 	if (!sk_is_tcp(sk) || sk_tuple_known(sk, &t) || !tuple_watched(&t) ||
 	    !sk_net_ok(sk))
@@ -911,8 +1058,30 @@ int BPF_PROG(lt_sk_error, struct sock *sk)
 	err = BPF_CORE_READ(sk, sk_err);
 	if (!err) /* a second report after the error was read: nothing new */
 		return 0;
-	emit_kernel(LT_EV_ERROR, &t, err);
+	c = conn_for(&t, &k, &d, &ended);
+	if (c) {
+		if (!c->side[d & 1].sk_errno)
+			c->side[d & 1].sk_errno = err;
+	} else if (!ended) {
+		emit_ctx(LT_CTX_ERROR, &t, err);
+	}
 	return 0;
+}
+
+static __always_inline void on_retrans(const struct tuple *t, __u8 what)
+{
+	struct lt_conn *c;
+	struct lt_key k;
+	bool ended;
+	int d;
+
+	c = conn_for(t, &k, &d, &ended);
+	if (c) {
+		if (c->side[d & 1].retrans < 65535)
+			c->side[d & 1].retrans++;
+	} else if (!ended) {
+		emit_ctx(what, t, 0);
+	}
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
@@ -924,7 +1093,7 @@ int BPF_PROG(lt_retransmit_skb, const struct sock *sk, const struct sk_buff *skb
 		return 0;
 	if (sk_tuple(sk, &t) || !tuple_watched(&t) || !sk_net_ok(sk))
 		return 0;
-	emit_kernel(LT_EV_SYN_RETRANS, &t, 0);
+	on_retrans(&t, LT_CTX_SYN_RETRANS);
 	return 0;
 }
 
@@ -935,6 +1104,6 @@ int BPF_PROG(lt_retransmit_synack, const struct sock *sk, const struct request_s
 
 	if (sk_tuple((const struct sock *)req, &t) || !tuple_watched(&t) || !sk_net_ok(sk))
 		return 0;
-	emit_kernel(LT_EV_SYNACK_RETRANS, &t, 0);
+	on_retrans(&t, LT_CTX_SYNACK_RETRANS);
 	return 0;
 }

@@ -2,12 +2,15 @@
 /*
  * lotrace.h - the wire format between bpf/lotrace.bpf.c and src_bpf.c.
  *
- * Owns: struct lt_event (one ring buffer record), its type and flag enums,
- * the values of the maps userspace writes (watched ports, listener owners)
- * and the per-CPU counter indices. Includes
- * nothing: the kernel side gets __u8..__u64 from vmlinux.h, userspace from
- * the typedef block below. Every field has a fixed width and the padding
- * is explicit, so both compilers agree; src_bpf.c asserts the size.
+ * Owns: the per-connection state the kernel keeps (struct lt_conn, the
+ * value of the conns map and, copied whole, the ring buffer record that
+ * ends a connection), the small context record (struct lt_ctx_rec) for
+ * kernel events about connections the kernel does not track, the values
+ * of the maps userspace writes (watched ports, listener owners) and the
+ * per-CPU counter indices. Includes nothing: the kernel side gets
+ * __u8..__u64 from vmlinux.h, userspace from the typedef block below.
+ * Every field has a fixed width and the padding is explicit, so both
+ * compilers agree; src_bpf.c asserts the sizes.
  */
 #ifndef LT_LOTRACE_H
 #define LT_LOTRACE_H
@@ -21,53 +24,121 @@ typedef unsigned long long __u64;
 typedef int __s32;
 #endif
 
-/* What an lt_event reports. */
-enum lt_ev_type {
-	LT_EV_SEGMENT = 1,  /* a TCP segment leaving through lo (tc egress) */
-	LT_EV_RESET,        /* tcp:tcp_send_reset; value = enum sk_rst_reason */
-	LT_EV_DROP,         /* skb:kfree_skb; value = enum skb_drop_reason */
-	LT_EV_ERROR,        /* sock:inet_sk_error_report; value = errno */
-	LT_EV_SYN_RETRANS,  /* tcp:tcp_retransmit_skb in SYN_SENT */
-	LT_EV_SYNACK_RETRANS, /* tcp:tcp_retransmit_synack */
-	LT_EV_LISTEN_OVERFLOW, /* a SYN met a full accept queue; value = backlog */
+/* What a ring buffer record is (first byte of every record). */
+enum lt_rec_kind {
+	LT_REC_CONN = 1, /* struct lt_conn: a connection's state (LT_CF_END: final) */
+	LT_REC_CTX = 2,  /* struct lt_ctx_rec: kernel context, no tracked connection */
 };
 
-/* lt_event.flags */
-enum {
-	LT_EVF_PROC = 1 << 0,  /* pid/comm are the sender socket's owner */
-	LT_EVF_AGG = 1 << 1,   /* agg_* hold the running data totals */
+/* lt_ctx_rec.what */
+enum lt_ctx_what {
+	LT_CTX_RESET = 1,      /* tcp:tcp_send_reset; value = enum sk_rst_reason */
+	LT_CTX_DROP,           /* skb:kfree_skb; value = enum skb_drop_reason */
+	LT_CTX_ERROR,          /* sock:inet_sk_error_report; value = errno */
+	LT_CTX_SYN_RETRANS,    /* tcp:tcp_retransmit_skb in SYN_SENT */
+	LT_CTX_SYNACK_RETRANS, /* tcp:tcp_retransmit_synack */
 };
 
 /*
- * One record. Orientation: src is the sender of the segment (LT_EV_SEGMENT,
- * LT_EV_DROP, LT_EV_LISTEN_OVERFLOW: the SYN's sender), or the local end
- * of the socket the context belongs to (LT_EV_RESET: the side sending the
- * RST; LT_EV_ERROR and the retransmits: the socket's own address).
- * Addresses are in network order (IPv4 in the first 4 bytes), ports and
- * seq/ack in host order. ts_ns is bpf_ktime_get_ns() (CLOCK_MONOTONIC).
+ * A connection's key: its two endpoints in a fixed order (lower port
+ * first, then lower address), so both directions find the same entry.
+ * Addresses in network order (IPv4 in the first 4 bytes), ports in host
+ * order.
  */
-struct lt_event {
+struct lt_key {
+	__u8 a_addr[16];
+	__u8 b_addr[16];
+	__u16 a_port;
+	__u16 b_port;
+	__u8 family;      /* 4 or 6 */
+	__u8 pad[3];
+};
+
+/* How many SYN (or SYN-ACK) times a side keeps; later ones overwrite the last. */
+#define LT_SYN_SLOTS 6
+
+/*
+ * What one side of a connection sent, and what the kernel said about it.
+ * Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC), 0 = never.
+ */
+struct lt_side {
+	__u64 t_syn[LT_SYN_SLOTS]; /* SYNs (client) or SYN-ACKs (server) */
+	__u64 t_ack;      /* first pure ACK (no SYN/FIN/RST, no payload) */
+	__u64 t_data;     /* first segment with payload */
+	__u64 t_fin;      /* first FIN */
+	__u64 t_rst;      /* first RST */
+	__u64 t_drop;     /* first segment of this side the kernel dropped */
+	__u64 t_drop_last;
+	__u64 bytes;      /* payload bytes */
+	__u32 pkts;       /* segments */
+	__u32 data_pkts;  /* segments with payload */
+	__u32 first_data_len;
+	__u32 isn;        /* sequence number of its first SYN */
+	__u32 fin_seq;
+	__u32 rst_seq;
+	__u16 syns;       /* SYNs or SYN-ACKs, retransmissions included */
+	__u16 mss;        /* MSS option of its first SYN */
+	__u16 window;     /* window of its first SYN */
+	__u8 fins;
+	__u8 rsts;
+	__u8 syn_flags;   /* TCP flags of its first SYN, FIN, RST, data */
+	__u8 fin_flags;
+	__u8 rst_flags;
+	__u8 data_flags;
+	__u16 retrans;    /* kernel SYN / SYN-ACK retransmits (tracepoints) */
+	__u16 drops;      /* its segments the kernel dropped */
+	__s32 drop_reason; /* enum skb_drop_reason of the first drop, -1 none */
+	__s32 reset_reason; /* enum sk_rst_reason of its first RST, -1 none */
+	__s32 sk_errno;   /* errno its socket got, 0 none */
+	__s32 pid;        /* owner (tgid), 0 unknown */
+	char comm[16];
+};
+
+/* lt_conn.flags */
+enum {
+	LT_CF_CLIENT_IS_A = 1 << 0, /* side[0] (client) is the key's a endpoint */
+	LT_CF_END = 1 << 1,         /* the record ends the connection */
+	LT_CF_END_PENDING = 1 << 2, /* ended, but the ring was full: the map sweep sends it */
+	LT_CF_OVERFLOW = 1 << 3,    /* a SYN met a full accept queue */
+	LT_CF_LOSS = 1 << 4,        /* events were lost while it lived */
+	LT_CF_REUSED = 1 << 5,      /* ended because a new SYN reused the 4-tuple */
+	LT_CF_MIDSTREAM = 1 << 6,   /* first seen without SYN or SYN-ACK */
+	LT_CF_TERM = 1 << 7,        /* RST or both FINs seen */
+};
+
+/*
+ * The value of the conns map, and the record sent when the connection
+ * ends. side[0] is the client (sender of the first SYN, receiver of the
+ * first SYN-ACK, or for a connection first seen mid-stream the sender of
+ * the first segment seen), side[1] the server.
+ */
+struct lt_conn {
+	__u8 kind;        /* LT_REC_CONN */
+	__u8 pad0[3];
+	__u32 flags;      /* LT_CF_* */
+	struct lt_key key;
+	__u64 id;         /* 1, 2, ... unique per run */
+	__u64 t_first;
+	__u64 t_last;     /* last segment */
+	__u64 t_term;     /* when LT_CF_TERM was set */
+	__u32 backlog;    /* LT_CF_OVERFLOW: the listener's backlog ... */
+	__u32 qlen;       /* ... and its accept queue length then */
+	struct lt_side side[2];
+};
+
+/* Kernel context about a 4-tuple the kernel does not track (any more). */
+struct lt_ctx_rec {
+	__u8 kind;        /* LT_REC_CTX */
+	__u8 what;        /* enum lt_ctx_what */
+	__u8 family;
+	__u8 pad;
+	__s32 value;
 	__u64 ts_ns;
-	__u8 saddr[16];
+	__u8 saddr[16];   /* the side it is about (sender, RST sender, socket) */
 	__u8 daddr[16];
 	__u16 sport;
 	__u16 dport;
-	__u8 type;        /* enum lt_ev_type */
-	__u8 family;      /* 4 or 6 */
-	__u8 tcp_flags;   /* segments: FIN 0x01 ... CWR 0x80 */
-	__u8 flags;       /* LT_EVF_* */
-	__u32 seq;
-	__u32 ack;
-	__u16 window;     /* raw, unscaled */
-	__u16 mss;        /* MSS option of a SYN, 0 when absent */
-	__u32 payload_len;
-	__u32 agg_pkts;   /* LT_EVF_AGG: data segments so far, this direction */
-	__u32 pad1;
-	__u64 agg_bytes;  /* ... their payload bytes */
-	__u64 agg_first_ns; /* ... and when the first one left (ktime) */
-	__s32 pid;        /* LT_EVF_PROC: tgid of the socket owner */
-	__s32 value;      /* reason code, errno or backlog (see the type) */
-	char comm[16];
+	__u32 pad2;
 };
 
 /* The watched-ports map (an ARRAY of one value): one bit per port. */
@@ -75,7 +146,7 @@ struct lt_ports {
 	__u8 bits[8192];
 };
 
-/* The owner of a socket, as the owners and listeners maps store it. */
+/* The owner of a socket, as the cookies and listeners maps store it. */
 struct lt_owner {
 	__s32 pid;        /* tgid */
 	char comm[16];
@@ -89,14 +160,27 @@ struct lt_listen_key {
 	__u8 pad;
 };
 
+/* Value of the tombs map: a connection that ended lately. */
+struct lt_tomb {
+	__u64 t_end;
+	__u32 client_isn;
+	__u32 pad;
+};
+
 /* Indices of the per-CPU counter array. */
 enum lt_counter {
 	LT_CNT_PKTS = 0,      /* TCP segments on a watched port seen by tc */
-	LT_CNT_AGGREGATED,    /* data segments folded into the totals */
-	LT_CNT_EMIT,          /* records we tried to send */
-	LT_CNT_SUBMITTED,     /* ... and sent */
-	LT_CNT_RESERVE_FAILED, /* ... and lost: the ring buffer was full */
+	LT_CNT_CONNS,         /* connections tracked */
+	LT_CNT_ENDS,          /* connection records sent */
+	LT_CNT_END_DEFERRED,  /* ... the ring was full: left to the map sweep */
+	LT_CNT_CTX,           /* context records sent */
+	LT_CNT_CTX_LOST,      /* ... the ring was full: lost */
+	LT_CNT_MAP_FULL,      /* a connection could not be tracked: map full */
+	LT_CNT_LATE,          /* segments after a connection ended (ignored) */
+	LT_CNT_REUSE_LOST,    /* a new connection on a 4-tuple whose end record
+			       * still waits for ring room: not tracked */
 	LT_CNT_TRUNCATED,     /* headers not in the linear skb area */
+	LT_CNT_WAKEUPS,       /* records that woke the reader (ring filling up) */
 	LT_CNT_MAX,
 };
 

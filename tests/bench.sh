@@ -6,8 +6,9 @@
 #    targets (tests/bench/replay.sh), then `tcpdump -nr` and
 #    `tshark -q -z conv,tcp`: seconds, packets/s, max RSS, and the ratios.
 # 2. Memory bound: a flood of distinct SYNs through --max-flows 65536.
-# 3. Tracing cost (root): loopback connect/accept/close rate with no tracer,
-#    with lotrace (eBPF), lotrace (pcap) and tcpdump -i lo -w /dev/null.
+# 3. Tracing cost (root): tests/bench/live-cost.sh, the loopback connection
+#    rate with no tracer, lotrace (eBPF, pcap), tcpdump and tcplife, and
+#    lotrace's own CPU per connection.
 # 4. TUI: keypress-to-redraw with 100,000 connections (tests/tui/bench-tui.sh).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -59,24 +60,7 @@ grep '^flows:' "$work/syns.out" | sed 's/^/  /'
 echo "  $secs s, max RSS $((kb / 1024)) MB"
 
 echo "== tracing cost: loopback connection rate (connect/accept/close)"
-if [ "$(id -u)" != 0 ] || [ ! -x "$PEER" ]; then
-	echo "  skipped: needs root and build/tools/lt_peer"
-else
-	rate() { "$PEER" flood --addr 127.0.0.1 --port 61990 --conns 40000 --parallel 4 | sed -n 's/.*rate=\([0-9.]*\).*/\1/p'; }
-	base=$(rate)
-	echo "  no tracer:          $base conn/s"
-	for mode in ebpf pcap tcpdump; do
-		case $mode in
-		tcpdump) tcpdump -i lo -w /dev/null 'tcp port 61990' 2>/dev/null & ;;
-		*) "$LT" --backend "$mode" --port 61990 --no-tui > /dev/null 2>"$work/$mode.err" & ;;
-		esac
-		p=$!; pids+=("$p"); sleep 2
-		if ! kill -0 "$p" 2>/dev/null; then echo "  $mode: did not start: $(head -1 "$work/$mode.err" 2>/dev/null)"; continue; fi
-		r=$(rate)
-		kill -INT "$p"; wait "$p" 2>/dev/null
-		awk -v m="$mode" -v r="$r" -v b="$base" 'BEGIN { printf "  with %-14s %s conn/s (%.0f%% of no tracer)\n", m ":", r, (b > 0 ? 100 * r / b : 0) }'
-	done
-fi
+tests/bench/live-cost.sh
 
 echo "== TUI responsiveness"
 if [ -x tests/tui/bench-tui.sh ]; then tests/tui/bench-tui.sh; else echo "  skipped: tests/tui/bench-tui.sh missing"; fi

@@ -498,6 +498,8 @@ static void attach_kernel(struct flow *f, const struct lt_obs *o, int dir)
 		f->kernel_syn_retrans++;
 	if (o->kctx & LT_KCTX_LISTEN_OVERFLOW)
 		f->anomalies |= LT_A_LISTEN_OVERFLOW;
+	if (o->kctx & LT_KCTX_EVENTS_LOST)
+		f->anomalies |= LT_A_EVENTS_LOST;
 }
 
 static enum lt_rst_phase rst_phase_now(const struct flow *f)

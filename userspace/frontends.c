@@ -72,6 +72,7 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 			.ports = o->ports.list,
 			.nports = o->ports.n,
 			.ringbuf_bytes = o->ring_bytes,
+			.max_flows = o->max_flows,
 			.verbose = o->verbose,
 			.attach = o->attach == 1 ? SRC_BPF_TCX
 				  : o->attach == 2 ? SRC_BPF_CLSACT : 0,

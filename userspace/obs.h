@@ -46,6 +46,9 @@ enum {
 	LT_KCTX_SYN_RETRANS = 1 << 4,  /* the kernel retransmitted a SYN */
 	LT_KCTX_SYNACK_RETRANS = 1 << 5, /* ... or a SYN-ACK */
 	LT_KCTX_LISTEN_OVERFLOW = 1 << 6, /* accept queue of dst was full */
+	LT_KCTX_EVENTS_LOST = 1 << 7,  /* the source lost events while this
+					* connection lived: its evidence may be
+					* incomplete (flow anomaly events-lost) */
 };
 
 #define LT_COMM_LEN 16

@@ -281,6 +281,13 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
 	json_kv_u64(&j, "timestamps_backwards", re->flows->ts_backwards);
 	json_obj_close(&j);
 	json_kv_u64(&j, "lost_events", re->src->lost);
+	if (re->src->ncounters) { /* the source's own counters, all of them */
+		json_key(&j, "source_counters");
+		json_obj_open(&j);
+		for (int i = 0; i < re->src->ncounters; i++)
+			json_kv_u64(&j, re->src->counters[i].name, re->src->counters[i].value);
+		json_obj_close(&j);
+	}
 	json_kv_str_or_null(&j, "input_error", re->src->read_error);
 	if (ri->cut) /* only when reading stopped before the input did */
 		json_kv_str(&j, "cut", ri->cut);

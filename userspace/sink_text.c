@@ -162,6 +162,13 @@ static void text_end(struct lt_sink *s, const struct lt_run_info *ri,
 		    re->flows->created, re->flows->evicted, re->flows->capacity,
 		    re->flows->reused, re->flows->filtered);
 	sbuf_printf(b, "lost events: %" PRIu64 "\n", re->src->lost);
+	if (re->src->ncounters) {
+		sbuf_puts(b, "source counters:");
+		for (int i = 0; i < re->src->ncounters; i++)
+			sbuf_printf(b, "%s %s %" PRIu64, i ? "," : "",
+				    re->src->counters[i].name, re->src->counters[i].value);
+		sbuf_putc(b, '\n');
+	}
 	if (re->src->read_error[0])
 		sbuf_printf(b, "input ended early: %s\n", re->src->read_error);
 	if (ri->cut)

@@ -29,6 +29,13 @@
 
 typedef void (*lt_obs_fn)(void *ctx, const struct lt_obs *o);
 
+/* One of a source's own counters, shown as is in every summary. */
+#define LT_SRC_COUNTERS_MAX 24
+struct lt_src_counter {
+	const char *name;      /* static string, snake_case */
+	uint64_t value;
+};
+
 struct lt_source_stats {
 	uint64_t received;     /* frames/events the source read */
 	uint64_t lost;         /* events lost before we could read them */
@@ -37,6 +44,8 @@ struct lt_source_stats {
 	struct dec_stats dec;  /* decode outcomes (pcap sources) */
 	int truncated_file;    /* the capture file ended mid-record */
 	char read_error[LT_ERR_LEN]; /* why reading stopped early, or "" */
+	int ncounters;         /* the source's own counters (eBPF: all of them) */
+	struct lt_src_counter counters[LT_SRC_COUNTERS_MAX];
 };
 
 struct lt_source;

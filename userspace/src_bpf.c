@@ -29,7 +29,8 @@
 #include "lotrace.h"
 #include "lotrace.skel.h"
 
-_Static_assert(sizeof(struct lt_event) == 112, "struct lt_event layout changed");
+_Static_assert(sizeof(struct lt_conn) == 440, "struct lt_conn layout changed");
+_Static_assert(sizeof(struct lt_ctx_rec) == 56, "struct lt_ctx_rec layout changed");
 _Static_assert(sizeof(struct lt_owner) == 20, "struct lt_owner layout changed");
 _Static_assert(sizeof(struct lt_listen_key) == 20, "struct lt_listen_key layout changed");
 _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
@@ -37,14 +38,18 @@ _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
 /* BPF_TCX_EGRESS (Linux 6.6); Debian 12's uapi headers predate it, and
  * libbpf 1.1 passes unknown attach types through to the kernel. */
 #define LT_BPF_TCX_EGRESS 47
-#define LT_RINGBUF_DEFAULT (4u << 20)
+#define LT_RINGBUF_DEFAULT (16u << 20)
+#define LT_CONNS_DEFAULT 65536u
+/* Records one dispatch reads at most (the rest wait for the next one). */
+#define LT_DISPATCH_RECORDS 16384
+#define LT_RB_STOP (-ECANCELED)
 /* The clsact fallback filter: handle 1, the first free priority from here. */
 #define LT_TC_HANDLE 1
 #define LT_TC_PRIO_BASE 0x4c54 /* "LT" */
 #define LT_TC_PRIO_TRIES 16
 #define LT_TC_NAME_PREFIX "lotrace_tc:[" /* libbpf names filters "prog:[id]" */
-/* Returned by the sample callback to stop at the dispatch budget. */
-#define LT_RB_STOP (-ECANCELED)
+
+struct dent;
 
 struct src_bpf {
 	struct lt_source base; /* first: the ops see a struct lt_source * */
@@ -56,14 +61,41 @@ struct src_bpf {
 	struct bpf_tc_hook tc_hook;
 	struct bpf_tc_opts tc_opts;
 	uint64_t mono_to_real; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	uint64_t received;
-	uint64_t short_records;
+	uint32_t max_flows;   /* conns map size */
 	struct src_bpf_info info;
+	/* counters of this side */
+	uint64_t received;     /* ring records read */
+	uint64_t bad_records;  /* ... of an unknown kind or size */
+	uint64_t conns_ended;  /* connections delivered to their end */
+	uint64_t ends_from_sweep; /* ... by the sweep, the ring being full */
+	uint64_t evicted;      /* live connections dropped from a crowded map */
+	uint64_t dtab_full;    /* alive connections the sweep could not follow */
+	uint64_t expand_cut;   /* observations beyond LT_EXP_MAX per record */
+	uint64_t sweeps, sweep_errors, last_live;
+	/* delivered state of connections the sweep saw alive */
+	struct dent *dtab;
+	size_t dmask, dcount, dended;
+	/* the sweep's batch buffers */
+	uint32_t sweep_batch;
+	struct lt_key *sweep_keys;
+	struct lt_conn *sweep_vals;
+	uint64_t last_sweep, now_mono;
 	/* the dispatch in progress */
 	lt_obs_fn fn;
 	void *fn_ctx;
-	int budget;
 	int delivered;
+	struct exp *exp;      /* one record's observations */
+	/* a dispatch's observations, delivered in time order at its end */
+	struct lt_obs *pend;
+	struct pend_ix *pix;
+	size_t npend, cap_pend;
+	uint64_t records_this_dispatch;
+	uint64_t pend_failed;  /* observations without memory to hold them */
+};
+
+struct pend_ix {
+	uint64_t ts;
+	uint64_t idx;
 };
 
 /* ---- libbpf messages ---------------------------------------------------- */
@@ -194,12 +226,6 @@ static int hooks_of(struct lotrace_bpf *k, struct hook *h)
 		{ k->progs.lt_set_state, &k->links.lt_set_state,
 		  "inet_sock_set_state", NULL, 3, "inet_sock_set_state (client and listener pids)",
 		  NULL, NULL },
-		{ k->progs.lt_sock_send, &k->links.lt_sock_send,
-		  "sock_send_length", NULL, 1, "sock_send_length (server pids)", NULL, NULL },
-		{ k->progs.lt_sock_recv, &k->links.lt_sock_recv,
-		  "sock_recv_length", NULL, 1, "sock_recv_length (server pids)", NULL, NULL },
-		{ k->progs.lt_destroy_sock, &k->links.lt_destroy_sock,
-		  "tcp_destroy_sock", NULL, 1, "tcp_destroy_sock", NULL, NULL },
 		{ k->progs.lt_send_reset, &k->links.lt_send_reset,
 		  "tcp_send_reset", NULL, 3, "tcp_send_reset (reset reasons)", NULL, NULL },
 		{ k->progs.lt_kfree_skb, &k->links.lt_kfree_skb,
@@ -646,7 +672,139 @@ static void detach_tc(struct src_bpf *s)
 	}
 }
 
-/* ---- ring buffer records to observations -------------------------------- */
+/* ---- records to observations -------------------------------------------- */
+
+/*
+ * What was delivered of a connection the sweep saw alive: its last
+ * delivered state, so the next record or sweep delivers only what is new.
+ * Open addressing on the kernel's connection id, deletion by backward
+ * shift. Connections delivered in one piece (their end record) never
+ * enter it.
+ */
+struct dent {
+	uint64_t id;          /* 0: empty slot */
+	uint64_t t_deliv;     /* monotonic ns of the last delivery */
+	uint64_t t_ended;     /* ended (delivered to the end) at; 0 alive */
+	struct lt_conn *prev;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static struct dent *dtab_find(struct src_bpf *s, uint64_t id)
+{
+	for (size_t i = mix64(id) & s->dmask;; i = (i + 1) & s->dmask) {
+		if (s->dtab[i].id == id)
+			return &s->dtab[i];
+		if (!s->dtab[i].id)
+			return NULL;
+	}
+}
+
+static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_t now)
+{
+	size_t i;
+	struct lt_conn *copy;
+
+	if (s->dcount * 4 >= (s->dmask + 1) * 3)
+		return NULL;
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return NULL;
+	*copy = *c;
+	for (i = mix64(c->id) & s->dmask; s->dtab[i].id; i = (i + 1) & s->dmask)
+		;
+	s->dtab[i].id = c->id;
+	s->dtab[i].t_deliv = now;
+	s->dtab[i].t_ended = 0;
+	s->dtab[i].prev = copy;
+	s->dcount++;
+	return &s->dtab[i];
+}
+
+static void dtab_del(struct src_bpf *s, struct dent *e)
+{
+	size_t i = (size_t)(e - s->dtab), j = i;
+
+	free(e->prev);
+	memset(e, 0, sizeof(*e));
+	s->dcount--;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & s->dmask;
+		if (!s->dtab[j].id)
+			return;
+		home = mix64(s->dtab[j].id) & s->dmask;
+		/* move j back into the hole at i unless home lies in (i, j] */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			s->dtab[i] = s->dtab[j];
+			memset(&s->dtab[j], 0, sizeof(s->dtab[j]));
+			i = j;
+		}
+	}
+}
+
+#define LT_EXP_MAX 64
+
+struct exp {
+	struct lt_obs o[LT_EXP_MAX];
+	int n;
+	int dropped;
+};
+
+/* Hold an observation until the end of the dispatch. */
+static void pend_add(struct src_bpf *s, const struct lt_obs *o)
+{
+	if (s->npend == s->cap_pend) {
+		size_t n = s->cap_pend ? s->cap_pend * 2 : 4096;
+		struct lt_obs *p = realloc(s->pend, n * sizeof(*p));
+		struct pend_ix *x;
+
+		if (p)
+			s->pend = p;
+		x = p ? realloc(s->pix, n * sizeof(*x)) : NULL;
+		if (!x) {
+			s->pend_failed++;
+			return;
+		}
+		s->pix = x;
+		s->cap_pend = n;
+	}
+	s->pix[s->npend].ts = o->ts_ns;
+	s->pix[s->npend].idx = s->npend;
+	s->pend[s->npend++] = *o;
+}
+
+static int pend_cmp(const void *a, const void *b)
+{
+	const struct pend_ix *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Deliver what this dispatch gathered, oldest first: records come per
+ * connection, the engine (and a -w capture) want time order.
+ */
+static void pend_flush(struct src_bpf *s)
+{
+	qsort(s->pix, s->npend, sizeof(*s->pix), pend_cmp);
+	for (size_t i = 0; i < s->npend; i++) {
+		s->delivered++;
+		s->fn(s->fn_ctx, &s->pend[s->pix[i].idx]);
+	}
+	s->npend = 0;
+}
 
 static void set_reason(struct lt_obs *o, int code, const char *name)
 {
@@ -657,90 +815,396 @@ static void set_reason(struct lt_obs *o, int code, const char *name)
 		snprintf(o->reason_name, sizeof(o->reason_name), "UNKNOWN_%d", code);
 }
 
-static void event_to_obs(const struct src_bpf *s, const struct lt_event *e,
-			 struct lt_obs *o)
+/* A new observation from side d of c at kernel time ts (0: skipped). */
+static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s,
+			      const struct lt_conn *c, int d, uint64_t ts, uint8_t kind)
 {
-	size_t alen = e->family == 6 ? 16 : 4;
+	const struct lt_key *k = &c->key;
+	int src_a = (d == 0) == !!(c->flags & LT_CF_CLIENT_IS_A);
+	size_t alen = k->family == 6 ? 16 : 4;
+	const struct lt_side *sd = &c->side[d];
+	struct lt_obs *o;
 
+	if (!ts)
+		return NULL;
+	if (x->n >= LT_EXP_MAX) {
+		x->dropped++;
+		return NULL;
+	}
+	o = &x->o[x->n++];
 	memset(o, 0, sizeof(*o));
-	o->ts_ns = e->ts_ns + s->mono_to_real;
-	o->family = e->family;
-	memcpy(o->src.addr, e->saddr, alen);
-	memcpy(o->dst.addr, e->daddr, alen);
-	o->src.port = e->sport;
-	o->dst.port = e->dport;
+	o->ts_ns = ts + s->mono_to_real;
+	o->kind = kind;
+	o->family = k->family;
+	memcpy(o->src.addr, src_a ? k->a_addr : k->b_addr, alen);
+	memcpy(o->dst.addr, src_a ? k->b_addr : k->a_addr, alen);
+	o->src.port = src_a ? k->a_port : k->b_port;
+	o->dst.port = src_a ? k->b_port : k->a_port;
 	o->pid = -1;
-	if (e->flags & LT_EVF_PROC) {
+	if (sd->pid > 0) {
 		o->kctx |= LT_KCTX_PROC;
-		o->pid = e->pid;
-		memcpy(o->comm, e->comm, sizeof(o->comm));
+		o->pid = sd->pid;
+		memcpy(o->comm, sd->comm, sizeof(o->comm));
 		o->comm[sizeof(o->comm) - 1] = 0;
 	}
-	o->kind = LT_OBS_KERNEL;
-	switch ((enum lt_ev_type)e->type) {
-	case LT_EV_SEGMENT:
-		o->kind = LT_OBS_SEGMENT;
-		o->tcp_flags = e->tcp_flags;
-		o->seq = e->seq;
-		o->ack = e->ack;
-		o->window = e->window;
-		o->mss = e->mss;
-		o->payload_len = e->payload_len;
-		if (e->flags & LT_EVF_AGG) {
-			o->agg_pkts = e->agg_pkts;
-			o->agg_bytes = e->agg_bytes;
-			o->agg_first_ns = e->agg_first_ns + s->mono_to_real;
+	return o;
+}
+
+static void exp_seg(struct exp *x, const struct src_bpf *s, const struct lt_conn *c, int d,
+		    uint64_t ts, uint8_t flags, uint32_t seq, uint32_t payload)
+{
+	const struct lt_side *sd = &c->side[d], *peer = &c->side[d ^ 1];
+	struct lt_obs *o = exp_new(x, s, c, d, ts, LT_OBS_SEGMENT);
+
+	if (!o)
+		return;
+	o->tcp_flags = flags;
+	o->seq = seq;
+	if ((flags & LT_TCP_ACK) && peer->syns)
+		o->ack = peer->isn + 1;
+	if (flags & LT_TCP_SYN) {
+		o->mss = sd->mss;
+		o->window = sd->window;
+	}
+	o->payload_len = payload;
+}
+
+/* When the k-th kernel retransmit (from 0) left: the (k+1)-th SYN. */
+static uint64_t retrans_ts(const struct lt_conn *c, const struct lt_side *sd, unsigned k)
+{
+	uint64_t t = sd->t_syn[k + 1 < LT_SYN_SLOTS ? k + 1 : LT_SYN_SLOTS - 1];
+
+	return t ? t : c->t_last;
+}
+
+/*
+ * Expand what c holds beyond prev (an all-zero prev: everything) into the
+ * observations it stands for, in time order, and feed them to the engine.
+ */
+static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_conn *prev,
+		    int lossy)
+{
+	struct exp *x = s->exp;
+
+	x->n = 0;
+	for (int d = 0; d < 2; d++) {
+		const struct lt_side *sd = &c->side[d], *pd = &prev->side[d];
+		uint8_t synfl = sd->syn_flags ? sd->syn_flags
+				: (uint8_t)(d == 0 ? LT_TCP_SYN : LT_TCP_SYN | LT_TCP_ACK);
+		int first = x->n;
+		struct lt_obs *o;
+
+		for (unsigned k = pd->syns; k < sd->syns; k++)
+			exp_seg(x, s, c, d, sd->t_syn[k < LT_SYN_SLOTS ? k : LT_SYN_SLOTS - 1],
+				synfl, sd->isn, 0);
+		if (sd->t_ack && !pd->t_ack)
+			exp_seg(x, s, c, d, sd->t_ack, LT_TCP_ACK, sd->isn + 1, 0);
+		if (sd->data_pkts && !pd->data_pkts)
+			exp_seg(x, s, c, d, sd->t_data, sd->data_flags ? sd->data_flags : LT_TCP_ACK,
+				sd->isn + 1, sd->first_data_len);
+		for (unsigned k = pd->fins; k < sd->fins; k++)
+			exp_seg(x, s, c, d, sd->t_fin, sd->fin_flags, sd->fin_seq, 0);
+		for (unsigned k = pd->rsts; k < sd->rsts; k++)
+			exp_seg(x, s, c, d, sd->t_rst, sd->rst_flags, sd->rst_seq, 0);
+		/* Data totals ride on this side's segments after its first data
+		 * segment; without one, on an ACK at the connection's last time. */
+		if (sd->data_pkts && (sd->data_pkts != pd->data_pkts || sd->bytes != pd->bytes)) {
+			int carried = 0;
+
+			for (int i = first; i < x->n; i++)
+				if (x->o[i].ts_ns >= sd->t_data + s->mono_to_real) {
+					x->o[i].agg_pkts = sd->data_pkts;
+					x->o[i].agg_bytes = sd->bytes;
+					x->o[i].agg_first_ns = sd->t_data + s->mono_to_real;
+					carried = 1;
+				}
+			if (!carried) {
+				exp_seg(x, s, c, d, c->t_last, LT_TCP_ACK, sd->isn + 1, 0);
+				if (x->n > first) {
+					o = &x->o[x->n - 1];
+					o->agg_pkts = sd->data_pkts;
+					o->agg_bytes = sd->bytes;
+					o->agg_first_ns = sd->t_data + s->mono_to_real;
+				}
+			}
 		}
+		/* kernel context about this side */
+		for (unsigned k = pd->retrans; k < sd->retrans; k++)
+			if ((o = exp_new(x, s, c, d, retrans_ts(c, sd, k), LT_OBS_KERNEL)))
+				o->kctx |= d == 0 ? LT_KCTX_SYN_RETRANS : LT_KCTX_SYNACK_RETRANS;
+		for (unsigned k = pd->drops; k < sd->drops; k++)
+			if ((o = exp_new(x, s, c, d, k ? sd->t_drop_last : sd->t_drop,
+					 LT_OBS_KERNEL))) {
+				o->kctx |= LT_KCTX_DROP_REASON;
+				set_reason(o, sd->drop_reason, kreason_drop_name(sd->drop_reason));
+			}
+		if (sd->reset_reason >= 0 && pd->reset_reason < 0 &&
+		    (o = exp_new(x, s, c, d, sd->t_rst ? sd->t_rst : c->t_last, LT_OBS_KERNEL))) {
+			o->kctx |= LT_KCTX_RESET_REASON;
+			set_reason(o, sd->reset_reason, kreason_reset_name(sd->reset_reason));
+		}
+		if (sd->sk_errno && !pd->sk_errno &&
+		    (o = exp_new(x, s, c, d, c->t_last, LT_OBS_KERNEL))) {
+			o->kctx |= LT_KCTX_ERRNO;
+			o->sk_errno = sd->sk_errno;
+		}
+		if (sd->pid > 0 && sd->pid != pd->pid && x->n == first)
+			exp_new(x, s, c, d, c->t_last, LT_OBS_KERNEL); /* the owner, learnt late */
+	}
+	if ((c->flags & LT_CF_OVERFLOW) && !(prev->flags & LT_CF_OVERFLOW)) {
+		struct lt_obs *o = exp_new(x, s, c, 0, c->side[0].t_syn[0] ? c->side[0].t_syn[0]
+								   : c->t_first, LT_OBS_KERNEL);
+		if (o) {
+			o->kctx |= LT_KCTX_LISTEN_OVERFLOW;
+			o->reason_code = (int32_t)c->backlog;
+		}
+	}
+	if (lossy && !(prev->flags & LT_CF_LOSS)) {
+		struct lt_obs *o = exp_new(x, s, c, 0, c->t_last, LT_OBS_KERNEL);
+		if (o)
+			o->kctx |= LT_KCTX_EVENTS_LOST;
+	}
+	/* time order (stable: segments before context at the same time) */
+	for (int i = 1; i < x->n; i++) {
+		struct lt_obs t = x->o[i];
+		int j = i - 1;
+
+		while (j >= 0 && (x->o[j].ts_ns > t.ts_ns ||
+				  (x->o[j].ts_ns == t.ts_ns && x->o[j].kind > t.kind))) {
+			x->o[j + 1] = x->o[j];
+			j--;
+		}
+		x->o[j + 1] = t;
+	}
+	s->expand_cut += (uint64_t)x->dropped;
+	x->dropped = 0;
+	for (int i = 0; i < x->n; i++)
+		pend_add(s, &x->o[i]);
+}
+
+static const struct lt_conn zero_conn = {
+	.side = { { .drop_reason = -1, .reset_reason = -1 },
+		  { .drop_reason = -1, .reset_reason = -1 } },
+};
+
+static int conn_lossy(const struct src_bpf *s, const struct lt_conn *c)
+{
+	return (c->flags & LT_CF_LOSS) || c->t_first <= s->skel->bss->last_loss_ns;
+}
+
+/* A connection's end record (from the ring, or the sweep). */
+static void conn_final(struct src_bpf *s, const struct lt_conn *c, uint64_t now)
+{
+	struct dent *e = dtab_find(s, c->id);
+	struct lt_conn fin = *c;
+
+	if (e && e->t_ended)
+		return; /* the sweep ended it already */
+	if (conn_lossy(s, c))
+		fin.flags |= LT_CF_LOSS;
+	deliver(s, &fin, e ? e->prev : &zero_conn, !!(fin.flags & LT_CF_LOSS));
+	s->conns_ended++;
+	if (e) {
+		*e->prev = fin;
+		e->t_ended = now;
+		s->dended++;
+	}
+}
+
+static void ctx_record(struct src_bpf *s, const struct lt_ctx_rec *r)
+{
+	struct lt_obs o;
+	size_t alen = r->family == 6 ? 16 : 4;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_KERNEL;
+	o.ts_ns = r->ts_ns + s->mono_to_real;
+	o.family = r->family;
+	memcpy(o.src.addr, r->saddr, alen);
+	memcpy(o.dst.addr, r->daddr, alen);
+	o.src.port = r->sport;
+	o.dst.port = r->dport;
+	o.pid = -1;
+	switch ((enum lt_ctx_what)r->what) {
+	case LT_CTX_RESET:
+		o.kctx |= LT_KCTX_RESET_REASON;
+		set_reason(&o, r->value, kreason_reset_name(r->value));
 		break;
-	case LT_EV_RESET:
-		o->kctx |= LT_KCTX_RESET_REASON;
-		set_reason(o, e->value, kreason_reset_name(e->value));
+	case LT_CTX_DROP:
+		o.kctx |= LT_KCTX_DROP_REASON;
+		set_reason(&o, r->value, kreason_drop_name(r->value));
 		break;
-	case LT_EV_DROP:
-		o->kctx |= LT_KCTX_DROP_REASON;
-		set_reason(o, e->value, kreason_drop_name(e->value));
+	case LT_CTX_ERROR:
+		o.kctx |= LT_KCTX_ERRNO;
+		o.sk_errno = r->value;
 		break;
-	case LT_EV_ERROR:
-		o->kctx |= LT_KCTX_ERRNO;
-		o->sk_errno = e->value;
+	case LT_CTX_SYN_RETRANS:
+		o.kctx |= LT_KCTX_SYN_RETRANS;
 		break;
-	case LT_EV_SYN_RETRANS:
-		o->kctx |= LT_KCTX_SYN_RETRANS;
-		break;
-	case LT_EV_SYNACK_RETRANS:
-		o->kctx |= LT_KCTX_SYNACK_RETRANS;
-		break;
-	case LT_EV_LISTEN_OVERFLOW:
-		o->kctx |= LT_KCTX_LISTEN_OVERFLOW;
-		o->reason_code = e->value; /* the listener's backlog */
+	case LT_CTX_SYNACK_RETRANS:
+		o.kctx |= LT_KCTX_SYNACK_RETRANS;
 		break;
 	}
+	pend_add(s, &o);
 }
 
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct src_bpf *s = ctx;
-	struct lt_event e;
-	struct lt_obs o;
+	int stop = 0;
+	uint8_t kind;
 
-	if (len < sizeof(e)) {
-		s->short_records++;
+	if (len < 1) {
+		s->bad_records++;
 		return 0;
 	}
-	/* Copy out: alignment in the ring buffer is not ours to assume. */
-	memcpy(&e, data, sizeof(e));
-	if (e.type < LT_EV_SEGMENT || e.type > LT_EV_LISTEN_OVERFLOW ||
-	    (e.family != 4 && e.family != 6)) {
-		s->short_records++;
-		return 0;
-	}
-	event_to_obs(s, &e, &o);
+	memcpy(&kind, data, 1);
 	s->received++;
-	s->delivered++;
-	s->fn(s->fn_ctx, &o);
-	if (s->budget > 0 && s->delivered >= s->budget)
-		return LT_RB_STOP; /* this record is consumed; stop here */
+	if (++s->records_this_dispatch >= LT_DISPATCH_RECORDS)
+		stop = LT_RB_STOP; /* this record is consumed; the rest next time */
+	if (kind == LT_REC_CONN && len >= sizeof(struct lt_conn)) {
+		struct lt_conn c;
+
+		/* Copy out: alignment in the ring buffer is not ours to assume. */
+		memcpy(&c, data, sizeof(c));
+		if (c.key.family == 4 || c.key.family == 6) {
+			conn_final(s, &c, s->now_mono);
+			return stop;
+		}
+	} else if (kind == LT_REC_CTX && len >= sizeof(struct lt_ctx_rec)) {
+		struct lt_ctx_rec r;
+
+		memcpy(&r, data, sizeof(r));
+		if ((r.family == 4 || r.family == 6) && r.what >= LT_CTX_RESET &&
+		    r.what <= LT_CTX_SYNACK_RETRANS) {
+			ctx_record(s, &r);
+			return stop;
+		}
+	}
+	s->bad_records++;
+	return stop;
+}
+
+/* ---- the map sweep ------------------------------------------------------ */
+
+#define LT_SWEEP_NS (100 * 1000000ull)
+#define LT_DATA_REPORT_NS (1000 * 1000000ull) /* data-only changes: at most 1/s */
+#define LT_TERM_GRACE_NS (500 * 1000000ull)  /* ended, no socket closed: sweep ends it */
+#define LT_ENDED_KEEP_NS (2000 * 1000000ull)
+#define LT_SEC 1000000000ull
+
+/* Anything a verdict, the timeline or the kernel context depends on. */
+static int conn_changed(const struct lt_conn *a, const struct lt_conn *b)
+{
+	if ((a->flags ^ b->flags) & (LT_CF_OVERFLOW | LT_CF_LOSS))
+		return 1;
+	for (int d = 0; d < 2; d++) {
+		const struct lt_side *x = &a->side[d], *y = &b->side[d];
+
+		if (x->syns != y->syns || x->fins != y->fins || x->rsts != y->rsts ||
+		    !x->t_ack != !y->t_ack || !x->data_pkts != !y->data_pkts ||
+		    x->drops != y->drops || x->retrans != y->retrans ||
+		    x->sk_errno != y->sk_errno || x->reset_reason != y->reset_reason ||
+		    x->pid != y->pid)
+			return 1;
+	}
 	return 0;
+}
+
+static int conn_data_changed(const struct lt_conn *a, const struct lt_conn *b)
+{
+	return a->side[0].bytes != b->side[0].bytes || a->side[1].bytes != b->side[1].bytes;
+}
+
+static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt_conn *c,
+		      uint64_t now, int crowded)
+{
+	int fd = bpf_map__fd(s->skel->maps.conns);
+	struct dent *e = dtab_find(s, c->id);
+	uint64_t idle = now > c->t_last ? now - c->t_last : 0;
+	int est = c->side[0].t_ack || c->side[0].data_pkts || (c->flags & LT_CF_MIDSTREAM);
+	uint64_t limit = crowded ? (est ? 60 : 5) * LT_SEC : (est ? 600 : 130) * LT_SEC;
+	struct lt_conn cur = *c;
+
+	if (e && e->t_ended)
+		return;
+	if (conn_lossy(s, c))
+		cur.flags |= LT_CF_LOSS;
+	if ((c->flags & LT_CF_END_PENDING) ||
+	    ((c->flags & LT_CF_TERM) && now - c->t_term >= LT_TERM_GRACE_NS)) {
+		/* ended: the ring had no room, or no socket closed it */
+		bpf_map_delete_elem(fd, k);
+		conn_final(s, &cur, now);
+		if (c->flags & LT_CF_END_PENDING)
+			s->ends_from_sweep++;
+		return;
+	}
+	if (idle >= limit) {
+		/* idle past the engine's own timeouts: deliver what is new and
+		 * let it go; crowded, that is an eviction and counted */
+		bpf_map_delete_elem(fd, k);
+		if (crowded) {
+			s->evicted++;
+			s->skel->bss->last_loss_ns = now;
+			cur.flags |= LT_CF_LOSS;
+		}
+		conn_final(s, &cur, now);
+		return;
+	}
+	if (!e) {
+		/* seen alive for the first time: deliver it so far */
+		if (!(e = dtab_add(s, &cur, now))) {
+			s->dtab_full++;
+			return; /* its end record will carry everything */
+		}
+		deliver(s, &cur, &zero_conn, !!(cur.flags & LT_CF_LOSS));
+		return;
+	}
+	if (conn_changed(&cur, e->prev) ||
+	    (conn_data_changed(&cur, e->prev) && now - e->t_deliv >= LT_DATA_REPORT_NS)) {
+		deliver(s, &cur, e->prev, (cur.flags & LT_CF_LOSS) && !(e->prev->flags & LT_CF_LOSS));
+		*e->prev = cur;
+		e->t_deliv = now;
+	}
+}
+
+static void sweep(struct src_bpf *s, uint64_t now)
+{
+	int fd = bpf_map__fd(s->skel->maps.conns);
+	uint32_t batch = s->sweep_batch, count;
+	uint64_t live = 0;
+	int crowded = s->last_live * 10 >= (uint64_t)s->max_flows * 9;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char in[64], out[64]; /* opaque batch cursors (hash maps: 4 bytes) */
+	int first = 1, err;
+
+	s->sweeps++;
+	do {
+		count = batch;
+		err = bpf_map_lookup_batch(fd, first ? NULL : in, out, s->sweep_keys,
+					   s->sweep_vals, &count, &opts);
+		if (err && errno != ENOENT) {
+			s->sweep_errors++; /* ENOSPC: a bucket bigger than the batch */
+			break;
+		}
+		for (uint32_t i = 0; i < count; i++)
+			sweep_one(s, &s->sweep_keys[i], &s->sweep_vals[i], now, crowded);
+		live += count;
+		memcpy(in, out, sizeof(in));
+		first = 0;
+	} while (!err);
+	s->last_live = live;
+	if (s->dended) {
+		/* forget connections that ended a while ago */
+		for (size_t i = 0; i <= s->dmask; i++) {
+			struct dent *e = &s->dtab[i];
+
+			while (e->id && e->t_ended && now - e->t_ended >= LT_ENDED_KEEP_NS) {
+				dtab_del(s, e); /* shifts a later entry into e */
+				s->dended--;
+			}
+		}
+	}
 }
 
 /* ---- lt_source_ops ------------------------------------------------------ */
@@ -757,13 +1221,24 @@ static int bpf_dispatch(struct lt_source *src, int budget, lt_obs_fn fn, void *c
 	struct src_bpf *s = (struct src_bpf *)src;
 	int err;
 
+	(void)budget; /* records are drained whole: each is one connection */
 	s->fn = fn;
 	s->fn_ctx = ctx;
-	s->budget = budget;
 	s->delivered = 0;
+	s->records_this_dispatch = 0;
+	s->now_mono = clock_ns(CLOCK_MONOTONIC);
 	err = ring_buffer__consume(s->rb);
-	if (err < 0 && err != LT_RB_STOP && err != -EINTR)
+	if (err < 0 && err != -EINTR && err != LT_RB_STOP) {
+		pend_flush(s);
 		return err;
+	}
+	/* Sweep only with the ring drained: a connection the map shows may
+	 * reuse the 4-tuple of one whose end record is still in the ring. */
+	if (err != LT_RB_STOP && s->now_mono - s->last_sweep >= LT_SWEEP_NS) {
+		s->last_sweep = s->now_mono;
+		sweep(s, s->now_mono);
+	}
+	pend_flush(s);
 	return s->delivered;
 }
 
@@ -798,18 +1273,50 @@ int src_bpf_counters(struct lt_source *src, uint64_t *out, int n)
 	return 0;
 }
 
+static void add_counter(struct lt_source_stats *st, const char *name, uint64_t v)
+{
+	if (st->ncounters < LT_SRC_COUNTERS_MAX)
+		st->counters[st->ncounters++] = (struct lt_src_counter){ name, v };
+}
+
 static void bpf_stats(struct lt_source *src, struct lt_source_stats *st)
 {
+	static const char *const knames[LT_CNT_MAX] = {
+		[LT_CNT_PKTS] = "segments",
+		[LT_CNT_CONNS] = "connections",
+		[LT_CNT_ENDS] = "end_records",
+		[LT_CNT_END_DEFERRED] = "end_records_deferred",
+		[LT_CNT_CTX] = "context_records",
+		[LT_CNT_CTX_LOST] = "context_records_lost",
+		[LT_CNT_MAP_FULL] = "map_full",
+		[LT_CNT_LATE] = "late_segments",
+		[LT_CNT_REUSE_LOST] = "reused_tuple_lost",
+		[LT_CNT_TRUNCATED] = "truncated",
+		[LT_CNT_WAKEUPS] = "wakeups",
+	};
 	struct src_bpf *s = (struct src_bpf *)src;
 	uint64_t c[LT_CNT_MAX];
 
 	memset(st, 0, sizeof(*st));
 	st->received = s->received;
-	if (!src_bpf_counters(src, c, LT_CNT_MAX)) {
-		st->lost_kernel = c[LT_CNT_RESERVE_FAILED];
-		st->lost = c[LT_CNT_RESERVE_FAILED];
-	}
-	st->lost += s->short_records;
+	if (src_bpf_counters(src, c, LT_CNT_MAX))
+		memset(c, 0, sizeof(c));
+	for (int i = 0; i < LT_CNT_MAX; i++)
+		add_counter(st, knames[i], c[i]);
+	add_counter(st, "records_read", s->received);
+	add_counter(st, "bad_records", s->bad_records);
+	add_counter(st, "ends_from_sweep", s->ends_from_sweep);
+	add_counter(st, "evicted", s->evicted);
+	add_counter(st, "untracked_alive", s->dtab_full);
+	add_counter(st, "observations_cut", s->expand_cut);
+	add_counter(st, "sweeps", s->sweeps);
+	add_counter(st, "sweep_errors", s->sweep_errors);
+	add_counter(st, "observations_no_memory", s->pend_failed);
+	/* Lost: what no record or sweep will ever bring. A deferred end
+	 * record is not lost (the sweep sends it). */
+	st->lost_kernel = c[LT_CNT_CTX_LOST] + c[LT_CNT_MAP_FULL] + c[LT_CNT_REUSE_LOST];
+	st->lost = st->lost_kernel + s->evicted + s->bad_records + s->expand_cut +
+		   s->pend_failed;
 }
 
 static void bpf_close(struct lt_source *src)
@@ -820,6 +1327,15 @@ static void bpf_close(struct lt_source *src)
 		return;
 	ring_buffer__free(s->rb);
 	detach_tc(s);
+	if (s->dtab)
+		for (size_t i = 0; i <= s->dmask; i++)
+			free(s->dtab[i].prev);
+	free(s->dtab);
+	free(s->exp);
+	free(s->pend);
+	free(s->pix);
+	free(s->sweep_keys);
+	free(s->sweep_vals);
 	lotrace_bpf__destroy(s->skel);
 	libbpf_set_print(libbpf_silent);
 	log_fn = NULL;
@@ -858,8 +1374,27 @@ static void load_error(char err[LT_ERR_LEN], int e)
 			 "cannot load the eBPF program: %s; use --backend pcap", strerror(e));
 }
 
+/* The delivered-state table (a quarter of the connections at most can be
+ * followed alive before the rest wait for their end record), the sweep's
+ * batch buffers and the expansion buffer. */
+static int alloc_tables(struct src_bpf *s)
+{
+	size_t n = 1024;
+
+	while (n < s->max_flows / 2 && n < ((size_t)1 << 24))
+		n <<= 1;
+	s->dtab = calloc(n, sizeof(*s->dtab));
+	s->dmask = n - 1;
+	s->sweep_batch = s->max_flows < 4096 ? s->max_flows : 4096;
+	s->sweep_keys = calloc(s->sweep_batch, sizeof(*s->sweep_keys));
+	s->sweep_vals = calloc(s->sweep_batch, sizeof(*s->sweep_vals));
+	s->exp = calloc(1, sizeof(*s->exp));
+	return s->dtab && s->sweep_keys && s->sweep_vals && s->exp ? 0 : -1;
+}
+
 struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN])
 {
+	size_t rb_bytes;
 	const char *ifname = o && o->ifname ? o->ifname : "lo";
 	struct src_bpf *s;
 	struct stat st;
@@ -904,11 +1439,23 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	/* rodata and map sizes */
 	if (!stat("/proc/self/ns/net", &st))
 		s->skel->rodata->netns_ino = (uint32_t)st.st_ino;
-	s->skel->rodata->every_segment = o && o->every_segment;
-	e = bpf_map__set_max_entries(s->skel->maps.events,
-				     (uint32_t)ringbuf_size(o ? o->ringbuf_bytes : 0));
+	rb_bytes = ringbuf_size(o ? o->ringbuf_bytes : 0);
+	s->skel->rodata->wake_bytes = rb_bytes / 4;
+	s->max_flows = o && o->max_flows ? o->max_flows : LT_CONNS_DEFAULT;
+	e = bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)rb_bytes);
+	if (!e)
+		e = bpf_map__set_max_entries(s->skel->maps.conns, s->max_flows);
+	if (!e)
+		e = bpf_map__set_max_entries(s->skel->maps.tombs, s->max_flows);
+	if (!e)
+		e = bpf_map__set_max_entries(s->skel->maps.cookies,
+					     s->max_flows / 4 > 1024 ? s->max_flows / 4 : 1024);
 	if (e) {
 		load_error(err, -e);
+		goto fail;
+	}
+	if (alloc_tables(s)) {
+		snprintf(err, LT_ERR_LEN, "cannot load the eBPF program: out of memory");
 		goto fail;
 	}
 	disable_missing(s);

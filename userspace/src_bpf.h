@@ -58,8 +58,8 @@ struct src_bpf_opts {
 	const char *ifname;       /* NULL: "lo" */
 	const uint16_t *ports;    /* watched ports */
 	int nports;               /* 0: every port */
-	size_t ringbuf_bytes;     /* 0: 4 MiB; rounded up to a power of two */
-	int every_segment;        /* send every segment, no data aggregation */
+	size_t ringbuf_bytes;     /* 0: 16 MiB; rounded up to a power of two */
+	uint32_t max_flows;       /* connections the kernel tracks; 0: 65536 */
 	int attach;               /* 0: tcx, falling back to clsact;
 				   * SRC_BPF_TCX/SRC_BPF_CLSACT: only that */
 	/* libbpf messages (verifier log...): NULL and !verbose drops them. */
