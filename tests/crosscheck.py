@@ -4,7 +4,9 @@
 For each capture with a CAPTURE.truth.json beside it (made by
 tests/tools/truth.sh), run `LOTRACE -r CAPTURE --json` and compare,
 per TCP stream: SYN / SYN-ACK / RST / FIN counts, packets, data packets and
-payload bytes of each endpoint, and the verdict. Streams are paired by
+payload bytes of each endpoint, the verdict, and the stream index (lotrace's
+JSON "stream" must equal tshark's tcp.stream, so `tshark -Y 'tcp.stream == N'`
+finds the connection). Streams are paired by
 their two endpoints, in order of first packet (port reuse gives several
 streams per pair).
 
@@ -97,6 +99,8 @@ def compare_stream(name, idx, t, c, ex, problems):
         check(f"{d}.packets", td["packets"], ld["packets"])
         check(f"{d}.data_packets", td["data_packets"], ld["data_packets"])
         check(f"{d}.payload_bytes", td["payload_bytes"], ld["bytes"])
+
+    check("stream", t["stream"], c.get("stream"))
 
     state = t["derived_state"]
     if state.startswith("MIDSTREAM_"):

@@ -2,7 +2,7 @@
 # run-all.sh [SECTION...] - lotrace's whole test suite (what `make test` runs).
 #
 # Sections: unit cli crosscheck golden sweep live tui report fuzz setup
-# pipeline tcpdump. Each prints "ok   ..." / "FAIL ...: why" lines; this script
+# pipeline tcpdump output. Each prints "ok   ..." / "FAIL ...: why" lines; this script
 # counts them and ends with "N passed, N failed". Exit status 1 if anything
 # failed.
 # Live sections need root (CI is root); without it they are skipped, loudly.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
 export PUBLIC="$REPO/tests/captures/public"  # third-party captures (BSD-3-Clause, see SOURCES.md)
 export TZ=UTC LC_ALL=C
-sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup pipeline tcpdump}
+sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup pipeline tcpdump output}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 
 run() { # run LABEL COMMAND...: stream its output, keep it for counting
@@ -96,6 +96,9 @@ for s in $sections; do
 		scripts tests/tui tui ;;
 	report)
 		script "report" tests/report.sh ;;
+	output)
+		LOTRACE="$REPO/build/lotrace" script "output (release)" tests/output.sh
+		LOTRACE="$REPO/build-asan/lotrace" script "output (asan)" tests/output.sh ;;
 	pipeline)
 		LOTRACE="$REPO/build/lotrace" script "pipeline (release)" tests/pipeline.sh
 		LOTRACE="$REPO/build-asan/lotrace" script "pipeline (asan)" tests/pipeline.sh ;;

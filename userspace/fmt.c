@@ -129,7 +129,13 @@ void fmt_clock_init(struct fmt_clock *c)
 	c->sec = INT64_MIN;
 	c->kind = -1;
 	c->len = 0;
+	c->day = -1;
 	c->head[0] = '\0';
+}
+
+int fmt_tm_day(const struct tm *tm)
+{
+	return tm->tm_year * 400 + tm->tm_yday;
 }
 
 /* head = strftime(pattern) of sec (local or UTC), cached per second. */
@@ -145,8 +151,10 @@ static void clock_head(struct fmt_clock *c, int64_t sec, int kind,
 	if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm))) {
 		c->len = 0;
 		c->kind = -1; /* "?" below, and try again next time */
+		c->day = -1;
 		return;
 	}
+	c->day = fmt_tm_day(&tm);
 	c->len = strftime(c->head, sizeof(c->head), pattern, &tm);
 }
 
@@ -161,6 +169,12 @@ static void clock_stamp(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns,
 	sbuf_add(b, c->head, c->len);
 	sbuf_putc(b, '.');
 	sbuf_u64_zpad(b, ts_ns % 1000000000ull / 1000u, 6);
+}
+
+int fmt_clock_day(struct fmt_clock *c, uint64_t ts_ns)
+{
+	clock_head(c, (int64_t)(ts_ns / 1000000000ull), 0, "%H:%M:%S", 0);
+	return c->day;
 }
 
 void fmt_time_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int with_date)

@@ -50,12 +50,17 @@ char *fmt_bytes(char out[24], uint64_t n);
 struct fmt_clock {
 	int64_t sec;     /* the second head[] holds, or INT64_MIN */
 	int kind;        /* which pattern head[] holds */
+	int day;         /* that second's calendar day (fmt_tm_day), -1 unknown */
 	size_t len;
 	char head[40];
 };
 void fmt_clock_init(struct fmt_clock *c);
 /* fmt_time into b; with_date as fmt_time */
 void fmt_time_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int with_date);
+/* The local calendar day of ts (a key: equal days, equal keys). */
+int fmt_clock_day(struct fmt_clock *c, uint64_t ts_ns);
+struct tm;
+int fmt_tm_day(const struct tm *tm);
 /* fmt_time_iso into b */
 void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns);
 /* fmt_dur / fmt_bytes into b */

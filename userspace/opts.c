@@ -24,6 +24,7 @@ enum {
 	OPT_FORMAT,
 	OPT_BACKEND,
 	OPT_ATTACH,
+	OPT_SORT,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,8 @@ static const struct option long_opts[] = {
 	{ "speed", required_argument, 0, OPT_SPEED },
 	{ "demo", no_argument, 0, OPT_DEMO },
 	{ "report", required_argument, 0, OPT_REPORT },
+	{ "sort", required_argument, 0, OPT_SORT },
+	{ "quiet", no_argument, 0, 'q' },
 	{ "verbose", no_argument, 0, 'v' },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, 'V' },
@@ -70,7 +73,14 @@ void opts_usage(FILE *out)
 "  -c, --count N         stop after N connections\n"
 "      --duration D      stop after D (e.g. 10s, 500ms, 2m)\n"
 "      --json            newline-delimited JSON instead of text\n"
-"      --format F        text, json or markdown (report)\n"
+"      --format F        text, json, zeek (conn.log JSON lines) or markdown (report)\n"
+"  -t / -tt / -ttt / -tttt / -ttttt\n"
+"                        no time / epoch seconds / since the previous line /\n"
+"                        date and time / since the first line (as tcpdump)\n"
+"  -n                    accepted for tcpdump habits: lotrace never resolves names\n"
+"  -q, --quiet           the summary only, no line per connection\n"
+"      --sort S          end (default: a line as each connection ends) or start\n"
+"                        (by first packet; capture files only)\n"
 "      --report FILE     write a bug-report summary to FILE at the end\n"
 "      --no-tui          plain lines even on a terminal\n"
 "      --tui             the full-screen view even when not a terminal\n"
@@ -191,7 +201,7 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":r:p:i:w:c:vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:p:i:w:c:tnqvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->nread >= LT_MAX_READ)
@@ -250,8 +260,10 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 				o->format = LT_FMT_JSON;
 			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
 				o->format = LT_FMT_MARKDOWN;
+			else if (!strcmp(optarg, "zeek"))
+				o->format = LT_FMT_ZEEK;
 			else
-				FAIL("invalid format '%s': expected text, json or markdown", optarg);
+				FAIL("invalid format '%s': expected text, json, zeek or markdown", optarg);
 			o->format_set = 1;
 			break;
 		case OPT_NO_TUI:
@@ -298,6 +310,25 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 		case OPT_REPORT:
 			o->report_file = optarg;
 			break;
+		/* ---- how connection lines look (sink.h) ---- */
+		case 't':
+			if (++o->ts_mode > 5)
+				FAIL("too many -t: -t, -tt, -ttt, -tttt or -ttttt");
+			break;
+		case 'n':
+			break; /* lotrace never resolves names */
+		case 'q':
+			o->quiet = 1;
+			break;
+		case OPT_SORT:
+			if (!strcmp(optarg, "end"))
+				o->sort_start = 0;
+			else if (!strcmp(optarg, "start"))
+				o->sort_start = 1;
+			else
+				FAIL("invalid --sort '%s': expected end or start", optarg);
+			break;
+		/* ---- */
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -332,5 +363,11 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 		FAIL("-r and --demo cannot be used together");
 	if (o->tui && o->no_tui)
 		FAIL("--tui and --no-tui cannot be used together");
+	if (o->sort_start && !o->read_file && !o->demo)
+		FAIL("--sort start needs a capture file (-r): a live run prints each connection as it ends");
+	if (o->report_cmd && o->format == LT_FMT_ZEEK)
+		FAIL("--format zeek is for connection records, not the report: use markdown, text or json");
+	if (o->quiet && o->format == LT_FMT_ZEEK)
+		FAIL("-q and --format zeek cannot be used together: conn.log has no summary");
 	return 0;
 }

@@ -15,7 +15,7 @@
 #include "ports.h"
 
 enum lt_backend_choice { LT_BACKEND_AUTO = 0, LT_BACKEND_EBPF, LT_BACKEND_PCAP };
-enum lt_format { LT_FMT_TEXT = 0, LT_FMT_JSON, LT_FMT_MARKDOWN };
+enum lt_format { LT_FMT_TEXT = 0, LT_FMT_JSON, LT_FMT_MARKDOWN, LT_FMT_ZEEK };
 
 #define LT_MAX_READ 64              /* -r files (after glob expansion: src_open) */
 #define LT_OPTS_FILTER_MAX 1024
@@ -46,6 +46,10 @@ struct lt_opts {
 	int nread;
 	char filter[LT_OPTS_FILTER_MAX]; /* trailing pcap-filter expression, "" = none */
 
+	/* how connection lines look (sink.h): -t.. -ttttt, -q, --sort */
+	int ts_mode;                /* enum lt_ts_mode: number of -t given */
+	int quiet;                  /* -q: the summary only */
+	int sort_start;             /* --sort start: lines by first packet (files) */
 	char err[256];
 };
 

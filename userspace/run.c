@@ -139,14 +139,15 @@ static int add_taps(struct lt_run *r, int *status)
 	int pcap_stdout = o->write_file && !strcmp(o->write_file, "-");
 	FILE *out = pcap_stdout ? stderr : stdout;
 	if (r->fe == RUN_HEADLESS) {
-		r->sink = o->format == LT_FMT_JSON ? sink_json_new(out)
-						   : sink_text_new(out);
+		r->sink = sink_for_opts(out, o);
 		struct lt_tap t = { .on_retire = sink_retire, .ctx = r };
 		if (!r->sink || engine_add_tap(r->eng, &t) < 0)
 			return fail_open(r, "out of memory for the output", status);
 		r->to_stdout = !pcap_stdout;
 		if (r->live && (r->notes = malloc(sizeof(*r->notes))) &&
-		    listen_note_attach(r->notes, r->eng, out, o->format == LT_FMT_JSON) < 0) {
+		    listen_note_attach(r->notes, r->eng,
+				      o->format == LT_FMT_ZEEK ? stderr : out, /* conn.log only */
+				      o->format == LT_FMT_JSON) < 0) {
 			free(r->notes);
 			r->notes = NULL;
 		}

@@ -56,10 +56,45 @@ struct lt_sink {
 	FILE *out;
 };
 
-/* One line per connection, then the per-port table. */
+/* Timestamps of text lines, as tcpdump's -t options. */
+enum lt_ts_mode {
+	LT_TS_DEFAULT = 0, /* 12:26:16.715528; with the date when the capture is
+			    * not from today or spans more than one day */
+	LT_TS_NONE,        /* -t */
+	LT_TS_EPOCH,       /* -tt: 1795263976.715528 */
+	LT_TS_DELTA,       /* -ttt: since the previous line, 00:00:00.000012 */
+	LT_TS_DATE,        /* -tttt: 2026-11-21 12:26:16.715528 */
+	LT_TS_SINCE_FIRST, /* -ttttt: since the first line */
+};
+
+/* How the connection records look; all zero is the default. */
+struct lt_sink_cfg {
+	enum lt_ts_mode ts_mode;
+	int quiet;        /* -q: the summary only (text, JSON) */
+	int sort_start;   /* --sort start: records by first packet, at the end */
+};
+
+/* One line per connection, then the per-port table. cfg may be NULL. */
 struct lt_sink *sink_text_new(FILE *out);
+struct lt_sink *sink_text_open(FILE *out, const struct lt_sink_cfg *cfg);
 /* Newline-delimited JSON, schema in docs/json-schema.md. */
 struct lt_sink *sink_json_new(FILE *out);
+struct lt_sink *sink_json_open(FILE *out, const struct lt_sink_cfg *cfg);
+/* Zeek conn.log JSON lines (--format zeek), docs/json-schema.md. */
+struct lt_sink *sink_zeek_open(FILE *out, const struct lt_sink_cfg *cfg);
+struct lt_opts;
+/* The sink the options ask for (text, json or zeek) writing to out. */
+struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o);
+
+/* The JSON schema_version of --json records (docs/json-schema.md). */
+#define LT_JSON_SCHEMA_VERSION 1
+/* The connection's index as tshark's tcp.stream numbers it: connections in
+ * order of first packet, from 0 (equal when lotrace saw every TCP
+ * conversation of the capture, i.e. without -p). */
+static inline uint64_t sink_stream_index(const struct flow *f)
+{
+	return f->id ? f->id - 1 : 0;
+}
 
 /* One connection as a JSON object, no newline (sink_json.c); shared with
  * the report. */

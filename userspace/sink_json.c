@@ -8,11 +8,14 @@
 #include "fmt.h"
 #include "json.h"
 #include "sbuf.h"
+#include "sink_sort.h"
 
 struct json_sink {
 	struct lt_sink base;
+	struct lt_sink_cfg cfg;
 	struct sbuf rec;
 	struct fmt_clock clock;
+	struct sink_sort sorted;    /* --sort start */
 };
 
 static const char *role_name(uint8_t r)
@@ -85,7 +88,9 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 
 	json_obj_open(j);
 	json_kv_safe(j, "type", "connection");
+	json_kv_u64(j, "schema_version", LT_JSON_SCHEMA_VERSION);
 	json_kv_u64(j, "id", f->id);
+	json_kv_u64(j, "stream", sink_stream_index(f));
 	json_key(j, "start");
 	json_value_begin(j);
 	sbuf_putc(b, '"');
@@ -176,10 +181,17 @@ static void json_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 	struct json_sink *js = (struct json_sink *)s;
 	struct json j;
 
+	if (js->cfg.quiet)
+		return;
 	sbuf_reset(&js->rec);
 	json_init(&j, &js->rec);
 	conn_obj(&j, &js->clock, f, v);
 	sbuf_putc(&js->rec, '\n');
+	if (js->cfg.sort_start) {
+		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &js->rec, NULL, NULL };
+		sink_sort_add(&js->sorted, f->t_first, f->id, pieces); /* nomem: said at the end */
+		return;
+	}
 	fwrite(sbuf_str(&js->rec), 1, js->rec.len, s->out);
 }
 
@@ -232,10 +244,22 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
 	int n = stats_ports(re->stats, ports, 1024);
 	struct json j;
 
+	if (js->cfg.sort_start) {
+		struct sink_sort *so = &js->sorted;
+		if (so->nomem)
+			fprintf(stderr, "lotrace: out of memory holding records for --sort start; "
+					"some connections are missing, use --sort end\n");
+		sink_sort_done(so);
+		for (size_t i = 0; i < so->n; i++)
+			fwrite(sink_sort_piece(so, &so->v[i], 0), 1, so->v[i].len[0], s->out);
+		sink_sort_release(so);
+		sink_sort_init(so);
+	}
 	sbuf_reset(b);
 	json_init(&j, b);
 	json_obj_open(&j);
 	json_kv_str(&j, "type", "summary");
+	json_kv_u64(&j, "schema_version", LT_JSON_SCHEMA_VERSION);
 	json_kv_str(&j, "lotrace_version", ri->version);
 	json_kv_str(&j, "backend", ri->backend);
 	json_kv_str(&j, "input", ri->input ? ri->input : "");
@@ -301,6 +325,7 @@ static void json_free(struct lt_sink *s)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	sbuf_release(&js->rec);
+	sink_sort_release(&js->sorted);
 	free(js);
 }
 
@@ -311,15 +336,23 @@ static const struct lt_sink_ops json_ops = {
 	.free = json_free,
 };
 
-struct lt_sink *sink_json_new(FILE *out)
+struct lt_sink *sink_json_open(FILE *out, const struct lt_sink_cfg *cfg)
 {
 	struct json_sink *js = calloc(1, sizeof(*js));
 	if (!js)
 		return NULL;
 	js->base.ops = &json_ops;
 	js->base.out = out;
+	if (cfg)
+		js->cfg = *cfg;
 	sbuf_init(&js->rec, 1u << 20);
+	sink_sort_init(&js->sorted);
 	fmt_clock_init(&js->clock);
 	sink_buffer_output(out);
 	return &js->base;
+}
+
+struct lt_sink *sink_json_new(FILE *out)
+{
+	return sink_json_open(out, NULL);
 }

@@ -4,20 +4,34 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fmt.h"
 #include "sbuf.h"
+#include "sink_sort.h"
+
+/* The narrowest endpoint column: the widest IPv4 endpoint. */
+#define EP_MIN_WIDTH 21 /* 255.255.255.255:65535 */
 
 struct text_sink {
 	struct lt_sink base;
+	struct lt_sink_cfg cfg;
 	struct sbuf line;
+	struct sbuf cl, sv, rest;   /* the pieces of one connection line */
 	struct fmt_clock clock;
+	size_t ep_w;                /* endpoint column width: grows, never shrinks */
+	int today;                  /* local date key of the run's start */
+	int first_day;              /* ... of the first line, -1 before it */
+	bool dated;                 /* the date is shown from now on */
+	bool have_prev;
+	uint64_t first_ts, prev_ts; /* start of the first / previous line */
+	struct sink_sort sorted;    /* --sort start */
 };
 
 void sink_buffer_output(FILE *out)
 {
-	if (!isatty(fileno(out)))
+	if (out != stderr && !isatty(fileno(out)))
 		setvbuf(out, NULL, _IOFBF, 1u << 18);
 }
 
@@ -27,18 +41,91 @@ static void text_begin(struct lt_sink *s, const struct lt_run_info *ri)
 	(void)ri;
 }
 
-static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v)
+/* "HH:MM:SS.uuuuuu" of a span (hours may pass 24), "-" before if negative */
+static void span_hms(struct sbuf *b, int64_t ns)
 {
-	struct text_sink *ts = (struct text_sink *)s;
+	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+	uint64_t sec = u / 1000000000ull;
+	if (ns < 0)
+		sbuf_putc(b, '-');
+	sbuf_u64_zpad(b, sec / 3600, 2);
+	sbuf_putc(b, ':');
+	sbuf_u64_zpad(b, sec / 60 % 60, 2);
+	sbuf_putc(b, ':');
+	sbuf_u64_zpad(b, sec % 60, 2);
+	sbuf_putc(b, '.');
+	sbuf_u64_zpad(b, u % 1000000000ull / 1000u, 6);
+}
+
+/* The time column of a line starting at ts; false when there is none. */
+static bool time_column(struct text_sink *ts, struct sbuf *b, uint64_t t)
+{
+	if (!ts->have_prev) {
+		ts->first_ts = ts->prev_ts = t;
+		ts->have_prev = true;
+	}
+	int64_t since_prev = (int64_t)(t - ts->prev_ts);
+	ts->prev_ts = t;
+	switch (ts->cfg.ts_mode) {
+	case LT_TS_NONE:
+		return false;
+	case LT_TS_EPOCH:
+		sbuf_u64(b, t / 1000000000ull);
+		sbuf_putc(b, '.');
+		sbuf_u64_zpad(b, t % 1000000000ull / 1000u, 6);
+		return true;
+	case LT_TS_DELTA:
+		span_hms(b, since_prev);
+		return true;
+	case LT_TS_SINCE_FIRST:
+		span_hms(b, (int64_t)(t - ts->first_ts));
+		return true;
+	case LT_TS_DATE:
+		fmt_time_sb(b, &ts->clock, t, 1);
+		return true;
+	case LT_TS_DEFAULT:
+		break;
+	}
+	if (!ts->dated) {
+		/* HH:MM:SS alone would be ambiguous: another day than today,
+		 * or a capture that runs past midnight. Once dated, always. */
+		int day = fmt_clock_day(&ts->clock, t);
+		if (ts->first_day < 0)
+			ts->first_day = day;
+		ts->dated = day != ts->today || day != ts->first_day;
+	}
+	fmt_time_sb(b, &ts->clock, t, ts->dated);
+	return true;
+}
+
+static void pad_to(struct sbuf *b, const char *s, size_t n, size_t width)
+{
+	size_t from = b->len;
+	sbuf_add(b, s, n);
+	sbuf_pad(b, from, width);
+}
+
+/* One line: time, endpoints padded to the column width, the rest. */
+static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl,
+		 const char *sv, size_t nsv, const char *rest, size_t nrest)
+{
 	struct sbuf *b = &ts->line;
-	size_t col;
 
 	sbuf_reset(b);
-	fmt_time_sb(b, &ts->clock, f->t_first, 0);
-	sbuf_lit(b, "  ");
-	sbuf_addr_port(b, f->family, f->client.addr, f->client.port);
+	if (time_column(ts, b, t))
+		sbuf_lit(b, "  ");
+	pad_to(b, cl, ncl, ts->ep_w);
 	sbuf_lit(b, " -> ");
-	sbuf_addr_port(b, f->family, f->server.addr, f->server.port);
+	pad_to(b, sv, nsv, ts->ep_w);
+	sbuf_add(b, rest, nrest);
+	fwrite(sbuf_str(b), 1, b->len, ts->base.out);
+}
+
+/* Everything after the server endpoint, newline included. */
+static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v)
+{
+	size_t col;
+
 	sbuf_lit(b, "  ");
 	col = b->len;
 	verdict_text(b, f, v);
@@ -90,8 +177,53 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 		sbuf_lit(b, "  [timestamps out of order]");
 	if (f->anomalies & LT_A_EVENTS_LOST)
 		sbuf_lit(b, "  [events lost]");
+	sbuf_lit(b, "  stream=");
+	sbuf_u64(b, sink_stream_index(f));
 	sbuf_putc(b, '\n');
-	fwrite(sbuf_str(b), 1, b->len, s->out);
+}
+
+static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v)
+{
+	struct text_sink *ts = (struct text_sink *)s;
+
+	if (ts->cfg.quiet)
+		return;
+	sbuf_reset(&ts->cl);
+	sbuf_reset(&ts->sv);
+	sbuf_reset(&ts->rest);
+	sbuf_addr_port(&ts->cl, f->family, f->client.addr, f->client.port);
+	sbuf_addr_port(&ts->sv, f->family, f->server.addr, f->server.port);
+	line_rest(&ts->rest, f, v);
+	if (ts->cl.len > ts->ep_w)
+		ts->ep_w = ts->cl.len;
+	if (ts->sv.len > ts->ep_w)
+		ts->ep_w = ts->sv.len;
+	if (ts->cfg.sort_start) {
+		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &ts->cl, &ts->sv,
+								       &ts->rest };
+		sink_sort_add(&ts->sorted, f->t_first, f->id, pieces); /* nomem: said at the end */
+		return;
+	}
+	emit(ts, f->t_first, ts->cl.buf, ts->cl.len, ts->sv.buf, ts->sv.len,
+	     ts->rest.buf, ts->rest.len);
+}
+
+/* --sort start: every line, in order of first packet, before the summary */
+static void flush_sorted(struct text_sink *ts)
+{
+	struct sink_sort *so = &ts->sorted;
+	if (so->nomem)
+		fprintf(stderr, "lotrace: out of memory holding lines for --sort start; "
+				"some connections are missing, use --sort end\n");
+	sink_sort_done(so);
+	for (size_t i = 0; i < so->n; i++) {
+		const struct sink_sort_ent *e = &so->v[i];
+		emit(ts, e->t_ns, sink_sort_piece(so, e, 0), e->len[0],
+		     sink_sort_piece(so, e, 1), e->len[1], sink_sort_piece(so, e, 2),
+		     e->len[2]);
+	}
+	sink_sort_release(so);
+	sink_sort_init(so);
 }
 
 static void port_row(struct sbuf *b, const char *name, const struct port_stats *p)
@@ -140,10 +272,15 @@ static void text_end(struct lt_sink *s, const struct lt_run_info *ri,
 	struct text_sink *ts = (struct text_sink *)s;
 	struct sbuf *b = &ts->line;
 	uint16_t ports[256];
+
+	if (ts->cfg.sort_start)
+		flush_sorted(ts);
 	int n = stats_ports(re->stats, ports, 256);
 
 	sbuf_reset(b);
-	sbuf_puts(b, "\nport     conns attempts  estab refused  unans half-open "
+	if (!ts->cfg.quiet)
+		sbuf_putc(b, '\n');
+	sbuf_puts(b, "port     conns attempts  estab refused  unans half-open "
 		     "resets retrans  syn->synack p50/p99/max\n");
 	for (int i = 0; i < n; i++) {
 		char name[8];
@@ -181,6 +318,10 @@ static void text_free(struct lt_sink *s)
 {
 	struct text_sink *ts = (struct text_sink *)s;
 	sbuf_release(&ts->line);
+	sbuf_release(&ts->cl);
+	sbuf_release(&ts->sv);
+	sbuf_release(&ts->rest);
+	sink_sort_release(&ts->sorted);
 	free(ts);
 }
 
@@ -191,15 +332,31 @@ static const struct lt_sink_ops text_ops = {
 	.free = text_free,
 };
 
-struct lt_sink *sink_text_new(FILE *out)
+struct lt_sink *sink_text_open(FILE *out, const struct lt_sink_cfg *cfg)
 {
 	struct text_sink *ts = calloc(1, sizeof(*ts));
 	if (!ts)
 		return NULL;
 	ts->base.ops = &text_ops;
 	ts->base.out = out;
+	if (cfg)
+		ts->cfg = *cfg;
 	sbuf_init(&ts->line, 1u << 20);
+	sbuf_init(&ts->cl, 1u << 10);
+	sbuf_init(&ts->sv, 1u << 10);
+	sbuf_init(&ts->rest, 1u << 20);
+	sink_sort_init(&ts->sorted);
 	fmt_clock_init(&ts->clock);
+	ts->ep_w = EP_MIN_WIDTH;
+	ts->first_day = -1;
+	time_t now = time(NULL);
+	struct tm tm;
+	ts->today = localtime_r(&now, &tm) ? fmt_tm_day(&tm) : -1;
 	sink_buffer_output(out);
 	return &ts->base;
+}
+
+struct lt_sink *sink_text_new(FILE *out)
+{
+	return sink_text_open(out, NULL);
 }

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sink.c - the sink the command line asks for: text, JSON or Zeek, with
+ * the options that shape every record (-t.., -q, --sort).
+ * Owns nothing else; the sinks are sink_text.c, sink_json.c, sink_zeek.c.
+ */
+#include "sink.h"
+
+#include "opts.h"
+
+struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)
+{
+	struct lt_sink_cfg cfg = {
+		.ts_mode = (enum lt_ts_mode)o->ts_mode,
+		.quiet = o->quiet,
+		.sort_start = o->sort_start,
+	};
+	switch (o->format) {
+	case LT_FMT_JSON:
+		return sink_json_open(out, &cfg);
+	case LT_FMT_ZEEK:
+		return sink_zeek_open(out, &cfg);
+	case LT_FMT_TEXT:
+	case LT_FMT_MARKDOWN:
+		break;
+	}
+	return sink_text_open(out, &cfg);
+}
