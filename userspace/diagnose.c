@@ -728,8 +728,10 @@ static void r_clean(struct facts *fs, const struct diag *d)
 		return;
 	x->delays = delays;
 	x->input_doubt = input;
-	x->conns = d->conns;
-	x->closed = d->verdict[LT_V_CLOSED];
+	/* the connections set aside for lost events are not among them */
+	x->conns = d->conns - d->lost.n;
+	x->closed = d->verdict[LT_V_CLOSED] - d->lost_verdict[LT_V_CLOSED];
+	x->lost_conns = d->lost.n;
 	x->client_rst_after_fin = d->rst_client_after_fin;
 }
 

@@ -214,6 +214,7 @@ struct diag_fact {
 	bool delays;           /* no-problem: some handshakes needed retries */
 	bool input_doubt;      /* no-problem: the input has warnings */
 	uint64_t conns, closed, client_rst_after_fin, ungrouped;
+	uint64_t lost_conns;   /* no-problem: connections set aside for lost events */
 	const uint64_t *by_verdict; /* events-lost: the lost ones by verdict */
 	/* events-lost, when the source could not say which connections the
 	 * loss belonged to: the groups a loss alone could make look like

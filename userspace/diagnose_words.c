@@ -888,7 +888,12 @@ static void w_no_problem(struct words *w, const struct diag_fact *x)
 		sbuf_puts(w->title, "Nothing failed: every handshake completed, some only after retries");
 	else
 		sbuf_puts(w->title, "Nothing wrong found in the handshakes");
-	if (g->n == x->conns && g->n == 1)
+	if (g->n == x->conns && x->lost_conns && g->n == 1)
+		sbuf_puts(t, "The one connection whose evidence is complete completed the handshake");
+	else if (g->n == x->conns && x->lost_conns)
+		sbuf_printf(t, "All %" PRIu64 " connections whose evidence is complete completed the handshake",
+			    g->n);
+	else if (g->n == x->conns && g->n == 1)
 		sbuf_puts(t, "The one connection completed the handshake");
 	else if (g->n == x->conns)
 		sbuf_printf(t, "All %" PRIu64 " connections completed the handshake", g->n);

@@ -603,6 +603,7 @@ static void test_loss_is_no_diagnosis(void **state)
 	const struct diag_finding *ok = find(&h, "no-problem");
 	assert_non_null(ok);
 	assert_int_equal(ok->total, 2000);
+	assert_non_null(strstr(ok->text, "All 2000 connections whose evidence is complete completed the handshake and closed normally;"));
 	assert_non_null(strstr(ok->text, "warnings about the input"));
 	h_free(&h);
 }
