@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* src_bpf.c - load bpf/lotrace.bpf.c, attach it to lo, read its ring buffer. */
+/* src_bpf.c - load bpf/lotrace.bpf.c, attach it to lo, read its ring buffer and sweep its connection map into observations (see src_bpf.h). */
 #include "src_bpf.h"
 
 #include <dirent.h>

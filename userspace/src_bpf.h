@@ -13,29 +13,42 @@
  * and nothing else uses it. At open, lotrace filters left behind by a
  * killed earlier run (their program held by no process) are removed.
  *
- * What the observations look like:
- *  - LT_OBS_SEGMENT for every SYN, SYN-ACK, FIN, RST, the first pure ACK
- *    of each direction (the handshake-completing ACK) and the first data
- *    segment of each direction. Later data segments are only counted: the
- *    next segment sent carries the running totals in agg_pkts/agg_bytes/
- *    agg_first_ns (opts.every_segment turns this off). Segments carry
- *    LT_KCTX_PROC with pid/comm of the sending socket's owner when known:
- *    recorded in process context at connect(), listen(), accept() (when
- *    fexit or kprobes work) and the first send()/recv() on a socket;
- *    listeners older than lotrace come from /proc at open. Before accept()
- *    a server's segments are attributed to the listener's owner.
- *  - LT_OBS_KERNEL with: LT_KCTX_RESET_REASON (src = the side sending the
+ * What the kernel sends: per connection on a watched port, ONE record
+ * (struct lt_conn, bpf/lotrace.h) with everything it counted, when the
+ * connection ends; live connections are read from the kernel's map every
+ * 100 ms (the sweep). No record per segment, no wakeup per record
+ * (BPF_RB_NO_WAKEUP; the reader polls on its own timer, the kernel forces a
+ * wakeup past a quarter full ring). src_bpf expands each record, minus what
+ * it already delivered of that connection, into the observations it stands
+ * for, and hands a dispatch's observations over in time order:
+ *  - LT_OBS_SEGMENT for each SYN and SYN-ACK (retransmissions at their own
+ *    times), the first pure ACK of each side, the first data segment of
+ *    each side (carrying the side's data totals in agg_pkts/agg_bytes/
+ *    agg_first_ns), each FIN and RST. Segments carry LT_KCTX_PROC with the
+ *    pid/comm of the side's owner when known: the client's recorded at
+ *    connect() (inet_sock_set_state -> SYN_SENT, process context), the
+ *    server's from its listener (listen(), or /proc at open for older
+ *    listeners), or accept() where fexit/kretprobe attach.
+ *  - LT_OBS_KERNEL with LT_KCTX_RESET_REASON (src = the side sending the
  *    RST), LT_KCTX_DROP_REASON (src = sender of the dropped segment),
  *    LT_KCTX_ERRNO (src = the socket that got the error),
- *    LT_KCTX_SYN_RETRANS / LT_KCTX_SYNACK_RETRANS (src = the retransmitting
- *    socket), LT_KCTX_LISTEN_OVERFLOW (src = the SYN's sender,
- *    reason_code = the listener's backlog; judged from the listener's
- *    accept queue as the SYN leaves, since the kernel drops such SYNs
- *    without a drop reason). Reason names come from
- *    kreason.h, "UNKNOWN_<code>" when the kernel does not name them.
+ *    LT_KCTX_SYN_RETRANS / LT_KCTX_SYNACK_RETRANS (one per kernel
+ *    retransmit), LT_KCTX_LISTEN_OVERFLOW (src = the SYN's sender,
+ *    reason_code = the listener's backlog), LT_KCTX_EVENTS_LOST (the
+ *    source lost events while the connection lived). Reason names come
+ *    from kreason.h, "UNKNOWN_<code>" when the kernel does not name them.
  *  pid is -1 when LT_KCTX_PROC is not set. A retransmitted SYN that
  *  meets its own half-open request is freed as a NOT_SPECIFIED drop: the
  *  kernel answers it with a SYN-ACK retransmit, it is not a loss.
+ *
+ * Loss: stats() lists every counter of both sides by name (kernel:
+ * segments, connections, end records sent and deferred, context records
+ * sent and lost, map full, late segments, reused tuples lost, truncated
+ * headers, wakeups; here: records read, bad records, ends from the sweep,
+ * evictions, ...). lost = what no record or sweep will bring: context
+ * records the ring could not take, connections the map could not hold,
+ * connections evicted from a crowded map. An end record the ring cannot
+ * take is not lost: the connection stays in the map and the sweep sends it.
  *
  * Process-wide side effects: src_bpf_open() installs libbpf's (global)
  * print hook and calls kreason_load(); kreason_free() at exit is the
