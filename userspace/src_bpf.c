@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* src_bpf.c - load bpf/lotrace.bpf.c, attach it to lo, read its ring buffer and sweep its connection map into observations (see src_bpf.h). */
+/*
+ * src_bpf.c - load bpf/lotrace.bpf.c, attach it to lo, read its ring
+ * buffer and sweep its connection map into observations (src_bpf.h says
+ * what they look like). Owns the delivered-state table that makes a
+ * connection's records and sweeps add up to each segment once.
+ */
 #include "src_bpf.h"
 
 #include <dirent.h>
