@@ -22,7 +22,8 @@
 #
 # Targets (issue 9): eBPF >= 92 % of the untraced rate and ahead of
 # tcpdump in the same run; lotrace eBPF <= 2 us CPU per connection.
-# Needs root. Usage: live-cost.sh [ROUNDS] (default 3; env CONNS=60000).
+# Needs root. Usage: live-cost.sh [ROUNDS] (default 3; env CONNS=60000;
+# RESULTS=FILE also appends the raw per-round figures to FILE).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 LT=./build/lotrace
@@ -109,6 +110,7 @@ run() {
 	read -r n0 t0 <<<"$c0"
 	read -r n1 t1 <<<"$c1"
 	echo "$mode ${r:-0} $((n1 - n0)) $((t1 - t0))" >>"$work/results"
+	[ -n "${RESULTS:-}" ] && echo "$mode ${r:-0} $((n1 - n0)) $((t1 - t0))" >>"$RESULTS"
 }
 
 echo "  $ROUNDS rounds of $CONNS connections per mode, modes in rotating order"
@@ -142,14 +144,14 @@ END {
 		cpu = ""
 		if (mode ~ /^(ebpf|pcap)/)
 			cpu = sprintf("%.2f us (stat %.1f us)", NS[mode] / conns / 1000, TK[mode] * 1e6 / tick / conns)
-		printf "  %-11s %10.0f %7.1f%% %22s\n", mode, R[mode], base > 0 ? 100 * R[mode] / base : 0, cpu
+		printf "  %-11s %10.0f %7.1f%% %22s\n", mode, R[mode], (base > 0 ? 100 * R[mode] / base : 0), cpu
 	}
 	if ("ebpf" in R && base > 0) {
 		share = 100 * R["ebpf"] / base
 		us = NS["ebpf"] / conns / 1000
-		printf "  target eBPF >= 92%% of untraced: %s (%.1f%%)\n", share >= 92 ? "reached" : "MISSED", share
+		printf "  target eBPF >= 92%% of untraced: %s (%.1f%%)\n", (share >= 92 ? "reached" : "MISSED"), share
 		if ("tcpdump" in R)
-			printf "  target eBPF ahead of tcpdump: %s (%.0f vs %.0f conn/s)\n", R["ebpf"] > R["tcpdump"] ? "reached" : "MISSED", R["ebpf"], R["tcpdump"]
-		printf "  target lotrace eBPF <= 2 us CPU per connection: %s (%.2f us)\n", us <= 2 ? "reached" : "MISSED", us
+			printf "  target eBPF ahead of tcpdump: %s (%.0f vs %.0f conn/s)\n", (R["ebpf"] > R["tcpdump"] ? "reached" : "MISSED"), R["ebpf"], R["tcpdump"]
+		printf "  target lotrace eBPF <= 2 us CPU per connection: %s (%.2f us)\n", (us <= 2 ? "reached" : "MISSED"), us
 	}
 }' "$work/results"
