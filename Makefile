@@ -76,7 +76,7 @@ endif
 # the binary `make install` builds (PKGDATADIR below).
 PKGDATADIR ?= $(CURDIR)
 
-PKGS := libpcap ncursesw zlib
+PKGS := libpcap ncursesw zlib libmicrohttpd
 ifeq ($(BACKEND),bpf)
 PKGS += libbpf
 endif
@@ -87,7 +87,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(WARN) -MMD -MP \
 	-DLT_VERSION='"$(VERSION)"' -DLT_DATADIR='"$(PKGDATADIR)"' \
 	-Iuserspace -Itui -Ibpf -I$(BUILD) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lncursesw -lz) -lm
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lncursesw -lz -lmicrohttpd) -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -224,10 +224,11 @@ fuzz-cov:
 
 # ---- dependencies -----------------------------------------------------
 # Debian package names; only the missing ones are installed.
-DEB_BUILD := make gcc clang llvm pkg-config libpcap-dev libncurses-dev \
+DEB_BUILD := make gcc clang llvm pkg-config libpcap-dev libncurses-dev libmicrohttpd-dev \
 	libbpf-dev bpftool libcmocka-dev zlib1g-dev libclang-rt-14-dev
 DEB_DEMO := nftables
-DEB_TEST := tshark tcpdump iproute2 tmux python3 procps git man-db groff-base zsh
+DEB_TEST := tshark tcpdump iproute2 tmux python3 procps git man-db groff-base zsh \
+	prometheus prometheus-node-exporter curl
 DEB_BENCH := time libbpf-tools
 deps:
 	$(Q)tests/deps.sh $(DEB_BUILD) $(DEB_DEMO) $(DEB_TEST)

@@ -27,12 +27,22 @@
 #define LT_DATADIR "."
 #endif
 
-/* Set by SIGINT/SIGTERM/SIGHUP; the run's loop checks it. */
+/* Set by SIGINT/SIGTERM (and SIGHUP when no output file can be
+ * reopened); the run's loop checks it. */
 static volatile sig_atomic_t stop_requested;
+/* Set by SIGHUP; the run reopens its output files (lt_take_hup), or
+ * stops when it has none (lt_stop_requested). */
+static volatile sig_atomic_t hup_requested;
+static volatile sig_atomic_t hup_reopens;
 
 static void on_stop_signal(int sig)
 {
 	stop_requested = sig;
+}
+
+static void on_hup_signal(int sig)
+{
+	hup_requested = 1;
 }
 
 void lt_install_signals(void)
@@ -43,13 +53,27 @@ void lt_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup_signal;
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
 int lt_stop_requested(void)
 {
-	return stop_requested != 0;
+	return stop_requested != 0 || (hup_requested && !hup_reopens);
+}
+
+void lt_hup_reopens(int on)
+{
+	hup_reopens = on;
+}
+
+int lt_take_hup(void)
+{
+	if (!hup_reopens || !hup_requested)
+		return 0;
+	hup_requested = 0;
+	return 1;
 }
 
 const char *lt_demo_capture(void)

@@ -16,8 +16,12 @@
 #include "source.h"
 
 /* frontends.c */
-/* SIGINT/SIGTERM/SIGHUP set a flag lt_stop_requested() reads; SIGPIPE ignored. */
+/* SIGINT/SIGTERM set a flag lt_stop_requested() reads; SIGPIPE ignored.
+ * SIGHUP stops too, unless the run said it has output files to reopen
+ * (lt_hup_reopens(1)): then lt_take_hup() returns 1 once per SIGHUP. */
 void lt_install_signals(void);
+void lt_hup_reopens(int on);
+int lt_take_hup(void);
 int lt_open_source(const struct lt_opts *o, struct lt_source **out,
 		   char *note, size_t notelen, char err[LT_ERR_LEN]);
 int lt_source_is_live(const struct lt_source *s);

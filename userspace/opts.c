@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics_serve.h"
+
 #define LT_SPEED_MIN 0.01
 #define LT_SPEED_MAX 1e6
 
@@ -25,6 +27,10 @@ enum {
 	OPT_BACKEND,
 	OPT_ATTACH,
 	OPT_SORT,
+	/* metrics and service outputs */
+	OPT_METRICS,
+	OPT_METRICS_FILE,
+	OPT_METRICS_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -35,7 +41,7 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, 0, 'c' },
 	{ "backend", required_argument, 0, OPT_BACKEND },
 	{ "attach", required_argument, 0, OPT_ATTACH },
-	{ "json", no_argument, 0, OPT_JSON },
+	{ "json", optional_argument, 0, OPT_JSON },
 	{ "format", required_argument, 0, OPT_FORMAT },
 	{ "no-tui", no_argument, 0, OPT_NO_TUI },
 	{ "tui", no_argument, 0, OPT_TUI },
@@ -47,6 +53,9 @@ static const struct option long_opts[] = {
 	{ "report", required_argument, 0, OPT_REPORT },
 	{ "sort", required_argument, 0, OPT_SORT },
 	{ "quiet", no_argument, 0, 'q' },
+	{ "metrics", required_argument, 0, OPT_METRICS },
+	{ "metrics-file", required_argument, 0, OPT_METRICS_FILE },
+	{ "metrics-interval", required_argument, 0, OPT_METRICS_INTERVAL },
 	{ "verbose", no_argument, 0, 'v' },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, 'V' },
@@ -72,7 +81,8 @@ void opts_usage(FILE *out)
 "                        comments if FILE ends in .pcapng, - for stdout\n"
 "  -c, --count N         stop after N connections\n"
 "      --duration D      stop after D (e.g. 10s, 500ms, 2m)\n"
-"      --json            newline-delimited JSON instead of text\n"
+"      --json [FILE]     newline-delimited JSON instead of text; to FILE if\n"
+"                        given (reopened on SIGHUP, for logrotate)\n"
 "      --format F        text, json, zeek (conn.log JSON lines) or markdown (report)\n"
 "  -t / -tt / -ttt / -tttt / -ttttt\n"
 "                        no time / epoch seconds / since the previous line /\n"
@@ -88,6 +98,11 @@ void opts_usage(FILE *out)
 "      --max-flows N     connections tracked at once (default 65536)\n"
 "      --ring-size BYTES eBPF ring buffer size (default 4 MiB)\n"
 "      --demo            replay the bundled demo capture\n"
+"      --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+"                        (ADDR defaults to 127.0.0.1)\n"
+"      --metrics-file PATH  write the same metrics to PATH (node_exporter's\n"
+"                        textfile collector) every --metrics-interval\n"
+"      --metrics-interval D  how often (default 15s)\n"
 "  -v, --verbose         say more about what lotrace is doing\n"
 "  -h, --help            this text\n"
 "  -V, --version         the version, the live backends and library versions\n"
@@ -252,6 +267,13 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 		case OPT_JSON:
 			o->format = LT_FMT_JSON;
 			o->format_set = 1;
+			/* "--json FILE": lotrace takes no operands, so a word that
+			 * follows and is not an option can only be the file */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			if (optarg && !*optarg)
+				FAIL("option '--json' needs a file name, or no value for stdout");
+			o->json_file = optarg;
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "text"))
@@ -329,6 +351,27 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 				FAIL("invalid --sort '%s': expected end or start", optarg);
 			break;
 		/* ---- */
+		/* metrics and service outputs */
+		case OPT_METRICS: {
+			struct sockaddr_storage sa;
+			socklen_t len;
+			if (metrics_listen_parse(optarg, &sa, &len, o->err, sizeof(o->err)) < 0)
+				return -1;
+			o->metrics_listen = optarg;
+			break;
+		}
+		case OPT_METRICS_FILE:
+			if (!*optarg)
+				FAIL("option '--metrics-file' needs a file name, e.g. /var/lib/prometheus/node-exporter/lotrace.prom");
+			o->metrics_file = optarg;
+			break;
+		case OPT_METRICS_INTERVAL: {
+			int64_t d = opts_parse_duration(optarg);
+			if (d < 1000000000 || d > 86400000000000)
+				FAIL("invalid --metrics-interval '%s': expected 1s to 24h, e.g. 15s", optarg);
+			o->metrics_interval_ns = (uint64_t)d;
+			break;
+		}
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -361,6 +404,10 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 		FAIL("-r and -i cannot be used together: replay a file or capture live");
 	if (o->read_file && o->demo)
 		FAIL("-r and --demo cannot be used together");
+	if (o->metrics_interval_ns && !o->metrics_file)
+		FAIL("--metrics-interval needs --metrics-file (the HTTP endpoint is always current)");
+	if (!o->metrics_interval_ns)
+		o->metrics_interval_ns = METRICS_INTERVAL_DEFAULT_NS;
 	if (o->tui && o->no_tui)
 		FAIL("--tui and --no-tui cannot be used together");
 	if (o->sort_start && !o->read_file && !o->demo)

@@ -50,6 +50,11 @@ struct lt_opts {
 	int ts_mode;                /* enum lt_ts_mode: number of -t given */
 	int quiet;                  /* -q: the summary only */
 	int sort_start;             /* --sort start: lines by first packet (files) */
+	/* metrics and service outputs (metrics.h, metrics_serve.h) */
+	const char *metrics_listen; /* --metrics [ADDR:]PORT, NULL = no HTTP */
+	const char *metrics_file;   /* --metrics-file PATH */
+	uint64_t metrics_interval_ns; /* --metrics-interval, default 15 s */
+	const char *json_file;      /* --json FILE: records to FILE, reopened on SIGHUP */
 	char err[256];
 };
 

@@ -19,12 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "engine.h"
 #include "fmt.h"
 #include "frontends.h"
 #include "listen_note.h"
+#include "listeners.h"
+#include "metrics.h"
+#include "metrics_serve.h"
 #include "pcapw.h"
 #include "report.h"
 #include "source.h"
@@ -32,6 +36,7 @@
 
 #define CHECK_NS 100000000ull /* outputs are flushed and checked every 100 ms */
 #define POLL_MS 100
+#define METRICS_NS 1000000000ull /* the metrics text is rebuilt every second */
 
 struct lt_run {
 	const struct lt_opts *o;
@@ -42,15 +47,23 @@ struct lt_run {
 	char note[LT_ERR_LEN];
 	int live;
 	int paced;                /* src is a src_pace wrapper */
-	int to_stdout;            /* records go to stdout: check it */
+	int to_stdout;            /* records go to out (stdout, or --json FILE): check it */
+	FILE *out;                /* where records go: stdout, stderr (-w -) or the --json file */
+	int out_owned;            /* out is the --json file: closed and reopened here */
 	struct lt_sink *sink;     /* headless */
 	struct listen_note *notes;
 	struct pcapw *pcap;       /* -w */
 	struct report *rep;
+	struct metrics *met;      /* --metrics, --metrics-file */
+	struct metrics_serve *msrv;
+	struct sbuf mtext;
+	uint64_t next_metrics, next_metrics_file;
+	int mfile_err;            /* -errno of the last failed --metrics-file write */
 	enum run_stop stop;
 	int in_err;               /* -errno of a failed poll or dispatch */
-	int out_err;              /* errno of a failed write to stdout */
+	int out_err;              /* errno of a failed write to out */
 	int pcap_err;             /* errno of a failed write to the -w file */
+	uint64_t pcap_ino;        /* the -w file's inode: SIGHUP reopens only a moved file */
 	uint64_t first_ts;        /* the source's clock when reading began */
 	uint64_t next_check;
 	struct lt_source_stats ss;
@@ -71,8 +84,19 @@ static uint64_t mono_ns(void)
  * stops at the next check. */
 static void note_stdout(struct lt_run *r)
 {
-	if (r->to_stdout && !r->out_err && ferror(stdout))
+	if (r->to_stdout && !r->out_err && ferror(r->out))
 		r->out_err = errno ? errno : EIO;
+}
+
+/* "to stdout" or "to 'FILE'" (--json FILE) */
+static const char *out_name(const struct lt_run *r, char buf[LT_ERR_LEN])
+{
+	if (r->out == stderr)
+		return "to stderr";
+	if (r->out == stdout)
+		return "to stdout";
+	snprintf(buf, LT_ERR_LEN, "to '%s'", r->o->json_file);
+	return buf;
 }
 
 static void sink_retire(void *ctx, const struct flow *f, enum lt_verdict v)
@@ -88,13 +112,15 @@ static void sink_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 /* -w: a segment of a tracked connection, with its frame when there is one */
 static void pcap_flow_obs(void *ctx, const struct lt_obs *o, const struct flow *f)
 {
-	pcapw_obs(ctx, o, f ? f->id : 0);
+	struct lt_run *r = ctx;
+	pcapw_obs(r->pcap, o, f ? f->id : 0);
 }
 
 /* -w FILE.pcapng: a retired connection's comments */
 static void pcap_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 {
-	pcapw_retired(ctx, f, v);
+	struct lt_run *r = ctx;
+	pcapw_retired(r->pcap, f, v);
 }
 
 /* ---- outputs ------------------------------------------------------------- */
@@ -104,7 +130,7 @@ static void check_outputs(struct lt_run *r)
 {
 	if (r->to_stdout && !r->out_err) {
 		errno = 0;
-		if (fflush(stdout) != 0 || ferror(stdout))
+		if (fflush(r->out) != 0 || ferror(r->out))
 			r->out_err = errno ? errno : EIO;
 	}
 	if (r->out_err)
@@ -116,6 +142,65 @@ static void check_outputs(struct lt_run *r)
 		if (r->pcap_err)
 			run_stop(r, r->pcap_err == EPIPE && !strcmp(r->o->write_file, "-")
 					    ? RUN_STOP_PIPE : RUN_STOP_OUTPUT);
+	}
+}
+
+/* The inode of path, 0 if it is gone. */
+static uint64_t file_ino(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* SIGHUP with file outputs: close and open them again by name, so that
+ * after logrotate renamed one, what follows goes to a new file. Nothing
+ * is lost: the old file is flushed before it is closed. */
+static void reopen_outputs(struct lt_run *r)
+{
+	const struct lt_opts *o = r->o;
+	char err[LT_ERR_LEN];
+
+	if (r->out_owned && !r->out_err) {
+		FILE *nf;
+		errno = 0;
+		if (fflush(r->out) != 0 || ferror(r->out)) {
+			r->out_err = errno ? errno : EIO;
+			return;
+		}
+		if (!(nf = fopen(o->json_file, "a"))) {
+			/* keep writing the old one: a record lost is worse */
+			fprintf(stderr, "lotrace: cannot reopen '%s' after SIGHUP: %s; still writing the old file\n",
+				o->json_file, strerror(errno));
+		} else {
+			fclose(r->out);
+			r->out = nf;
+			sink_buffer_output(nf);
+			r->sink->out = nf;
+			if (r->notes)
+				r->notes->out = nf;
+		}
+	}
+	if (r->pcap && !r->pcap_err && r->pcap_ino) {
+		struct pcapw *np;
+		pcapw_flush(r->pcap);
+		if ((r->pcap_err = pcapw_error(r->pcap)))
+			return;
+		/* a new -w file would be truncated: only when the old one moved */
+		if (file_ino(o->write_file) == r->pcap_ino)
+			return;
+		if (!(np = pcapw_open(o->write_file, err))) {
+			fprintf(stderr, "lotrace: %s after SIGHUP; still writing the old file\n", err);
+			return;
+		}
+		uint64_t n = pcapw_count(r->pcap);
+		int rc = pcapw_close(r->pcap);
+		if (rc < 0)
+			fprintf(stderr, "lotrace: closing the old -w file failed: %s\n", strerror(-rc));
+		r->pcap = np;
+		r->pcap_ino = file_ino(o->write_file);
+		if (o->verbose)
+			fprintf(stderr, "lotrace: SIGHUP: %llu segments went to the old -w file\n",
+				(unsigned long long)n);
 	}
 }
 
@@ -139,6 +224,16 @@ static int add_taps(struct lt_run *r, int *status)
 	int pcap_stdout = o->write_file && !strcmp(o->write_file, "-");
 	FILE *out = pcap_stdout ? stderr : stdout;
 	if (r->fe == RUN_HEADLESS) {
+		if (o->json_file && !pcap_stdout) {
+			if (!(out = fopen(o->json_file, "a"))) {
+				snprintf(err, sizeof(err),
+					 "cannot open '%s' for --json: %s; choose a file in a directory lotrace can write to",
+					 o->json_file, strerror(errno));
+				return fail_open(r, err, status);
+			}
+			r->out_owned = 1;
+		}
+		r->out = out;
 		r->sink = sink_for_opts(out, o);
 		struct lt_tap t = { .on_retire = sink_retire, .ctx = r };
 		if (!r->sink || engine_add_tap(r->eng, &t) < 0)
@@ -161,9 +256,10 @@ static int add_taps(struct lt_run *r, int *status)
 	}
 	if (o->write_file) {
 		r->pcap = pcapw_open(o->write_file, err);
-		struct lt_tap t = { .on_flow_obs = pcap_flow_obs, .ctx = r->pcap };
+		struct lt_tap t = { .on_flow_obs = pcap_flow_obs, .ctx = r };
 		if (!r->pcap)
 			return fail_open(r, err, status);
+		r->pcap_ino = pcap_stdout ? 0 : file_ino(o->write_file);
 		if (pcapw_is_pcapng(r->pcap))
 			t.on_retire = pcap_retire;
 		if (!strcmp(r->src->ops->name, "ebpf") && r->fe != RUN_TUI)
@@ -171,6 +267,70 @@ static int add_taps(struct lt_run *r, int *status)
 		if (engine_add_tap(r->eng, &t) < 0)
 			return fail_open(r, "out of memory for the -w writer", status);
 	}
+	/* SIGHUP reopens file outputs (logrotate) instead of stopping */
+	lt_hup_reopens(r->fe == RUN_HEADLESS && (r->out_owned || r->pcap_ino));
+	return 0;
+}
+
+/* ---- metrics --------------------------------------------------------------- */
+
+/* Rebuild the exposition: the endpoint gets it now, the file when due
+ * (or always, with force). */
+static void metrics_refresh(struct lt_run *r, int force_file)
+{
+	struct lt_source_stats ss;
+	const struct flow_counters *fc = flow_tab_counters(engine_flows(r->eng));
+	uint64_t m = mono_ns();
+
+	run_source_stats(r, &ss);
+	struct metrics_gauges g = { .events_lost = ss.lost, .flows_evicted = fc->evicted,
+				    .flows_active = fc->active };
+	metrics_set_gauges(r->met, &g);
+	if (r->live) {
+		uint16_t ports[LT_MAX_PORTS];
+		struct listener ls[METRICS_MAX_LISTENERS];
+		int n = metrics_ports(r->met, ports, LT_MAX_PORTS);
+		metrics_set_listeners(r->met, ls,
+				      n ? listeners_query(ports, n, ls, METRICS_MAX_LISTENERS) : 0);
+	}
+	sbuf_reset(&r->mtext);
+	metrics_text(r->met, &r->mtext);
+	metrics_serve_publish(r->msrv, sbuf_str(&r->mtext), r->mtext.len);
+	if (metrics_serve_has_file(r->msrv) && (force_file || m >= r->next_metrics_file)) {
+		int rc = metrics_serve_write_file(r->msrv, sbuf_str(&r->mtext), r->mtext.len);
+		/* a service keeps tracing; it says when the file fails and recovers */
+		if (rc < 0 && !r->mfile_err)
+			fprintf(stderr, "lotrace: cannot write --metrics-file '%s': %s; it is tried again every %llus\n",
+				r->o->metrics_file, strerror(-rc),
+				(unsigned long long)(r->o->metrics_interval_ns / 1000000000ull));
+		else if (rc == 0 && r->mfile_err)
+			fprintf(stderr, "lotrace: --metrics-file '%s' is written again\n",
+				r->o->metrics_file);
+		r->mfile_err = rc;
+		r->next_metrics_file = m + r->o->metrics_interval_ns;
+	}
+	r->next_metrics = m + METRICS_NS;
+}
+
+static int open_metrics(struct lt_run *r, int *status)
+{
+	const struct lt_opts *o = r->o;
+	char err[LT_ERR_LEN];
+
+	if (!o->metrics_listen && !o->metrics_file)
+		return 0;
+	sbuf_init(&r->mtext, 4u << 20);
+	r->met = metrics_new(&o->ports, r->ri.version, r->src->ops->name);
+	struct lt_tap t = metrics_tap(r->met);
+	if (!r->met || engine_add_tap(r->eng, &t) < 0)
+		return fail_open(r, "out of memory for the metrics", status);
+	r->msrv = metrics_serve_open(o->metrics_listen, o->metrics_file, err, sizeof(err));
+	if (!r->msrv)
+		return fail_open(r, err, status);
+	if (o->metrics_listen && (o->verbose || r->fe == RUN_HEADLESS))
+		fprintf(stderr, "lotrace: metrics on http://%s/metrics\n",
+			metrics_serve_address(r->msrv));
+	metrics_refresh(r, 1);
 	return 0;
 }
 
@@ -215,6 +375,7 @@ struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe,
 	}
 	r->o = o;
 	r->fe = fe;
+	r->out = stdout;
 	r->src = src;
 	r->live = lt_source_is_live(src);
 	r->paced = src_pace_is(src);
@@ -240,6 +401,8 @@ struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe,
 		return NULL;
 
 	lt_run_info_fill(&r->ri, o, r->src, r->note);
+	if (open_metrics(r, status) < 0)
+		return NULL;
 	if (r->live && o->verbose && fe != RUN_TUI)
 		fprintf(stderr, "lotrace: capturing with %s on %s\n", r->src->ops->name,
 			r->src->desc);
@@ -308,10 +471,14 @@ int run_step(struct lt_run *r, uint64_t budget_ns)
 		if (now && (r->live || run_speed(r) > 0))
 			engine_tick(r->eng, now);
 		uint64_t m = mono_ns();
+		if (lt_take_hup())
+			reopen_outputs(r);
 		if (m >= r->next_check) {
 			check_outputs(r);
 			r->next_check = m + CHECK_NS;
 		}
+		if (r->met && m >= r->next_metrics)
+			metrics_refresh(r, 0);
 		if (engine_done(r->eng))
 			run_stop(r, RUN_STOP_COUNT);
 		else if (o->duration_ns && r->first_ts && now >= r->first_ts &&
@@ -326,7 +493,7 @@ int run_step(struct lt_run *r, uint64_t budget_ns)
 static void describe_stop(struct lt_run *r)
 {
 	const struct lt_opts *o = r->o;
-	char d[24];
+	char d[24], name[LT_ERR_LEN];
 	int replay = !r->live;
 
 	switch (r->stop) {
@@ -352,7 +519,7 @@ static void describe_stop(struct lt_run *r)
 		break;
 	case RUN_STOP_OUTPUT:
 		snprintf(r->why, sizeof(r->why), "cannot write %s: %s",
-			 r->out_err ? "to stdout" : "the -w file",
+			 r->out_err ? out_name(r, name) : "the -w file",
 			 strerror(r->out_err ? r->out_err : r->pcap_err));
 		break;
 	case RUN_READING:
@@ -473,18 +640,31 @@ int run_finish(struct lt_run *r)
 			status = 1;
 		}
 	}
+	if (r->met) {
+		metrics_refresh(r, 1); /* the file keeps the final numbers */
+		if (r->mfile_err)
+			status = 1;
+	}
 	if (r->rep && !unreadable && (r->fe == RUN_REPORT || o->report_file) &&
 	    !(r->fe == RUN_REPORT && !o->report_file && r->out_err) && write_report(r) < 0)
 		status = 1;
 	if (r->to_stdout && !r->out_err) {
 		errno = 0;
-		if (fflush(stdout) != 0 || ferror(stdout))
+		if (fflush(r->out) != 0 || ferror(r->out))
 			r->out_err = errno ? errno : EIO;
 	}
-	if (r->out_err == EPIPE)
+	if (r->out_owned && !r->out_err) {
+		errno = 0;
+		if (fclose(r->out) != 0)
+			r->out_err = errno ? errno : EIO;
+		r->out_owned = 0;
+	}
+	if (r->out_err == EPIPE && r->out == stdout)
 		quiet = 1;
 	else if (r->out_err) {
-		fprintf(stderr, "lotrace: cannot write to stdout: %s\n", strerror(r->out_err));
+		char name[LT_ERR_LEN];
+		fprintf(stderr, "lotrace: cannot write %s: %s\n", out_name(r, name),
+			strerror(r->out_err));
 		status = 1;
 	}
 
@@ -522,6 +702,12 @@ void run_close(struct lt_run *r)
 		pcapw_close(r->pcap);
 	if (r->sink)
 		r->sink->ops->free(r->sink);
+	if (r->out_owned)
+		fclose(r->out);
+	metrics_serve_close(r->msrv);
+	metrics_free(r->met);
+	if (r->met)
+		sbuf_release(&r->mtext);
 	if (r->src)
 		r->src->ops->close(r->src);
 	engine_release(r->eng);
