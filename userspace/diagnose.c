@@ -791,7 +791,7 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 		i = j;
 	}
 	if (!fs.oom)
-		r_run(&fs, d, c, v + nkeep, (int)(nv - nkeep));
+		r_run(&fs, d, c, nv > nkeep ? v + nkeep : NULL, (int)(nv - nkeep));
 	if (!fs.oom)
 		r_clean(&fs, d);
 
