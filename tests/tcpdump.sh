@@ -186,3 +186,15 @@ PY
 done
 last=$(grep -c "last packet: verdict" "$tmp/comments")
 [ "$last" -gt 0 ] && ok "pcapng: last packets are commented too ($last)" || fail "pcapng last" "none"
+
+# -w onto the capture being read: refused before anything is truncated
+cp "$IRC" "$tmp/self.pcap"
+"$LOTRACE" -r "$tmp/self.pcap" -w "$tmp/self.pcap" >"$tmp/out" 2>"$tmp/err"
+one_line "-w onto the -r file is refused" 1 "refusing to write .*being read" $? "$tmp/err"
+cmp -s "$IRC" "$tmp/self.pcap" && ok "... and the capture is untouched" || fail "-w onto -r" "the capture changed"
+# several files of different link types: pcap refuses the others (said, exit 1), pcapng keeps all
+"$LOTRACE" -r "$IRC" -r "$RESP" -w "$tmp/mixed.pcap" >"$tmp/out" 2>"$tmp/err"
+one_line "-w pcap with two link types: says pcapng holds them" 1 "another link type were not written.*pcapng" $? "$tmp/err"
+"$LOTRACE" -r "$IRC" -r "$RESP" -w "$tmp/mixed.pcapng" >/dev/null 2>&1
+[ "$(tshark -r "$tmp/mixed.pcapng" 2>/dev/null | wc -l)" = 162 ] && ok "-w pcapng with two link types: all 162 packets" ||
+	fail "-w pcapng mixed" "tshark reads $(tshark -r "$tmp/mixed.pcapng" 2>/dev/null | wc -l) packets"

@@ -212,6 +212,18 @@ int lt_open_source(const struct lt_opts *o, struct lt_source **out,
 	return *out ? 0 : -1;
 }
 
+const char *lt_writes_input(const struct lt_opts *o)
+{
+	struct stat w, r;
+	if (!o->write_file || stat(o->write_file, &w) < 0 || !S_ISREG(w.st_mode))
+		return NULL;
+	for (int i = 0; i < o->nread; i++)
+		if (stat(o->read_files[i], &r) == 0 && r.st_dev == w.st_dev &&
+		    r.st_ino == w.st_ino)
+			return o->read_files[i];
+	return NULL;
+}
+
 int lt_source_is_live(const struct lt_source *s)
 {
 	return s->ops->fd((struct lt_source *)s) >= 0;

@@ -255,6 +255,13 @@ static int add_taps(struct lt_run *r, int *status)
 			r->to_stdout = 1;
 	}
 	if (o->write_file) {
+		const char *in = lt_writes_input(o);
+		if (in) {
+			snprintf(err, sizeof(err),
+				 "refusing to write '%s': it is the capture being read ('%s'); give -w another file",
+				 o->write_file, in);
+			return fail_open(r, err, status);
+		}
 		r->pcap = pcapw_open(o->write_file, err);
 		struct lt_tap t = { .on_flow_obs = pcap_flow_obs, .ctx = r };
 		if (!r->pcap)

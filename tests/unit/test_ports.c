@@ -36,6 +36,26 @@ static void test_invalid(void **state)
 	}
 }
 
+static void test_ranges(void **state)
+{
+	struct ports p;
+	char err[128] = "";
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(ports_add(&p, "61900-61911,80,61905", err, sizeof(err)), 0);
+	assert_int_equal(p.n, 13);
+	assert_true(ports_bit(p.bitmap, 61900) && ports_bit(p.bitmap, 61911));
+	assert_false(ports_bit(p.bitmap, 61912));
+	const char *bad[] = { "5-3", "1-", "1-70000", "619009-619010", "a-b", "1--2" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(ports_add(&p, bad[i], err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "invalid port range"));
+	}
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(ports_add(&p, "1-100", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too many ports"));
+}
+
 static void test_duration(void **state)
 {
 	assert_int_equal(opts_parse_duration("10s"), 10000000000ll);
@@ -56,6 +76,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_duration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
