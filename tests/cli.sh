@@ -78,6 +78,15 @@ if [ $st = 1 ] && grep -q "ends early" "$tmp/err" && [ "$(grep -c ' -> ' "$tmp/o
 	ok "cut capture: 14 connections then a clear error"
 else fail "cut capture" "exit $st, $(cat "$tmp/err")"; fi
 
+# The same segment seen on several VLANs (a mirror port) is named as
+# duplicate copies, not counted as retransmissions (vlan-pcp-dei: each
+# handshake segment three times, tags 10+20, 20 and none).
+out=$("$LOTRACE" -r "$PUBLIC/vlan-pcp-dei.pcapng")
+if echo "$out" | grep -q ' S> SA<@204us A>@336us .*\[6 duplicate copies: same segment, another VLAN\]' &&
+	echo "$out" | grep -qE '^80 +1 +1 +1 +0 +0 +0 +0 +0 '; then
+	ok "VLAN copies named as duplicate copies, retrans 0"
+else fail "VLAN copies" "$(echo "$out" | head -4)"; fi
+
 "$LOTRACE" --help >"$tmp/out" 2>&1 && grep -q "usage: lotrace" "$tmp/out" && ok "--help" || fail "--help" "no usage"
 "$LOTRACE" --version >"$tmp/out" 2>&1
 if [ "$(head -1 "$tmp/out")" = "lotrace $(cat "$REPO/VERSION")" ] && grep -qE '^live backends: (ebpf pcap|pcap)' "$tmp/out" &&

@@ -91,14 +91,25 @@ def compare_stream(name, idx, t, c, ex, problems):
         sides = {"c2s": c["c2s"], "s2c": c["s2c"]}
     else:
         sides = {"c2s": c["s2c"], "s2c": c["c2s"]}
+    # tshark counts every frame; lotrace counts a segment seen again in
+    # another VLAN (a duplicate copy) apart, under "copies"
     for d in ("c2s", "s2c"):
         td, ld = t[d], sides[d]
-        check(f"{d}.syn", td["syn"] + td["synack"], ld["syn"])
-        check(f"{d}.rst", td["rst"], ld["rst"])
-        check(f"{d}.fin", td["fin"], ld["fin"])
-        check(f"{d}.packets", td["packets"], ld["packets"])
-        check(f"{d}.data_packets", td["data_packets"], ld["data_packets"])
-        check(f"{d}.payload_bytes", td["payload_bytes"], ld["bytes"])
+        cp = ld["copies"]
+        check(f"{d}.syn", td["syn"] + td["synack"], ld["syn"] + cp["syn"])
+        check(f"{d}.rst", td["rst"], ld["rst"] + cp["rst"])
+        check(f"{d}.fin", td["fin"], ld["fin"] + cp["fin"])
+        check(f"{d}.packets", td["packets"], ld["packets"] + cp["packets"])
+        check(f"{d}.data_packets", td["data_packets"], ld["data_packets"] + cp["data_packets"])
+        check(f"{d}.payload_bytes", td["payload_bytes"], ld["bytes"] + cp["bytes"])
+    # what tshark calls SYN retransmissions are lotrace's retransmissions
+    # plus the SYN copies (vlan-pcp-dei: 0 + 2 each way, not 2)
+    c_side = c["c2s"] if c["client"] == t["client"] else c["s2c"]
+    s_side = c["s2c"] if c["client"] == t["client"] else c["c2s"]
+    check("syn_retransmissions", t["syn_retransmissions"],
+          c["syn_retransmissions"] + c_side["copies"]["syn"])
+    check("synack_retransmissions", t["synack_retransmissions"],
+          c["synack_retransmissions"] + s_side["copies"]["syn"])
 
     check("stream", t["stream"], c.get("stream"))
 

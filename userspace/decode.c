@@ -224,15 +224,23 @@ static enum dec_result dec_by_version(struct frame_ctx *fc, struct cur c)
 static enum dec_result dec_ethertype(struct frame_ctx *fc, struct cur c,
 				     uint16_t type)
 {
+	uint32_t encap = 0;
 	for (int tags = 0; type == ETH_P_8021Q || type == ETH_P_8021AD ||
 			   type == ETH_P_QINQ_OLD;
 	     tags++) {
+		uint16_t tci;
 		fc->layer = DEC_L_VLAN;
 		if (tags >= MAX_VLAN_TAGS)
 			return DEC_MALFORMED;
-		if (!cur_skip(&c, 2) || !cur_be16(&c, &type))
+		if (!cur_be16(&c, &tci))
+			return DEC_TRUNCATED;
+		/* the tag stack as a key: TPID and VLAN id of each tag (the
+		 * priority bits may change on the way; the VLAN does not) */
+		encap = encap * 0x9e3779b1u + (((uint32_t)type << 12) | (tci & 0x0fffu)) + 1;
+		if (!cur_be16(&c, &type))
 			return DEC_TRUNCATED;
 	}
+	fc->obs->encap = encap;
 	if (type == ETH_P_IPV4)
 		return dec_ipv4(fc, c);
 	if (type == ETH_P_IPV6)

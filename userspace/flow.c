@@ -592,6 +592,43 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir)
 		attach_kernel(f, o, dir);
 }
 
+/* A copy of the last segment in this direction, seen again in another
+ * encapsulation (VLAN) within DUP_COPY_NS: count it apart and stop. */
+#define DUP_COPY_NS 1000000ull
+static bool take_copy(struct flow *f, const struct lt_obs *o, int dir)
+{
+	struct flow_side *sd = &f->side[dir];
+	uint64_t gap = o->ts_ns > sd->last_ts ? o->ts_ns - sd->last_ts
+					      : sd->last_ts - o->ts_ns;
+	if (!sd->has_last || o->encap == sd->last_encap || gap > DUP_COPY_NS ||
+	    o->seq != sd->last_seq || o->ack != sd->last_ack ||
+	    o->tcp_flags != sd->last_flags || o->payload_len != sd->last_len ||
+	    o->window != sd->last_window)
+		return false;
+	sd->copies.pkts++;
+	sd->copies.syn += !!(o->tcp_flags & LT_TCP_SYN);
+	sd->copies.fin += !!(o->tcp_flags & LT_TCP_FIN);
+	sd->copies.rst += !!(o->tcp_flags & LT_TCP_RST);
+	if (o->payload_len) {
+		sd->copies.data_pkts++;
+		sd->copies.bytes += o->payload_len;
+	}
+	f->anomalies |= LT_A_DUP_COPIES;
+	return true;
+}
+
+static void remember_segment(struct flow_side *sd, const struct lt_obs *o)
+{
+	sd->has_last = true;
+	sd->last_ts = o->ts_ns;
+	sd->last_seq = o->seq;
+	sd->last_ack = o->ack;
+	sd->last_len = o->payload_len;
+	sd->last_encap = o->encap;
+	sd->last_window = o->window;
+	sd->last_flags = o->tcp_flags;
+}
+
 /* A SYN (no ACK) on a known 4-tuple: the same connection (a
  * retransmission, or the SYN behind a SYN-ACK we saw first) or a new one? */
 static bool starts_new_connection(const struct flow *f, const struct lt_obs *o)
@@ -666,10 +703,19 @@ void flow_input(struct flow_tab *t, const struct lt_obs *o)
 		retire(t, f, LT_RETIRE_REUSED);
 		f = NULL;
 	}
-	if (!f)
+	int dir = 0;
+	if (f) {
+		dir = endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C;
+		if (take_copy(f, o, dir)) {
+			lru_touch(t, f);
+			return;
+		}
+	} else {
 		f = create_flow(t, o);
-	update_flow(f, o, endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S
-							   : LT_DIR_S2C);
+		dir = endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C;
+	}
+	update_flow(f, o, dir);
+	remember_segment(&f->side[dir], o);
 	lru_touch(t, f);
 	report_change(t, f);
 }

@@ -76,6 +76,7 @@ enum {
 	LT_A_TIMELINE_CUT = 1 << 4,   /* more events than the timeline holds */
 	LT_A_RST_AFTER_CLOSE = 1 << 5, /* RST after both FINs */
 	LT_A_LISTEN_OVERFLOW = 1 << 6, /* the kernel reported a full accept queue */
+	LT_A_DUP_COPIES = 1 << 8,     /* segments seen again in another VLAN */
 	LT_A_EVENTS_LOST = 1 << 7,    /* the source lost events while this flow
 				       * was live: its evidence may be incomplete,
 				       * so it is never the basis of a finding */
@@ -94,6 +95,21 @@ struct flow_side {
 	uint64_t t_fin, t_rst; /* first of each */
 	uint16_t mss;
 	int32_t pid;          /* owning process (eBPF only), -1 unknown */
+	/* Duplicate copies: the same segment (sequence, ack, flags, length,
+	 * window) again within 1 ms in another encapsulation (another VLAN),
+	 * as a mirror port sees it once per leg. Counted here and left out
+	 * of every count above, the timeline and the history: they are not
+	 * retransmissions. */
+	struct {
+		uint32_t pkts, syn, fin, rst, data_pkts;
+		uint64_t bytes;
+	} copies;
+	/* the last segment that was not a copy, to recognise the copies */
+	uint64_t last_ts;
+	uint32_t last_seq, last_ack, last_len, last_encap;
+	uint16_t last_window;
+	uint8_t last_flags;
+	bool has_last;
 	char comm[LT_COMM_LEN];
 };
 

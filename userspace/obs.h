@@ -89,6 +89,8 @@ struct lt_obs {
 	uint32_t agg_pkts;       /* if non-zero: data segments so far, this direction */
 	uint64_t agg_bytes;      /* ... and their payload bytes */
 	uint64_t agg_first_ns;   /* ... and when the first one was seen */
+	uint32_t encap;          /* the VLAN tag stack the frame came in, as a
+	                          * key: 0 untagged; equal keys, equal stacks */
 
 	/* Kernel context (LT_OBS_KERNEL, or attached to a segment by eBPF). */
 	uint32_t kctx;           /* LT_KCTX_* bits */

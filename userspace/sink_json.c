@@ -41,6 +41,15 @@ static void side_obj(struct json *j, const char *k, const struct flow_side *sd)
 	json_kv_u64(j, "syn", sd->syn_count);
 	json_kv_u64(j, "fin", sd->fin_count);
 	json_kv_u64(j, "rst", sd->rst_count);
+	json_key(j, "copies"); /* not in the counts above (flow.h) */
+	json_obj_open(j);
+	json_kv_u64(j, "packets", sd->copies.pkts);
+	json_kv_u64(j, "syn", sd->copies.syn);
+	json_kv_u64(j, "fin", sd->copies.fin);
+	json_kv_u64(j, "rst", sd->copies.rst);
+	json_kv_u64(j, "data_packets", sd->copies.data_pkts);
+	json_kv_u64(j, "bytes", sd->copies.bytes);
+	json_obj_close(j);
 	if (sd->pid >= 0) {
 		json_kv_i64(j, "pid", sd->pid);
 		json_kv_str(j, "comm", sd->comm);

@@ -177,6 +177,11 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 		sbuf_lit(b, "  [timestamps out of order]");
 	if (f->anomalies & LT_A_EVENTS_LOST)
 		sbuf_lit(b, "  [events lost]");
+	if (f->anomalies & LT_A_DUP_COPIES) {
+		sbuf_lit(b, "  [");
+		sbuf_u64(b, (uint64_t)f->side[0].copies.pkts + f->side[1].copies.pkts);
+		sbuf_lit(b, " duplicate copies: same segment, another VLAN]");
+	}
 	sbuf_lit(b, "  stream=");
 	sbuf_u64(b, sink_stream_index(f));
 	sbuf_putc(b, '\n');

@@ -260,6 +260,8 @@ const char *lt_anomaly_name(uint32_t bit)
 		return "accept-queue-overflow";
 	case LT_A_EVENTS_LOST:
 		return "events-lost";
+	case LT_A_DUP_COPIES:
+		return "duplicate-copies";
 	}
 	return NULL;
 }

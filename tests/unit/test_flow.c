@@ -71,6 +71,62 @@ static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
 #define FIN LT_TCP_FIN
 #define RST LT_TCP_RST
 
+/* seg() in a VLAN tag stack (encap key; 0 = untagged) */
+static void seg_encap(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
+		      uint32_t seq, uint64_t ts, uint32_t encap)
+{
+	struct lt_obs o;
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_SEGMENT;
+	o.family = 4;
+	o.ts_ns = T0 + ts;
+	o.tcp_flags = flags;
+	o.seq = seq;
+	o.pid = -1;
+	o.encap = encap;
+	struct lt_endpoint c = { { 127, 0, 0, 1 }, cport };
+	struct lt_endpoint s = { { 127, 0, 0, 1 }, 61900 };
+	o.src = dir == C2S ? c : s;
+	o.dst = dir == C2S ? s : c;
+	flow_input(t, &o);
+}
+
+/* The same SYN in three VLANs is one SYN and two copies; the same SYN
+ * again in the same VLAN, or a second later, is a retransmission. */
+static void test_vlan_copies(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg_encap(t, 40000, C2S, SYN, 100, 0, 7);
+	seg_encap(t, 40000, C2S, SYN, 100, 0, 9);
+	seg_encap(t, 40000, C2S, SYN, 100, 2 * US, 0);
+	seg_encap(t, 40000, S2C, SYN | ACK, 500, 10 * US, 7);
+	seg_encap(t, 40000, S2C, SYN | ACK, 500, 10 * US, 9);
+	seg_encap(t, 40000, C2S, ACK, 101, 20 * US, 7);
+	flow_flush(t);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].side[C2S].syn_count, 1);
+	assert_int_equal(r.f[0].side[C2S].copies.syn, 2);
+	assert_int_equal(r.f[0].side[C2S].copies.pkts, 2);
+	assert_int_equal(r.f[0].side[S2C].syn_count, 1);
+	assert_int_equal(r.f[0].side[S2C].copies.syn, 1);
+	assert_true(r.f[0].anomalies & LT_A_DUP_COPIES);
+	assert_int_equal(r.v[0], LT_V_OPEN);
+	assert_int_equal(r.f[0].tl_len, 3); /* S> SA< A> */
+	flow_tab_free(t);
+
+	t = new_tab(&r, 16);
+	seg_encap(t, 40001, C2S, SYN, 100, 0, 7);
+	seg_encap(t, 40001, C2S, SYN, 100, 5 * US, 7);  /* same VLAN */
+	seg_encap(t, 40001, C2S, SYN, 100, SEC, 9);     /* a second later */
+	flow_flush(t);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].side[C2S].syn_count, 3);
+	assert_int_equal(r.f[0].side[C2S].copies.pkts, 0);
+	assert_false(r.f[0].anomalies & LT_A_DUP_COPIES);
+	flow_tab_free(t);
+}
+
 static void test_refused(void **state)
 {
 	struct rec r;
@@ -283,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_port_filter),
+		cmocka_unit_test(test_vlan_copies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
