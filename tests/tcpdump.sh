@@ -198,3 +198,10 @@ one_line "-w pcap with two link types: says pcapng holds them" 1 "another link t
 "$LOTRACE" -r "$IRC" -r "$RESP" -w "$tmp/mixed.pcapng" >/dev/null 2>&1
 [ "$(tshark -r "$tmp/mixed.pcapng" 2>/dev/null | wc -l)" = 162 ] && ok "-w pcapng with two link types: all 162 packets" ||
 	fail "-w pcapng mixed" "tshark reads $(tshark -r "$tmp/mixed.pcapng" 2>/dev/null | wc -l) packets"
+# -w - on a terminal: refused (one line), and never the full-screen view
+script -qec "$LOTRACE -r $IRC -w -" /dev/null >"$tmp/tty.out" 2>&1
+st=$?
+[ $st = 1 ] && grep -q "refusing to write packets to a terminal" "$tmp/tty.out" && [ "$(grep -c . "$tmp/tty.out")" = 1 ] &&
+	ok "-w - on a terminal is refused" || fail "-w - on a terminal" "exit $st: $(head -c 200 "$tmp/tty.out")"
+"$LOTRACE" -r "$IRC" -w - --tui >"$tmp/out" 2>"$tmp/err"
+one_line "-w - with --tui: usage error" 2 "cannot be used together" $? "$tmp/err"

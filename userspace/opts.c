@@ -400,6 +400,12 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			     LT_OPTS_FILTER_MAX - 1);
 		used += (size_t)n;
 	}
+	/* -w -: stdout carries the packets, so no full-screen view on it */
+	if (o->write_file && !strcmp(o->write_file, "-")) {
+		if (o->tui)
+			FAIL("--tui and -w - cannot be used together: -w - writes the packets to stdout");
+		o->no_tui = 1;
+	}
 	if (o->read_file && o->ifname)
 		FAIL("-r and -i cannot be used together: replay a file or capture live");
 	if (o->read_file && o->demo)

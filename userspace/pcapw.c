@@ -78,6 +78,12 @@ struct pcapw *pcapw_open(const char *path, char err[LT_ERR_LEN])
 	}
 	w->ng = ends_with(path, ".pcapng");
 	if (!strcmp(path, "-")) {
+		if (isatty(STDOUT_FILENO)) {
+			snprintf(err, LT_ERR_LEN,
+				 "refusing to write packets to a terminal (-w -); pipe them on, e.g. -w - | tshark -r -, or give a file");
+			free(w);
+			return NULL;
+		}
 		w->f = stdout;
 		w->to_stdout = 1;
 	} else {
