@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "fmt.h"
+#include "json.h"
 #include "listeners.h"
 
 #define MAX_LISTENERS 32
@@ -65,25 +66,35 @@ void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		n = MAX_LISTENERS;
 	sbuf_init(&b, 8192);
 	if (ln->json) {
-		sbuf_printf(&b, "{\"type\":\"listeners\",\"port\":%u,\"why\":", port);
-		sbuf_json_str(&b, why);
-		sbuf_puts(&b, ",\"listeners\":[");
+		struct json j;
+		json_init(&j, &b);
+		json_obj_open(&j);
+		json_kv_str(&j, "type", "listeners");
+		json_kv_u64(&j, "port", port);
+		json_kv_str(&j, "why", why);
+		json_key(&j, "listeners");
+		json_arr_open(&j);
 		for (int i = 0; i < n; i++) {
 			char a[FMT_ADDR_LEN];
-			sbuf_printf(&b, "%s{\"addr\":", i ? "," : "");
-			sbuf_json_str(&b, fmt_addr(a, ls[i].family, ls[i].addr));
-			sbuf_printf(&b, ",\"port\":%u,\"ip_version\":%u,\"v6only\":%s,\"backlog\":%u,\"queued\":%u,\"pid\":",
-				    ls[i].port, ls[i].family, ls[i].v6only ? "true" : "false",
-				    ls[i].backlog, ls[i].queued);
+			json_obj_open(&j);
+			json_kv_str(&j, "addr", fmt_addr(a, ls[i].family, ls[i].addr));
+			json_kv_u64(&j, "port", ls[i].port);
+			json_kv_u64(&j, "ip_version", ls[i].family);
+			json_kv_bool(&j, "v6only", ls[i].v6only);
+			json_kv_u64(&j, "backlog", ls[i].backlog);
+			json_kv_u64(&j, "queued", ls[i].queued);
 			if (ls[i].pid >= 0) {
-				sbuf_printf(&b, "%d,\"comm\":", ls[i].pid);
-				sbuf_json_str(&b, ls[i].comm);
+				json_kv_i64(&j, "pid", ls[i].pid);
+				json_kv_str(&j, "comm", ls[i].comm);
 			} else {
-				sbuf_puts(&b, "null,\"comm\":null");
+				json_kv_null(&j, "pid");
+				json_kv_null(&j, "comm");
 			}
-			sbuf_putc(&b, '}');
+			json_obj_close(&j);
 		}
-		sbuf_puts(&b, "]}\n");
+		json_arr_close(&j);
+		json_obj_close(&j);
+		sbuf_putc(&b, '\n');
 	} else {
 		if (refused) {
 			char c[FMT_EP_LEN], s[FMT_EP_LEN];

@@ -24,6 +24,7 @@
 
 #include "diagnose.h"
 #include "fmt.h"
+#include "json.h"
 #include "ladder.h"
 #include "listeners.h"
 #include "sbuf.h"
@@ -946,128 +947,80 @@ static void write_doc(struct sbuf *b, const struct view *w, int md)
 		b->buf[--b->len] = '\0';
 }
 
-/* ---- JSON -------------------------------------------------------------- */
+/* ---- JSON (json.h, the writer every JSON output uses) ----------------- */
 
-static void jkey(struct sbuf *b, const char *k, int *first)
-{
-	if (!*first)
-		sbuf_putc(b, ',');
-	*first = 0;
-	sbuf_json_str(b, k);
-	sbuf_putc(b, ':');
-}
-
-static void jstr(struct sbuf *b, const char *k, const char *v, int *first)
-{
-	jkey(b, k, first);
-	if (v)
-		sbuf_json_str(b, v);
-	else
-		sbuf_puts(b, "null");
-}
-
-static void jplain(struct sbuf *b, const char *k, const char *v, int *first)
+static void jplain(struct json *j, const char *k, const char *v)
 {
 	char *p = plain_dup(v);
-	jstr(b, k, p ? p : "", first);
+	json_kv_str(j, k, p ? p : "");
 	free(p);
 }
 
-static void ju64(struct sbuf *b, const char *k, uint64_t v, int *first)
+/* v, or null when NULL (an empty string stays a string) */
+static void jstr(struct json *j, const char *k, const char *v)
 {
-	jkey(b, k, first);
-	sbuf_printf(b, "%" PRIu64, v);
+	if (v)
+		json_kv_str(j, k, v);
+	else
+		json_kv_null(j, k);
 }
 
-static void jhist(struct sbuf *b, const char *k, const struct hist *h, int *first)
+static void jtime(struct json *j, const char *k, bool have, uint64_t ts)
 {
-	int f2 = 1;
-	jkey(b, k, first);
-	if (!h->count) {
-		sbuf_puts(b, "null");
-		return;
-	}
-	sbuf_putc(b, '{');
-	ju64(b, "count", h->count, &f2);
-	ju64(b, "p50", hist_percentile(h, 50), &f2);
-	ju64(b, "p99", hist_percentile(h, 99), &f2);
-	ju64(b, "max", h->max, &f2);
-	sbuf_putc(b, '}');
+	char t[FMT_TIME_LEN];
+	if (have)
+		json_kv_str(j, k, fmt_time_iso(t, ts));
+	else
+		json_kv_null(j, k);
 }
 
-static void jport(struct sbuf *b, const struct port_stats *p, int with_port)
-{
-	int first = 1, f2 = 1;
-	sbuf_putc(b, '{');
-	if (with_port)
-		ju64(b, "port", p->port, &first);
-	ju64(b, "connections", p->conns, &first);
-	ju64(b, "attempts", p->attempts, &first);
-	ju64(b, "established", p->established, &first);
-	jkey(b, "verdicts", &first);
-	sbuf_putc(b, '{');
-	for (int v = 0; v < LT_V_COUNT; v++)
-		ju64(b, lt_verdict_name((enum lt_verdict)v), p->verdict[v], &f2);
-	sbuf_putc(b, '}');
-	ju64(b, "resets", p->resets, &first);
-	ju64(b, "syn_retransmissions", p->syn_retrans, &first);
-	ju64(b, "synack_retransmissions", p->synack_retrans, &first);
-	ju64(b, "kernel_drops", p->kernel_drops, &first);
-	ju64(b, "bytes_c2s", p->bytes_c2s, &first);
-	ju64(b, "bytes_s2c", p->bytes_s2c, &first);
-	jhist(b, "syn_to_synack_ns", &p->syn_synack, &first);
-	jhist(b, "syn_to_rst_ns", &p->syn_rst, &first);
-	sbuf_putc(b, '}');
-}
-
-static void jlistener(struct sbuf *b, const struct listener *l,
+static void jlistener(struct json *j, const struct listener *l,
 		      const struct listener *start, const struct listener *end)
 {
 	char a[FMT_ADDR_LEN];
-	int first = 1;
-	sbuf_putc(b, '{');
-	ju64(b, "ip_version", l->family, &first);
-	jstr(b, "address", fmt_addr(a, l->family, l->addr), &first);
-	ju64(b, "port", l->port, &first);
-	jkey(b, "v6only", &first);
-	sbuf_puts(b, l->v6only ? "true" : "false");
-	jkey(b, "pid", &first);
-	if (l->pid >= 0)
-		sbuf_printf(b, "%d", l->pid);
+	json_obj_open(j);
+	json_kv_u64(j, "ip_version", l->family);
+	json_kv_str(j, "address", fmt_addr(a, l->family, l->addr));
+	json_kv_u64(j, "port", l->port);
+	json_kv_bool(j, "v6only", l->v6only);
+	if (l->pid >= 0) {
+		json_kv_i64(j, "pid", l->pid);
+		json_kv_str(j, "comm", l->comm);
+	} else {
+		json_kv_null(j, "pid");
+		json_kv_null(j, "comm");
+	}
+	json_kv_u64(j, "backlog", l->backlog);
+	if (start)
+		json_kv_u64(j, "waiting_start", start->queued);
 	else
-		sbuf_puts(b, "null");
-	jstr(b, "comm", l->pid >= 0 ? l->comm : NULL, &first);
-	ju64(b, "backlog", l->backlog, &first);
-	jkey(b, "waiting_start", &first);
-	start ? sbuf_printf(b, "%u", start->queued) : sbuf_puts(b, "null");
-	jkey(b, "waiting_end", &first);
-	end ? sbuf_printf(b, "%u", end->queued) : sbuf_puts(b, "null");
-	sbuf_putc(b, '}');
+		json_kv_null(j, "waiting_start");
+	if (end)
+		json_kv_u64(j, "waiting_end", end->queued);
+	else
+		json_kv_null(j, "waiting_end");
+	json_obj_close(j);
 }
 
-static void jlisteners(struct sbuf *b, const struct view *w, int *first)
+static void jlisteners(struct json *j, const struct view *w)
 {
 	const struct report *r = w->r;
-	int f2 = 1;
 
-	jkey(b, "listeners", first);
+	json_key(j, "listeners");
 	if (!r->live || (r->nlst < 0 && w->nlend < 0)) {
-		sbuf_puts(b, "null");
+		json_null(j);
 		return;
 	}
-	sbuf_putc(b, '[');
+	json_arr_open(j);
 	for (int i = 0; i < r->nlst; i++) {
 		const struct listener *l = &r->lst[i];
 		if (!listener_relevant(w, l))
 			continue;
 		const struct listener *end = listener_at_end(w, l);
-		if (!f2)
-			sbuf_putc(b, ',');
-		f2 = 0;
-		jlistener(b, end ? end : l, l, end);
+		jlistener(j, end ? end : l, l, end);
 	}
-	for (int j = 0; j < w->nlend; j++) {
-		const struct listener *l = &w->lend[j];
+	for (int k = 0; k < w->nlend; k++) {
+		const struct listener *l = &w->lend[k];
 		bool seen = false;
 		if (!listener_relevant(w, l))
 			continue;
@@ -1075,12 +1028,9 @@ static void jlisteners(struct sbuf *b, const struct view *w, int *first)
 			seen = same_listener(&r->lst[i], l);
 		if (seen)
 			continue;
-		if (!f2)
-			sbuf_putc(b, ',');
-		f2 = 0;
-		jlistener(b, l, NULL, l);
+		jlistener(j, l, NULL, l);
 	}
-	sbuf_putc(b, ']');
+	json_arr_close(j);
 }
 
 static void write_json(struct sbuf *b, const struct view *w)
@@ -1088,127 +1038,118 @@ static void write_json(struct sbuf *b, const struct view *w)
 	const struct lt_run_info *ri = w->ri;
 	const struct lt_source_stats *ss = w->ss;
 	const struct flow_counters *fc = flow_tab_counters(engine_flows(w->r->e));
-	char t[FMT_TIME_LEN];
 	uint16_t *ports = malloc(MAX_PORT_ROWS * sizeof(*ports));
 	int n = ports ? stats_ports(w->st, ports, MAX_PORT_ROWS) : 0;
-	int first = 1, f2 = 1;
+	bool any = w->st->total.conns > 0;
+	struct json jw, *j = &jw;
 
-	sbuf_putc(b, '{');
-	jstr(b, "type", "report", &first);
-	ju64(b, "schema_version", SCHEMA_VERSION, &first);
+	json_init(j, b);
+	json_obj_open(j);
+	json_kv_str(j, "type", "report");
+	json_kv_u64(j, "schema_version", SCHEMA_VERSION);
 
-	jkey(b, "run", &first);
-	sbuf_putc(b, '{');
-	jstr(b, "lotrace_version", ri->version, &f2);
-	jstr(b, "backend", ri->backend, &f2);
-	jstr(b, "backend_note", ri->backend_note, &f2);
-	jstr(b, "input", ri->input, &f2);
-	jstr(b, "link_type", ri->link_name, &f2);
-	jkey(b, "live", &f2);
-	sbuf_puts(b, w->r->live ? "true" : "false");
-	jkey(b, "partial", &f2);
-	sbuf_puts(b, w->partial ? "true" : "false");
-	jstr(b, "host_kernel", w->kernel, &f2);
-	jkey(b, "watched_ports", &f2);
-	sbuf_putc(b, '[');
+	json_key(j, "run");
+	json_obj_open(j);
+	json_kv_str(j, "lotrace_version", ri->version);
+	json_kv_str(j, "backend", ri->backend);
+	jstr(j, "backend_note", ri->backend_note);
+	jstr(j, "input", ri->input);
+	jstr(j, "link_type", ri->link_name);
+	json_kv_bool(j, "live", w->r->live);
+	json_kv_bool(j, "partial", w->partial);
+	json_kv_str(j, "host_kernel", w->kernel);
+	json_key(j, "watched_ports");
+	json_arr_open(j);
 	for (int i = 0; ri->ports && i < ri->ports->n; i++)
-		sbuf_printf(b, "%s%u", i ? "," : "", ri->ports->list[i]);
-	sbuf_putc(b, ']');
-	jstr(b, "first", w->st->total.conns ? fmt_time_iso(t, w->st->first_ts) : NULL, &f2);
-	jstr(b, "last", w->st->total.conns ? fmt_time_iso(t, w->st->last_ts) : NULL, &f2);
-	jkey(b, "first_ns", &f2);
-	w->st->total.conns ? sbuf_printf(b, "%" PRIu64, w->st->first_ts) : sbuf_puts(b, "null");
-	jkey(b, "last_ns", &f2);
-	w->st->total.conns ? sbuf_printf(b, "%" PRIu64, w->st->last_ts) : sbuf_puts(b, "null");
-	ju64(b, "connections", w->st->total.conns, &f2);
-	ju64(b, "frames", ss ? ss->dec.frames : 0, &f2);
-	ju64(b, "tcp_frames", ss ? ss->dec.tcp : 0, &f2);
-	ju64(b, "other_frames", ss ? ss->dec.not_tcp : 0, &f2);
-	ju64(b, "decode_problems", ss ? dec_stats_problems(&ss->dec) : 0, &f2);
-	ju64(b, "events_received", ss ? ss->received : 0, &f2);
-	ju64(b, "lost_events", ss ? ss->lost : 0, &f2);
-	ju64(b, "flows_tracked", fc->created, &f2);
-	ju64(b, "flows_evicted", fc->evicted, &f2);
-	ju64(b, "flow_capacity", fc->capacity, &f2);
-	ju64(b, "port_reuses", fc->reused, &f2);
-	jstr(b, "input_error", ss && ss->read_error[0] ? ss->read_error : NULL, &f2);
+		json_u64(j, ri->ports->list[i]);
+	json_arr_close(j);
+	jtime(j, "first", any, w->st->first_ts);
+	jtime(j, "last", any, w->st->last_ts);
+	if (any) {
+		json_kv_u64(j, "first_ns", w->st->first_ts);
+		json_kv_u64(j, "last_ns", w->st->last_ts);
+	} else {
+		json_kv_null(j, "first_ns");
+		json_kv_null(j, "last_ns");
+	}
+	json_kv_u64(j, "connections", w->st->total.conns);
+	json_kv_u64(j, "frames", ss ? ss->dec.frames : 0);
+	json_kv_u64(j, "tcp_frames", ss ? ss->dec.tcp : 0);
+	json_kv_u64(j, "other_frames", ss ? ss->dec.not_tcp : 0);
+	json_kv_u64(j, "decode_problems", ss ? dec_stats_problems(&ss->dec) : 0);
+	json_kv_u64(j, "events_received", ss ? ss->received : 0);
+	json_kv_u64(j, "lost_events", ss ? ss->lost : 0);
+	json_kv_u64(j, "flows_tracked", fc->created);
+	json_kv_u64(j, "flows_evicted", fc->evicted);
+	json_kv_u64(j, "flow_capacity", fc->capacity);
+	json_kv_u64(j, "port_reuses", fc->reused);
+	json_kv_str_or_null(j, "input_error", ss ? ss->read_error : NULL);
 	if (w->ri->cut) /* only when reading stopped before the input did */
-		jstr(b, "cut", w->ri->cut, &f2);
-	jlisteners(b, w, &f2);
-	jkey(b, "listen_counters", &f2);
+		json_kv_str(j, "cut", w->ri->cut);
+	jlisteners(j, w);
+	json_key(j, "listen_counters");
 	if (w->r->live && w->r->c_start.overflows >= 0 && w->c_end.overflows >= 0) {
-		int f3 = 1;
-		sbuf_putc(b, '{');
-		ju64(b, "overflows_delta", (uint64_t)(w->c_end.overflows - w->r->c_start.overflows), &f3);
-		ju64(b, "drops_delta", (uint64_t)(w->c_end.drops - w->r->c_start.drops), &f3);
-		sbuf_putc(b, '}');
+		json_obj_open(j);
+		json_kv_u64(j, "overflows_delta", (uint64_t)(w->c_end.overflows - w->r->c_start.overflows));
+		json_kv_u64(j, "drops_delta", (uint64_t)(w->c_end.drops - w->r->c_start.drops));
+		json_obj_close(j);
 	} else {
-		sbuf_puts(b, "null");
+		json_null(j);
 	}
-	jkey(b, "syn_sysctls", &f2);
+	json_key(j, "syn_sysctls");
 	if (w->r->live && w->sys.syn_retries >= 0) {
-		int f3 = 1;
-		sbuf_putc(b, '{');
-		jkey(b, "tcp_syn_retries", &f3);
-		sbuf_printf(b, "%d", w->sys.syn_retries);
-		jkey(b, "tcp_synack_retries", &f3);
-		sbuf_printf(b, "%d", w->sys.synack_retries);
-		jkey(b, "tcp_syn_linear_timeouts", &f3);
-		w->sys.syn_linear_timeouts >= 0 ? sbuf_printf(b, "%d", w->sys.syn_linear_timeouts)
-						: sbuf_puts(b, "null");
-		sbuf_putc(b, '}');
+		json_obj_open(j);
+		json_kv_i64(j, "tcp_syn_retries", w->sys.syn_retries);
+		json_kv_i64(j, "tcp_synack_retries", w->sys.synack_retries);
+		if (w->sys.syn_linear_timeouts >= 0)
+			json_kv_i64(j, "tcp_syn_linear_timeouts", w->sys.syn_linear_timeouts);
+		else
+			json_kv_null(j, "tcp_syn_linear_timeouts");
+		json_obj_close(j);
 	} else {
-		sbuf_puts(b, "null");
+		json_null(j);
 	}
-	sbuf_putc(b, '}');
+	json_obj_close(j);
 
-	jkey(b, "ports", &first);
-	sbuf_putc(b, '[');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			sbuf_putc(b, ',');
-		jport(b, w->st->port[ports[i]], 1);
-	}
-	sbuf_putc(b, ']');
-	jkey(b, "total", &first);
-	jport(b, &w->st->total, 0);
+	json_key(j, "ports");
+	json_arr_open(j);
+	for (int i = 0; i < n; i++)
+		sink_json_port(j, w->st->port[ports[i]], 1);
+	json_arr_close(j);
+	json_key(j, "total");
+	sink_json_port(j, &w->st->total, 0);
 
-	jkey(b, "findings", &first);
-	sbuf_putc(b, '[');
+	json_key(j, "findings");
+	json_arr_open(j);
 	for (int i = 0; i < w->nfnd; i++) {
 		const struct diag_finding *f = &w->fnd[i];
-		int f3 = 1;
-		if (i)
-			sbuf_putc(b, ',');
-		sbuf_putc(b, '{');
-		jstr(b, "id", f->id, &f3);
-		jstr(b, "severity", diag_severity_name(f->severity), &f3);
-		jplain(b, "title", f->title, &f3);
-		jplain(b, "text", f->text, &f3);
-		jplain(b, "next_step", f->next_step, &f3);
-		jkey(b, "evidence", &f3);
-		sbuf_putc(b, '[');
+		json_obj_open(j);
+		jstr(j, "id", f->id);
+		json_kv_str(j, "severity", diag_severity_name(f->severity));
+		jplain(j, "title", f->title);
+		jplain(j, "text", f->text);
+		jplain(j, "next_step", f->next_step);
+		json_key(j, "evidence");
+		json_arr_open(j);
 		for (int k = 0; k < f->nrefs; k++)
-			sbuf_printf(b, "%s%" PRIu64, k ? "," : "", f->refs[k].id);
-		sbuf_putc(b, ']');
-		ju64(b, "evidence_total", f->total, &f3);
-		sbuf_putc(b, '}');
+			json_u64(j, f->refs[k].id);
+		json_arr_close(j);
+		json_kv_u64(j, "evidence_total", f->total);
+		json_obj_close(j);
 	}
-	sbuf_putc(b, ']');
+	json_arr_close(j);
 
-	jkey(b, "examples", &first);
-	sbuf_putc(b, '[');
-	f2 = 1;
+	json_key(j, "examples");
+	json_arr_open(j);
 	for (int v = 0; v < LT_V_COUNT; v++) {
 		if (!w->has_ex[v])
 			continue;
-		if (!f2)
-			sbuf_putc(b, ',');
-		f2 = 0;
+		json_value_begin(j);
 		sink_json_conn_obj(b, &w->ex[v], (enum lt_verdict)v);
 	}
-	sbuf_putc(b, ']');
-	sbuf_puts(b, "}\n");
+	json_arr_close(j);
+	json_obj_close(j);
+	sbuf_putc(b, '\n');
 	free(ports);
 }
 

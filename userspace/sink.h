@@ -103,6 +103,10 @@ struct json;
 struct hist;
 /* "k": ["syn-not-seen", ...], the anomaly names of docs/json-schema.md */
 void sink_json_anomalies(struct json *j, const char *k, uint32_t anomalies);
+struct port_stats;
+/* One port's (or the total's) counters as a JSON object (--json summary,
+ * report) */
+void sink_json_port(struct json *j, const struct port_stats *p, int with_port);
 /* "k": {"count","p50","p99","max"} or null */
 void sink_json_hist(struct json *j, const char *k, const struct hist *h);
 

@@ -219,7 +219,7 @@ void sink_json_hist(struct json *j, const char *k, const struct hist *h)
 	json_obj_close(j);
 }
 
-static void port_obj(struct json *j, const struct port_stats *p, int with_port)
+void sink_json_port(struct json *j, const struct port_stats *p, int with_port)
 {
 	json_obj_open(j);
 	if (with_port)
@@ -281,10 +281,10 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
 	json_key(&j, "ports");
 	json_arr_open(&j);
 	for (int i = 0; i < n; i++)
-		port_obj(&j, re->stats->port[ports[i]], 1);
+		sink_json_port(&j, re->stats->port[ports[i]], 1);
 	json_arr_close(&j);
 	json_key(&j, "total");
-	port_obj(&j, &re->stats->total, 0);
+	sink_json_port(&j, &re->stats->total, 0);
 	json_key(&j, "decode");
 	json_obj_open(&j);
 	json_kv_u64(&j, "frames", d->frames);
