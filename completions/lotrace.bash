@@ -26,14 +26,14 @@ _lotrace()
 	--speed)
 		COMPREPLY=($(compgen -W 'instant 1 10 100' -- "$cur"))
 		return ;;
-	-r | --read | -w | --write | --report)
+	-r | --read | -w | --write | --report | --metrics-file)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	-i | --interface)
 		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
 		return ;;
-	-p | --port | -c | --count | --duration | --max-flows | --ring-size)
+	-p | --port | -c | --count | --duration | --max-flows | --ring-size | --metrics | --metrics-interval)
 		return ;; # a value of the user's
 	esac
 	case $cur in
@@ -41,7 +41,8 @@ _lotrace()
 		COMPREPLY=($(compgen -W '-p --port -r --read -i --interface
 			--backend --attach -w --write -c --count --duration --json
 			--format --report --no-tui --tui --speed --max-flows
-			--ring-size --demo -v --verbose -h --help -V --version' -- "$cur")) ;;
+			--ring-size --demo --metrics --metrics-file --metrics-interval
+			-v --verbose -h --help -V --version' -- "$cur")) ;;
 	*)
 		[ "$COMP_CWORD" = 1 ] && COMPREPLY=($(compgen -W 'report' -- "$cur")) ;;
 	esac

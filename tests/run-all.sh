@@ -2,7 +2,7 @@
 # run-all.sh [SECTION...] - lotrace's whole test suite (what `make test` runs).
 #
 # Sections: unit cli crosscheck golden sweep live tui report fuzz setup
-# pipeline tcpdump output. Each prints "ok   ..." / "FAIL ...: why" lines; this script
+# pipeline tcpdump output metrics. Each prints "ok   ..." / "FAIL ...: why" lines; this script
 # counts them and ends with "N passed, N failed". Exit status 1 if anything
 # failed.
 # Live sections need root (CI is root); without it they are skipped, loudly.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
 export PUBLIC="$REPO/tests/captures/public"  # third-party captures (BSD-3-Clause, see SOURCES.md)
 export TZ=UTC LC_ALL=C
-sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup pipeline tcpdump output}
+sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup pipeline tcpdump output metrics}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 
 run() { # run LABEL COMMAND...: stream its output, keep it for counting
@@ -107,6 +107,10 @@ for s in $sections; do
 		script "fuzz (libFuzzer, ${FUZZ_TIME:-30}s each)" tests/fuzz/run.sh "${FUZZ_TIME:-30}" ;;
 	setup)
 		scripts tests/setup setup ;;
+	metrics)
+		# replay checks; the live ones (real Prometheus, node_exporter,
+		# SIGHUP) need root and the live lock
+		script "metrics (Prometheus, node_exporter, SIGHUP)" tests/metrics.sh ;;
 	tcpdump)
 		script "tcpdump habits (replay; the live ones are tests/live/tcpdump.sh)" tests/tcpdump.sh ;;
 	*)

@@ -42,7 +42,7 @@ enum run_stop {
 	RUN_STOP_END,     /* end of the capture file */
 	RUN_STOP_COUNT,   /* -c connections went out */
 	RUN_STOP_DURATION,
-	RUN_STOP_SIGNAL,  /* SIGINT, SIGTERM, SIGHUP */
+	RUN_STOP_SIGNAL,  /* SIGINT, SIGTERM, SIGHUP without file outputs */
 	RUN_STOP_USER,    /* the TUI's q, or run_finish while reading */
 	RUN_STOP_INPUT,   /* the source failed (cut capture, device gone) */
 	RUN_STOP_OUTPUT,  /* writing an output failed */
