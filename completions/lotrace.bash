@@ -40,7 +40,7 @@ _lotrace()
 	-*)
 		COMPREPLY=($(compgen -W '-p --port -r --read -i --interface
 			--backend --attach -w --write -c --count --duration --json
-			--format --report --no-tui --tui --speed --max-flows
+			--format --report --no-payload --no-tui --tui --speed --max-flows
 			--ring-size --demo --metrics --metrics-file --metrics-interval
 			-v --verbose -h --help -V --version' -- "$cur")) ;;
 	*)

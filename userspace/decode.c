@@ -54,6 +54,17 @@ static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c,
 	o->window = window;
 	o->payload_len = ip_payload_len - hdr_len;
 	o->mss = 0;
+	o->payload = NULL;
+	o->payload_cap = 0;
+
+	/* The captured start of the payload, never past the IP length
+	 * (Ethernet pads short frames). */
+	struct cur pl = c;
+	if (o->payload_len && cur_skip(&pl, hdr_len - 20) && cur_left(&pl)) {
+		size_t n = cur_left(&pl);
+		o->payload = pl.p;
+		o->payload_cap = n < o->payload_len ? (uint32_t)n : o->payload_len;
+	}
 
 	/* Options: only the MSS of a SYN is kept. A cut option list is not
 	 * an error: the segment itself is still good. Every iteration

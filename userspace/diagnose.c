@@ -224,6 +224,41 @@ static struct diag_group *add_to(struct diag *d, int kind, const struct flow *f)
 	return b;
 }
 
+/* What the first bytes of each side say (proto.h): a mismatch, or an
+ * HTTP request answered with an error status. */
+static void add_protocols(struct diag *d, const struct flow *f)
+{
+	struct proto_id pc, ps;
+	struct diag_group *b;
+	int kind;
+
+	flow_protocols(f, &pc, &ps);
+	enum proto_clash cl = proto_clash(&pc, &ps);
+	const struct flow_side *sv = &f->side[LT_DIR_S2C];
+	if (cl == PROTO_CLASH_NONE && pc.kind == PROTO_HTTP_REQUEST && !sv->bytes &&
+	    (sv->fin_count || sv->rst_count))
+		cl = PROTO_CLASH_HTTP_UNANSWERED;
+	if (cl != PROTO_CLASH_NONE)
+		kind = DG_PROTO_CLASH;
+	else if (pc.kind == PROTO_HTTP_REQUEST && ps.kind == PROTO_HTTP_RESPONSE &&
+		 ps.status >= 400)
+		kind = DG_HTTP_STATUS;
+	else
+		return;
+	if (!(b = add_to(d, kind, f)))
+		return;
+	if (b->n == 1) {
+		b->pc = pc;
+		b->ps = ps;
+		b->clash = (uint8_t)cl;
+		b->server_closed = f->side[LT_DIR_S2C].rst_count ? 2 :
+				   f->side[LT_DIR_S2C].fin_count ? 1 : 0;
+	} else if (b->clash != cl || b->pc.kind != pc.kind || b->ps.kind != ps.kind ||
+		   b->ps.status != ps.status) {
+		b->differ++;
+	}
+}
+
 void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 {
 	const struct flow_side *c = &f->side[LT_DIR_C2S];
@@ -247,6 +282,9 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 			d->lost_verdict[v]++;
 		return;
 	}
+
+	if (c->head_len || s->head_len)
+		add_protocols(d, f);
 
 	if (s->syn_count && (b = add_to(d, DG_ANSWERED, f))) {
 		if (est)
@@ -557,6 +595,8 @@ static enum diag_id kind_id(int kind)
 	case DG_OPEN: return DIAG_STILL_OPEN;
 	case DG_MIDSTREAM: return DIAG_MID_STREAM;
 	case DG_CONNECTING: return DIAG_CONNECTING;
+	case DG_PROTO_CLASH: return DIAG_PROTOCOL_MISMATCH;
+	case DG_HTTP_STATUS: return DIAG_HTTP_ERROR;
 	case DG_ANSWERED:
 	case DG_OTHER:
 	case DG_KIND_COUNT:
@@ -572,7 +612,9 @@ static enum diag_severity kind_severity(int kind)
 	case DG_UNANSWERED:
 	case DG_HALF_OPEN:
 	case DG_RESET_REQUEST:
+	case DG_PROTO_CLASH:
 		return DIAG_ERROR;
+	case DG_HTTP_STATUS:
 	case DG_SYNACK_RETRANS:
 	case DG_SYN_RETRANS:
 	case DG_RESET_SERVER:
@@ -621,12 +663,18 @@ static void r_group(struct facts *fs, const struct diag *d,
 		else
 			fact(fs, DIAG_HALF_CLOSED, DIAG_INFO, b);
 		break;
+	case DG_PROTO_CLASH:
+		/* a refused SSLRequest is the server's choice, often fine */
+		fact(fs, DIAG_PROTOCOL_MISMATCH,
+		     b->clash == PROTO_CLASH_SSL_REFUSED ? DIAG_WARNING : DIAG_ERROR, b);
+		break;
 	case DG_RESET_REQUEST:
 	case DG_SYNACK_RETRANS:
 	case DG_SYN_RETRANS:
 	case DG_OPEN:
 	case DG_MIDSTREAM:
 	case DG_CONNECTING:
+	case DG_HTTP_STATUS:
 		fact(fs, kind_id(b->kind), kind_severity(b->kind), b);
 		break;
 	case DG_ANSWERED:
@@ -654,6 +702,8 @@ static bool loss_can_fake(int kind)
 	case DG_RESET_REQUEST:
 	case DG_RESET_SERVER:
 	case DG_RESET_CLIENT:
+	case DG_PROTO_CLASH:  /* bytes seen are never made up by a loss */
+	case DG_HTTP_STATUS:
 	case DG_ANSWERED:
 	case DG_OTHER:
 	case DG_KIND_COUNT:
@@ -979,6 +1029,8 @@ const char *diag_id_name(enum diag_id id)
 		[DIAG_FINDINGS_CUT] = "findings-cut",
 		[DIAG_NO_CONNECTIONS] = "no-connections",
 		[DIAG_NO_PROBLEM] = "no-problem",
+		[DIAG_PROTOCOL_MISMATCH] = "protocol-mismatch",
+		[DIAG_HTTP_ERROR] = "http-error",
 	};
 	return (unsigned)id < DIAG_ID_COUNT && names[id] ? names[id] : "other";
 }

@@ -103,6 +103,8 @@ enum diag_group_kind {
 	DG_OPEN,
 	DG_MIDSTREAM,
 	DG_CONNECTING,
+	DG_PROTO_CLASH,    /* the two sides' first bytes are different protocols */
+	DG_HTTP_STATUS,    /* an HTTP request answered 4xx/5xx */
 	DG_ANSWERED,       /* not a finding: the server sent a SYN-ACK */
 	DG_OTHER,          /* the run's own groups: completed handshakes, lost events */
 	DG_KIND_COUNT,
@@ -142,6 +144,12 @@ struct diag_group {
 	char rst_name[LT_REASON_LEN];
 	uint64_t err_n;
 	int32_t err;
+	/* protocols (proto-clash, http-status): the first connection's first
+	 * bytes as classified, and how many others differ from it */
+	struct proto_id pc, ps;
+	uint8_t clash;           /* enum proto_clash of pc/ps */
+	uint8_t server_closed;   /* ... and the server then closed (1 FIN, 2 RST) */
+	uint64_t differ;
 };
 
 /* Every finding there is; diag_id_name gives the stable key. */
@@ -172,6 +180,8 @@ enum diag_id {
 	DIAG_FINDINGS_CUT,
 	DIAG_NO_CONNECTIONS,
 	DIAG_NO_PROBLEM,
+	DIAG_PROTOCOL_MISMATCH,
+	DIAG_HTTP_ERROR,
 	DIAG_ID_COUNT,
 };
 

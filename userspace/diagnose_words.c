@@ -702,6 +702,127 @@ static void w_connecting(struct words *w, const struct diag_fact *x)
 	sbuf_puts(w->x, "Look again in a moment: an attempt that stays unanswered becomes a finding of its own.");
 }
 
+/* ---- protocols (first bytes, proto.h) ----------------------------------- */
+
+static const char *closed_word(const struct diag_group *b)
+{
+	return b->server_closed == 2 ? " and reset the connection" :
+	       b->server_closed == 1 ? " and closed the connection" : "";
+}
+
+/* "In 3 connections to `e1` the client sent X; the server answered Y and
+ * closed the connection" */
+static void put_exchange(struct words *w, const struct diag_group *b)
+{
+	char dc[200], ds[200];
+
+	proto_describe(&b->pc, dc, sizeof(dc));
+	proto_describe(&b->ps, ds, sizeof(ds));
+	if (b->n == 1)
+		sbuf_printf(w->t, "The client of `%s` sent %s; the server answered with %s%s",
+			    w->e1, dc, ds, closed_word(b));
+	else
+		sbuf_printf(w->t, "In %" PRIu64 " connections to `%s`, the first one: the client sent %s; the server answered with %s%s",
+			    b->n, w->e1, dc, ds, closed_word(b));
+}
+
+static void put_differ(struct words *w, const struct diag_group *b)
+{
+	if (b->differ)
+		sbuf_printf(w->t, " %" PRIu64 " of the %" PRIu64 " connections exchanged other first bytes (see each connection's `protocol` in the JSON output).",
+			    b->differ, b->n);
+}
+
+static void w_protocol(struct words *w, const struct diag_fact *x)
+{
+	const struct diag_group *b = x->g;
+	const char *fc = proto_family(b->pc.kind), *fs = proto_family(b->ps.kind);
+	bool http = b->ps.kind == PROTO_HTTP_RESPONSE;
+
+	switch ((enum proto_clash)b->clash) {
+	case PROTO_CLASH_TLS_TO_PLAIN:
+		sbuf_printf(w->title, "TLS to a plain-%s port: `%s`", http ? "HTTP" : "text", w->e1);
+		put_exchange(w, b);
+		sbuf_printf(w->t, ": TLS to a plain-%s port.", http ? "HTTP" : "text");
+		sbuf_printf(w->x, "Use `%s://` (no TLS) for port %u, or point the client at the server's TLS port; if this server should speak TLS, its TLS setting is off.",
+			    http ? "http" : "plain", b->server.port);
+		break;
+	case PROTO_CLASH_PLAIN_TO_TLS:
+		sbuf_printf(w->title, "Plain %s to a TLS port: `%s`", *fc ? fc : "text", w->e1);
+		put_exchange(w, b);
+		sbuf_printf(w->t, ": the client spoke %s in clear text to a port that speaks TLS.",
+			    *fc ? fc : "its protocol");
+		sbuf_printf(w->x, "Turn TLS on in the client (`https://`, `rediss://`, `sslmode=require`...) or point it at the server's plain-text port.");
+		break;
+	case PROTO_CLASH_H2_TO_HTTP1:
+		sbuf_printf(w->title, "HTTP/2 prior knowledge to an HTTP/1-only server: `%s`", w->e1);
+		put_exchange(w, b);
+		sbuf_puts(w->t, ": the client opened with HTTP/2 without asking (prior knowledge, h2c); the server speaks HTTP/1 only.");
+		sbuf_puts(w->x, "Let the client negotiate (drop `--http2-prior-knowledge` or the h2c setting) or enable h2c on the server.");
+		break;
+	case PROTO_CLASH_SSL_REFUSED:
+		sbuf_printf(w->title, "PostgreSQL server refused TLS: `%s`", w->e1);
+		put_exchange(w, b);
+		sbuf_puts(w->t, ": the server does not do TLS on this port. A client with `sslmode=require` gives up here; with `prefer` it goes on in clear text.");
+		sbuf_puts(w->x, "Enable `ssl` in the server's postgresql.conf, or let the client connect without TLS (`sslmode=disable` or `prefer`).");
+		break;
+	case PROTO_CLASH_HTTP_UNANSWERED: {
+		char dc[200];
+		proto_describe(&b->pc, dc, sizeof(dc));
+		sbuf_printf(w->title, "Plain HTTP to a port that closed without a word (TLS?): `%s`", w->e1);
+		sbuf_printf(w->t, "%s%" PRIu64 " connection%s to `%s`%s the client sent %s; the server %s without sending a byte. A TLS server (OpenSSL) does exactly this with plain HTTP; a server that rejects the request outright does too.",
+			    "In ", b->n, s_(b->n), w->e1,
+			    b->n == 1 ? "" : ", the first one:", dc,
+			    b->server_closed == 2 ? "reset the connection" : "closed the connection");
+		sbuf_printf(w->x, "Try `https://` for port %u (`openssl s_client -connect %s` shows whether it speaks TLS); the server's log says why it closed.",
+			    b->server.port, w->e1);
+		break;
+	}
+	case PROTO_CLASH_OTHER:
+	case PROTO_CLASH_NONE:
+	case PROTO_CLASH_COUNT:
+		sbuf_printf(w->title, "%s client to %s %s server: `%s`", fc,
+			    (*fs == 'H' || *fs == 'S') ? "an" : "a", fs, w->e1);
+		put_exchange(w, b);
+		sbuf_printf(w->t, ": the client speaks %s, the server %s.", fc, fs);
+		sbuf_printf(w->x, "Check the port the client is configured with: port %u serves %s.",
+			    b->server.port, fs);
+		break;
+	}
+	put_differ(w, b);
+}
+
+static void w_http_error(struct words *w, const struct diag_fact *x)
+{
+	const struct diag_group *b = x->g;
+	const char *why;
+
+	switch (b->ps.status) {
+	case 404:
+		why = "the path the client asked for does not exist on this server: a wrong base URL or API version, or another server than expected on this port";
+		break;
+	case 405:
+		why = "the server has the path but not for this method";
+		break;
+	case 421:
+		why = "a misdirected request: the server does not answer for the host the client named (Host header or SNI)";
+		break;
+	case 400:
+		why = "the server could not parse the request";
+		break;
+	default:
+		why = b->ps.status >= 500 ? "the server failed to handle the request"
+					  : "the server refused the request";
+		break;
+	}
+	sbuf_printf(w->title, "HTTP %u on `%s`: `%s`", b->ps.status, w->e1, b->pc.line);
+	put_exchange(w, b);
+	sbuf_printf(w->t, ": %s.", why);
+	put_differ(w, b);
+	sbuf_printf(w->x, "Compare the path and method with what the server on port %u serves; its access log lists the requests it got.",
+		    b->server.port);
+}
+
 static const char *kind_label(int kind)
 {
 	switch ((enum diag_group_kind)kind) {
@@ -717,6 +838,8 @@ static const char *kind_label(int kind)
 	case DG_OPEN: return "Open connections";
 	case DG_MIDSTREAM: return "Connections started before the capture";
 	case DG_CONNECTING: return "Pending attempts";
+	case DG_PROTO_CLASH: return "Protocol mismatches";
+	case DG_HTTP_STATUS: return "HTTP errors";
 	case DG_ANSWERED:
 	case DG_OTHER:
 	case DG_KIND_COUNT:
@@ -767,6 +890,8 @@ static const char *doubt_word(int kind)
 	case DG_RESET_CLIENT:
 	case DG_ANSWERED:
 	case DG_OTHER:
+	case DG_PROTO_CLASH:
+	case DG_HTTP_STATUS:
 	case DG_KIND_COUNT:
 		break;
 	}
@@ -996,6 +1121,12 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c,
 		break;
 	case DIAG_NO_CONNECTIONS:
 		w_no_connections(&w, c);
+		break;
+	case DIAG_PROTOCOL_MISMATCH:
+		w_protocol(&w, x);
+		break;
+	case DIAG_HTTP_ERROR:
+		w_http_error(&w, x);
 		break;
 	case DIAG_NO_PROBLEM:
 		w_no_problem(&w, x);

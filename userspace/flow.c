@@ -466,6 +466,30 @@ static void history_update(struct flow *f, const struct lt_obs *o, int dir)
 		hist_put_once(f, 'a', dir, ONCE_A);
 }
 
+/* The first PROTO_HEAD_MAX payload bytes of a side: the first data
+ * segment's, then the next ones' while they continue it. */
+static void head_keep(struct flow_side *sd, const struct lt_obs *o)
+{
+	if (!o->payload || !o->payload_cap || sd->head_len >= PROTO_HEAD_MAX)
+		return;
+	if (sd->head_len && o->seq != sd->head_seq)
+		return;
+	size_t n = PROTO_HEAD_MAX - sd->head_len;
+	if (n > o->payload_cap)
+		n = o->payload_cap;
+	memcpy(sd->head + sd->head_len, o->payload, n);
+	sd->head_len = (uint8_t)(sd->head_len + n);
+	sd->head_seq = o->seq + (uint32_t)n;
+}
+
+void flow_protocols(const struct flow *f, struct proto_id *client,
+		    struct proto_id *server)
+{
+	const struct flow_side *c = &f->side[LT_DIR_C2S], *s = &f->side[LT_DIR_S2C];
+	proto_classify(c->head, c->head_len, NULL, client);
+	proto_classify(s->head, s->head_len, client, server);
+}
+
 static void attach_kernel(struct flow *f, const struct lt_obs *o, int dir)
 {
 	f->kctx |= o->kctx;
@@ -513,7 +537,8 @@ static enum lt_rst_phase rst_phase_now(const struct flow *f)
 	return LT_RST_BEFORE_DATA;
 }
 
-static void update_flow(struct flow *f, const struct lt_obs *o, int dir)
+static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
+			bool keep_payload)
 {
 	struct flow_side *sd = &f->side[dir];
 	const uint8_t fl = o->tcp_flags;
@@ -557,6 +582,8 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir)
 		sd->data_pkts++;
 		sd->bytes += o->payload_len;
 		tl_add(f, LT_TL_DATA, dir, fl, ts, o->payload_len);
+		if (keep_payload)
+			head_keep(sd, o);
 	}
 	if (o->agg_pkts) {
 		/* the kernel aggregated data segments: take its totals */
@@ -714,7 +741,7 @@ void flow_input(struct flow_tab *t, const struct lt_obs *o)
 		f = create_flow(t, o);
 		dir = endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C;
 	}
-	update_flow(f, o, dir);
+	update_flow(f, o, dir, !t->cfg.no_payload);
 	remember_segment(&f->side[dir], o);
 	lru_touch(t, f);
 	report_change(t, f);

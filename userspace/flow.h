@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "obs.h"
+#include "proto.h"
 #include "verdict.h"
 
 /* Direction of a segment relative to the connection. */
@@ -111,6 +112,13 @@ struct flow_side {
 	uint8_t last_flags;
 	bool has_last;
 	char comm[LT_COMM_LEN];
+	/* The first payload bytes this side sent (sources with payload, not
+	 * --no-payload): from the first data segment, extended by the next
+	 * ones while contiguous, at most PROTO_HEAD_MAX. Only proto.c reads
+	 * them; no output prints them. */
+	uint32_t head_seq;    /* sequence number just past head[head_len - 1] */
+	uint8_t head_len;
+	uint8_t head[PROTO_HEAD_MAX];
 };
 
 struct flow {
@@ -174,6 +182,7 @@ struct flow_config {
 	uint64_t syn_timeout_ns;     /* connecting/unanswered/half-open idle timeout */
 	uint64_t idle_timeout_ns;    /* established idle timeout */
 	uint64_t connecting_ns;      /* how long a fresh SYN counts as "connecting" */
+	bool no_payload;             /* --no-payload: keep no payload bytes */
 };
 
 #define LT_FLOWS_DEFAULT 65536u
@@ -219,6 +228,11 @@ uint64_t flow_tab_now(const struct flow_tab *t);
 /* Call fn for each active flow, most recently active first. */
 void flow_foreach(const struct flow_tab *t,
 		  void (*fn)(void *ctx, const struct flow *f), void *ctx);
+
+/* What each side's first payload bytes say (proto.h): kind PROTO_NONE
+ * for a side with none kept. The server's is read knowing the client's. */
+void flow_protocols(const struct flow *f, struct proto_id *client,
+		    struct proto_id *server);
 
 /* Verdicts, Zeek state and latencies of a flow: verdict.h. */
 const char *lt_tl_kind_name(enum lt_tl_kind k);   /* "SYN", "SYN-ACK"... */

@@ -252,5 +252,6 @@ void lt_flow_config(struct flow_config *cfg, const struct lt_opts *o,
 	/* Live: show an ended connection a second after its last packet;
 	 * replay: keep it longer, late packets cost nothing there. */
 	cfg->linger_ns = live ? 1000000000ull : 5000000000ull;
+	cfg->no_payload = o->no_payload != 0;
 }
 

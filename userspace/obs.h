@@ -101,6 +101,13 @@ struct lt_obs {
 	char reason_name[LT_REASON_LEN]; /* resolved at run time, e.g. NO_SOCKET */
 
 	const struct lt_frame *frame; /* the frame behind a segment, or NULL */
+	/* The captured start of the TCP payload (segments from a frame): at
+	 * most payload_len bytes, fewer when the snap length cut them; NULL
+	 * and 0 when the source has no payload (eBPF) or nothing was
+	 * captured. Points into the frame: valid as long as it is. The flow
+	 * keeps the first PROTO_HEAD_MAX bytes of each direction (proto.h). */
+	const uint8_t *payload;
+	uint32_t payload_cap;
 };
 
 #endif

@@ -31,6 +31,7 @@ enum {
 	OPT_METRICS,
 	OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
+	OPT_NO_PAYLOAD,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
 	{ "demo", no_argument, 0, OPT_DEMO },
 	{ "report", required_argument, 0, OPT_REPORT },
 	{ "sort", required_argument, 0, OPT_SORT },
+	{ "no-payload", no_argument, 0, OPT_NO_PAYLOAD },
 	{ "quiet", no_argument, 0, 'q' },
 	{ "metrics", required_argument, 0, OPT_METRICS },
 	{ "metrics-file", required_argument, 0, OPT_METRICS_FILE },
@@ -92,6 +94,7 @@ void opts_usage(FILE *out)
 "      --sort S          end (default: a line as each connection ends) or start\n"
 "                        (by first packet; capture files only)\n"
 "      --report FILE     write a bug-report summary to FILE at the end\n"
+"      --no-payload      keep no payload bytes: no protocol classification\n"
 "      --no-tui          plain lines even on a terminal\n"
 "      --tui             the full-screen view even when not a terminal\n"
 "      --speed S         replay speed: instant, 1 (real time), 10 (10x)...\n"
@@ -287,6 +290,9 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			else
 				FAIL("invalid format '%s': expected text, json, zeek or markdown", optarg);
 			o->format_set = 1;
+			break;
+		case OPT_NO_PAYLOAD:
+			o->no_payload = 1;
 			break;
 		case OPT_NO_TUI:
 			o->no_tui = 1;

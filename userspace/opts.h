@@ -55,6 +55,7 @@ struct lt_opts {
 	const char *metrics_file;   /* --metrics-file PATH */
 	uint64_t metrics_interval_ns; /* --metrics-interval, default 15 s */
 	const char *json_file;      /* --json FILE: records to FILE, reopened on SIGHUP */
+	int no_payload;             /* --no-payload: no first bytes, no protocol */
 	char err[256];
 };
 

@@ -31,6 +31,49 @@ static const char *role_name(uint8_t r)
 	return "?";
 }
 
+/* What one side's first bytes were (proto.h): never more than a line. */
+static void proto_side(struct json *j, const char *k, const struct proto_id *p)
+{
+	json_key(j, k);
+	if (p->kind == PROTO_NONE) {
+		json_null(j);
+		return;
+	}
+	json_obj_open(j);
+	json_kv_safe(j, "kind", proto_kind_name(p->kind));
+	json_kv_str_or_null(j, "protocol", proto_family(p->kind));
+	json_kv_str_or_null(j, "line", p->line);
+	if (p->kind == PROTO_HTTP_RESPONSE)
+		json_kv_u64(j, "status", p->status);
+	else
+		json_kv_null(j, "status");
+	json_kv_str_or_null(j, "tls_version", proto_tls_version_name(p->tls_version));
+	json_kv_str_or_null(j, "sni", p->sni);
+	if (p->kind == PROTO_TLS_ALERT)
+		json_kv_str(j, "tls_alert", proto_tls_alert_name(p->alert_desc));
+	else
+		json_kv_null(j, "tls_alert");
+	json_obj_close(j);
+}
+
+/* "protocol": null when no payload byte was kept (eBPF, --no-payload,
+ * no data), else what each side spoke and the mismatch. */
+static void protocol_obj(struct json *j, const struct flow *f)
+{
+	json_key(j, "protocol");
+	if (!f->side[LT_DIR_C2S].head_len && !f->side[LT_DIR_S2C].head_len) {
+		json_null(j);
+		return;
+	}
+	struct proto_id c, s;
+	flow_protocols(f, &c, &s);
+	json_obj_open(j);
+	proto_side(j, "client", &c);
+	proto_side(j, "server", &s);
+	json_kv_safe(j, "mismatch", proto_clash_name(proto_clash(&c, &s)));
+	json_obj_close(j);
+}
+
 static void side_obj(struct json *j, const char *k, const struct flow_side *sd)
 {
 	json_key(j, k);
@@ -145,6 +188,7 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 		json_null(j);
 	}
 	sink_json_anomalies(j, "anomalies", f->anomalies);
+	protocol_obj(j, f);
 	json_key(j, "timeline");
 	json_arr_open(j);
 	for (unsigned i = 0; i < f->tl_len; i++) {
