@@ -225,6 +225,9 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			if (o->nread >= LT_MAX_READ)
 				FAIL("too many -r files: at most %d; merge them first with mergecap",
 				     LT_MAX_READ);
+			for (int i = 0; i < o->nread; i++)
+				if (!strcmp(optarg, "-") && !strcmp(o->read_files[i], "-"))
+					FAIL("-r - given twice: standard input can be read once");
 			o->read_files[o->nread++] = optarg;
 			o->read_file = o->read_files[0];
 			break;

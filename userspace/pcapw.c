@@ -235,8 +235,14 @@ static void rec_del(struct pcapw *w, struct conn_rec *r)
 
 /* ---- pcapng: holding ----------------------------------------------------- */
 
-/* Write the head packet; force: its connection has not retired yet. */
-static void write_head(struct pcapw *w, int force)
+/* Why the head packet goes out. */
+enum head_why {
+	HEAD_RETIRED = 0, /* its connection retired: comments are final */
+	HEAD_FULL,        /* the buffer is full; its connection is still open */
+	HEAD_CLOSING,     /* the run ended without reporting its connection */
+};
+
+static void write_head(struct pcapw *w, enum head_why why)
 {
 	struct held *h = (struct held *)(w->buf + w->head);
 	struct conn_rec *r = rec_find(w, h->flow_id);
@@ -252,12 +258,13 @@ static void write_head(struct pcapw *w, int force)
 	r->first_done = 1;
 	r->pending--;
 	int last = r->retired && !r->pending;
-	if (force)
+	if (why == HEAD_FULL)
 		w->forced++;
 	if (!r->retired && first) {
-		snprintf(comment, sizeof(comment),
-			 "lotrace conn #%llu first packet: still open when written (the -w buffer was full); its verdict is in lotrace's output",
-			 (unsigned long long)r->id);
+		snprintf(comment, sizeof(comment), "lotrace conn #%llu first packet: %s",
+			 (unsigned long long)r->id,
+			 why == HEAD_FULL ? "still open when written (the -w buffer was full); its verdict is in lotrace's output"
+					  : "not reported: the run stopped before this connection ended (-c, --duration or a stop)");
 		c = comment;
 	} else if (r->retired && (first || last)) {
 		snprintf(comment, sizeof(comment), "lotrace conn #%llu %s: %s",
@@ -281,7 +288,7 @@ static void drain(struct pcapw *w)
 		const struct conn_rec *r = rec_find(w, h->flow_id);
 		if (r && !r->retired)
 			break;
-		write_head(w, 0);
+		write_head(w, HEAD_RETIRED);
 	}
 	if (w->head == w->tail)
 		w->head = w->tail = 0;
@@ -310,7 +317,7 @@ static int make_room(struct pcapw *w, size_t need)
 		}
 		if (w->head == w->tail)
 			return -1; /* nothing to give up: out of memory */
-		write_head(w, 1);
+		write_head(w, HEAD_FULL);
 		drain(w);
 	}
 	return 0;
@@ -481,9 +488,10 @@ int pcapw_close(struct pcapw *w)
 {
 	if (!w)
 		return 0;
-	/* end of input: every connection retired; write whatever remains */
+	/* end of the run: what remains belongs to connections it did not
+	 * report (-c stops counting); write it, saying so */
 	while (w->ng && w->head < w->tail)
-		write_head(w, 0);
+		write_head(w, HEAD_CLOSING);
 	if (!w->ng && !w->header_done) /* nothing seen: still a valid file */
 		pcap_header(w, DLT_EN10MB, PCAPW_SNAPLEN);
 	pcapw_flush(w);
