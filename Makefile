@@ -228,7 +228,7 @@ DEB_BUILD := make gcc clang llvm pkg-config libpcap-dev libncurses-dev libmicroh
 	libbpf-dev bpftool libcmocka-dev zlib1g-dev libclang-rt-14-dev
 DEB_DEMO := nftables
 DEB_TEST := tshark tcpdump iproute2 tmux python3 procps git man-db groff-base zsh \
-	prometheus prometheus-node-exporter curl
+	prometheus prometheus-node-exporter curl openssl
 DEB_BENCH := time libbpf-tools
 deps:
 	$(Q)tests/deps.sh $(DEB_BUILD) $(DEB_DEMO) $(DEB_TEST)

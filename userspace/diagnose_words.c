@@ -737,7 +737,7 @@ static void w_protocol(struct words *w, const struct diag_fact *x)
 {
 	const struct diag_group *b = x->g;
 	const char *fc = proto_family(b->pc.kind), *fs = proto_family(b->ps.kind);
-	bool http = b->ps.kind == PROTO_HTTP_RESPONSE;
+	bool http = !strcmp(fs, "HTTP/1");
 
 	switch ((enum proto_clash)b->clash) {
 	case PROTO_CLASH_TLS_TO_PLAIN:

@@ -207,6 +207,29 @@ static bool postgres(struct cur c, const struct proto_id *client, struct proto_i
 	return false;
 }
 
+/* "<!DOCTYPE html" or "<html", any case, after white space. */
+static bool html(struct cur c, struct proto_id *p)
+{
+	static const char *const tags[] = { "<!doctype html", "<html" };
+	uint8_t v = 0;
+
+	while (cur_has(&c, 1) && (c.p[0] == ' ' || c.p[0] == '\n' || c.p[0] == '\r' ||
+				  c.p[0] == '\t'))
+		cur_skip(&c, 1);
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		struct cur t = c;
+		size_t k = 0, n = strlen(tags[i]);
+		for (; k < n && cur_u8(&t, &v); k++)
+			if ((v >= 'A' && v <= 'Z' ? v + 32 : v) != (uint8_t)tags[i][k])
+				break;
+		if (k == n) {
+			p->kind = PROTO_HTML;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool json_rpc(struct cur c, struct proto_id *p)
 {
 	uint8_t v = 0;
@@ -239,7 +262,7 @@ void proto_classify(const uint8_t *b, size_t n, const struct proto_id *client,
 	struct cur c = cur_make(b, n > PROTO_HEAD_MAX ? PROTO_HEAD_MAX : n);
 
 	if (tls(c, out) || http_response(c, out) || postgres(c, client, out) ||
-	    resp(c, out) || json_rpc(c, out) || http_request(c, out))
+	    resp(c, out) || json_rpc(c, out) || html(c, out) || http_request(c, out))
 		return;
 	if (starts(&c, "SSH-")) {
 		out->kind = PROTO_SSH;
@@ -274,7 +297,7 @@ enum proto_clash proto_clash(const struct proto_id *c, const struct proto_id *s)
 	if (is_tls(s->kind))
 		return PROTO_CLASH_PLAIN_TO_TLS;
 	if (c->kind == PROTO_H2_PREFACE)
-		return s->kind == PROTO_HTTP_RESPONSE ? PROTO_CLASH_H2_TO_HTTP1
+		return !strcmp(proto_family(s->kind), "HTTP/1") ? PROTO_CLASH_H2_TO_HTTP1
 						      : PROTO_CLASH_NONE;
 	if (!is_known(s->kind))
 		return PROTO_CLASH_NONE;
@@ -299,6 +322,7 @@ const char *proto_kind_name(enum proto_kind k)
 		[PROTO_TLS_RECORD] = "tls-record",
 		[PROTO_HTTP_REQUEST] = "http-request",
 		[PROTO_HTTP_RESPONSE] = "http-response",
+		[PROTO_HTML] = "html-no-status",
 		[PROTO_H2_PREFACE] = "http2-preface",
 		[PROTO_RESP] = "resp",
 		[PROTO_PG_SSL_REQUEST] = "postgres-ssl-request",
@@ -334,6 +358,7 @@ const char *proto_family(enum proto_kind k)
 		return "TLS";
 	case PROTO_HTTP_REQUEST:
 	case PROTO_HTTP_RESPONSE:
+	case PROTO_HTML:
 		return "HTTP/1";
 	case PROTO_H2_PREFACE:
 		return "HTTP/2";
@@ -425,6 +450,9 @@ void proto_describe(const struct proto_id *p, char *buf, size_t len)
 	case PROTO_HTTP_REQUEST:
 	case PROTO_HTTP_RESPONSE:
 		snprintf(buf, len, "`%s`", p->line);
+		break;
+	case PROTO_HTML:
+		snprintf(buf, len, "an HTML page with no HTTP status line (how an HTTP server such as Python's http.server answers a request line it cannot parse)");
 		break;
 	case PROTO_H2_PREFACE:
 		snprintf(buf, len, "the HTTP/2 prior-knowledge preface `PRI * HTTP/2.0`");

@@ -30,6 +30,9 @@ enum proto_kind {
 	PROTO_TLS_RECORD,        /* another TLS record */
 	PROTO_HTTP_REQUEST,
 	PROTO_HTTP_RESPONSE,
+	PROTO_HTML,              /* an HTML page with no status line: an
+				  * HTTP/0.9-style error answer (Python's
+				  * http.server to a line it cannot parse) */
 	PROTO_H2_PREFACE,        /* "PRI * HTTP/2.0": HTTP/2 prior knowledge */
 	PROTO_RESP,              /* redis serialization protocol */
 	PROTO_PG_SSL_REQUEST,

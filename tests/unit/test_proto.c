@@ -190,6 +190,13 @@ static void test_clash(void **state)
 	assert_int_equal(clash(STR("*1\r\n$4\r\nPING\r\n"),
 			       STR("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n")),
 			 PROTO_CLASH_OTHER);
+	/* python's http.server answers what it cannot parse with a bare page */
+	static const char page[] = "<!DOCTYPE HTML>\n<html lang=\"en\">\n    <head>\n";
+	assert_int_equal(clash(STR("*1\r\n$4\r\nPING\r\n"), STR(page)), PROTO_CLASH_OTHER);
+	assert_int_equal(clash(client_hello, sizeof(client_hello), STR(page)),
+			 PROTO_CLASH_TLS_TO_PLAIN);
+	assert_int_equal(clash(STR("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), STR(page)),
+			 PROTO_CLASH_H2_TO_HTTP1);
 	assert_int_equal(clash(pg_ssl, sizeof(pg_ssl), STR("N")), PROTO_CLASH_SSL_REFUSED);
 	assert_int_equal(clash(pg_ssl, sizeof(pg_ssl), STR("S")), PROTO_CLASH_NONE);
 	/* agreeing sides, an unanswered side, unknown bytes: no clash */
