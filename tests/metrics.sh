@@ -108,7 +108,7 @@ P_REF=61951 P_CLEAN=61952 P_RST=61953
 MP=$(free_port) PP=$(free_port) NP=$(free_port)
 
 # without --metrics, lotrace listens on nothing
-"$LOTRACE" --no-tui -p $P_REF --duration 3s >/dev/null 2>&1 & lt0=$!
+"$LOTRACE" --no-tui -p $P_REF --duration 20s >"$tmp/hup.out" 2>&1 & lt0=$!
 pids+=($lt0)
 sleep 1.5
 if ss -ltnpH | grep -q "pid=$lt0,"; then
@@ -116,12 +116,24 @@ if ss -ltnpH | grep -q "pid=$lt0,"; then
 else
 	ok "no port opened by default (ss -ltnp shows no socket of lotrace)"
 fi
-wait $lt0
+# without output files, SIGHUP still stops lotrace (a closed terminal)
+kill -HUP $lt0
+for i in $(seq 30); do kill -0 $lt0 2>/dev/null || break; sleep 0.1; done
+if kill -0 $lt0 2>/dev/null; then
+	fail "SIGHUP without output files stops lotrace" "still running 3 s later"
+	kill $lt0
+else
+	wait $lt0
+	rc=$?
+	[ $rc = 0 ] && grep -q "interrupted\|connections" "$tmp/hup.out" &&
+		ok "SIGHUP without output files stops lotrace (exit 0, summary written)" ||
+		fail "SIGHUP without output files" "exit $rc: $(tail -2 "$tmp/hup.out")"
+fi
 
 "$PEER" serve --addr 127.0.0.1 --port $P_CLEAN --mode reply >/dev/null & pids+=($!)
 "$PEER" serve --addr 127.0.0.1 --port $P_RST --mode reset-after-request >/dev/null & pids+=($!)
 mkdir -p "$tmp/textfile"
-"$LOTRACE" $LT_ARGS --no-tui -p $P_REF,$P_CLEAN,$P_RST --json "$tmp/conns.json" \
+"$LOTRACE" $LT_ARGS --no-tui -p $P_REF,$P_CLEAN,$P_RST --json "$tmp/conns.json" -w "$tmp/cap.pcap" \
 	--metrics 127.0.0.1:$MP --metrics-file "$tmp/textfile/lotrace.prom" \
 	--metrics-interval 1s 2>"$tmp/lt.err" & LT=$!
 pids+=($LT)
@@ -152,6 +164,7 @@ curl -sf "http://127.0.0.1:$MP/metrics" >/dev/null ||
 "$PEER" connect --addr 127.0.0.1 --port $P_RST --send 10 --expect-reply --count 2 >/dev/null
 sleep 3 # ended connections leave the table a second after their last packet
 mv "$tmp/conns.json" "$tmp/conns.json.1"
+mv "$tmp/cap.pcap" "$tmp/cap.pcap.1"
 kill -HUP $LT
 sleep 0.5
 # after: 2 refused, 1 clean, 1 reset
@@ -212,6 +225,13 @@ if [ "$old" = 9 ] && [ "$new" = 4 ]; then
 	ok "live: SIGHUP reopened --json: 9 connections in the renamed file, the 4 later ones in the new file, none lost"
 else
 	fail "live: SIGHUP reopen" "renamed file $old connections (want 9), new file $new (want 4)"
+fi
+syns() { tcpdump -nr "$1" 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2>/dev/null | wc -l; }
+old=$(syns "$tmp/cap.pcap.1") new=$(syns "$tmp/cap.pcap")
+if [ "$old" = 9 ] && [ "$new" = 4 ]; then
+	ok "live: SIGHUP reopened -w: 9 SYNs in the renamed capture, the 4 later ones in the new one"
+else
+	fail "live: SIGHUP reopen of -w" "renamed capture $old SYNs (want 9), new $new (want 4)"
 fi
 grep -q '"type":"summary"' "$tmp/conns.json" && ok "live: the summary went to the new file" ||
 	fail "live: summary in the new file" "$(tail -1 "$tmp/conns.json")"
