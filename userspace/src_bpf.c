@@ -7,7 +7,6 @@
  */
 #include "src_bpf.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -20,10 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/netlink.h>
-#include <linux/pkt_cls.h>
-#include <linux/pkt_sched.h>
-#include <linux/rtnetlink.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -33,6 +28,7 @@
 #include "listeners.h"
 #include "lotrace.h"
 #include "lotrace.skel.h"
+#include "src_bpf_tc.h"
 
 _Static_assert(sizeof(struct lt_conn) == 440, "struct lt_conn layout changed");
 _Static_assert(sizeof(struct lt_ctx_rec) == 56, "struct lt_ctx_rec layout changed");
@@ -48,11 +44,6 @@ _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
 /* Records one dispatch reads at most (the rest wait for the next one). */
 #define LT_DISPATCH_RECORDS 16384
 #define LT_RB_STOP (-ECANCELED)
-/* The clsact fallback filter: handle 1, the first free priority from here. */
-#define LT_TC_HANDLE 1
-#define LT_TC_PRIO_BASE 0x4c54 /* "LT" */
-#define LT_TC_PRIO_TRIES 16
-#define LT_TC_NAME_PREFIX "lotrace_tc:[" /* libbpf names filters "prog:[id]" */
 
 struct dent;
 
@@ -62,9 +53,7 @@ struct src_bpf {
 	struct ring_buffer *rb;
 	int ifindex;
 	int tcx_fd;           /* tcx link, -1 when none */
-	int tc_attached;      /* clsact filter attached with tc_opts */
-	struct bpf_tc_hook tc_hook;
-	struct bpf_tc_opts tc_opts;
+	struct tc_clsact tc;  /* the clsact fallback */
 	uint64_t mono_to_real; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	uint32_t max_flows;   /* conns map size */
 	struct src_bpf_info info;
@@ -413,199 +402,14 @@ int src_bpf_set_ports(struct lt_source *src, const uint16_t *ports, int n)
 	return err;
 }
 
-/* ---- tc: tcx, or clsact + cls_bpf -------------------------------------- */
-
-struct tc_filter {
-	uint32_t handle;
-	uint32_t prio;
-	uint32_t prog_id;
-	char kind[16];
-	char name[64];
-};
-
-/*
- * List the filters of one clsact direction (parent ffff:fff2 ingress,
- * ffff:fff3 egress). Returns how many exist (only max are stored), or a
- * negative errno; no clsact qdisc is 0 filters.
- */
-static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
-{
-	struct {
-		struct nlmsghdr n;
-		struct tcmsg t;
-	} req = {
-		.n = {
-			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-			.nlmsg_type = RTM_GETTFILTER,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1,
-		},
-		.t = {
-			.tcm_family = AF_UNSPEC,
-			.tcm_ifindex = ifindex,
-			.tcm_parent = parent,
-		},
-	};
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	long buf[8192 / sizeof(long)];
-	int fd, cnt = 0, err = 0;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (len == 0)
-			goto out;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			struct tcmsg *t = NLMSG_DATA(h);
-			struct tc_filter f;
-			struct rtattr *a;
-			int alen;
-
-			if (h->nlmsg_type == NLMSG_DONE)
-				goto out;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				/* no qdisc: no filters */
-				if (e->error != -EINVAL && e->error != -ENOENT)
-					err = e->error;
-				goto out;
-			}
-			if (h->nlmsg_type != RTM_NEWTFILTER || !t->tcm_handle)
-				continue; /* chain heads carry no handle */
-			memset(&f, 0, sizeof(f));
-			f.handle = t->tcm_handle;
-			f.prio = TC_H_MAJ(t->tcm_info) >> 16;
-			a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
-			alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*t)));
-			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-				if (a->rta_type == TCA_KIND) {
-					snprintf(f.kind, sizeof(f.kind), "%.*s",
-						 (int)RTA_PAYLOAD(a), (char *)RTA_DATA(a));
-				} else if (a->rta_type == TCA_OPTIONS) {
-					struct rtattr *o = RTA_DATA(a);
-					int olen = (int)RTA_PAYLOAD(a);
-
-					for (; RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
-						if (o->rta_type == TCA_BPF_NAME)
-							snprintf(f.name, sizeof(f.name), "%.*s",
-								 (int)RTA_PAYLOAD(o),
-								 (char *)RTA_DATA(o));
-						else if (o->rta_type == TCA_BPF_ID &&
-							 RTA_PAYLOAD(o) >= 4)
-							memcpy(&f.prog_id, RTA_DATA(o), 4);
-					}
-				}
-			}
-			if (cnt < max)
-				out[cnt] = f;
-			cnt++;
-		}
-	}
-out:
-	close(fd);
-	return err ? err : cnt;
-}
-
-/* Does any process hold a descriptor of BPF program `id`? */
-static int prog_held(uint32_t id)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *de;
-	char want[32];
-	int held = 0;
-
-	if (!proc)
-		return 1; /* cannot tell: assume it is alive */
-	snprintf(want, sizeof(want), "prog_id:\t%u\n", id);
-	while (!held && (de = readdir(proc))) {
-		char path[300], line[128];
-		struct dirent *fe;
-		DIR *fds;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fdinfo", de->d_name);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while (!held && (fe = readdir(fds))) {
-			FILE *f;
-
-			if (fe->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", de->d_name,
-				 fe->d_name);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			while (fgets(line, sizeof(line), f))
-				if (!strcmp(line, want)) {
-					held = 1;
-					break;
-				}
-			fclose(f);
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-	return held;
-}
-
-/* Remove lotrace filters on egress whose program no process holds: left
- * by an earlier run that was killed. Others' filters are never touched. */
-static int tc_sweep_stale(int ifindex)
-{
-	struct tc_filter f[32];
-	int n = tc_list(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), f, 32);
-	int removed = 0;
-
-	for (int i = 0; i < n && i < 32; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-				    .attach_point = BPF_TC_EGRESS);
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = f[i].handle,
-				    .priority = f[i].prio);
-
-		if (strcmp(f[i].kind, "bpf") ||
-		    strncmp(f[i].name, LT_TC_NAME_PREFIX, strlen(LT_TC_NAME_PREFIX)))
-			continue;
-		if (!f[i].prog_id || prog_held(f[i].prog_id))
-			continue; /* another lotrace is running */
-		if (!bpf_tc_detach(&hook, &opts))
-			removed++;
-	}
-	return removed;
-}
-
-/* No filter on either side of the clsact qdisc (or no qdisc). */
-static int tc_empty(int ifindex)
-{
-	struct tc_filter f[1];
-
-	return tc_list(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), f, 1) == 0 &&
-	       tc_list(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), f, 1) == 0;
-}
+/* ---- tc: tcx, or clsact + cls_bpf (src_bpf_tc.c) ----------------------- */
 
 static int attach_tc(struct src_bpf *s, int mode)
 {
 	int prog_fd = bpf_program__fd(s->skel->progs.lotrace_tc);
 	int err;
 
-	s->info.stale_removed = tc_sweep_stale(s->ifindex);
+	s->info.stale_removed = tc_clsact_sweep_stale(s->ifindex);
 
 	/* tcx: held by our fd only, gone when we are, even after SIGKILL. */
 	if (mode != SRC_BPF_CLSACT) {
@@ -619,38 +423,11 @@ static int attach_tc(struct src_bpf *s, int mode)
 			return err; /* EINVAL: a kernel before 6.6 */
 	}
 
-	/* Before 6.6: clsact + cls_bpf, undone by close(). */
-	memset(&s->tc_hook, 0, sizeof(s->tc_hook));
-	s->tc_hook.sz = sizeof(s->tc_hook);
-	s->tc_hook.ifindex = s->ifindex;
-	s->tc_hook.attach_point = BPF_TC_EGRESS;
-	err = bpf_tc_hook_create(&s->tc_hook);
-	if (err && err != -EEXIST)
+	/* Before 6.6: clsact + cls_bpf, undone by close() or by its guard. */
+	err = tc_clsact_attach(&s->tc, s->ifindex, prog_fd, s->info.stale_removed);
+	if (err)
 		return err;
-	s->info.qdisc_created = !err;
-	/* An empty clsact whose only filter was a killed run's is most likely
-	 * that run's: treat it as ours, so close() removes it if still empty. */
-	if (err == -EEXIST && s->info.stale_removed && tc_empty(s->ifindex))
-		s->info.qdisc_created = 1;
-	for (int i = 0; i < LT_TC_PRIO_TRIES; i++) {
-		memset(&s->tc_opts, 0, sizeof(s->tc_opts));
-		s->tc_opts.sz = sizeof(s->tc_opts);
-		s->tc_opts.handle = LT_TC_HANDLE;
-		s->tc_opts.priority = LT_TC_PRIO_BASE + i;
-		s->tc_opts.prog_fd = prog_fd;
-		err = bpf_tc_attach(&s->tc_hook, &s->tc_opts);
-		if (err != -EEXIST)
-			break;
-	}
-	if (err) {
-		if (s->info.qdisc_created) {
-			s->tc_hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&s->tc_hook);
-			s->info.qdisc_created = 0;
-		}
-		return err;
-	}
-	s->tc_attached = 1;
+	s->info.qdisc_created = s->tc.qdisc_created;
 	s->info.attach = SRC_BPF_CLSACT;
 	return 0;
 }
@@ -661,20 +438,7 @@ static void detach_tc(struct src_bpf *s)
 		close(s->tcx_fd);
 		s->tcx_fd = -1;
 	}
-	if (s->tc_attached) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = s->tc_opts.handle,
-				    .priority = s->tc_opts.priority);
-		s->tc_hook.attach_point = BPF_TC_EGRESS;
-		bpf_tc_detach(&s->tc_hook, &opts);
-		s->tc_attached = 0;
-		/* The qdisc goes only if we made it and nobody else uses it
-		 * (destroying clsact would flush their filters too). */
-		if (s->info.qdisc_created && tc_empty(s->ifindex)) {
-			s->tc_hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&s->tc_hook);
-		}
-		s->info.qdisc_created = 0;
-	}
+	tc_clsact_detach(&s->tc);
 }
 
 /* ---- records to observations -------------------------------------------- */
@@ -1420,6 +1184,7 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	s->base.ops = &bpf_ops;
 	s->base.link_type = -1;
 	s->tcx_fd = -1;
+	s->tc.guard_fd = -1;
 
 	s->ifindex = (int)if_nametoindex(ifname);
 	if (!s->ifindex) {

@@ -6,7 +6,10 @@
 # lotrace's remains on lo, and no lotrace process. Also the forced clsact
 # fallback: its filter and the qdisc it created go away, a foreign filter
 # on lo egress survives, and a stale filter of a SIGKILLed run is removed
-# by the next run.
+# by the next run. The clsact fallback's guard process removes the filter
+# (and the qdisc lotrace created) after a SIGKILL at any moment: ten kills
+# at random moments without a clsact qdisc before, five with a foreign
+# qdisc and filter, which survive; the guard itself never stays.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 trap 'pkill -KILL -f "lotrace-cleanup-test" 2>/dev/null; tc filter del dev lo egress pref 7 2>/dev/null; [ -n "${qdisc_added:-}" ] && tc qdisc del dev lo clsact 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -33,7 +36,8 @@ for p in json.load(sys.stdin):
 	tc filter show dev lo egress 2>/dev/null | grep -i lotrace
 	tc filter show dev lo ingress 2>/dev/null | grep -i lotrace
 	[ -z "${qdisc_added:-}" ] && tc qdisc show dev lo 2>/dev/null | grep clsact
-	pgrep -f "lotrace-cleanup-test" >/dev/null && echo "process still running"
+	# (a zombie has no command line: pgrep -f does not see it)
+	pgrep -f "lotrace-cleanup-test" >/dev/null && echo "process still running: $(pgrep -af lotrace-cleanup-test)"
 }
 
 # run_and_stop NAME SIGNAL EXTRA-ARGS...: start, wait until capturing, send SIGNAL
@@ -45,6 +49,17 @@ run_and_stop() {
 	for _ in $(seq 100); do grep -q capturing "$tmp/$name.err" && break; sleep 0.05; done
 	kill "-$sig" $p; wait $p 2>/dev/null
 	sleep 0.3
+}
+
+# kill_at_random NAME: start --attach tc, SIGKILL it 0-1500 ms later
+# (while loading, attaching or capturing); prints the delay in ms
+kill_at_random() {
+	local ms=$((RANDOM % 1500))
+	bash -c 'exec -a lotrace-cleanup-test "$0" "$@"' "$LOTRACE" --no-tui --backend ebpf --attach tc >/dev/null 2>"$tmp/$1.err" &
+	local p=$!
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	kill -KILL $p; wait $p 2>/dev/null
+	echo $ms
 }
 
 check_clean() { # check_clean NAME
@@ -78,12 +93,33 @@ if [ $ebpf = 1 ]; then
 	foreign=$(tc filter show dev lo egress | grep -c 'pref 7')
 	"$LOTRACE" --backend ebpf --attach tc --no-tui --duration 300ms >/dev/null 2>"$tmp/cls.err"
 	[ -z "$(tc filter show dev lo egress | grep -i lotrace)" ] && ok "clsact: our filter removed at exit" || fail "clsact exit" "$(tc filter show dev lo egress)"
-	run_and_stop cls-kill KILL --backend ebpf --attach tc
+	# kill the guard first: the filter stays, as it would on a kernel that
+	# never ran the guard, and the next run's sweep must remove it
+	bash -c 'exec -a lotrace-cleanup-test "$0" "$@"' "$LOTRACE" --no-tui -v --backend ebpf --attach tc >/dev/null 2>"$tmp/cls-kill.err" &
+	p=$!
+	for _ in $(seq 100); do grep -q capturing "$tmp/cls-kill.err" && break; sleep 0.05; done
+	pkill -KILL -P $p; kill -KILL $p; wait $p 2>/dev/null
 	stale=$(tc filter show dev lo egress | grep -ci lotrace)
 	"$LOTRACE" --backend ebpf --attach tc --no-tui --duration 300ms >/dev/null 2>&1
 	[ -z "$(tc filter show dev lo egress | grep -i lotrace)" ] && ok "clsact: stale filter of a killed run ($stale) removed by the next run" || fail "clsact stale" "$(tc filter show dev lo egress)"
 	[ "$(tc filter show dev lo egress | grep -c 'pref 7')" = "$foreign" ] && [ "$foreign" -gt 0 ] && ok "clsact: a foreign filter survives" || fail "foreign filter" "gone"
+	# SIGKILL at random moments (loading, attaching, capturing), the
+	# foreign qdisc and filter present: the guard removes only ours
+	for i in 1 2 3 4 5; do kill_at_random "fk$i" >/dev/null; done
+	check_clean "clsact: five random SIGKILLs next to a foreign filter"
+	[ "$(tc filter show dev lo egress | grep -c 'pref 7')" = "$foreign" ] && tc qdisc show dev lo | grep -q clsact &&
+		ok "clsact: foreign filter and qdisc survive five random SIGKILLs" || fail "foreign filter after kills" "$(tc filter show dev lo egress)"
 	tc filter del dev lo egress pref 7 2>/dev/null
 	[ -n "${qdisc_added:-}" ] && tc qdisc del dev lo clsact 2>/dev/null && qdisc_added=
 	check_clean "the clsact tests"
+
+	# no clsact before: ten SIGKILLs at random moments, each checked
+	if tc qdisc show dev lo | grep -q clsact; then
+		echo "note: lo has a clsact qdisc of someone else; skipping the ten-kill test"
+	else
+		for i in $(seq 10); do
+			delay=$(kill_at_random "k$i")
+			check_clean "clsact: SIGKILL $i of 10 after $delay ms (guard removed filter, qdisc and program)"
+		done
+	fi
 fi
