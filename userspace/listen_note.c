@@ -114,17 +114,47 @@ void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 	sbuf_release(&b);
 }
 
+#define NOTE_EVERY_NS 1000000000ull
+#define NOTE_PROBES 16
+
+/* At most one note per port and second. A port's slot is found by
+ * probing from its hash; a new port takes the first slot whose note is a
+ * second old. If all probed slots are younger, the note is skipped: a
+ * refusal storm over many ports prints a bounded number of notes. */
+static bool note_due(struct listen_note *ln, uint16_t port, uint64_t t)
+{
+	unsigned h = (port * 40503u) >> 8;
+	int free_slot = -1;
+
+	for (int i = 0; i < NOTE_PROBES; i++) {
+		int k = (int)((h + (unsigned)i) % LISTEN_NOTE_SLOTS);
+
+		if (ln->slot[k].last_ns && ln->slot[k].port == port) {
+			if (t - ln->slot[k].last_ns < NOTE_EVERY_NS)
+				return false;
+			ln->slot[k].last_ns = t;
+			return true;
+		}
+		if (free_slot < 0 && (!ln->slot[k].last_ns ||
+				      t - ln->slot[k].last_ns >= NOTE_EVERY_NS))
+			free_slot = k;
+	}
+	if (free_slot < 0) {
+		ln->skipped++;
+		return false;
+	}
+	ln->slot[free_slot].port = port;
+	ln->slot[free_slot].last_ns = t ? t : 1;
+	return true;
+}
+
 static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct listen_note *ln = ctx;
 	if (v != LT_V_REFUSED)
 		return;
-	uint64_t t = now_ns();
-	uint64_t *last = &ln->last_ns[f->server.port / 64];
-	if (*last && t - *last < 1000000000ull)
-		return;
-	*last = t;
-	listen_note_print(ln, f->server.port, "refused", f);
+	if (note_due(ln, f->server.port, now_ns()))
+		listen_note_print(ln, f->server.port, "refused", f);
 }
 
 int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,

@@ -18,10 +18,18 @@
 
 struct listener;
 
+/* The per-port rate limit remembers this many ports at once: a note per
+ * port and second, and at most this many notes a second in all. */
+#define LISTEN_NOTE_SLOTS 256
+
 struct listen_note {
 	FILE *out;
 	int json;
-	uint64_t last_ns[65536 / 64]; /* coarse per-port-group rate limit */
+	struct {
+		uint16_t port;
+		uint64_t last_ns; /* 0: free */
+	} slot[LISTEN_NOTE_SLOTS];
+	uint64_t skipped; /* notes not printed: every slot taken this second */
 };
 
 /* One description of port's listeners, e.g.

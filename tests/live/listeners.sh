@@ -33,3 +33,18 @@ for b in pcap ebpf; do
 	wait $srv 2>/dev/null
 	P=$((P + 1))
 done
+
+# Two refusals on neighbouring ports right after each other: each port
+# gets its note (the rate limit is per port, not per group of ports).
+A=62050 B=62051
+"$LOTRACE" --port $A,$B --no-tui -v --duration 3s >"$tmp/out2" 2>"$tmp/err2" &
+lt=$!
+for _ in $(seq 100); do grep -q capturing "$tmp/err2" && break; sleep 0.05; done
+"$PEER" connect --addr 127.0.0.1 --port $A --timeout-ms 500 >/dev/null
+"$PEER" connect --addr 127.0.0.1 --port $B --timeout-ms 500 >/dev/null
+wait $lt
+for p in $A $B; do
+	grep -qE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$p refused; listening on $p: nothing listens" "$tmp/out2" &&
+		ok "a refusal on $p right after one on the next port still gets its note" ||
+		fail "refusal note on $p" "$(grep '^#' "$tmp/out2")"
+done
