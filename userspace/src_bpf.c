@@ -547,18 +547,33 @@ static void pend_add(struct src_bpf *s, const struct lt_obs *o)
 		s->pix = x;
 		s->cap_pend = n;
 	}
-	s->pix[s->npend].ts = o->ts_ns;
-	s->pix[s->npend].idx = s->npend;
+	/* Keep the index in time order as it grows: a connection's
+	 * observations are older than the records before it by about its
+	 * lifetime, so the place is found a few steps from the end (binary
+	 * search further back) and the tail moved is short. */
+	size_t lo = 0, hi = s->npend, at;
+	uint64_t ts = o->ts_ns;
+
+	at = hi;
+	for (int steps = 0; at > 0 && steps < 16; steps++, at--)
+		if (s->pix[at - 1].ts <= ts)
+			break;
+	if (at > 0 && s->pix[at - 1].ts > ts) {
+		hi = at;
+		while (lo < hi) { /* first entry later than ts */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (s->pix[mid].ts <= ts)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		at = lo;
+	}
+	memmove(&s->pix[at + 1], &s->pix[at], (s->npend - at) * sizeof(*s->pix));
+	s->pix[at].ts = ts;
+	s->pix[at].idx = s->npend;
 	s->pend[s->npend++] = *o;
-}
-
-static int pend_cmp(const void *a, const void *b)
-{
-	const struct pend_ix *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /*
@@ -567,7 +582,6 @@ static int pend_cmp(const void *a, const void *b)
  */
 static void pend_flush(struct src_bpf *s)
 {
-	qsort(s->pix, s->npend, sizeof(*s->pix), pend_cmp);
 	for (size_t i = 0; i < s->npend; i++) {
 		s->delivered++;
 		s->fn(s->fn_ctx, &s->pend[s->pix[i].idx]);
@@ -733,18 +747,8 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 		if (o)
 			o->kctx |= LT_KCTX_EVENTS_LOST;
 	}
-	/* time order (stable: segments before context at the same time) */
-	for (int i = 1; i < x->n; i++) {
-		struct lt_obs t = x->o[i];
-		int j = i - 1;
-
-		while (j >= 0 && (x->o[j].ts_ns > t.ts_ns ||
-				  (x->o[j].ts_ns == t.ts_ns && x->o[j].kind > t.kind))) {
-			x->o[j + 1] = x->o[j];
-			j--;
-		}
-		x->o[j + 1] = t;
-	}
+	/* (pend_add puts them in time order; at the same time, in the order
+	 * made here: a side's segments before what the kernel said of them) */
 	s->expand_cut += (uint64_t)x->dropped;
 	x->dropped = 0;
 	for (int i = 0; i < x->n; i++)
