@@ -37,6 +37,8 @@
 #define CHECK_NS 100000000ull /* outputs are flushed and checked every 100 ms */
 #define POLL_MS 100
 #define METRICS_NS 1000000000ull /* the metrics text is rebuilt every second */
+/* who listens is asked less often: finding owners reads every /proc/PID/fd */
+#define METRICS_LISTEN_NS 10000000000ull
 
 struct lt_run {
 	const struct lt_opts *o;
@@ -57,7 +59,7 @@ struct lt_run {
 	struct metrics *met;      /* --metrics, --metrics-file */
 	struct metrics_serve *msrv;
 	struct sbuf mtext;
-	uint64_t next_metrics, next_metrics_file;
+	uint64_t next_metrics, next_metrics_file, next_listen;
 	int mfile_err;            /* -errno of the last failed --metrics-file write */
 	enum run_stop stop;
 	int in_err;               /* -errno of a failed poll or dispatch */
@@ -172,12 +174,13 @@ static void reopen_outputs(struct lt_run *r)
 			fprintf(stderr, "lotrace: cannot reopen '%s' after SIGHUP: %s; still writing the old file\n",
 				o->json_file, strerror(errno));
 		} else {
-			fclose(r->out);
+			FILE *old = r->out;
 			r->out = nf;
 			sink_buffer_output(nf);
 			r->sink->out = nf;
-			if (r->notes)
+			if (r->notes && r->notes->out == old)
 				r->notes->out = nf;
+			fclose(old);
 		}
 	}
 	if (r->pcap && !r->pcap_err && r->pcap_ino) {
@@ -224,7 +227,7 @@ static int add_taps(struct lt_run *r, int *status)
 	int pcap_stdout = o->write_file && !strcmp(o->write_file, "-");
 	FILE *out = pcap_stdout ? stderr : stdout;
 	if (r->fe == RUN_HEADLESS) {
-		if (o->json_file && !pcap_stdout) {
+		if (o->json_file) {
 			if (!(out = fopen(o->json_file, "a"))) {
 				snprintf(err, sizeof(err),
 					 "cannot open '%s' for --json: %s; choose a file in a directory lotrace can write to",
@@ -238,7 +241,7 @@ static int add_taps(struct lt_run *r, int *status)
 		struct lt_tap t = { .on_retire = sink_retire, .ctx = r };
 		if (!r->sink || engine_add_tap(r->eng, &t) < 0)
 			return fail_open(r, "out of memory for the output", status);
-		r->to_stdout = !pcap_stdout;
+		r->to_stdout = !pcap_stdout || r->out_owned;
 		if (r->live && (r->notes = malloc(sizeof(*r->notes))) &&
 		    listen_note_attach(r->notes, r->eng,
 				      o->format == LT_FMT_ZEEK ? stderr : out, /* conn.log only */
@@ -293,12 +296,13 @@ static void metrics_refresh(struct lt_run *r, int force_file)
 	struct metrics_gauges g = { .events_lost = ss.lost, .flows_evicted = fc->evicted,
 				    .flows_active = fc->active };
 	metrics_set_gauges(r->met, &g);
-	if (r->live) {
+	if (r->live && (force_file || m >= r->next_listen)) {
 		uint16_t ports[LT_MAX_PORTS];
 		struct listener ls[METRICS_MAX_LISTENERS];
 		int n = metrics_ports(r->met, ports, LT_MAX_PORTS);
 		metrics_set_listeners(r->met, ls,
 				      n ? listeners_query(ports, n, ls, METRICS_MAX_LISTENERS) : 0);
+		r->next_listen = m + METRICS_LISTEN_NS;
 	}
 	sbuf_reset(&r->mtext);
 	metrics_text(r->met, &r->mtext);
