@@ -86,6 +86,20 @@ if [ $rc = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "cannot write --metr
 else
 	fail "unwritable --metrics-file" "exit $rc: $msg"
 fi
+"$LOTRACE" -r "$cap" --json="$tmp/r.json" >"$tmp/stdout" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$tmp/stdout" ] && cmp -s "$tmp/r.json" "$tmp/replay.json"; then
+	ok "--json=FILE: the same records as --json on stdout, nothing on stdout"
+else
+	fail "--json=FILE" "exit $rc, stdout $(wc -c <"$tmp/stdout") bytes, $(cat "$tmp/err")"
+fi
+"$LOTRACE" -r "$cap" --json /nonexistent-dir/x.json >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "cannot open '/nonexistent-dir/x.json' for --json: No such file or directory; choose" "$tmp/err"; then
+	ok "--json FILE in a missing directory: exit 1, one line with the fix"
+else
+	fail "--json FILE unwritable" "exit $rc: $(cat "$tmp/err")"
+fi
 for bad in 70000 localhost:9464 1.2.3:80 "[::1]9464" ""; do
 	"$LOTRACE" -r "$cap" --metrics "$bad" >/dev/null 2>"$tmp/err"
 	rc=$?
