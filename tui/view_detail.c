@@ -351,7 +351,13 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 		     strerror(f->sk_errno));
 	if (!f->kctx && strcmp(s->backend ? s->backend : "", "ebpf"))
 		addl(p, TC_DIM, 0, "  (kernel reasons and processes come with the eBPF backend)");
-	if (f->anomalies & LT_A_LISTEN_OVERFLOW)
+	if ((f->anomalies & LT_A_LISTEN_OVERFLOW) && f->ovf_pid > 0)
+		addl(p, TC_WARN, 0, "  the listener's accept queue was full: %u queued, backlog %u (%s[%d])",
+		     f->ovf_queued, f->ovf_backlog, f->ovf_comm, (int)f->ovf_pid);
+	else if ((f->anomalies & LT_A_LISTEN_OVERFLOW) && f->kctx)
+		addl(p, TC_WARN, 0, "  the listener's accept queue was full: %u queued, backlog %u",
+		     f->ovf_queued, f->ovf_backlog);
+	else if (f->anomalies & LT_A_LISTEN_OVERFLOW)
 		addl(p, TC_WARN, 0, "  the kernel reported the listener's accept queue full");
 	if (f->anomalies & LT_A_SYN_NOT_SEEN)
 		addl(p, TC_DIM, 0, "  the SYN-ACK was seen but not its SYN");

@@ -177,6 +177,15 @@ static void count_common(struct diag_group *b, const struct flow *f)
 	} else if ((f->anomalies & LT_A_LISTEN_OVERFLOW) ||
 		   !strcmp(f->drop_reason, "TCP_LISTEN_OVERFLOW")) {
 		b->ovf++;
+		if (f->ovf_backlog || f->ovf_queued) {
+			b->ovf_backlog = f->ovf_backlog;
+			if (f->ovf_queued > b->ovf_queued_max)
+				b->ovf_queued_max = f->ovf_queued;
+		}
+		if (f->ovf_pid > 0 && !b->ovf_pid) {
+			b->ovf_pid = f->ovf_pid;
+			memcpy(b->ovf_comm, f->ovf_comm, LT_COMM_LEN);
+		}
 	} else if (f->drop_reason[0]) {
 		b->drop_other++;
 		if (!b->drop_name[0])

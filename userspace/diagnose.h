@@ -138,6 +138,9 @@ struct diag_group {
 	uint64_t with_kctx;
 	uint64_t nf;             /* drop reason NETFILTER_DROP */
 	uint64_t ovf;            /* accept queue of the listener full */
+	uint32_t ovf_backlog, ovf_queued_max; /* ... the listener then (eBPF) */
+	int32_t ovf_pid;         /* ... its owner, 0 unknown */
+	char ovf_comm[LT_COMM_LEN];
 	uint64_t drop_other;
 	char drop_name[LT_REASON_LEN];
 	uint64_t rst_n, rst_other; /* reset reason rst_name / a different one */

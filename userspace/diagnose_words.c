@@ -145,8 +145,16 @@ static void put_kernel(struct sbuf *t, const struct diag_group *b, int drops, in
 	}
 	if (drops && b->ovf) {
 		lead(t, b->ovf, b->n);
-		sbuf_printf(t, " kernel reported that the listener's accept queue was full%s.",
+		sbuf_printf(t, " kernel reported that the listener's accept queue was full%s",
 			    all_of(b->ovf, b->n));
+		if (b->ovf_backlog || b->ovf_queued_max) {
+			sbuf_printf(t, " (backlog %u, up to %u waiting for accept()", b->ovf_backlog,
+				    b->ovf_queued_max);
+			if (b->ovf_pid > 0)
+				sbuf_printf(t, "; the listener is %s[%d]", b->ovf_comm, (int)b->ovf_pid);
+			sbuf_putc(t, ')');
+		}
+		sbuf_putc(t, '.');
 	}
 	if (drops && b->drop_other) {
 		lead(t, b->drop_other, b->n);

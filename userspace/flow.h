@@ -145,6 +145,11 @@ struct flow {
 	char drop_reason[LT_REASON_LEN];
 	uint32_t drops;       /* segments the kernel dropped */
 	uint32_t kernel_syn_retrans;
+	/* LT_A_LISTEN_OVERFLOW with eBPF: the listener at the first full
+	 * queue: backlog, queue length, owner (ovf_pid 0: unknown) */
+	uint32_t ovf_backlog, ovf_queued;
+	int32_t ovf_pid;
+	char ovf_comm[LT_COMM_LEN];
 
 	/* history */
 	char history[LT_HISTORY_MAX + 1]; /* Zeek-style letters */

@@ -871,7 +871,11 @@ static void example(struct sbuf *b, const struct flow *f, enum lt_verdict v, int
 			sep = ", ";
 		}
 		if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
-			sbuf_printf(b, "%saccept queue full", sep);
+			sbuf_printf(b, "%saccept queue full (%u queued, backlog %u", sep,
+				    f->ovf_queued, f->ovf_backlog);
+			if (f->ovf_pid > 0)
+				sbuf_printf(b, ", listener %s[%d]", f->ovf_comm, (int)f->ovf_pid);
+			sbuf_putc(b, ')');
 			sep = ", ";
 		}
 		if (f->sk_errno) {

@@ -183,6 +183,23 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 		else
 			json_kv_null(j, "errno");
 		json_kv_u64(j, "kernel_syn_retransmits", f->kernel_syn_retrans);
+		/* the listener when its accept queue was full */
+		json_key(j, "listen_overflow");
+		if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
+			json_obj_open(j);
+			json_kv_u64(j, "backlog", f->ovf_backlog);
+			json_kv_u64(j, "queued", f->ovf_queued);
+			if (f->ovf_pid > 0) {
+				json_kv_i64(j, "pid", f->ovf_pid);
+				json_kv_str_or_null(j, "comm", f->ovf_comm);
+			} else {
+				json_kv_null(j, "pid");
+				json_kv_null(j, "comm");
+			}
+			json_obj_close(j);
+		} else {
+			json_null(j);
+		}
 		json_obj_close(j);
 	} else {
 		json_null(j);

@@ -169,8 +169,15 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 		sbuf_u64(b, f->drops);
 		sbuf_putc(b, ')');
 	}
-	if (f->anomalies & LT_A_LISTEN_OVERFLOW)
+	if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
 		sbuf_lit(b, "  accept-queue-overflow");
+		if (f->kctx) { /* eBPF: the listener then */
+			sbuf_printf(b, "(queue %u/%u", f->ovf_queued, f->ovf_backlog);
+			if (f->ovf_pid > 0)
+				sbuf_printf(b, " listener=%s[%d]", f->ovf_comm, (int)f->ovf_pid);
+			sbuf_putc(b, ')');
+		}
+	}
 	if (f->anomalies & LT_A_EVICTED)
 		sbuf_lit(b, "  [evicted]");
 	if (f->anomalies & LT_A_TIME_BACKWARDS)

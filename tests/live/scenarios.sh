@@ -37,7 +37,7 @@ serve() { # serve NAME ARGS...: start a server, wait until it listens
 # start_lotrace BACKEND: lotrace in the background, JSON to $tmp/BACKEND.json
 start_lotrace() {
 	"$LOTRACE" --backend "$1" --port "$ALL" --json --no-tui -v -w "$tmp/$1.pcap" \
-		>"$tmp/$1.json" 2>"$tmp/$1.err" &
+		--report "$tmp/$1.report.md" >"$tmp/$1.json" 2>"$tmp/$1.err" &
 	LT_PID=$!
 	pids+=("$LT_PID")
 	for _ in $(seq 200); do
@@ -146,10 +146,11 @@ if [ "$backends" = "pcap ebpf" ]; then
 
 	# eBPF-only: what only the kernel knows
 	python3 - "$tmp/ebpf.json" "$(cat "$tmp/clean.ready")" "$(cat "$tmp/clean.client.pid")" \
-		$P_REF4 $P_CLEAN $P_RESET $P_DROP $P_OVER <<'PY'
-import json, sys
+		$P_REF4 $P_CLEAN $P_RESET $P_DROP $P_OVER "$(cat "$tmp/over.ready")" "$tmp/ebpf.report.md" <<'PY'
+import json, re, sys
 path, srv_pid, cli_pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ref4, clean, reset, drop, over = map(int, sys.argv[4:9])
+over_pid, report = int(sys.argv[9]), open(sys.argv[10]).read()
 conns = [o for o in map(json.loads, open(path)) if o["type"] == "connection"]
 def on(p): return [c for c in conns if c["server_port"] == p]
 def check(name, cond, why):
@@ -174,5 +175,12 @@ check("accept queue overflow named on the unanswered attempts", un and len(named
       f"{len(named)} of {len(un)} unanswered attempts flagged")
 check("accept queue overflow has no drop reason (the SYN is consumed)",
       all(not (c["kernel"] or {}).get("drop_reason") for c in un), "a drop reason was reported")
+lo = [(c["kernel"] or {}).get("listen_overflow") for c in named]
+check("each overflow attempt names the listener: backlog 1, its queue length, lt_peer and its pid",
+      lo and all(l and l["backlog"] == 1 and l["queued"] >= 1 and l["pid"] == over_pid and l["comm"] == "lt_peer"
+                 for l in lo), f"listen_overflow={lo[:3]}, want backlog 1, pid {over_pid}")
+want = r"accept queue was full[^(]*\(backlog 1, up to \d+ waiting for accept\(\); the listener is lt_peer\[%d\]\)" % over_pid
+check("the report's overflow attempts name queue, backlog and listener", len(re.findall(want, report)) >= 1,
+      "no line like '%s' in the report: %s" % (want, [l for l in report.splitlines() if "accept queue" in l][:3]))
 PY
 fi
