@@ -233,6 +233,51 @@ static struct diag_group *add_to(struct diag *d, int kind, const struct flow *f)
 	return b;
 }
 
+/* The unanswered attempt with the most SYNs: its SYN gaps and end. */
+static void keep_attempt(struct diag_group *b, const struct flow *f)
+{
+	const struct flow_side *c = &f->side[LT_DIR_C2S];
+	uint64_t prev = 0;
+
+	b->rep_ngaps = 0;
+	for (unsigned i = 0; i < f->tl_len; i++) {
+		const struct lt_tl_entry *e = &f->tl[i];
+		if (e->kind != LT_TL_SYN || e->dir != LT_DIR_C2S)
+			continue;
+		if (prev && b->rep_ngaps < LT_TIMELINE_MAX)
+			b->rep_gap_ms[b->rep_ngaps++] = (uint32_t)((e->t_ns - prev) / 1000000u);
+		prev = e->t_ns;
+	}
+	b->rep_first_syn = c->t_syn_first;
+	b->rep_last_syn = c->t_syn_last;
+	b->rep_closed = c->rst_count || c->fin_count;
+	b->rep_errno = f->sk_errno;
+}
+
+void diag_syn_schedule(int retries, int linear, struct diag_syn_schedule *s)
+{
+	const uint64_t rto_max = 120000;
+	uint64_t budget, rto = 1000, t = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (retries < 0)
+		retries = 0;
+	if (linear < 0)
+		linear = 0;
+	budget = retries <= 6 ? ((2ull << retries) - 1) * 1000
+			      : 127000 + (uint64_t)(retries - 6) * rto_max;
+	for (int k = 0;; k++) {
+		if (k > linear)
+			rto = rto * 2 > rto_max ? rto_max : rto * 2;
+		t += rto;
+		if (t >= budget || s->n == DIAG_SYN_SCHED_MAX) {
+			s->give_up_ms = t;
+			return;
+		}
+		s->resend_ms[s->n++] = t;
+	}
+}
+
 /* What the first bytes of each side say (proto.h): a mismatch, or an
  * HTTP request answered with an error status. */
 static void add_protocols(struct diag *d, const struct flow *f)
@@ -309,6 +354,10 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 		break;
 	case LT_V_UNANSWERED:
 		if ((b = add_to(d, DG_UNANSWERED, f))) {
+			if (f->sk_errno == 110)
+				b->timed_out++;
+			if (c->syn_count > b->syn_max || b->n == 1)
+				keep_attempt(b, f);
 			if (c->syn_count > b->syn_max)
 				b->syn_max = c->syn_count;
 			if (c->t_syn_last - c->t_syn_first > b->span_max)

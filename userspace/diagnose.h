@@ -84,9 +84,14 @@ struct diag_context {
 	int nend;
 	struct listen_counters c_start, c_end; /* -1: unknown */
 	uint64_t t_end;                        /* newest observation, 0 unknown */
+	uint64_t t_stop;                       /* live: when the run stopped (wall
+						* clock, ns); 0: use t_end */
 	const struct lt_source_stats *src;     /* may be NULL */
 	const struct flow_counters *flows;     /* may be NULL */
 	const struct ports *watched;           /* may be NULL */
+	/* Live: this machine's SYN retry sysctls, for the timeout anatomy
+	 * of unanswered SYNs; NULL for a capture (the gaps seen instead). */
+	const struct tcp_syn_sysctls *sys;
 };
 
 /* What a group of connections has in common; kept as they are added. */
@@ -150,6 +155,15 @@ struct diag_group {
 	/* protocols (proto-clash, http-status): the first connection's first
 	 * bytes as classified, and how many others differ from it */
 	struct proto_id pc, ps;
+	/* unanswered: the attempt with the most SYNs, for the timeout
+	 * anatomy: the gaps between its SYNs (from its timeline), its first
+	 * and last SYN, whether its client closed it (RST/FIN) and its errno */
+	uint32_t rep_gap_ms[LT_TIMELINE_MAX];
+	uint8_t rep_ngaps;
+	uint8_t rep_closed;
+	int32_t rep_errno;
+	uint64_t rep_first_syn, rep_last_syn;
+	uint64_t timed_out;      /* unanswered: errno 110 (ETIMEDOUT) from the kernel */
 	uint8_t clash;           /* enum proto_clash of pc/ps */
 	uint8_t server_closed;   /* ... and the server then closed (1 FIN, 2 RST) */
 	uint64_t differ;
@@ -235,6 +249,23 @@ struct diag_fact {
 	const struct diag_group *const *doubtful;
 	int ndoubtful;
 };
+
+/*
+ * The Linux SYN schedule (measured on 6.18: docs/verdicts.md): with the
+ * 1 s initial RTO, the first tcp_syn_linear_timeouts + 1 timeouts are 1 s,
+ * then each doubles (capped at 120 s); at each timeout the kernel re-sends
+ * the SYN unless the time since the first SYN has reached its budget,
+ * (2^(tcp_syn_retries + 1) - 1) s (beyond 6 retries, 127 s + 120 s
+ * each), in which case connect() fails with ETIMEDOUT (110).
+ * linear < 0: the sysctl does not exist (0).
+ */
+#define DIAG_SYN_SCHED_MAX 64
+struct diag_syn_schedule {
+	int n;                                /* SYNs re-sent */
+	uint64_t resend_ms[DIAG_SYN_SCHED_MAX]; /* when, after the first SYN */
+	uint64_t give_up_ms;                  /* ETIMEDOUT, after the first SYN */
+};
+void diag_syn_schedule(int retries, int linear, struct diag_syn_schedule *s);
 
 struct diag;
 

@@ -363,6 +363,79 @@ static void w_refused(struct words *w, const struct diag_fact *x)
 
 /* ---- unanswered, half-open, retransmissions ----------------------------- */
 
+#define MS 1000000ull
+
+/* "+1s, +2s, +3s": n offsets in ms after the first SYN */
+static void put_offsets(struct sbuf *t, const uint64_t *ms, int n)
+{
+	char d[24];
+	for (int i = 0; i < n; i++)
+		if (ms[i])
+			sbuf_printf(t, "%s+%s", i ? ", " : "", fmt_dur(d, (int64_t)(ms[i] * MS)));
+		else
+			sbuf_printf(t, "%s0", i ? ", " : "");
+}
+
+/* Timeout anatomy (issue 14): the SYN schedule, who gave up, and what
+ * the next SYN would have been, for the attempt with the most SYNs. */
+static void put_anatomy(struct sbuf *t, const struct diag_group *b,
+			const struct diag_context *c)
+{
+	uint64_t seen[LT_TIMELINE_MAX + 1], sum = 0;
+	int nsyn = b->rep_ngaps + 1;
+	char d1[24], d2[24], d3[24];
+
+	seen[0] = 0;
+	for (int i = 0; i < b->rep_ngaps; i++)
+		seen[i + 1] = (sum += b->rep_gap_ms[i]);
+	uint64_t stop = c->t_stop ? c->t_stop : c->t_end;
+	uint64_t after = stop > b->rep_last_syn ? (stop - b->rep_last_syn) / MS : 0;
+
+	sbuf_printf(t, " Timeout anatomy%s: %s SYN%s at ", b->n > 1 ? " of the attempt with the most SYNs" : "",
+		    nsyn == 1 ? "one" : "its", nsyn == 1 ? "" : "s");
+	put_offsets(t, seen, nsyn);
+	sbuf_puts(t, " after the first.");
+	if (b->timed_out) {
+		sbuf_printf(t, " The kernel gave up: connect() failed with ETIMEDOUT (errno 110) on %" PRIu64 " of them, so the client waited for the kernel's whole schedule.",
+			    b->timed_out);
+		return;
+	}
+	if (b->rep_closed) {
+		sbuf_printf(t, " The client closed the attempt itself (a RST or FIN) %s after its first SYN: the application gave up, not the kernel.",
+			    fmt_dur(d1, (int64_t)(b->rep_last_syn - b->rep_first_syn)));
+	}
+	if (!c->sys || c->sys->syn_retries < 0) {
+		if (after && b->rep_ngaps && after * 10 >= 19 * (uint64_t)b->rep_gap_ms[b->rep_ngaps - 1])
+			sbuf_printf(t, " No SYN followed in the %s the capture went on after the last: the client stopped trying. Its application gave up (closing a connecting socket sends nothing) or its kernel's `tcp_syn_retries` ran out; a capture shows no sysctl and no errno, so it cannot say which (the gaps above are the client kernel's schedule).",
+				    fmt_dur(d1, (int64_t)(after * MS)));
+		return;
+	}
+	struct diag_syn_schedule s;
+	diag_syn_schedule(c->sys->syn_retries, c->sys->syn_linear_timeouts, &s);
+	sbuf_printf(t, " This kernel (`tcp_syn_retries` = %d, `tcp_syn_linear_timeouts` = %s) re-sends an unanswered SYN at ",
+		    c->sys->syn_retries,
+		    c->sys->syn_linear_timeouts >= 0 ? (snprintf(d2, sizeof(d2), "%d", c->sys->syn_linear_timeouts), d2) : "absent");
+	put_offsets(t, s.resend_ms, s.n);
+	sbuf_printf(t, " and gives up (ETIMEDOUT, errno 110) at +%s: %d SYNs in all.",
+		    fmt_dur(d1, (int64_t)(s.give_up_ms * MS)), s.n + 1);
+	if (nsyn <= s.n) {
+		uint64_t next = s.resend_ms[nsyn - 1];
+		uint64_t since_first = (stop > b->rep_first_syn ? stop - b->rep_first_syn : 0) / MS;
+		if (since_first > next + 500)
+			sbuf_printf(t, " The client gave up after %d SYN%s and %s, before the kernel would have: the next SYN was due at +%s and the kernel would have kept trying until +%s. Its application's own connect timeout ended it.",
+				    nsyn, s_((uint64_t)nsyn),
+				    fmt_dur(d1, (int64_t)(seen[nsyn - 1] * MS)),
+				    fmt_dur(d2, (int64_t)(next * MS)),
+				    fmt_dur(d3, (int64_t)(s.give_up_ms * MS)));
+		else
+			sbuf_printf(t, " The run ended before the next SYN was due (+%s).",
+				    fmt_dur(d1, (int64_t)(next * MS)));
+	} else {
+		sbuf_printf(t, " The client's kernel sent its whole schedule: connect() fails with ETIMEDOUT %s.",
+			    stop >= b->rep_first_syn + s.give_up_ms * MS ? "at its end" : "when it ends, after this run");
+	}
+}
+
 static void w_unanswered(struct words *w, const struct diag_fact *x,
 			 const struct diag_context *c)
 {
@@ -401,6 +474,7 @@ static void w_unanswered(struct words *w, const struct diag_fact *x,
 				    s_(b->n));
 	}
 
+	put_anatomy(t, b, c);
 	put_kernel(t, b, 1, 0);
 	if (known && known < b->n)
 		sbuf_printf(t, " For the other %" PRIu64 " the kernel gave no reason.",

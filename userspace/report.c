@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "diagnose.h"
 #include "fmt.h"
@@ -1236,6 +1237,12 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt,
 	ctx.flows = flow_tab_counters(engine_flows(r->e));
 	ctx.watched = &r->ports;
 	ctx.t_end = flow_tab_now(engine_flows(r->e));
+	ctx.sys = r->live && w.sys.syn_retries >= 0 ? &w.sys : NULL;
+	if (r->live) {
+		struct timespec now;
+		if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+			ctx.t_stop = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	}
 	w.nfnd = diag_findings(w.d, &ctx, &w.fnd);
 	if (w.nfnd < 0) {
 		rc = w.nfnd;

@@ -936,9 +936,41 @@ static void test_listener_format(void **state)
 	sbuf_release(&b);
 }
 
+/* The schedules measured on Linux 6.18 with an nft drop in a netns:
+ * tcp_syn_retries 2 / linear 4: SYNs at 0,1,2,3,4,5 s, ETIMEDOUT at 7.16 s;
+ * 4 / 4: 0,1,2,3,4,5,7,11,19 s, ETIMEDOUT at 35.6 s; and the classic
+ * 6 without linear timeouts: 1,3,7,15,31,63 s, ETIMEDOUT at 127 s. */
+static void test_syn_schedule(void **state)
+{
+	(void)state;
+	struct diag_syn_schedule s;
+	static const uint64_t r2[] = { 1000, 2000, 3000, 4000, 5000 };
+	static const uint64_t r4[] = { 1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000 };
+	static const uint64_t r6[] = { 1000, 3000, 7000, 15000, 31000, 63000 };
+
+	diag_syn_schedule(2, 4, &s);
+	assert_int_equal(s.n, 5);
+	assert_memory_equal(s.resend_ms, r2, sizeof(r2));
+	assert_int_equal(s.give_up_ms, 7000);
+	diag_syn_schedule(4, 4, &s);
+	assert_int_equal(s.n, 8);
+	assert_memory_equal(s.resend_ms, r4, sizeof(r4));
+	assert_int_equal(s.give_up_ms, 35000);
+	diag_syn_schedule(6, -1, &s);
+	assert_int_equal(s.n, 6);
+	assert_memory_equal(s.resend_ms, r6, sizeof(r6));
+	assert_int_equal(s.give_up_ms, 127000);
+	/* this machine's defaults (6, 4): 10 re-sent SYNs, ETIMEDOUT at 131 s */
+	diag_syn_schedule(6, 4, &s);
+	assert_int_equal(s.n, 10);
+	assert_int_equal(s.resend_ms[9], 67000);
+	assert_int_equal(s.give_up_ms, 131000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syn_schedule),
 		cmocka_unit_test(test_refused_fires_with_its_connections),
 		cmocka_unit_test(test_refused_cross_family),
 		cmocka_unit_test(test_refused_live_listener_other_family),
