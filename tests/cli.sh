@@ -87,6 +87,41 @@ if echo "$out" | grep -q ' S> SA<@204us A>@336us .*\[6 duplicate copies: same se
 	ok "VLAN copies named as duplicate copies, retrans 0"
 else fail "VLAN copies" "$(echo "$out" | head -4)"; fi
 
+# A capture time jump (one record's ts_sec edited in a copy of a scenario
+# capture) is counted and named, expires nothing, marks what follows; the
+# connections and verdicts stay those of the original, exit 0.
+for tsec in 4268710400 2000000000; do
+	python3 - "$REPO/captures/busy-mixed.pcap" "$tmp/jump.pcap" "$tsec" <<'PY'
+import struct, sys
+raw = bytearray(open(sys.argv[1], "rb").read())
+off, n = 24, 0
+while off + 16 <= len(raw):
+    n += 1
+    if n == 120:
+        struct.pack_into("<I", raw, off, int(sys.argv[3]))
+    off += 16 + struct.unpack("<I", raw[off + 8:off + 12])[0]
+open(sys.argv[2], "wb").write(raw)
+PY
+	summ() { "$LOTRACE" -r "$1" --json | python3 -c '
+import json,sys
+recs=[json.loads(l) for l in sys.stdin]
+s=[r for r in recs if r["type"]=="summary"][0]
+c=[r for r in recs if r["type"]=="connection"]
+print(len(c), json.dumps(s["total"]["verdicts"], sort_keys=True))
+print(s["flows"]["time_jumps"], (s["flows"]["time_jump_first"] or {}).get("frame"),
+      sum("after-time-jump" in r["anomalies"] for r in c))'; }
+	orig=$(summ "$REPO/captures/busy-mixed.pcap" | head -1)
+	got=$(summ "$tmp/jump.pcap")
+	"$LOTRACE" -r "$tmp/jump.pcap" >"$tmp/out" 2>"$tmp/err"; st=$?
+	set -- $(echo "$got" | tail -1)
+	if [ "$(echo "$got" | head -1)" != "$orig" ]; then fail "time jump ($tsec)" "connections/verdicts changed: '$(echo "$got" | head -1)' vs '$orig'"
+	elif [ $st != 0 ] || [ -s "$tmp/err" ]; then fail "time jump ($tsec)" "exit $st, stderr '$(cat "$tmp/err")'"
+	elif [ "$1" -lt 1 ] || [ "$2" != 120 ] || [ "$3" -lt 1 ]; then fail "time jump ($tsec)" "jumps/frame/marked = $*"
+	elif ! grep -q '^capture time jumped by [-+][0-9.]* years at frame 120.*nothing expired' "$tmp/out"; then fail "time jump ($tsec)" "text does not name it: $(tail -3 "$tmp/out")"
+	elif ! "$LOTRACE" report -r "$tmp/jump.pcap" | grep -q 'Time: capture time jumped by .* at frame 120'; then fail "time jump ($tsec)" "the report does not name it"
+	else ok "time jump (ts_sec $tsec at frame 120): same ${orig%% *} connections and verdicts, named, $3 marked, exit 0"; fi
+done
+
 "$LOTRACE" --help >"$tmp/out" 2>&1 && grep -q "usage: lotrace" "$tmp/out" && ok "--help" || fail "--help" "no usage"
 "$LOTRACE" --version >"$tmp/out" 2>&1
 if [ "$(head -1 "$tmp/out")" = "lotrace $(cat "$REPO/VERSION")" ] && grep -qE '^live backends: (ebpf pcap|pcap)' "$tmp/out" &&

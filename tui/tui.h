@@ -108,6 +108,7 @@ struct tui_snap {
 	uint64_t lost;             /* events lost by the source */
 	uint64_t dec_problems;     /* frames that did not decode */
 	uint64_t evicted;          /* flows retired early: table full */
+	uint64_t time_jumps;       /* capture time jumps (flow_counters) */
 	double rate;               /* connections per second */
 	/* who listens (live) */
 	struct listener lis[TUI_MAX_LISTENERS];

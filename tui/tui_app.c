@@ -143,6 +143,7 @@ static void fill_snap(struct tui_app *a)
 	s->lost = a->ss.lost;
 	s->dec_problems = dec_stats_problems(&a->ss.dec);
 	s->evicted = fc ? fc->evicted : 0;
+	s->time_jumps = fc ? fc->time_jumps : 0;
 	s->rate = conn_rate(a);
 	memcpy(s->lis, a->lis, sizeof(s->lis));
 	s->nlis = a->nlis;

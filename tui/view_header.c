@@ -262,6 +262,8 @@ static void counters(struct line *ln, const struct tui_snap *s, const struct tui
 		counter(ln, lk, tiny ? "bad" : "undecodable", s->dec_problems, TC_WARN);
 	if (s->evicted)
 		counter(ln, lk, tiny ? "evict" : "evicted", s->evicted, TC_WARN);
+	if (s->time_jumps)
+		counter(ln, lk, tiny ? "tjump" : "time jumps", s->time_jumps, TC_WARN);
 }
 
 static void draw_counters(const struct tui_snap *s, const struct tui_ui *ui, int y, int w)

@@ -31,7 +31,8 @@ struct flow_tab {
 	uint32_t free_head;    /* free list through hnext */
 	uint32_t lru_head, lru_tail;
 	uint64_t next_id;
-	uint64_t now;
+	uint64_t now;          /* the table's clock: newest time, jumps removed */
+	int64_t ts_offset;     /* capture time - table time, after a jump */
 	struct flow_counters c;
 	/* Flows last reported "connecting": the only verdict that changes
 	 * with time alone. flow_expire walks for them only when one may be
@@ -712,8 +713,66 @@ static void kernel_input(struct flow_tab *t, const struct lt_obs *o)
 	report_change(t, f);
 }
 
-void flow_input(struct flow_tab *t, const struct lt_obs *o)
+/* ---- capture time jumps ------------------------------------------------ */
+
+#define JUMP_BACK_NS SEC /* further back than this is a jump, not reordering */
+
+static uint64_t longest_timeout(const struct flow_tab *t)
 {
+	uint64_t m = t->cfg.linger_ns;
+	if (t->cfg.syn_timeout_ns > m)
+		m = t->cfg.syn_timeout_ns;
+	if (t->cfg.idle_timeout_ns > m)
+		m = t->cfg.idle_timeout_ns;
+	return m;
+}
+
+static bool near_now(const struct flow_tab *t, uint64_t ts)
+{
+	return ts + JUMP_BACK_NS >= t->now && ts <= t->now + longest_timeout(t);
+}
+
+/*
+ * The table time of capture time ts. A corrupt timestamp (year 2105) or a
+ * clock step must not expire every connection: at a jump the table time
+ * stays where it was (the offset absorbs the jump), and when the capture
+ * comes back to the table's time (the next record after a corrupt one)
+ * the offset goes back to 0. *jumped says this observation jumped.
+ */
+static uint64_t table_time(struct flow_tab *t, const struct lt_obs *o,
+			   bool *jumped)
+{
+	uint64_t ts = o->ts_ns - (uint64_t)t->ts_offset;
+
+	*jumped = false;
+	if (!t->now || near_now(t, ts))
+		return ts;
+	*jumped = true;
+	int64_t by = (int64_t)(ts - t->now);
+	if (!t->c.time_jumps++) {
+		t->c.jump_first_ns = by;
+		t->c.jump_first_frame = o->frame ? o->frame->number : 0;
+	}
+	if (t->ts_offset && near_now(t, o->ts_ns)) {
+		t->ts_offset = 0; /* back to where the capture was before */
+		return o->ts_ns;
+	}
+	t->ts_offset = (int64_t)(o->ts_ns - t->now);
+	return t->now;
+}
+
+void flow_input(struct flow_tab *t, const struct lt_obs *obs)
+{
+	bool jumped;
+	struct lt_obs adj;
+	const struct lt_obs *o = obs;
+	uint64_t ts = table_time(t, obs, &jumped);
+
+	if (ts != obs->ts_ns) {
+		adj = *obs;
+		adj.ts_ns = ts;
+		o = &adj;
+	}
 	if (o->ts_ns < t->now)
 		t->c.ts_backwards++;
 	else
@@ -746,7 +805,11 @@ void flow_input(struct flow_tab *t, const struct lt_obs *o)
 	} else {
 		f = create_flow(t, o);
 		dir = endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C;
+		if (t->c.time_jumps)
+			f->anomalies |= LT_A_TIME_JUMP;
 	}
+	if (jumped)
+		f->anomalies |= LT_A_TIME_JUMP;
 	update_flow(f, o, dir, !t->cfg.no_payload);
 	remember_segment(&f->side[dir], o);
 	lru_touch(t, f);
@@ -782,6 +845,7 @@ static uint64_t timeout_for(const struct flow_tab *t, const struct flow *f)
 
 void flow_expire(struct flow_tab *t, uint64_t now_ns)
 {
+	now_ns -= (uint64_t)t->ts_offset; /* the source's clock, in table time */
 	if (now_ns > t->now)
 		t->now = now_ns;
 	now_ns = t->now;

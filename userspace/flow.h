@@ -78,6 +78,8 @@ enum {
 	LT_A_RST_AFTER_CLOSE = 1 << 5, /* RST after both FINs */
 	LT_A_LISTEN_OVERFLOW = 1 << 6, /* the kernel reported a full accept queue */
 	LT_A_DUP_COPIES = 1 << 8,     /* segments seen again in another VLAN */
+	LT_A_TIME_JUMP = 1 << 9,      /* began after a capture time jump, or
+	                               * carried the jumped timestamp */
 	LT_A_EVENTS_LOST = 1 << 7,    /* the source lost events while this flow
 				       * was live: its evidence may be incomplete,
 				       * so it is never the basis of a finding */
@@ -203,6 +205,13 @@ struct flow_counters {
 	uint64_t kernel_events;
 	uint64_t kernel_unmatched; /* kernel context for no tracked flow */
 	uint64_t ts_backwards;   /* observations older than the previous one */
+	/* Capture time jumps: a timestamp more than a second behind the
+	 * newest, or ahead of it by more than the longest timeout. The
+	 * table's clock does not follow (nothing expires for it); later
+	 * times count from where it stood. See flow_input. */
+	uint64_t time_jumps;
+	int64_t jump_first_ns;     /* the first jump: by how much (signed) */
+	uint64_t jump_first_frame; /* ... at which frame (0: unknown) */
 	uint32_t active;
 	uint32_t capacity;
 };

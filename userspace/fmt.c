@@ -3,6 +3,7 @@
 #include "fmt.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <time.h>
@@ -105,6 +106,27 @@ void fmt_dur_sb(struct sbuf *b, int64_t ns)
 		sbuf_fixed(b, (uint64_t)ns, 9, 0);
 		sbuf_putc(b, 's');
 	}
+}
+
+void fmt_time_jump(struct sbuf *b, const struct flow_counters *c)
+{
+	int64_t by = c->jump_first_ns;
+	uint64_t a = by < 0 ? (uint64_t)0 - (uint64_t)by : (uint64_t)by;
+	const uint64_t day = 86400ull * 1000000000ull;
+
+	if (!c->time_jumps)
+		return;
+	sbuf_printf(b, "capture time jumped by %c", by < 0 ? '-' : '+');
+	if (a >= 365 * day)
+		sbuf_printf(b, "%.1f years", (double)a / (365.25 * (double)day));
+	else if (a >= 2 * day)
+		sbuf_printf(b, "%.1f days", (double)a / (double)day);
+	else
+		fmt_dur_sb(b, (int64_t)a);
+	if (c->jump_first_frame)
+		sbuf_printf(b, " at frame %" PRIu64, c->jump_first_frame);
+	if (c->time_jumps > 1)
+		sbuf_printf(b, " (%" PRIu64 " jumps)", c->time_jumps);
 }
 
 void fmt_bytes_sb(struct sbuf *b, uint64_t n)

@@ -65,6 +65,9 @@ int fmt_tm_day(const struct tm *tm);
 void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns);
 /* fmt_dur / fmt_bytes into b */
 void fmt_dur_sb(struct sbuf *b, int64_t ns);
+/* "capture time jumped by +78.4 years at frame 120 (2 jumps)"; nothing
+ * when c->time_jumps is 0 */
+void fmt_time_jump(struct sbuf *b, const struct flow_counters *c);
 void fmt_bytes_sb(struct sbuf *b, uint64_t n);
 
 #endif

@@ -66,6 +66,7 @@ struct lt_frame {
 	uint32_t len;            /* length on the wire */
 	uint32_t snaplen;        /* the capture's snap length */
 	int32_t link_type;       /* DLT_* of the capture */
+	uint64_t number;         /* 1, 2, ... in the capture (0: unknown) */
 };
 
 /* One address/port endpoint; IPv4 uses the first 4 bytes of addr. */

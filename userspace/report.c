@@ -806,6 +806,14 @@ static void input_section(struct sbuf *b, const struct view *w, int md)
 	sbuf_printf(b, "%sConnections tracked: %" PRIu64 " (table capacity %u, %" PRIu64
 		       " evicted), %" PRIu64 " reuses of a 4-tuple\n",
 		    bullet, fc->created, fc->capacity, fc->evicted, fc->reused);
+	if (fc->time_jumps) {
+		struct sbuf j;
+		sbuf_init(&j, 256);
+		fmt_time_jump(&j, fc);
+		sbuf_printf(b, "%sTime: %s; nothing expired for it, and the connections after it carry the `after-time-jump` anomaly (their times count on from before the jump)\n",
+			    bullet, sbuf_str(&j));
+		sbuf_release(&j);
+	}
 	if (ss && ss->read_error[0]) {
 		sbuf_printf(b, "%sInput ended early: ", bullet);
 		put_plain(b, ss->read_error);
@@ -1088,6 +1096,14 @@ static void write_json(struct sbuf *b, const struct view *w)
 	json_kv_u64(j, "flows_evicted", fc->evicted);
 	json_kv_u64(j, "flow_capacity", fc->capacity);
 	json_kv_u64(j, "port_reuses", fc->reused);
+	json_kv_u64(j, "time_jumps", fc->time_jumps);
+	if (fc->time_jumps) { /* the first, as the text says it */
+		struct sbuf tj;
+		sbuf_init(&tj, 256);
+		fmt_time_jump(&tj, fc);
+		json_kv_str(j, "time_jump", sbuf_str(&tj));
+		sbuf_release(&tj);
+	}
 	json_kv_str_or_null(j, "input_error", ss ? ss->read_error : NULL);
 	if (w->ri->cut) /* only when reading stopped before the input did */
 		json_kv_str(j, "cut", w->ri->cut);

@@ -373,6 +373,19 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
 	json_kv_u64(&j, "kernel_events", re->flows->kernel_events);
 	json_kv_u64(&j, "kernel_unmatched", re->flows->kernel_unmatched);
 	json_kv_u64(&j, "timestamps_backwards", re->flows->ts_backwards);
+	json_kv_u64(&j, "time_jumps", re->flows->time_jumps);
+	json_key(&j, "time_jump_first");
+	if (re->flows->time_jumps) {
+		json_obj_open(&j);
+		json_kv_i64(&j, "by_ns", re->flows->jump_first_ns);
+		if (re->flows->jump_first_frame)
+			json_kv_u64(&j, "frame", re->flows->jump_first_frame);
+		else
+			json_kv_null(&j, "frame");
+		json_obj_close(&j);
+	} else {
+		json_null(&j);
+	}
 	json_obj_close(&j);
 	json_kv_u64(&j, "lost_events", re->src->lost);
 	if (re->src->ncounters) { /* the source's own counters, all of them */

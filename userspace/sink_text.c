@@ -184,6 +184,8 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 		sbuf_lit(b, "  [timestamps out of order]");
 	if (f->anomalies & LT_A_EVENTS_LOST)
 		sbuf_lit(b, "  [events lost]");
+	if (f->anomalies & LT_A_TIME_JUMP)
+		sbuf_lit(b, "  [after time jump]");
 	if (f->anomalies & LT_A_DUP_COPIES) {
 		sbuf_lit(b, "  [");
 		sbuf_u64(b, (uint64_t)f->side[0].copies.pkts + f->side[1].copies.pkts);
@@ -310,6 +312,10 @@ static void text_end(struct lt_sink *s, const struct lt_run_info *ri,
 		       " port reuses, %" PRIu64 " segments on other ports\n",
 		    re->flows->created, re->flows->evicted, re->flows->capacity,
 		    re->flows->reused, re->flows->filtered);
+	if (re->flows->time_jumps) {
+		fmt_time_jump(b, re->flows);
+		sbuf_puts(b, ": nothing expired for it; connections after it are marked [after time jump]\n");
+	}
 	sbuf_printf(b, "lost events: %" PRIu64 "\n", re->src->lost);
 	if (re->src->ncounters) {
 		sbuf_puts(b, "source counters:");

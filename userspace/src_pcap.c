@@ -58,7 +58,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	 * hold the observation until after this returns; libpcap's buffer
 	 * stays valid until the next read */
 	s->fr = (struct lt_frame){ .data = bytes, .caplen = h->caplen, .len = h->len,
-				   .snaplen = s->snaplen, .link_type = s->dlt };
+				   .snaplen = s->snaplen, .link_type = s->dlt,
+				   .number = s->st.received };
 	o.frame = &s->fr;
 	s->last_ts = o.ts_ns;
 	s->fn(s->ctx, &o);

@@ -262,6 +262,8 @@ const char *lt_anomaly_name(uint32_t bit)
 		return "events-lost";
 	case LT_A_DUP_COPIES:
 		return "duplicate-copies";
+	case LT_A_TIME_JUMP:
+		return "after-time-jump";
 	}
 	return NULL;
 }
