@@ -116,7 +116,9 @@ FILE *instream_open(const char *path, struct instream **out, char *err,
 			 strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) != 0)
+		memset(&st, 0, sizeof(st)); /* not a regular file, then */
+	if (S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "cannot read capture '%s': it is a directory; give a capture file",
 			 path);
 		close(fd);
@@ -128,15 +130,30 @@ FILE *instream_open(const char *path, struct instream **out, char *err,
 		close(fd);
 		return NULL;
 	}
+	/* A regular file that is not gzip (its first bytes can be read
+	 * without moving the offset): plain stdio, with a large buffer. Replay
+	 * spends a quarter of its time in the reads; the zlib cookie path
+	 * costs twice as much per record. */
+	unsigned char magic[2];
+	int plain = S_ISREG(st.st_mode) && pread(fd, magic, 2, 0) == 2 &&
+		    !(magic[0] == 0x1f && magic[1] == 0x8b);
 #if !defined(LT_COOKIE_FOPENCOOKIE) && !defined(LT_COOKIE_FUNOPEN)
 	/* No stdio cookies on this platform: plain captures only. */
-	FILE *pf = fdopen(fd, "rb");
-	if (!pf) {
-		snprintf(err, errlen, "cannot read capture '%s': %s", path,
-			 strerror(errno));
-		close(fd);
+	plain = 1;
+#endif
+	if (plain) {
+		FILE *pf = fdopen(fd, "rb");
+		if (!pf) {
+			snprintf(err, errlen, "cannot read capture '%s': %s", path,
+				 strerror(errno));
+			close(fd);
+			return NULL;
+		}
+		setvbuf(pf, NULL, _IOFBF, 1u << 18);
+		return pf;
 	}
-	return pf;
+#if !defined(LT_COOKIE_FOPENCOOKIE) && !defined(LT_COOKIE_FUNOPEN)
+	return NULL; /* not reached: plain is set above */
 #else
 	struct instream *is = calloc(1, sizeof(*is));
 	if (!is) {
