@@ -110,7 +110,7 @@ c=[r for r in recs if r["type"]=="connection"]
 print(len(c), json.dumps(s["total"]["verdicts"], sort_keys=True))
 print(s["flows"]["time_jumps"], (s["flows"]["time_jump_first"] or {}).get("frame"),
       sum("after-time-jump" in r["anomalies"] for r in c))'; }
-	orig=$(summ "$REPO/captures/busy-mixed.pcap" | head -1)
+	orig=$(summ "$REPO/captures/busy-mixed.pcap"); orig=${orig%%$'\n'*}
 	got=$(summ "$tmp/jump.pcap")
 	"$LOTRACE" -r "$tmp/jump.pcap" >"$tmp/out" 2>"$tmp/err"; st=$?
 	set -- $(echo "$got" | tail -1)

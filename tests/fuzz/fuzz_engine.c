@@ -166,23 +166,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cur_skip(&c, n);
 		now = step_ns(t, now);
 		ss.received++;
+		uint8_t *frame = NULL;
 		if (type & 1) {
 			kernel_obs(&obs, rec);
 		} else {
 			/* A buffer of exactly the frame's size, so a read past
-			 * caplen is an ASan report, not the next record. */
-			uint8_t *frame = malloc(n ? n : 1);
+			 * caplen is an ASan report, not the next record. It
+			 * lives until the engine has the observation, as a
+			 * source's frame does (obs.payload points into it). */
+			frame = malloc(n ? n : 1);
 			if (!frame)
 				break;
 			memcpy(frame, rec.p, n);
-			enum dec_result r =
-				dec_frame_count(&ss.dec, dlt, frame, (uint32_t)n, &obs);
-			free(frame);
-			if (r != DEC_OK)
+			if (dec_frame_count(&ss.dec, dlt, frame, (uint32_t)n, &obs) !=
+			    DEC_OK) {
+				free(frame);
 				continue;
+			}
 		}
 		obs.ts_ns = now;
 		engine_obs(eng, &obs);
+		free(frame);
 	}
 	engine_finish(eng);
 	end_sinks(eng, sk, &ri, &ss);
