@@ -35,6 +35,19 @@
 #define TEXT_WIDTH 78
 #define REPORT_CAP (16u << 20)
 #define SCHEMA_VERSION 1
+#define MAX_ANSWERERS 64
+
+/* A server endpoint that answered connections (SYN-ACK seen), live runs:
+ * a listener that came and went between the start and end samples still
+ * shows through the connections it took. */
+struct answerer {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	int32_t pid;                   /* -1 unknown */
+	char comm[LT_COMM_LEN];
+	uint64_t first_ns, last_ns, n;
+};
 
 struct report {
 	struct engine *e;
@@ -49,6 +62,9 @@ struct report {
 	struct listen_counters c_start;
 	int oom;
 	int attached;                  /* a tap of e */
+	struct answerer ans[MAX_ANSWERERS];
+	int nans;
+	uint64_t ans_more;             /* answered on endpoints beyond the table */
 };
 
 /* ---- collecting -------------------------------------------------------- */
@@ -86,11 +102,48 @@ static void keep_example(bool *has, struct flow *ex, const struct flow *f,
 	}
 }
 
+static void note_answerer(struct report *r, const struct flow *f)
+{
+	const struct flow_side *s = &f->side[LT_DIR_S2C];
+	struct answerer *a = NULL;
+
+	if (!r->live || !s->syn_count)
+		return;
+	for (int i = 0; i < r->nans && !a; i++)
+		if (r->ans[i].port == f->server.port && r->ans[i].family == f->family &&
+		    !memcmp(r->ans[i].addr, f->server.addr, 16))
+			a = &r->ans[i];
+	if (!a) {
+		if (r->nans >= MAX_ANSWERERS) {
+			r->ans_more++;
+			return;
+		}
+		a = &r->ans[r->nans++];
+		memset(a, 0, sizeof(*a));
+		a->family = f->family;
+		memcpy(a->addr, f->server.addr, 16);
+		a->port = f->server.port;
+		a->pid = -1;
+		a->first_ns = f->t_first;
+	}
+	if (a->pid < 0 && s->pid >= 0) {
+		a->pid = s->pid;
+		memcpy(a->comm, s->comm, LT_COMM_LEN);
+		a->comm[LT_COMM_LEN - 1] = '\0';
+	}
+	if (f->t_first < a->first_ns)
+		a->first_ns = f->t_first;
+	if (f->t_last > a->last_ns)
+		a->last_ns = f->t_last;
+	a->n++;
+}
+
 static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct report *r = ctx;
 	diag_add(r->diag, f, v);
 	keep_example(r->has_ex, r->ex, f, v);
+	note_answerer(r, f);
 }
 
 struct report *report_attach(struct engine *e, const struct lt_opts *o, int live)
@@ -717,6 +770,58 @@ static void listener_row(struct table *t, const struct listener *l,
 		tbl_cell(t, "not listening");
 }
 
+/* Listened on port at the start or the end (any address)? */
+static bool listened_on(const struct view *w, uint16_t port)
+{
+	for (int i = 0; i < w->r->nlst; i++)
+		if (w->r->lst[i].port == port)
+			return true;
+	for (int j = 0; j < w->nlend; j++)
+		if (w->lend[j].port == port)
+			return true;
+	return false;
+}
+
+/* Servers that answered connections on ports where nothing listened at
+ * the start or at the end: listeners that came and went. Returns how many
+ * were named. */
+static int came_and_went(struct sbuf *b, const struct view *w, int md)
+{
+	const struct report *r = w->r;
+	int named = 0;
+
+	for (int i = 0; i < r->nans; i++) {
+		const struct answerer *a = &r->ans[i];
+		char ep[FMT_EP_LEN], t1[FMT_TIME_LEN], t2[FMT_TIME_LEN];
+		struct lt_endpoint e = { .port = a->port };
+		struct sbuf s;
+
+		if (listened_on(w, a->port))
+			continue;
+		memcpy(e.addr, a->addr, 16);
+		sbuf_init(&s, 512);
+		sbuf_printf(&s, "Listened during the run only (not at the start, not at the end): `%s`",
+			    fmt_endpoint(ep, a->family, &e));
+		if (a->pid >= 0)
+			sbuf_printf(&s, " by `%s` (pid %d)", a->comm, (int)a->pid);
+		sbuf_printf(&s, ", answered %" PRIu64 " connection%s from %s to %s.", a->n,
+			    a->n == 1 ? "" : "s", fmt_time(t1, a->first_ns, 0),
+			    fmt_time(t2, a->last_ns, 0));
+		para(b, md, sbuf_str(&s));
+		sbuf_release(&s);
+		named++;
+	}
+	if (r->ans_more) {
+		struct sbuf s;
+		sbuf_init(&s, 256);
+		sbuf_printf(&s, "(%" PRIu64 " answered connections on more server endpoints than the report follows)",
+			    r->ans_more);
+		para(b, md, sbuf_str(&s));
+		sbuf_release(&s);
+	}
+	return named;
+}
+
 static void listeners_section(struct sbuf *b, const struct view *w, int md)
 {
 	const struct report *r = w->r;
@@ -765,10 +870,10 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 	if (rows) {
 		tbl_render(b, &t, md);
 		sbuf_putc(b, '\n');
-	} else {
-		para(b, md, "No socket listened on the watched ports or on the ports seen in the traffic, at the start or at the end of the run.");
 	}
 	tbl_release(&t);
+	if (came_and_went(b, w, md) == 0 && !rows)
+		para(b, md, "No socket listened on the watched ports or on the ports seen in the traffic, at the start or at the end of the run.");
 
 	sbuf_init(&s, 1024);
 	if (r->c_start.overflows >= 0 && w->c_end.overflows >= 0)

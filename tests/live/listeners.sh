@@ -48,3 +48,25 @@ for p in $A $B; do
 		ok "a refusal on $p right after one on the next port still gets its note" ||
 		fail "refusal note on $p" "$(grep '^#' "$tmp/out2")"
 done
+
+# A listener that starts after lotrace, accepts 2 connections and closes
+# before the end: the report's Listeners section names it with its times
+# (it is neither in the start nor in the end sample).
+P=62052
+"$LOTRACE" --port $P --no-tui -v --duration 4s --report "$tmp/rep.md" >/dev/null 2>"$tmp/err3" &
+lt=$!
+for _ in $(seq 100); do grep -q capturing "$tmp/err3" && break; sleep 0.05; done
+"$PEER" serve --addr 127.0.0.1 --port $P --mode reply --duration-ms 1500 --ready-file "$tmp/ready3" >/dev/null 2>&1 &
+srv=$!
+for _ in $(seq 100); do [ -s "$tmp/ready3" ] && break; sleep 0.05; done
+pid=$(cat "$tmp/ready3")
+"$PEER" connect --addr 127.0.0.1 --port $P --timeout-ms 500 >/dev/null
+"$PEER" connect --addr 127.0.0.1 --port $P --timeout-ms 500 >/dev/null
+wait $srv 2>/dev/null
+wait $lt
+want="Listened during the run only \(not at the start, not at the end\): \`127\.0\.0\.1:$P\`( by \`lt_peer\` \(pid $pid\))?, answered 2 connections from [0-9:.]+ to [0-9:.]+\."
+grep -qE "$want" "$tmp/rep.md" &&
+	ok "report: a listener that came and went during the run is listed with its 2 connections and times" ||
+	fail "report: listener that came and went" "$(sed -n '/^## Listeners/,/^## /p' "$tmp/rep.md")"
+grep -qE "by \`lt_peer\` \(pid $pid\)" "$tmp/rep.md" || grep -q "backend pcap\|libpcap" "$tmp/err3" &&
+	ok "report: ... with its process (eBPF)" || fail "report: process of the listener that came and went" "$(grep -i 'listened during' "$tmp/rep.md")"
