@@ -34,8 +34,9 @@
  * reader (BPF_RB_NO_WAKEUP) unless the ring is filling up.
  *
  * Loss: a full ring (ctx records) and a full conns map are counted per
- * CPU and stamped in last_loss_ns; every connection alive at a loss is
- * sent with LT_CF_LOSS. An end record that does not fit in the ring is
+ * CPU and stamped in last_loss_ns; every connection alive at a loss, and
+ * every one first seen mid-stream after a loss (its start may be what was
+ * lost), is sent with LT_CF_LOSS. An end record that does not fit in the ring is
  * not lost: the connection stays in the map (LT_CF_END_PENDING) and the
  * sweep sends it.
  *
@@ -69,7 +70,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TH_RST 0x04
 #define TH_ACK 0x10
 #define TOMB_NS 2000000000ull /* late segments of an ended connection */
-#define LOSS_NEAR_NS 2000000000ull
 
 /* Set by userspace before load. */
 const volatile __u32 netns_ino = 0;      /* our netns; 0 = do not filter */
@@ -405,7 +405,7 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 		c->flags |= LT_CF_CLIENT_IS_A;
 	if (!(fl & TH_SYN)) {
 		c->flags |= LT_CF_MIDSTREAM;
-		if (now - last_loss_ns < LOSS_NEAR_NS)
+		if (last_loss_ns)
 			c->flags |= LT_CF_LOSS; /* its start may be what was lost */
 	}
 	if (cookie) {

@@ -9,7 +9,8 @@
 #  2. eBPF, default ring and map, 20 s at the maximum rate: every
 #     connection made has exactly one record (all closed), lost 0.
 #  3. eBPF forced overflow: lotrace stopped (SIGSTOP) for 3 s during a
-#     flood with a small map (--max-flows 2048): the loss shows in the
+#     flood with a small ring and map (1 MiB, --max-flows 2048): the loss
+#     shows in the
 #     text summary, in the JSON summary and in the report, whose first
 #     finding is events-lost; the report of this flood of clean
 #     connections raises no refused/unanswered/half-open/mid-stream
@@ -98,7 +99,7 @@ fi
 # 3. forced overflow: SIGSTOP for 3 s mid-flood, small map
 overflow_run() { # NAME PORT ARGS...
 	local name=$1 port=$2; shift 2
-	start_lt "$name" "$port" --backend ebpf --max-flows 2048 "$@"
+	start_lt "$name" "$port" --backend ebpf --max-flows 2048 --ring-size 1048576 "$@"
 	"$PEER" flood --addr 127.0.0.1 --port "$port" --conns 150000 --parallel 4 >"$tmp/$name.rate" &
 	FL_PID=$!
 	sleep 1
