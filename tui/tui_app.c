@@ -41,6 +41,7 @@
 #define KEY_SYNC_NS 1000000000ull /* a key's frame walks the flows if older */
 #define IDLE_FRAME_NS 1000000000ull /* refresh rates and clocks once a second */
 #define LISTENER_NS 2000000000ull /* re-ask who listens */
+#define LISTENER_SOON_NS 100000000ull /* ... at once when traffic contradicts it */
 #define RATE_NS 250000000ull
 #define RATE_SAMPLES 16
 #define WORK_NS 20000000ull     /* capture work per loop turn, at most */
@@ -73,6 +74,7 @@ struct tui_app {
 	struct listener lis[TUI_MAX_LISTENERS];
 	int nlis, lis_err, lis_queried;
 	uint64_t lis_next_mono;
+	uint64_t lis_last_mono;
 	struct rate_sample rate[RATE_SAMPLES];
 	int nrate, rate_pos;
 	uint64_t rate_next;
@@ -372,6 +374,7 @@ static int run_loop(struct tui_app *a)
 		}
 		if (a->live && a->capturing && mono >= a->lis_next_mono) {
 			query_listeners(a);
+			a->lis_last_mono = mono;
 			a->lis_next_mono = mono + LISTENER_NS;
 			dirty = 1;
 		}
@@ -429,15 +432,37 @@ static int run_loop(struct tui_app *a)
 
 /* ---- setting up and down ---------------------------------------------------- */
 
+/* A connection that contradicts the listener line (answered on a port
+ * with no listener listed, refused on a port with one): ask who listens
+ * now (at most 10 times a second) instead of at the next 2 s query. */
+static void listener_contradicted(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	struct tui_app *a = ctx;
+	bool answered = f->side[LT_DIR_S2C].syn_count > 0, listed = false;
+	uint64_t soon = a->lis_last_mono + LISTENER_SOON_NS;
+
+	if (!a->live || !a->lis_queried || (!answered && v != LT_V_REFUSED))
+		return;
+	for (int i = 0; i < a->nlis && !listed; i++)
+		listed = a->lis[i].port == f->server.port;
+	if (answered != listed && soon < a->lis_next_mono)
+		a->lis_next_mono = soon;
+}
+
 static int attach_model(struct tui_app *a, uint32_t rows)
 {
 	struct lt_tap t = { .on_change = tui_model_on_change,
 			    .on_retire = tui_model_on_retire,
 			    .ctx = &a->model };
+	struct lt_tap l = { .on_change = listener_contradicted,
+			    .on_retire = listener_contradicted,
+			    .ctx = a };
 	if (tui_model_init(&a->model, rows, 0, 0, &a->o->ports,
 			   run_flow_config(a->run)->connecting_ns) < 0)
 		return -1;
-	return run_add_tap(a->run, &t);
+	if (run_add_tap(a->run, &t) < 0)
+		return -1;
+	return a->live ? run_add_tap(a->run, &l) : 0;
 }
 
 static void app_release(struct tui_app *a)
