@@ -422,7 +422,7 @@ static void put_anatomy(struct sbuf *t, const struct diag_group *b,
 		uint64_t next = s.resend_ms[nsyn - 1];
 		uint64_t since_first = (stop > b->rep_first_syn ? stop - b->rep_first_syn : 0) / MS;
 		if (since_first > next + 500)
-			sbuf_printf(t, " The client gave up after %d SYN%s and %s, before the kernel would have: the next SYN was due at +%s and the kernel would have kept trying until +%s. Its application's own connect timeout ended it.",
+			sbuf_printf(t, " The client gave up after %d SYN%s, between its last SYN (+%s) and +%s, when the kernel would have sent the next; the kernel would have kept trying until +%s. Its application's own connect timeout ended it, not the kernel.",
 				    nsyn, s_((uint64_t)nsyn),
 				    fmt_dur(d1, (int64_t)(seen[nsyn - 1] * MS)),
 				    fmt_dur(d2, (int64_t)(next * MS)),

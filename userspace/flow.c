@@ -468,19 +468,15 @@ static void history_update(struct flow *f, const struct lt_obs *o, int dir)
 }
 
 /* The first PROTO_HEAD_MAX payload bytes of a side: the first data
- * segment's, then the next ones' while they continue it. */
+ * segment's (a later one, retransmitted or not, changes nothing; the
+ * TUI keeps thousands of flows, so no sequence tracking here). */
 static void head_keep(struct flow_side *sd, const struct lt_obs *o)
 {
-	if (!o->payload || !o->payload_cap || sd->head_len >= PROTO_HEAD_MAX)
+	if (!o->payload || !o->payload_cap || sd->head_len)
 		return;
-	if (sd->head_len && o->seq != sd->head_seq)
-		return;
-	size_t n = PROTO_HEAD_MAX - sd->head_len;
-	if (n > o->payload_cap)
-		n = o->payload_cap;
-	memcpy(sd->head + sd->head_len, o->payload, n);
-	sd->head_len = (uint8_t)(sd->head_len + n);
-	sd->head_seq = o->seq + (uint32_t)n;
+	size_t n = o->payload_cap < PROTO_HEAD_MAX ? o->payload_cap : PROTO_HEAD_MAX;
+	memcpy(sd->head, o->payload, n);
+	sd->head_len = (uint8_t)n;
 }
 
 void flow_protocols(const struct flow *f, struct proto_id *client,

@@ -115,10 +115,8 @@ struct flow_side {
 	bool has_last;
 	char comm[LT_COMM_LEN];
 	/* The first payload bytes this side sent (sources with payload, not
-	 * --no-payload): from the first data segment, extended by the next
-	 * ones while contiguous, at most PROTO_HEAD_MAX. Only proto.c reads
-	 * them; no output prints them. */
-	uint32_t head_seq;    /* sequence number just past head[head_len - 1] */
+	 * --no-payload): the first data segment's, at most PROTO_HEAD_MAX.
+	 * Only proto.c reads them; no output prints them. */
 	uint8_t head_len;
 	uint8_t head[PROTO_HEAD_MAX];
 };
