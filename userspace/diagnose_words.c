@@ -312,6 +312,12 @@ static void w_refused(struct words *w, const struct diag_fact *x)
 		sbuf_printf(t, "; %" PRIu64 " later connection%s (from %s) got a SYN-ACK. The server was not listening yet when the first %s came.",
 			    o->n, s_(o->n), hms(t3, o->t_min),
 			    b->n == 1 ? "attempt" : "attempts");
+		if (o->t_min > b->t_max) {
+			char gap[24];
+			sbuf_printf(t, " The first answered SYN came %s after the last refusal. A capture shows no listen() call: that SYN-ACK is the only evidence of a listener, so the server began listening between %s and %s.",
+				    fmt_dur(gap, (int64_t)(o->t_min - b->t_max)), hms(t1, b->t_max),
+				    hms(t2, o->t_min));
+		}
 		sbuf_puts(nx, "Start the client once the server listens, or make it retry refused connections after a short delay.");
 		put_kernel(t, b, 0, 1);
 		return;
