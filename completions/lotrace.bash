@@ -18,7 +18,10 @@ _lotrace()
 		COMPREPLY=($(compgen -W 'auto ebpf pcap' -- "$cur"))
 		return ;;
 	--format)
-		COMPREPLY=($(compgen -W 'text json markdown' -- "$cur"))
+		COMPREPLY=($(compgen -W 'text json zeek markdown' -- "$cur"))
+		return ;;
+	--sort)
+		COMPREPLY=($(compgen -W 'end start' -- "$cur"))
 		return ;;
 	--attach)
 		COMPREPLY=($(compgen -W 'auto tcx tc' -- "$cur"))
@@ -40,7 +43,7 @@ _lotrace()
 	-*)
 		COMPREPLY=($(compgen -W '-p --port -r --read -i --interface
 			--backend --attach -w --write -c --count --duration --json
-			--format --report --no-payload --no-tui --tui --speed --max-flows
+			--format --report --no-payload -q --quiet --sort -n -t -tt -ttt -tttt -ttttt --no-tui --tui --speed --max-flows
 			--ring-size --demo --metrics --metrics-file --metrics-interval
 			-v --verbose -h --help -V --version' -- "$cur")) ;;
 	*)
