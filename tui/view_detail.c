@@ -351,9 +351,9 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 		     strerror(f->sk_errno));
 	if (!f->kctx && strcmp(s->backend ? s->backend : "", "ebpf"))
 		addl(p, TC_DIM, 0, "  (kernel reasons and processes come with the eBPF backend)");
-	if ((f->anomalies & LT_A_LISTEN_OVERFLOW) && f->ovf_pid > 0)
+	if ((f->anomalies & LT_A_LISTEN_OVERFLOW) && f->side[LT_DIR_S2C].pid > 0)
 		addl(p, TC_WARN, 0, "  the listener's accept queue was full: %u queued, backlog %u (%s[%d])",
-		     f->ovf_queued, f->ovf_backlog, f->ovf_comm, (int)f->ovf_pid);
+		     f->ovf_queued, f->ovf_backlog, f->side[LT_DIR_S2C].comm, (int)f->side[LT_DIR_S2C].pid);
 	else if ((f->anomalies & LT_A_LISTEN_OVERFLOW) && f->kctx)
 		addl(p, TC_WARN, 0, "  the listener's accept queue was full: %u queued, backlog %u",
 		     f->ovf_queued, f->ovf_backlog);

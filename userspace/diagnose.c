@@ -182,9 +182,9 @@ static void count_common(struct diag_group *b, const struct flow *f)
 			if (f->ovf_queued > b->ovf_queued_max)
 				b->ovf_queued_max = f->ovf_queued;
 		}
-		if (f->ovf_pid > 0 && !b->ovf_pid) {
-			b->ovf_pid = f->ovf_pid;
-			memcpy(b->ovf_comm, f->ovf_comm, LT_COMM_LEN);
+		if (f->side[LT_DIR_S2C].pid > 0 && !b->ovf_pid) {
+			b->ovf_pid = f->side[LT_DIR_S2C].pid;
+			memcpy(b->ovf_comm, f->side[LT_DIR_S2C].comm, LT_COMM_LEN);
 		}
 	} else if (f->drop_reason[0]) {
 		b->drop_other++;

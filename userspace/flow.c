@@ -521,9 +521,6 @@ static void attach_kernel(struct flow *f, const struct lt_obs *o, int dir)
 		f->anomalies |= LT_A_LISTEN_OVERFLOW;
 		f->ovf_backlog = o->listen_backlog;
 		f->ovf_queued = o->listen_queued;
-		f->ovf_pid = o->listen_pid > 0 ? o->listen_pid : 0;
-		memcpy(f->ovf_comm, o->listen_comm, LT_COMM_LEN);
-		f->ovf_comm[LT_COMM_LEN - 1] = '\0';
 	}
 	if (o->kctx & LT_KCTX_EVENTS_LOST)
 		f->anomalies |= LT_A_EVENTS_LOST;

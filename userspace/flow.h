@@ -146,10 +146,8 @@ struct flow {
 	uint32_t drops;       /* segments the kernel dropped */
 	uint32_t kernel_syn_retrans;
 	/* LT_A_LISTEN_OVERFLOW with eBPF: the listener at the first full
-	 * queue: backlog, queue length, owner (ovf_pid 0: unknown) */
+	 * queue: backlog, queue length (its owner: side[LT_DIR_S2C].pid) */
 	uint32_t ovf_backlog, ovf_queued;
-	int32_t ovf_pid;
-	char ovf_comm[LT_COMM_LEN];
 
 	/* history */
 	char history[LT_HISTORY_MAX + 1]; /* Zeek-style letters */

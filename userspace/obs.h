@@ -100,11 +100,9 @@ struct lt_obs {
 	int32_t sk_errno;        /* errno the application will see (111, 104...) */
 	int32_t reason_code;     /* raw kernel enum value, for the record */
 	char reason_name[LT_REASON_LEN]; /* resolved at run time, e.g. NO_SOCKET */
-	/* LT_KCTX_LISTEN_OVERFLOW: the listener then (eBPF): its backlog, its
-	 * accept queue length, its owner (pid 0: unknown) */
+	/* LT_KCTX_LISTEN_OVERFLOW: the listener then (eBPF): its backlog and
+	 * accept queue length (its owner is the server side's process) */
 	uint32_t listen_backlog, listen_queued;
-	int32_t listen_pid;
-	char listen_comm[LT_COMM_LEN];
 
 	const struct lt_frame *frame; /* the frame behind a segment, or NULL */
 	/* The captured start of the TCP payload (segments from a frame): at

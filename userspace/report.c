@@ -987,8 +987,8 @@ static void example(struct sbuf *b, const struct flow *f, enum lt_verdict v, int
 		if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
 			sbuf_printf(b, "%saccept queue full (%u queued, backlog %u", sep,
 				    f->ovf_queued, f->ovf_backlog);
-			if (f->ovf_pid > 0)
-				sbuf_printf(b, ", listener %s[%d]", f->ovf_comm, (int)f->ovf_pid);
+			if (f->side[LT_DIR_S2C].pid > 0)
+				sbuf_printf(b, ", listener %s[%d]", f->side[LT_DIR_S2C].comm, (int)f->side[LT_DIR_S2C].pid);
 			sbuf_putc(b, ')');
 			sep = ", ";
 		}

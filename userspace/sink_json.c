@@ -189,9 +189,9 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 			json_obj_open(j);
 			json_kv_u64(j, "backlog", f->ovf_backlog);
 			json_kv_u64(j, "queued", f->ovf_queued);
-			if (f->ovf_pid > 0) {
-				json_kv_i64(j, "pid", f->ovf_pid);
-				json_kv_str_or_null(j, "comm", f->ovf_comm);
+			if (f->side[LT_DIR_S2C].pid > 0) {
+				json_kv_i64(j, "pid", f->side[LT_DIR_S2C].pid);
+				json_kv_str_or_null(j, "comm", f->side[LT_DIR_S2C].comm);
 			} else {
 				json_kv_null(j, "pid");
 				json_kv_null(j, "comm");

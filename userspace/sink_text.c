@@ -173,8 +173,8 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 		sbuf_lit(b, "  accept-queue-overflow");
 		if (f->kctx) { /* eBPF: the listener then */
 			sbuf_printf(b, "(queue %u/%u", f->ovf_queued, f->ovf_backlog);
-			if (f->ovf_pid > 0)
-				sbuf_printf(b, " listener=%s[%d]", f->ovf_comm, (int)f->ovf_pid);
+			if (f->side[LT_DIR_S2C].pid > 0)
+				sbuf_printf(b, " listener=%s[%d]", f->side[LT_DIR_S2C].comm, (int)f->side[LT_DIR_S2C].pid);
 			sbuf_putc(b, ')');
 		}
 	}

@@ -742,11 +742,6 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 			o->reason_code = (int32_t)c->backlog;
 			o->listen_backlog = c->backlog;
 			o->listen_queued = c->qlen;
-			if (c->side[1].pid > 0) { /* the server side: the listener's owner */
-				o->listen_pid = c->side[1].pid;
-				memcpy(o->listen_comm, c->side[1].comm, LT_COMM_LEN);
-				o->listen_comm[LT_COMM_LEN - 1] = 0;
-			}
 		}
 	}
 	if (lossy && !(prev->flags & LT_CF_LOSS)) {
