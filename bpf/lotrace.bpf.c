@@ -147,6 +147,7 @@ struct tuple {
 	__u16 dport;
 	__u8 family; /* 4 or 6 */
 	__u8 pad[3];
+	__u32 netns; /* inode of its network namespace */
 };
 
 static __always_inline void count(__u32 idx)
@@ -209,6 +210,7 @@ static __always_inline bool make_key(const struct tuple *t, struct lt_key *k)
 		k->b_port = t->sport;
 	}
 	k->family = t->family;
+	k->netns = t->netns;
 	return src_a;
 }
 
@@ -231,7 +233,8 @@ static __always_inline void set_owner(struct lt_side *s, const struct lt_owner *
 }
 
 /* The owner of the listener on addr:port (exact, wildcard, dual-stack). */
-static __always_inline struct lt_owner *listener_of(const __u8 *addr, __u16 port, __u8 family)
+static __always_inline struct lt_owner *listener_of(const __u8 *addr, __u16 port, __u8 family,
+						   __u32 netns)
 {
 	struct lt_listen_key k = {};
 	struct lt_owner *o;
@@ -239,6 +242,7 @@ static __always_inline struct lt_owner *listener_of(const __u8 *addr, __u16 port
 	__builtin_memcpy(k.addr, addr, 16);
 	k.port = port;
 	k.family = family;
+	k.netns = netns;
 	o = bpf_map_lookup_elem(&listeners, &k);
 	if (o)
 		return o;
@@ -296,6 +300,7 @@ static __always_inline void emit_ctx(__u8 what, const struct tuple *t, __s32 val
 	__builtin_memcpy(r.daddr, t->daddr, 16);
 	r.sport = t->sport;
 	r.dport = t->dport;
+	r.netns = t->netns;
 	if (bpf_ringbuf_output(&events, &r, sizeof(r), rb_flags()))
 		note_loss(LT_CNT_CTX_LOST);
 	else
@@ -380,7 +385,7 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 	struct lt_conn *z = bpf_map_lookup_elem(&zero_conn, &zero);
 	struct lt_conn *c;
 	struct lt_owner *o;
-	bool sender_is_client;
+	bool sender_is_client, dst_first;
 
 	if (!z)
 		return NULL;
@@ -416,20 +421,15 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 		}
 	}
 	/* The receiver of a SYN, the sender of a SYN-ACK: a listener's. */
-	if (fl & TH_SYN) {
-		if (sender_is_client)
-			o = listener_of(t->daddr, t->dport, t->family);
-		else
-			o = listener_of(t->saddr, t->sport, t->family);
-		if (o)
-			set_owner(&c->side[1], o);
-	} else {
-		o = listener_of(t->daddr, t->dport, t->family);
-		if (o)
-			set_owner(&c->side[1], o);
-		else if ((o = listener_of(t->saddr, t->sport, t->family)))
-			set_owner(&c->side[1], o); /* userspace swaps roles by port */
-	}
+	/* Mid-stream: the receiver first, then the sender (userspace swaps
+	 * roles by port). One call site per lookup keeps the stack small. */
+	dst_first = !(fl & TH_SYN) || sender_is_client;
+	o = listener_of(dst_first ? t->daddr : t->saddr, dst_first ? t->dport : t->sport,
+			t->family, t->netns);
+	if (!o && !(fl & TH_SYN))
+		o = listener_of(t->saddr, t->sport, t->family, t->netns);
+	if (o)
+		set_owner(&c->side[1], o);
 	return c;
 }
 
@@ -571,6 +571,9 @@ int lotrace_tc(struct __sk_buff *skb)
 		}
 	}
 
+	/* The ctx pointer is the kernel's sk_buff: its device's namespace is
+	 * the one this copy of the program is attached in. */
+	t.netns = BPF_CORE_READ((struct sk_buff *)skb, dev, nd_net.net, ns.inum);
 	src_a = make_key(&t, &k);
 	c = bpf_map_lookup_elem(&conns, &k);
 	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&
@@ -676,6 +679,7 @@ static __always_inline void tuple_reverse(const struct tuple *in, struct tuple *
 	out->dport = in->sport;
 	out->family = in->family;
 	out->pad[0] = out->pad[1] = out->pad[2] = 0;
+	out->netns = in->netns;
 }
 
 /* ---- helpers for tracing programs ------------------------------------- */
@@ -687,6 +691,23 @@ static __always_inline bool net_ok(const struct net *net)
 	if (!net)
 		return true; /* unknown: keep */
 	return BPF_CORE_READ(net, ns.inum) == netns_ino;
+}
+
+static __always_inline __u32 net_ino(const struct net *net)
+{
+	return net ? BPF_CORE_READ(net, ns.inum) : 0;
+}
+
+/* The network namespace of a segment: its socket's, else its device's. */
+static __always_inline __u32 skb_netns(const struct sk_buff *skb)
+{
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct net_device *dev;
+
+	if (sk)
+		return net_ino(BPF_CORE_READ(sk, __sk_common.skc_net.net));
+	dev = BPF_CORE_READ(skb, dev);
+	return dev ? net_ino(BPF_CORE_READ(dev, nd_net.net)) : 0;
 }
 
 static __always_inline bool sk_net_ok(const struct sock *sk)
@@ -726,6 +747,7 @@ static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
 
 	__builtin_memset(t, 0, sizeof(*t));
+	t->netns = net_ino(BPF_CORE_READ(sk, __sk_common.skc_net.net));
 	t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (fam == AF_INET) {
@@ -757,7 +779,7 @@ static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 }
 
 /* The tuple of a TCP segment in a kernel skb (network header must be set). */
-static __always_inline int skb_tuple(const struct sk_buff *skb, struct tuple *t)
+static __noinline int skb_tuple(const struct sk_buff *skb, struct tuple *t)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
@@ -820,6 +842,7 @@ static __always_inline int skb_tuple(const struct sk_buff *skb, struct tuple *t)
 		return -1;
 	t->sport = bpf_ntohs(th.source);
 	t->dport = bpf_ntohs(th.dest);
+	t->netns = skb_netns(skb);
 	return 0;
 }
 
@@ -939,6 +962,7 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	__builtin_memcpy(lk.addr, t.saddr, 16);
 	lk.port = t.sport;
 	lk.family = t.family;
+	lk.netns = t.netns;
 	if (newstate == TCP_LISTEN) {
 		if (!lk.port) /* autobind happens after the state change */
 			return 0;

@@ -52,6 +52,8 @@ struct lt_key {
 	__u16 b_port;
 	__u8 family;      /* 4 or 6 */
 	__u8 pad[3];
+	__u32 netns;      /* inode of the network namespace (same 4-tuples in
+			   * two namespaces are two connections) */
 };
 
 /* How many SYN (or SYN-ACK) times a side keeps; later ones overwrite the last. */
@@ -138,7 +140,7 @@ struct lt_ctx_rec {
 	__u8 daddr[16];
 	__u16 sport;
 	__u16 dport;
-	__u32 pad2;
+	__u32 netns;      /* inode of the network namespace */
 };
 
 /* The watched-ports map (an ARRAY of one value): one bit per port. */
@@ -158,6 +160,7 @@ struct lt_listen_key {
 	__u16 port;       /* host order */
 	__u8 family;      /* 4 or 6 */
 	__u8 pad;
+	__u32 netns;      /* inode of the listener's network namespace */
 };
 
 /* Value of the tombs map: a connection that ended lately. */

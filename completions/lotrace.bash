@@ -26,6 +26,9 @@ _lotrace()
 	--attach)
 		COMPREPLY=($(compgen -W 'auto tcx tc' -- "$cur"))
 		return ;;
+	--netns)
+		COMPREPLY=($(compgen -W "host $(ls /run/netns 2>/dev/null)" -- "$cur"))
+		return ;;
 	--speed)
 		COMPREPLY=($(compgen -W 'instant 1 10 100' -- "$cur"))
 		return ;;
@@ -42,7 +45,7 @@ _lotrace()
 	case $cur in
 	-*)
 		COMPREPLY=($(compgen -W '-p --port -r --read -i --interface
-			--backend --attach -w --write -c --count --duration --json
+			--backend --attach --netns -w --write -c --count --duration --json
 			--format --report --no-payload -q --quiet --sort -n -t -tt -ttt -tttt -ttttt --no-tui --tui --speed --max-flows
 			--ring-size --demo --metrics --metrics-file --metrics-interval
 			-v --verbose -h --help -V --version' -- "$cur")) ;;

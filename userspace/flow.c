@@ -107,8 +107,8 @@ static bool endpoint_eq(const struct lt_endpoint *a, const struct lt_endpoint *b
 
 static bool flow_matches(const struct flow *f, const struct lt_obs *o)
 {
-	if (f->family != o->family)
-		return false;
+	if (f->family != o->family || f->netns != o->netns)
+		return false; /* (one hash bucket: the namespace is not hashed) */
 	return (endpoint_eq(&f->client, &o->src) && endpoint_eq(&f->server, &o->dst)) ||
 	       (endpoint_eq(&f->client, &o->dst) && endpoint_eq(&f->server, &o->src));
 }
@@ -365,6 +365,7 @@ static struct flow *create_flow(struct flow_tab *t, const struct lt_obs *o)
 
 	f->id = t->next_id++;
 	f->family = o->family;
+	f->netns = o->netns;
 	choose_roles(t, f, o);
 	f->t_first = f->t_last = o->ts_ns;
 	f->side[0].pid = f->side[1].pid = -1;
@@ -617,6 +618,16 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
 	}
 	if (o->kctx)
 		attach_kernel(f, o, dir);
+	if (o->ns && (!f->netns_name[0] || !f->netns_container[0])) {
+		_Static_assert(sizeof(f->netns_name) == sizeof(o->ns->name), "same size");
+		_Static_assert(sizeof(f->netns_container) == sizeof(o->ns->container),
+			       "same size");
+		if (!f->netns_name[0])
+			memcpy(f->netns_name, o->ns->name, sizeof(f->netns_name));
+		if (!f->netns_container[0])
+			memcpy(f->netns_container, o->ns->container,
+			       sizeof(f->netns_container));
+	}
 }
 
 /* A copy of the last segment in this direction, seen again in another

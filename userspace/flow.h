@@ -127,6 +127,10 @@ struct flow {
 	uint8_t family;       /* 4 or 6 */
 	uint8_t role_basis;   /* enum lt_role_basis */
 	struct lt_endpoint client, server;
+	uint32_t netns;       /* inode of its network namespace, 0 unknown
+			       * (part of the identity, see lt_obs.netns) */
+	char netns_name[32];  /* `ip netns` name, "host", or "" */
+	char netns_container[48]; /* container its owner's cgroup names, or "" */
 
 	/* timing */
 	uint64_t t_first, t_last;

@@ -81,6 +81,21 @@ const char *lt_demo_capture(void)
 	return LT_DATADIR "/captures/busy-mixed.pcap";
 }
 
+/* libpcap sees lotrace's own network namespace only: which one. */
+static void pcap_netns_note(char *note, size_t notelen)
+{
+	struct stat self, init;
+	size_t n = strlen(note);
+
+	if (stat("/proc/self/ns/net", &self))
+		return;
+	snprintf(note + n, notelen - n, "%slibpcap watches one network namespace: %s (inode %lu)",
+		 n ? "; " : "",
+		 stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino
+			 ? "host" : "lotrace's own",
+		 (unsigned long)self.st_ino);
+}
+
 /* Open the live source the options ask for; note says why, if it matters. */
 static struct lt_source *open_live(const struct lt_opts *o, char *note,
 				   size_t notelen, char err[LT_ERR_LEN])
@@ -98,6 +113,7 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 			.ringbuf_bytes = o->ring_bytes,
 			.max_flows = o->max_flows,
 			.verbose = o->verbose,
+			.netns = o->netns,
 			.attach = o->attach == 1 ? SRC_BPF_TCX
 				  : o->attach == 2 ? SRC_BPF_CLSACT : 0,
 		};
@@ -115,7 +131,9 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 			/* the kernel keeps filtering ports; the expression is
 			 * checked here, on each observation's headers */
 			s = src_filter_wrap(s, o->filter, berr);
-		if (s || o->backend == LT_BACKEND_EBPF) {
+		/* another namespace is eBPF's to enter: no silent fallback */
+		if (s || o->backend == LT_BACKEND_EBPF ||
+		    (o->netns && strcmp(o->netns, "host"))) {
 			if (!s)
 				snprintf(err, LT_ERR_LEN, "%s", berr);
 			return s;
@@ -132,8 +150,17 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 		snprintf(note, notelen, "built without eBPF; using libpcap");
 #endif
 	/* -w wants whole packets, as tcpdump writes them */
+	if (o->netns && strcmp(o->netns, "host")) {
+		snprintf(err, LT_ERR_LEN,
+			 "cannot watch network namespace '%s' with libpcap: it sees its own "
+			 "only; use the eBPF backend (root) or run lotrace inside it "
+			 "(ip netns exec %s lotrace)", o->netns, o->netns);
+		return NULL;
+	}
 	s = src_pcap_live_open(ifname, o->ports.list, o->ports.n,
 			       o->write_file ? LT_FULL_SNAPLEN : 0, o->filter, err);
+	if (s)
+		pcap_netns_note(note, notelen);
 	return s;
 }
 

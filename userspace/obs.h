@@ -75,6 +75,17 @@ struct lt_endpoint {
 	uint16_t port;
 };
 
+/*
+ * A network namespace, as the eBPF source names it (other sources have
+ * none). Owned by the source; valid until it closes.
+ */
+struct lt_netns {
+	uint32_t ino;            /* inode of /proc/PID/ns/net */
+	char name[32];           /* `ip netns` name, "host" for the initial
+				  * namespace, "" when it has none */
+	char container[48];      /* e.g. "docker:3f2a9c1b7e4d", "" unknown */
+};
+
 struct lt_obs {
 	uint64_t ts_ns;          /* capture time, ns since the Unix epoch */
 	uint8_t kind;            /* enum lt_obs_kind */
@@ -112,6 +123,11 @@ struct lt_obs {
 	 * keeps the first PROTO_HEAD_MAX bytes of each direction (proto.h). */
 	const uint8_t *payload;
 	uint32_t payload_cap;
+
+	/* Network namespace (eBPF): the same 4-tuple in two namespaces is two
+	 * connections. 0 = unknown (captures, libpcap): one namespace. */
+	uint32_t netns;          /* inode of the namespace */
+	const struct lt_netns *ns; /* its name and container, or NULL */
 };
 
 #endif

@@ -26,6 +26,7 @@ enum {
 	OPT_FORMAT,
 	OPT_BACKEND,
 	OPT_ATTACH,
+	OPT_NETNS,
 	OPT_SORT,
 	/* metrics and service outputs */
 	OPT_METRICS,
@@ -42,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, 0, 'c' },
 	{ "backend", required_argument, 0, OPT_BACKEND },
 	{ "attach", required_argument, 0, OPT_ATTACH },
+	{ "netns", required_argument, 0, OPT_NETNS },
 	{ "json", optional_argument, 0, OPT_JSON },
 	{ "format", required_argument, 0, OPT_FORMAT },
 	{ "no-tui", no_argument, 0, OPT_NO_TUI },
@@ -79,6 +81,9 @@ void opts_usage(FILE *out)
 "  -i, --interface IF    live capture device (default: the loopback, lo/lo0)\n"
 "      --backend B       auto (default), ebpf or pcap\n"
 "      --attach A        eBPF hook: auto (tcx, else tc), tcx, or tc (clsact filter)\n"
+"      --netns NS        only this network namespace: an `ip netns` name, a path\n"
+"                        (/proc/PID/ns/net) or host; default with eBPF: every\n"
+"                        namespace's lo, a netns column once two are seen\n"
 "  -w, --write FILE      also write the packets seen: pcap, pcapng with verdict\n"
 "                        comments if FILE ends in .pcapng, - for stdout\n"
 "  -c, --count N         stop after N connections\n"
@@ -269,6 +274,11 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 				o->attach = 2;
 			else
 				FAIL("invalid attach mode '%s': expected auto, tcx or tc", optarg);
+			break;
+		case OPT_NETNS:
+			if (!optarg[0])
+				FAIL("invalid network namespace '': expected an `ip netns` name, a path or host");
+			o->netns = optarg;
 			break;
 		case OPT_JSON:
 			o->format = LT_FMT_JSON;

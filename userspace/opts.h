@@ -28,6 +28,8 @@ struct lt_opts {
 	struct ports ports;         /* -p */
 	enum lt_backend_choice backend;
 	int attach;                 /* eBPF: 0 auto (tcx, else tc), 1 tcx, 2 tc (clsact) */
+	const char *netns;          /* --netns: one network namespace, NULL = every
+				     * one (eBPF) or lotrace's own (libpcap) */
 	enum lt_format format;      /* --json / --format */
 	int format_set;
 	int no_tui;

@@ -6,7 +6,24 @@
  */
 #include "sink.h"
 
+#include <stdio.h>
+
 #include "opts.h"
+
+void sink_netns_label(const struct flow *f, char *out, size_t len)
+{
+	int n;
+
+	out[0] = 0;
+	if (!f->netns || !len)
+		return;
+	if (f->netns_name[0])
+		n = snprintf(out, len, "%s", f->netns_name);
+	else
+		n = snprintf(out, len, "netns:%u", (unsigned)f->netns);
+	if (f->netns_container[0] && n >= 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, "/%s", f->netns_container);
+}
 
 struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)
 {
@@ -14,6 +31,7 @@ struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)
 		.ts_mode = (enum lt_ts_mode)o->ts_mode,
 		.quiet = o->quiet,
 		.sort_start = o->sort_start,
+		.netns_always = o->netns != NULL,
 	};
 	switch (o->format) {
 	case LT_FMT_JSON:

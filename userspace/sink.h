@@ -72,7 +72,13 @@ struct lt_sink_cfg {
 	enum lt_ts_mode ts_mode;
 	int quiet;        /* -q: the summary only (text, JSON) */
 	int sort_start;   /* --sort start: records by first packet, at the end */
+	int netns_always; /* --netns: the namespace column even with one */
 };
+
+/* How a connection's network namespace is shown: its `ip netns` name (or
+ * "host"), else "netns:INODE", then "/CONTAINER" when one is known; ""
+ * when the source knows no namespaces (captures, libpcap). */
+void sink_netns_label(const struct flow *f, char *out, size_t len);
 
 /* One line per connection, then the per-port table. cfg may be NULL. */
 struct lt_sink *sink_text_new(FILE *out);

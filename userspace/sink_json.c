@@ -153,6 +153,15 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 	json_kv_u64(j, "ip_version", f->family);
 	addr_fields(j, "client", "client_addr", "client_port", f, &f->client);
 	addr_fields(j, "server", "server_addr", "server_port", f, &f->server);
+	if (f->netns) { /* eBPF only: captures know no namespaces */
+		json_key(j, "netns");
+		json_obj_open(j);
+		json_kv_u64(j, "inode", f->netns);
+		json_kv_str_or_null(j, "name", f->netns_name[0] ? f->netns_name : NULL);
+		json_kv_str_or_null(j, "container",
+				    f->netns_container[0] ? f->netns_container : NULL);
+		json_obj_close(j);
+	}
 	json_kv_safe(j, "role_basis", role_name(f->role_basis));
 	json_kv_safe(j, "verdict", lt_verdict_name(v));
 	json_kv_safe(j, "outcome", lt_verdict_name(flow_outcome(f)));

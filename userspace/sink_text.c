@@ -27,6 +27,8 @@ struct text_sink {
 	bool have_prev;
 	uint64_t first_ts, prev_ts; /* start of the first / previous line */
 	struct sink_sort sorted;    /* --sort start */
+	uint32_t first_netns;       /* the first namespace seen (eBPF) ... */
+	bool multi_netns;           /* ... and another one since: the column */
 };
 
 void sink_buffer_output(FILE *out)
@@ -122,8 +124,10 @@ static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl,
 }
 
 /* Everything after the server endpoint, newline included. */
-static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v)
+static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v, bool show_ns)
 {
+	char ns[96];
+
 	size_t col;
 
 	sbuf_lit(b, "  ");
@@ -144,6 +148,11 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 		fmt_dur_sb(b, l1);
 		sbuf_putc(b, '/');
 		fmt_dur_sb(b, l2);
+	}
+	sink_netns_label(f, ns, sizeof(ns));
+	if (show_ns && ns[0]) {
+		sbuf_lit(b, "  netns=");
+		sbuf_puts(b, ns);
 	}
 	for (int d = LT_DIR_C2S; d <= LT_DIR_S2C; d++) {
 		const struct flow_side *sd = &f->side[d];
@@ -207,7 +216,11 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 	sbuf_reset(&ts->rest);
 	sbuf_addr_port(&ts->cl, f->family, f->client.addr, f->client.port);
 	sbuf_addr_port(&ts->sv, f->family, f->server.addr, f->server.port);
-	line_rest(&ts->rest, f, v);
+	if (f->netns && !ts->first_netns)
+		ts->first_netns = f->netns;
+	else if (f->netns && f->netns != ts->first_netns)
+		ts->multi_netns = true;
+	line_rest(&ts->rest, f, v, ts->multi_netns || ts->cfg.netns_always);
 	if (ts->cl.len > ts->ep_w)
 		ts->ep_w = ts->cl.len;
 	if (ts->sv.len > ts->ep_w)

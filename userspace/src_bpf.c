@@ -6,6 +6,7 @@
  * connection's records and sweeps add up to each segment once.
  */
 #include "src_bpf.h"
+#include "src_bpf_netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +31,10 @@
 #include "lotrace.skel.h"
 #include "src_bpf_tc.h"
 
-_Static_assert(sizeof(struct lt_conn) == 440, "struct lt_conn layout changed");
+_Static_assert(sizeof(struct lt_conn) == 448, "struct lt_conn layout changed");
 _Static_assert(sizeof(struct lt_ctx_rec) == 56, "struct lt_ctx_rec layout changed");
 _Static_assert(sizeof(struct lt_owner) == 20, "struct lt_owner layout changed");
-_Static_assert(sizeof(struct lt_listen_key) == 20, "struct lt_listen_key layout changed");
+_Static_assert(sizeof(struct lt_listen_key) == 24, "struct lt_listen_key layout changed");
 _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
 
 /* BPF_TCX_EGRESS (Linux 6.6); Debian 12's uapi headers predate it, and
@@ -51,6 +52,8 @@ struct src_bpf {
 	struct lt_source base; /* first: the ops see a struct lt_source * */
 	struct lotrace_bpf *skel;
 	struct ring_buffer *rb;
+	struct netns_set *nsset; /* the other namespaces' lo, their names */
+	uint64_t last_ns_scan;
 	int ifindex;
 	int tcx_fd;           /* tcx link, -1 when none */
 	struct tc_clsact tc;  /* the clsact fallback */
@@ -363,6 +366,7 @@ static void seed_listeners(struct src_bpf *s, const uint16_t *ports, int n)
 		if (ls[i].pid < 0)
 			continue;
 		memset(&k, 0, sizeof(k));
+		k.netns = netns_self(s->nsset); /* sock_diag answers for ours */
 		k.family = ls[i].family;
 		k.port = ls[i].port;
 		memcpy(k.addr, ls[i].addr, 16);
@@ -624,6 +628,9 @@ static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s,
 	o->src.port = src_a ? k->a_port : k->b_port;
 	o->dst.port = src_a ? k->b_port : k->a_port;
 	o->pid = -1;
+	o->netns = k->netns;
+	o->ns = netns_lookup(s->nsset, k->netns, c->side[0].pid > 0 ? c->side[0].pid
+								 : c->side[1].pid);
 	if (sd->pid > 0) {
 		o->kctx |= LT_KCTX_PROC;
 		o->pid = sd->pid;
@@ -800,6 +807,8 @@ static void ctx_record(struct src_bpf *s, const struct lt_ctx_rec *r)
 	o.src.port = r->sport;
 	o.dst.port = r->dport;
 	o.pid = -1;
+	o.netns = r->netns;
+	o.ns = netns_lookup(s->nsset, r->netns, 0);
 	switch ((enum lt_ctx_what)r->what) {
 	case LT_CTX_RESET:
 		o.kctx |= LT_KCTX_RESET_REASON;
@@ -863,6 +872,7 @@ static int on_sample(void *ctx, void *data, size_t len)
 /* ---- the map sweep ------------------------------------------------------ */
 
 #define LT_SWEEP_NS (100 * 1000000ull)
+#define LT_NETNS_SCAN_NS (1000 * 1000000ull) /* look for new namespaces */
 #define LT_DATA_REPORT_NS (1000 * 1000000ull) /* data-only changes: at most 1/s */
 #define LT_TERM_GRACE_NS (500 * 1000000ull)  /* ended, no socket closed: sweep ends it */
 #define LT_ENDED_KEEP_NS (2000 * 1000000ull)
@@ -991,6 +1001,29 @@ static int bpf_fd(struct lt_source *src)
 	return ring_buffer__epoll_fd(s->rb);
 }
 
+/* Attach in the namespace the calling (short-lived) thread entered. */
+static int attach_here(void *ctx, int ifindex)
+{
+	struct src_bpf *s = ctx;
+	int fd = bpf_link_create(bpf_program__fd(s->skel->progs.lotrace_tc), ifindex,
+				 LT_BPF_TCX_EGRESS, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* New namespaces (created since the last look): attach to their lo. */
+static void scan_netns(struct src_bpf *s)
+{
+	int failed = 0;
+
+	s->last_ns_scan = clock_ns(CLOCK_MONOTONIC);
+	if (!s->nsset || (s->info.attach != SRC_BPF_TCX && !netns_only(s->nsset)))
+		return; /* clsact in other namespaces would need its own cleanup */
+	netns_scan(s->nsset, attach_here, s, &failed);
+	s->info.netns_failed += (uint32_t)failed;
+	s->info.netns_attached = (uint32_t)netns_attached(s->nsset);
+}
+
 static int bpf_dispatch(struct lt_source *src, int budget, lt_obs_fn fn, void *ctx)
 {
 	struct src_bpf *s = (struct src_bpf *)src;
@@ -1013,6 +1046,8 @@ static int bpf_dispatch(struct lt_source *src, int budget, lt_obs_fn fn, void *c
 		s->last_sweep = s->now_mono;
 		sweep(s, s->now_mono);
 	}
+	if (s->now_mono - s->last_ns_scan >= LT_NETNS_SCAN_NS)
+		scan_netns(s);
 	pend_flush(s);
 	return s->delivered;
 }
@@ -1102,6 +1137,7 @@ static void bpf_close(struct lt_source *src)
 		return;
 	ring_buffer__free(s->rb);
 	detach_tc(s);
+	netns_set_free(s->nsset);
 	if (s->dtab)
 		for (size_t i = 0; i <= s->dmask; i++)
 			free(s->dtab[i].prev);
@@ -1172,7 +1208,6 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	size_t rb_bytes;
 	const char *ifname = o && o->ifname ? o->ifname : "lo";
 	struct src_bpf *s;
-	struct stat st;
 	int e;
 
 	err[0] = 0;
@@ -1192,6 +1227,9 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	s->tcx_fd = -1;
 	s->tc.guard_fd = -1;
 
+	s->nsset = netns_set_new(o ? o->netns : NULL, err, LT_ERR_LEN);
+	if (!s->nsset)
+		goto fail;
 	s->ifindex = (int)if_nametoindex(ifname);
 	if (!s->ifindex) {
 		snprintf(err, LT_ERR_LEN, "no such interface '%s'", ifname);
@@ -1212,9 +1250,8 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 		goto fail;
 	}
 
-	/* rodata and map sizes */
-	if (!stat("/proc/self/ns/net", &st))
-		s->skel->rodata->netns_ino = (uint32_t)st.st_ino;
+	/* rodata and map sizes; tracepoints: every namespace, or the one */
+	s->skel->rodata->netns_ino = netns_only(s->nsset);
 	rb_bytes = ringbuf_size(o ? o->ringbuf_bytes : 0);
 	s->skel->rodata->wake_bytes = rb_bytes / 4;
 	s->max_flows = o && o->max_flows ? o->max_flows : LT_CONNS_DEFAULT;
@@ -1255,13 +1292,26 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 
 	/* attach: process-context hooks first, so owners are known early */
 	attach_tracing(s);
-	e = attach_tc(s, o ? o->attach : 0);
-	if (e) {
-		snprintf(err, LT_ERR_LEN,
-			 "cannot attach the eBPF program to '%s': %s; use --backend pcap",
-			 ifname, strerror(-e));
-		goto fail;
+	if (!netns_only(s->nsset) || netns_only(s->nsset) == netns_self(s->nsset)) {
+		e = attach_tc(s, o ? o->attach : 0);
+		if (e) {
+			snprintf(err, LT_ERR_LEN,
+				 "cannot attach the eBPF program to '%s': %s; use --backend pcap",
+				 ifname, strerror(-e));
+			goto fail;
+		}
+	} else {
+		/* narrowed to another namespace: its lo only, tcx only */
+		s->info.attach = SRC_BPF_TCX;
+		scan_netns(s);
+		if (!s->info.netns_attached) {
+			snprintf(err, LT_ERR_LEN,
+				 "cannot attach the eBPF program to lo in network namespace "
+				 "'%s' (tcx needs Linux 6.6); use --backend pcap", o->netns);
+			goto fail;
+		}
 	}
+	scan_netns(s);
 
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
 	if (!s->rb) {
@@ -1272,6 +1322,12 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	s->mono_to_real = mono_to_real_offset();
 	snprintf(s->base.desc, sizeof(s->base.desc), "eBPF %s on %s",
 		 s->info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact", ifname);
+	if (!netns_only(s->nsset) && s->info.attach == SRC_BPF_TCX)
+		snprintf(s->base.desc + strlen(s->base.desc),
+			 sizeof(s->base.desc) - strlen(s->base.desc), " (every namespace)");
+	else if (netns_only(s->nsset) && netns_only(s->nsset) != netns_self(s->nsset))
+		snprintf(s->base.desc + strlen(s->base.desc),
+			 sizeof(s->base.desc) - strlen(s->base.desc), " (namespace %s)", o->netns);
 	snprintf(s->base.link_name, sizeof(s->base.link_name), "ebpf");
 	return &s->base;
 

@@ -73,6 +73,9 @@ struct src_bpf_opts {
 	int nports;               /* 0: every port */
 	size_t ringbuf_bytes;     /* 0: 16 MiB; rounded up to a power of two */
 	uint32_t max_flows;       /* connections the kernel tracks; 0: 65536 */
+	const char *netns;        /* NULL: lo of every network namespace (tcx);
+				   * else only this one: an `ip netns` name, a
+				   * path (/proc/PID/ns/net) or "host" */
 	int attach;               /* 0: tcx, falling back to clsact;
 				   * SRC_BPF_TCX/SRC_BPF_CLSACT: only that */
 	/* libbpf messages (verifier log...): NULL and !verbose drops them. */
@@ -90,6 +93,8 @@ struct src_bpf_info {
 	 * "tcp_send_reset (reset reasons)", comma separated; "" if none */
 	char missing[256];
 	char reasons_from[32];    /* where reason names came from, "btf" */
+	uint32_t netns_attached;  /* other namespaces' lo attached (now) */
+	uint32_t netns_failed;    /* ... that could not be (so far) */
 };
 
 /*
