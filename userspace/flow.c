@@ -618,16 +618,8 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
 	}
 	if (o->kctx)
 		attach_kernel(f, o, dir);
-	if (o->ns && (!f->netns_name[0] || !f->netns_container[0])) {
-		_Static_assert(sizeof(f->netns_name) == sizeof(o->ns->name), "same size");
-		_Static_assert(sizeof(f->netns_container) == sizeof(o->ns->container),
-			       "same size");
-		if (!f->netns_name[0])
-			memcpy(f->netns_name, o->ns->name, sizeof(f->netns_name));
-		if (!f->netns_container[0])
-			memcpy(f->netns_container, o->ns->container,
-			       sizeof(f->netns_container));
-	}
+	if (o->ns && !f->ns)
+		f->ns = o->ns;
 }
 
 /* A copy of the last segment in this direction, seen again in another

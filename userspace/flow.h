@@ -129,8 +129,8 @@ struct flow {
 	struct lt_endpoint client, server;
 	uint32_t netns;       /* inode of its network namespace, 0 unknown
 			       * (part of the identity, see lt_obs.netns) */
-	char netns_name[32];  /* `ip netns` name, "host", or "" */
-	char netns_container[48]; /* container its owner's cgroup names, or "" */
+	const struct lt_netns *ns; /* its names (owned by the source, which
+			       * outlives every flow), NULL unknown */
 
 	/* timing */
 	uint64_t t_first, t_last;

@@ -17,12 +17,12 @@ void sink_netns_label(const struct flow *f, char *out, size_t len)
 	out[0] = 0;
 	if (!f->netns || !len)
 		return;
-	if (f->netns_name[0])
-		n = snprintf(out, len, "%s", f->netns_name);
+	if (f->ns && f->ns->name[0])
+		n = snprintf(out, len, "%s", f->ns->name);
 	else
 		n = snprintf(out, len, "netns:%u", (unsigned)f->netns);
-	if (f->netns_container[0] && n >= 0 && (size_t)n < len)
-		snprintf(out + n, len - (size_t)n, "/%s", f->netns_container);
+	if (f->ns && f->ns->container[0] && n >= 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, "/%s", f->ns->container);
 }
 
 struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)

@@ -157,9 +157,9 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 		json_key(j, "netns");
 		json_obj_open(j);
 		json_kv_u64(j, "inode", f->netns);
-		json_kv_str_or_null(j, "name", f->netns_name[0] ? f->netns_name : NULL);
+		json_kv_str_or_null(j, "name", f->ns && f->ns->name[0] ? f->ns->name : NULL);
 		json_kv_str_or_null(j, "container",
-				    f->netns_container[0] ? f->netns_container : NULL);
+				    f->ns && f->ns->container[0] ? f->ns->container : NULL);
 		json_obj_close(j);
 	}
 	json_kv_safe(j, "role_basis", role_name(f->role_basis));
