@@ -45,6 +45,7 @@ struct tui_row {
 	uint64_t bytes[2];        /* payload, [LT_DIR_C2S] client, [LT_DIR_S2C] server */
 	int64_t lat_ns;           /* SYN -> SYN-ACK, -1 unknown */
 	uint32_t kctx;            /* LT_KCTX_* seen: kernel context changed */
+	uint32_t netns;           /* network namespace inode, 0 unknown (names: detail) */
 	int32_t pid[2];           /* -1 unknown */
 	char comm[2][LT_COMM_LEN];
 	struct lt_endpoint client, server;

@@ -17,6 +17,7 @@
 #include "ladder.h"
 #include "listeners.h"
 #include "sbuf.h"
+#include "sink.h"
 #include "verdict.h"
 #include "views.h"
 
@@ -307,6 +308,11 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 		if (f->side[1].pid >= 0)
 			snprintf(sp, sizeof(sp), "%s[%d]", f->side[1].comm, f->side[1].pid);
 		addl(p, TC_NORMAL, 0, "process: client %s, server %s", cp, sp);
+	}
+	if (f->netns) {
+		char ns[96];
+		sink_netns_label(f, ns, sizeof(ns));
+		addl(p, TC_NORMAL, 0, "network namespace: %s (inode %u)", ns, (unsigned)f->netns);
 	}
 	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f),
 		l3 = flow_syn_to_rst(f);
