@@ -4,11 +4,13 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "fmt.h"
 #include "json.h"
 #include "listeners.h"
+#include "sink.h"
 
 #define MAX_LISTENERS 32
 
@@ -34,7 +36,32 @@ static void why_refused(struct sbuf *b, const struct flow *f,
 	char a[FMT_ADDR_LEN];
 	bool other_family = true;
 
-	if (listener_find_taker(ls, n, f->family, f->server.addr, f->server.port))
+	const struct listener *t =
+		listener_find_taker(ls, n, f->family, f->server.addr, f->server.port);
+	struct stat self;
+
+	/* The refusal was in another network namespace (eBPF): the listeners
+	 * above are lotrace's namespace's, and one of them takes the address. */
+	if (t && f->netns && stat("/proc/self/ns/net", &self) == 0 &&
+	    (uint32_t)self.st_ino != f->netns) {
+		char ns[96], ep[FMT_EP_LEN];
+
+		sink_netns_label(f, ns, sizeof(ns));
+		fmt_endpoint(ep, f->family, &f->server);
+		struct stat init;
+		/* as src_bpf_netns.c: no view of pid 1's namespace, ours is the host's */
+		bool host = stat("/proc/1/ns/net", &init) != 0 || init.st_ino == self.st_ino;
+
+		sbuf_printf(b, "; the client in namespace %s dialed %s; nothing listens there; "
+			    "in the %s namespace %s is served by ", ns, ep,
+			    host ? "host" : "lotrace's", ep);
+		if (t->pid >= 0)
+			sbuf_printf(b, "%s[%d]", t->comm, (int)t->pid);
+		else
+			sbuf_puts(b, "a socket of unknown process");
+		return;
+	}
+	if (t)
 		return; /* one takes it now: it came (back) after the SYN */
 	for (int i = 0; i < n; i++)
 		other_family &= ls[i].family != f->family;

@@ -50,7 +50,7 @@ wait $lt
 lt=
 
 na_ino=$(stat -L -c %i /run/netns/$NA)
-host_ino=$(stat -L -c %i /proc/1/ns/net)
+host_ino=$(stat -L -c %i /proc/self/ns/net) # the test runs in the host namespace
 conn() { grep '"type":"connection"' "$tmp/out" | grep "\"server_port\":$1" | grep "\"verdict\":\"$2\"" | grep -- "$3"; }
 conn $P refused "\"netns\":{\"inode\":$na_ino,\"name\":\"$NA\"" >/dev/null &&
 	ok "netns: a client in '$NA' (created after the start) refused on 127.0.0.1:$P, named" ||
@@ -67,13 +67,21 @@ grep '"type":"connection"' "$tmp/out" | grep "\"server_port\":$Q" | grep -v '"ve
 "$LOTRACE" --backend ebpf --port $P --no-tui -v --netns $NA --duration 2500ms >"$tmp/t" 2>"$tmp/terr" &
 lt=$!
 for _ in $(seq 100); do grep -q capturing "$tmp/terr" && break; sleep 0.05; done
+rm -f "$tmp/ready"
+"$PEER" serve --addr 127.0.0.1 --port $P --mode reply --duration-ms 2000 --ready-file "$tmp/ready" >/dev/null 2>&1 &
+srv=$!
+for _ in $(seq 100); do [ -s "$tmp/ready" ] && break; sleep 0.05; done
+spid=$(cat "$tmp/ready")
 "$PEER" connect --addr 127.0.0.1 --port $P --timeout-ms 300 >/dev/null 2>&1
 ip netns exec $NA "$PEER" connect --addr 127.0.0.1 --port $P --timeout-ms 300 >/dev/null 2>&1
 wait $lt
 lt=
-[ "$(grep -c ' -> 127.0.0.1:'$P "$tmp/t")" = 1 ] && grep -q "refused .* netns=$NA " "$tmp/t" &&
+[ "$(grep -c '^[0-9].* -> 127.0.0.1:'$P "$tmp/t")" = 1 ] && grep -q "refused .* netns=$NA " "$tmp/t" &&
 	ok "netns: --netns $NA shows its refusal only, with the netns= column" ||
 	fail "netns: --netns" "$(cat "$tmp/t" "$tmp/terr" | head -5)"
+grep -qE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$P refused; .*; the client in namespace $NA dialed 127\.0\.0\.1:$P; nothing listens there; in the host namespace 127\.0\.0\.1:$P is served by lt_peer\[$spid\]$" "$tmp/t" &&
+	ok "netns: the refusal note names the host's listener of the port the namespaced client dialed" ||
+	fail "netns: note" "$(grep '^#' "$tmp/t")"
 "$LOTRACE" --backend ebpf --netns lt-no-such-ns --no-tui --duration 1s >/dev/null 2>"$tmp/e"
 st=$?
 [ $st = 1 ] && grep -q "no network namespace 'lt-no-such-ns'" "$tmp/e" &&
