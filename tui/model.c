@@ -108,7 +108,7 @@ static void fill_row(struct tui_row *r, const struct flow *f)
 	r->client = f->client;
 	r->server = f->server;
 	r->kctx = f->kctx;
-	r->netns = f->netns;
+	r->netns = f->ns ? f->ns->ino : 0;
 	r->est = flow_established(f);
 	for (int d = 0; d < 2; d++) {
 		r->bytes[d] = f->side[d].bytes;

@@ -309,10 +309,10 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 			snprintf(sp, sizeof(sp), "%s[%d]", f->side[1].comm, f->side[1].pid);
 		addl(p, TC_NORMAL, 0, "process: client %s, server %s", cp, sp);
 	}
-	if (f->netns) {
+	if (f->ns) {
 		char ns[96];
 		sink_netns_label(f, ns, sizeof(ns));
-		addl(p, TC_NORMAL, 0, "network namespace: %s (inode %u)", ns, (unsigned)f->netns);
+		addl(p, TC_NORMAL, 0, "network namespace: %s (inode %u)", ns, (unsigned)f->ns->ino);
 	}
 	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f),
 		l3 = flow_syn_to_rst(f);

@@ -107,7 +107,7 @@ static bool endpoint_eq(const struct lt_endpoint *a, const struct lt_endpoint *b
 
 static bool flow_matches(const struct flow *f, const struct lt_obs *o)
 {
-	if (f->family != o->family || f->netns != o->netns)
+	if (f->family != o->family || f->ns != o->ns)
 		return false; /* (one hash bucket: the namespace is not hashed) */
 	return (endpoint_eq(&f->client, &o->src) && endpoint_eq(&f->server, &o->dst)) ||
 	       (endpoint_eq(&f->client, &o->dst) && endpoint_eq(&f->server, &o->src));
@@ -365,7 +365,7 @@ static struct flow *create_flow(struct flow_tab *t, const struct lt_obs *o)
 
 	f->id = t->next_id++;
 	f->family = o->family;
-	f->netns = o->netns;
+	f->ns = o->ns;
 	choose_roles(t, f, o);
 	f->t_first = f->t_last = o->ts_ns;
 	f->side[0].pid = f->side[1].pid = -1;
@@ -618,8 +618,6 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
 	}
 	if (o->kctx)
 		attach_kernel(f, o, dir);
-	if (o->ns && !f->ns)
-		f->ns = o->ns;
 }
 
 /* A copy of the last segment in this direction, seen again in another

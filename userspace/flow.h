@@ -127,10 +127,10 @@ struct flow {
 	uint8_t family;       /* 4 or 6 */
 	uint8_t role_basis;   /* enum lt_role_basis */
 	struct lt_endpoint client, server;
-	uint32_t netns;       /* inode of its network namespace, 0 unknown
-			       * (part of the identity, see lt_obs.netns) */
-	const struct lt_netns *ns; /* its names (owned by the source, which
-			       * outlives every flow), NULL unknown */
+	const struct lt_netns *ns; /* its network namespace (inode, names),
+			       * part of the identity: one entry per namespace,
+			       * owned by the source, which outlives every flow;
+			       * NULL unknown (captures, libpcap) */
 
 	/* timing */
 	uint64_t t_first, t_last;

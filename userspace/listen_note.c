@@ -42,8 +42,8 @@ static void why_refused(struct sbuf *b, const struct flow *f,
 
 	/* The refusal was in another network namespace (eBPF): the listeners
 	 * above are lotrace's namespace's, and one of them takes the address. */
-	if (t && f->netns && stat("/proc/self/ns/net", &self) == 0 &&
-	    (uint32_t)self.st_ino != f->netns) {
+	if (t && f->ns && stat("/proc/self/ns/net", &self) == 0 &&
+	    (uint32_t)self.st_ino != f->ns->ino) {
 		char ns[96], ep[FMT_EP_LEN];
 
 		sink_netns_label(f, ns, sizeof(ns));

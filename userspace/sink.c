@@ -15,13 +15,13 @@ void sink_netns_label(const struct flow *f, char *out, size_t len)
 	int n;
 
 	out[0] = 0;
-	if (!f->netns || !len)
+	if (!f->ns || !len)
 		return;
-	if (f->ns && f->ns->name[0])
+	if (f->ns->name[0])
 		n = snprintf(out, len, "%s", f->ns->name);
 	else
-		n = snprintf(out, len, "netns:%u", (unsigned)f->netns);
-	if (f->ns && f->ns->container[0] && n >= 0 && (size_t)n < len)
+		n = snprintf(out, len, "netns:%u", (unsigned)f->ns->ino);
+	if (f->ns->container[0] && n >= 0 && (size_t)n < len)
 		snprintf(out + n, len - (size_t)n, "/%s", f->ns->container);
 }
 

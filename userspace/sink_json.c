@@ -153,13 +153,13 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 	json_kv_u64(j, "ip_version", f->family);
 	addr_fields(j, "client", "client_addr", "client_port", f, &f->client);
 	addr_fields(j, "server", "server_addr", "server_port", f, &f->server);
-	if (f->netns) { /* eBPF only: captures know no namespaces */
+	if (f->ns) { /* eBPF only: captures know no namespaces */
 		json_key(j, "netns");
 		json_obj_open(j);
-		json_kv_u64(j, "inode", f->netns);
-		json_kv_str_or_null(j, "name", f->ns && f->ns->name[0] ? f->ns->name : NULL);
+		json_kv_u64(j, "inode", f->ns->ino);
+		json_kv_str_or_null(j, "name", f->ns->name[0] ? f->ns->name : NULL);
 		json_kv_str_or_null(j, "container",
-				    f->ns && f->ns->container[0] ? f->ns->container : NULL);
+				    f->ns->container[0] ? f->ns->container : NULL);
 		json_obj_close(j);
 	}
 	json_kv_safe(j, "role_basis", role_name(f->role_basis));

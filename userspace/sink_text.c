@@ -216,9 +216,9 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 	sbuf_reset(&ts->rest);
 	sbuf_addr_port(&ts->cl, f->family, f->client.addr, f->client.port);
 	sbuf_addr_port(&ts->sv, f->family, f->server.addr, f->server.port);
-	if (f->netns && !ts->first_netns)
-		ts->first_netns = f->netns;
-	else if (f->netns && f->netns != ts->first_netns)
+	if (f->ns && !ts->first_netns)
+		ts->first_netns = f->ns->ino;
+	else if (f->ns && f->ns->ino != ts->first_netns)
 		ts->multi_netns = true;
 	line_rest(&ts->rest, f, v, ts->multi_netns || ts->cfg.netns_always);
 	if (ts->cl.len > ts->ep_w)

@@ -32,6 +32,7 @@ struct ns_ent {
 	int fd;            /* held attach result; -1 none, -2 attach failed */
 	int seen;          /* in the latest scan */
 	int32_t cg_pid;    /* last pid whose cgroup was read */
+	int dead;          /* gone: a new namespace may reuse its inode */
 };
 
 struct netns_set {
@@ -125,10 +126,10 @@ int netns_attached(const struct netns_set *ns)
 
 static struct ns_ent *find(struct netns_set *ns, uint32_t ino)
 {
-	if (ns->last && ns->last->n.ino == ino)
+	if (ns->last && ns->last->n.ino == ino && !ns->last->dead)
 		return ns->last;
 	for (size_t i = 0; i < ns->n; i++)
-		if (ns->ent[i]->n.ino == ino)
+		if (ns->ent[i]->n.ino == ino && !ns->ent[i]->dead)
 			return ns->last = ns->ent[i];
 	return NULL;
 }
@@ -276,19 +277,19 @@ int netns_scan(struct netns_set *ns, netns_attach_fn fn, void *ctx, int *failed)
 	for (size_t i = 0; i < ns->n; i++) {
 		struct ns_ent *e = ns->ent[i];
 
-		if (e->seen || e->n.ino == ns->self)
+		if (e->seen || e->dead || e->n.ino == ns->self)
 			continue;
 		if (e->fd >= 0) {
 			close(e->fd);
 			ns->attached--;
 		}
 		e->fd = -1;
-		if (!e->n.name[0] && e->n.ino != ns->init)
-			e->n.ino = 0; /* forget it; its entry stays valid for old flows */
+		if (!e->dead && e->n.ino != ns->init)
+			e->dead = 1; /* its entry stays valid for old flows */
 	}
 	/* A namespace named after it was first seen. */
 	for (size_t i = 0; i < ns->n; i++)
-		if (ns->ent[i]->seen && !ns->ent[i]->n.name[0])
+		if (ns->ent[i]->seen && !ns->ent[i]->dead && !ns->ent[i]->n.name[0])
 			run_name(ns->ent[i]->n.ino, ns->ent[i]->n.name, sizeof(ns->ent[i]->n.name));
 	ns->last = NULL;
 	return got;
