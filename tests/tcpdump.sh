@@ -11,8 +11,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 IRC=$PUBLIC/irc-353.pcap
 RESP=$PUBLIC/resp_1_benchmark.pcap
 ECHO=$PUBLIC/echo-connections.pcap.gz
-# three Ethernet captures (mergecap -F pcap needs one link type)
-M1=$REPO/captures/busy-mixed.pcap M2=$REPO/captures/port-reuse.pcap M3=$PUBLIC/ipv6-violation.pcap
+# three Ethernet captures of one recording session (mergecap -F pcap needs
+# one link type; captures years apart would be a time jump, see cli.sh)
+M1=$REPO/captures/busy-mixed.pcap M2=$REPO/captures/port-reuse.pcap M3=$REPO/captures/refused-v6.pcap
 
 # conns FILE: the connection records of a --json run, without the
 # summary (which names the input), one per line, sorted
@@ -104,7 +105,7 @@ if union != merged:
     print("union %d, merged %d" % (len(union), len(merged)))
     sys.exit(1)
 PY
-grep '"type":"summary"' "$tmp/merged.json" | grep -q "busy-mixed.pcap + .*port-reuse.pcap + .*ipv6-violation.pcap" &&
+grep '"type":"summary"' "$tmp/merged.json" | grep -q "busy-mixed.pcap + .*port-reuse.pcap + .*refused-v6.pcap" &&
 	ok "the merged run names every file" || fail "merged run" "summary input does not name every file"
 "$LOTRACE" -r "$M1" -r "$M2" -r "$M3" -w "$tmp/merged.pcap" >/dev/null 2>&1
 [ "$(tshark -r "$tmp/merged.pcap" -x 2>/dev/null | md5sum)" = "$(tshark -r "$tmp/mergecap.pcap" -x 2>/dev/null | md5sum)" ] &&
