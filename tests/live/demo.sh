@@ -38,9 +38,9 @@ grep -q '^demo: skipped' "$tmp/err" && fail "demo: no step skipped" "$(grep '^de
 
 ebpf=0
 grep -q 'client=lt_peer\[' "$tmp/out" && ebpf=1
-have "a clean connection" '127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:61902 +closed '
-have "refused on 127.0.0.1 while the server listens on ::1" '127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:61900 +refused '
-have "then answered on ::1" '\[::1\]:[0-9]+ -> \[::1\]:61900 +closed '
+have "a clean connection" '127\.0\.0\.1:[0-9]+ +-> 127\.0\.0\.1:61902 +closed '
+have "refused on 127.0.0.1 while the server listens on ::1" '127\.0\.0\.1:[0-9]+ +-> 127\.0\.0\.1:61900 +refused '
+have "then answered on ::1" '\[::1\]:[0-9]+ +-> \[::1\]:61900 +closed '
 have "a reset after the request" '-> 127\.0\.0\.1:61901 +reset-by-server \(after-data\)'
 have "accept queue overflow: SYNs unanswered" '-> 127\.0\.0\.1:61903 +unanswered '
 have "SYNs dropped by the nft rule: unanswered" '-> 127\.0\.0\.1:61904 +unanswered '
