@@ -114,7 +114,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 # tui/ objects, not part of lotrace (tests/tui/bench-tui.sh runs it).
 TUI_BENCH := $(BUILD)/tests/tui_bench
 
-.PHONY: FORCE all deps deps-run run test test-unit test-e2e test-live asan bench clean format check-deps \
+.PHONY: FORCE all deps deps-run run test test-unit test-e2e test-live asan bench clean format format-check check-deps \
 	fuzz fuzz-build fuzz-cov fuzzers
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -224,7 +224,7 @@ fuzz-cov:
 
 # ---- dependencies -----------------------------------------------------
 # Debian package names; only the missing ones are installed.
-DEB_BUILD := make gcc clang llvm pkg-config libpcap-dev libncurses-dev libmicrohttpd-dev \
+DEB_BUILD := make gcc clang clang-format llvm pkg-config libpcap-dev libncurses-dev libmicrohttpd-dev \
 	libbpf-dev bpftool libcmocka-dev zlib1g-dev libclang-rt-14-dev
 DEB_DEMO := nftables
 DEB_TEST := tshark tcpdump iproute2 tmux python3 procps git man-db groff-base zsh \
@@ -318,8 +318,14 @@ dist:
 		-o $(DISTDIR)/lotrace-$(VERSION).tar.gz HEAD
 	$(Q)git diff --quiet HEAD || echo "  (uncommitted changes are not in the tarball)"
 
+# Every C file we write (not the generated vmlinux.h); .clang-format says how.
+FORMAT_SRCS = $(sort $(wildcard userspace/*.[ch] tui/*.[ch] bpf/*.[ch] tests/*/*.c tests/*/*.h))
 format:
-	clang-format -i $(USER_SRCS) bpf/*.c bpf/*.h userspace/*.h tui/*.h
+	clang-format -i $(FORMAT_SRCS)
+
+# Fails when `make format` would change a file (make test runs it).
+format-check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build build-asan build-pcap build-fuzz build-fuzzcov $(INSTALL_BUILD)

@@ -72,7 +72,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TOMB_NS 2000000000ull /* late segments of an ended connection */
 
 /* Set by userspace before load. */
-const volatile __u32 netns_ino = 0;      /* our netns; 0 = do not filter */
+const volatile __u32 netns_ino = 0;	   /* our netns; 0 = do not filter */
 const volatile __u64 wake_bytes = 1 << 20; /* wake the reader past this fill */
 
 /* Written here, read (mmapped) by userspace; plain stores, races harmless. */
@@ -234,7 +234,7 @@ static __always_inline void set_owner(struct lt_side *s, const struct lt_owner *
 
 /* The owner of the listener on addr:port (exact, wildcard, dual-stack). */
 static __always_inline struct lt_owner *listener_of(const __u8 *addr, __u16 port, __u8 family,
-						   __u32 netns)
+						    __u32 netns)
 {
 	struct lt_listen_key k = {};
 	struct lt_owner *o;
@@ -312,8 +312,8 @@ static __always_inline void emit_ctx(__u8 what, const struct tuple *t, __s32 val
  * side of it in *side), NULL with *ended set when it ended lately, else
  * NULL (a context record should go out).
  */
-static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct lt_key *k,
-						int *side, bool *ended)
+static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct lt_key *k, int *side,
+						bool *ended)
 {
 	bool src_a = make_key(t, k);
 	struct lt_conn *c = bpf_map_lookup_elem(&conns, k);
@@ -366,7 +366,7 @@ static __always_inline bool listen_queue_full(struct __sk_buff *skb, const struc
 	if (sk->state == BPF_TCP_LISTEN) {
 		tp = bpf_skc_to_tcp_sock(sk);
 		if (tp && tp->inet_conn.icsk_inet.sk.sk_ack_backlog >
-			      tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
+				  tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
 			full = true;
 			*backlog = tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog;
 			*qlen = tp->inet_conn.icsk_inet.sk.sk_ack_backlog;
@@ -424,8 +424,8 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 	/* Mid-stream: the receiver first, then the sender (userspace swaps
 	 * roles by port). One call site per lookup keeps the stack small. */
 	dst_first = !(fl & TH_SYN) || sender_is_client;
-	o = listener_of(dst_first ? t->daddr : t->saddr, dst_first ? t->dport : t->sport,
-			t->family, t->netns);
+	o = listener_of(dst_first ? t->daddr : t->saddr, dst_first ? t->dport : t->sport, t->family,
+			t->netns);
 	if (!o && !(fl & TH_SYN))
 		o = listener_of(t->saddr, t->sport, t->family, t->netns);
 	if (o)
@@ -592,8 +592,7 @@ int lotrace_tc(struct __sk_buff *skb)
 	}
 	if (!c) {
 		tomb = bpf_map_lookup_elem(&tombs, &k);
-		if (tomb && now - tomb->t_end < TOMB_NS &&
-		    !(bare_syn && seq != tomb->client_isn)) {
+		if (tomb && now - tomb->t_end < TOMB_NS && !(bare_syn && seq != tomb->client_isn)) {
 			count(LT_CNT_LATE); /* e.g. the last ACK after both FINs */
 			return TC_ACT_UNSPEC;
 		}
@@ -733,8 +732,8 @@ static __always_inline bool skb_net_ok(const struct sk_buff *skb)
 
 static __always_inline bool is_v4mapped(const __u8 *a)
 {
-	return !a[0] && !a[1] && !a[2] && !a[3] && !a[4] && !a[5] && !a[6] &&
-	       !a[7] && !a[8] && !a[9] && a[10] == 0xff && a[11] == 0xff;
+	return !a[0] && !a[1] && !a[2] && !a[3] && !a[4] && !a[5] && !a[6] && !a[7] && !a[8] &&
+	       !a[9] && a[10] == 0xff && a[11] == 0xff;
 }
 
 /*
@@ -1076,8 +1075,7 @@ int BPF_PROG(lt_sk_error, struct sock *sk)
 	bool ended;
 	int err, d;
 
-	if (!sk_is_tcp(sk) || sk_tuple_known(sk, &t) || !tuple_watched(&t) ||
-	    !sk_net_ok(sk))
+	if (!sk_is_tcp(sk) || sk_tuple_known(sk, &t) || !tuple_watched(&t) || !sk_net_ok(sk))
 		return 0;
 	err = BPF_CORE_READ(sk, sk_err);
 	if (!err) /* a second report after the error was read: nothing new */

@@ -27,14 +27,14 @@ typedef int __s32;
 /* What a ring buffer record is (first byte of every record). */
 enum lt_rec_kind {
 	LT_REC_CONN = 1, /* struct lt_conn: a connection's state (LT_CF_END: final) */
-	LT_REC_CTX = 2,  /* struct lt_ctx_rec: kernel context, no tracked connection */
+	LT_REC_CTX = 2,	 /* struct lt_ctx_rec: kernel context, no tracked connection */
 };
 
 /* lt_ctx_rec.what */
 enum lt_ctx_what {
 	LT_CTX_RESET = 1,      /* tcp:tcp_send_reset; value = enum sk_rst_reason */
-	LT_CTX_DROP,           /* skb:kfree_skb; value = enum skb_drop_reason */
-	LT_CTX_ERROR,          /* sock:inet_sk_error_report; value = errno */
+	LT_CTX_DROP,	       /* skb:kfree_skb; value = enum skb_drop_reason */
+	LT_CTX_ERROR,	       /* sock:inet_sk_error_report; value = errno */
 	LT_CTX_SYN_RETRANS,    /* tcp:tcp_retransmit_skb in SYN_SENT */
 	LT_CTX_SYNACK_RETRANS, /* tcp:tcp_retransmit_synack */
 };
@@ -50,9 +50,9 @@ struct lt_key {
 	__u8 b_addr[16];
 	__u16 a_port;
 	__u16 b_port;
-	__u8 family;      /* 4 or 6 */
+	__u8 family; /* 4 or 6 */
 	__u8 pad[3];
-	__u32 netns;      /* inode of the network namespace (same 4-tuples in
+	__u32 netns; /* inode of the network namespace (same 4-tuples in
 			   * two namespaces are two connections) */
 };
 
@@ -65,47 +65,47 @@ struct lt_key {
  */
 struct lt_side {
 	__u64 t_syn[LT_SYN_SLOTS]; /* SYNs (client) or SYN-ACKs (server) */
-	__u64 t_ack;      /* first pure ACK (no SYN/FIN/RST, no payload) */
-	__u64 t_data;     /* first segment with payload */
-	__u64 t_fin;      /* first FIN */
-	__u64 t_rst;      /* first RST */
-	__u64 t_drop;     /* first segment of this side the kernel dropped */
+	__u64 t_ack;		   /* first pure ACK (no SYN/FIN/RST, no payload) */
+	__u64 t_data;		   /* first segment with payload */
+	__u64 t_fin;		   /* first FIN */
+	__u64 t_rst;		   /* first RST */
+	__u64 t_drop;		   /* first segment of this side the kernel dropped */
 	__u64 t_drop_last;
-	__u64 bytes;      /* payload bytes */
-	__u32 pkts;       /* segments */
-	__u32 data_pkts;  /* segments with payload */
+	__u64 bytes;	 /* payload bytes */
+	__u32 pkts;	 /* segments */
+	__u32 data_pkts; /* segments with payload */
 	__u32 first_data_len;
-	__u32 isn;        /* sequence number of its first SYN */
+	__u32 isn; /* sequence number of its first SYN */
 	__u32 fin_seq;
 	__u32 rst_seq;
-	__u16 syns;       /* SYNs or SYN-ACKs, retransmissions included */
-	__u16 mss;        /* MSS option of its first SYN */
-	__u16 window;     /* window of its first SYN */
+	__u16 syns;   /* SYNs or SYN-ACKs, retransmissions included */
+	__u16 mss;    /* MSS option of its first SYN */
+	__u16 window; /* window of its first SYN */
 	__u8 fins;
 	__u8 rsts;
-	__u8 syn_flags;   /* TCP flags of its first SYN, FIN, RST, data */
+	__u8 syn_flags; /* TCP flags of its first SYN, FIN, RST, data */
 	__u8 fin_flags;
 	__u8 rst_flags;
 	__u8 data_flags;
-	__u16 retrans;    /* kernel SYN / SYN-ACK retransmits (tracepoints) */
-	__u16 drops;      /* its segments the kernel dropped */
-	__s32 drop_reason; /* enum skb_drop_reason of the first drop, -1 none */
+	__u16 retrans;	    /* kernel SYN / SYN-ACK retransmits (tracepoints) */
+	__u16 drops;	    /* its segments the kernel dropped */
+	__s32 drop_reason;  /* enum skb_drop_reason of the first drop, -1 none */
 	__s32 reset_reason; /* enum sk_rst_reason of its first RST, -1 none */
-	__s32 sk_errno;   /* errno its socket got, 0 none */
-	__s32 pid;        /* owner (tgid), 0 unknown */
+	__s32 sk_errno;	    /* errno its socket got, 0 none */
+	__s32 pid;	    /* owner (tgid), 0 unknown */
 	char comm[16];
 };
 
 /* lt_conn.flags */
 enum {
 	LT_CF_CLIENT_IS_A = 1 << 0, /* side[0] (client) is the key's a endpoint */
-	LT_CF_END = 1 << 1,         /* the record ends the connection */
+	LT_CF_END = 1 << 1,	    /* the record ends the connection */
 	LT_CF_END_PENDING = 1 << 2, /* ended, but the ring was full: the map sweep sends it */
 	LT_CF_OVERFLOW = 1 << 3,    /* a SYN met a full accept queue */
-	LT_CF_LOSS = 1 << 4,        /* events were lost while it lived */
-	LT_CF_REUSED = 1 << 5,      /* ended because a new SYN reused the 4-tuple */
+	LT_CF_LOSS = 1 << 4,	    /* events were lost while it lived */
+	LT_CF_REUSED = 1 << 5,	    /* ended because a new SYN reused the 4-tuple */
 	LT_CF_MIDSTREAM = 1 << 6,   /* first seen without SYN or SYN-ACK */
-	LT_CF_TERM = 1 << 7,        /* RST or both FINs seen */
+	LT_CF_TERM = 1 << 7,	    /* RST or both FINs seen */
 };
 
 /*
@@ -115,32 +115,32 @@ enum {
  * the first segment seen), side[1] the server.
  */
 struct lt_conn {
-	__u8 kind;        /* LT_REC_CONN */
+	__u8 kind; /* LT_REC_CONN */
 	__u8 pad0[3];
-	__u32 flags;      /* LT_CF_* */
+	__u32 flags; /* LT_CF_* */
 	struct lt_key key;
-	__u64 id;         /* 1, 2, ... unique per run */
+	__u64 id; /* 1, 2, ... unique per run */
 	__u64 t_first;
-	__u64 t_last;     /* last segment */
-	__u64 t_term;     /* when LT_CF_TERM was set */
-	__u32 backlog;    /* LT_CF_OVERFLOW: the listener's backlog ... */
-	__u32 qlen;       /* ... and its accept queue length then */
+	__u64 t_last;  /* last segment */
+	__u64 t_term;  /* when LT_CF_TERM was set */
+	__u32 backlog; /* LT_CF_OVERFLOW: the listener's backlog ... */
+	__u32 qlen;    /* ... and its accept queue length then */
 	struct lt_side side[2];
 };
 
 /* Kernel context about a 4-tuple the kernel does not track (any more). */
 struct lt_ctx_rec {
-	__u8 kind;        /* LT_REC_CTX */
-	__u8 what;        /* enum lt_ctx_what */
+	__u8 kind; /* LT_REC_CTX */
+	__u8 what; /* enum lt_ctx_what */
 	__u8 family;
 	__u8 pad;
 	__s32 value;
 	__u64 ts_ns;
-	__u8 saddr[16];   /* the side it is about (sender, RST sender, socket) */
+	__u8 saddr[16]; /* the side it is about (sender, RST sender, socket) */
 	__u8 daddr[16];
 	__u16 sport;
 	__u16 dport;
-	__u32 netns;      /* inode of the network namespace */
+	__u32 netns; /* inode of the network namespace */
 };
 
 /* The watched-ports map (an ARRAY of one value): one bit per port. */
@@ -150,17 +150,17 @@ struct lt_ports {
 
 /* The owner of a socket, as the cookies and listeners maps store it. */
 struct lt_owner {
-	__s32 pid;        /* tgid */
+	__s32 pid; /* tgid */
 	char comm[16];
 };
 
 /* Key of the listeners map; an all-zero addr is the wildcard. */
 struct lt_listen_key {
 	__u8 addr[16];
-	__u16 port;       /* host order */
-	__u8 family;      /* 4 or 6 */
+	__u16 port;  /* host order */
+	__u8 family; /* 4 or 6 */
 	__u8 pad;
-	__u32 netns;      /* inode of the listener's network namespace */
+	__u32 netns; /* inode of the listener's network namespace */
 };
 
 /* Value of the tombs map: a connection that ended lately. */
@@ -172,18 +172,18 @@ struct lt_tomb {
 
 /* Indices of the per-CPU counter array. */
 enum lt_counter {
-	LT_CNT_PKTS = 0,      /* TCP segments on a watched port seen by tc */
-	LT_CNT_CONNS,         /* connections tracked */
-	LT_CNT_ENDS,          /* connection records sent */
-	LT_CNT_END_DEFERRED,  /* ... the ring was full: left to the map sweep */
-	LT_CNT_CTX,           /* context records sent */
-	LT_CNT_CTX_LOST,      /* ... the ring was full: lost */
-	LT_CNT_MAP_FULL,      /* a connection could not be tracked: map full */
-	LT_CNT_LATE,          /* segments after a connection ended (ignored) */
-	LT_CNT_REUSE_LOST,    /* a new connection on a 4-tuple whose end record
+	LT_CNT_PKTS = 0,     /* TCP segments on a watched port seen by tc */
+	LT_CNT_CONNS,	     /* connections tracked */
+	LT_CNT_ENDS,	     /* connection records sent */
+	LT_CNT_END_DEFERRED, /* ... the ring was full: left to the map sweep */
+	LT_CNT_CTX,	     /* context records sent */
+	LT_CNT_CTX_LOST,     /* ... the ring was full: lost */
+	LT_CNT_MAP_FULL,     /* a connection could not be tracked: map full */
+	LT_CNT_LATE,	     /* segments after a connection ended (ignored) */
+	LT_CNT_REUSE_LOST,   /* a new connection on a 4-tuple whose end record
 			       * still waits for ring room: not tracked */
-	LT_CNT_TRUNCATED,     /* headers not in the linear skb area */
-	LT_CNT_WAKEUPS,       /* records that woke the reader (ring filling up) */
+	LT_CNT_TRUNCATED,    /* headers not in the linear skb area */
+	LT_CNT_WAKEUPS,	     /* records that woke the reader (ring filling up) */
 	LT_CNT_MAX,
 };
 

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
 export PUBLIC="$REPO/tests/captures/public"  # third-party captures (BSD-3-Clause, see SOURCES.md)
 export TZ=UTC LC_ALL=C
-sections=${*:-unit cli crosscheck golden sweep live tui report fuzz setup pipeline tcpdump output metrics}
+sections=${*:-format unit cli crosscheck golden sweep live tui report fuzz setup pipeline tcpdump output metrics}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 
 run() { # run LABEL COMMAND...: stream its output, keep it for counting
@@ -48,6 +48,12 @@ captures() { # every capture with a truth file: shared public ones and ours
 
 for s in $sections; do
 	case $s in
+	format)
+		if make --no-print-directory format-check >/dev/null 2>&1; then
+			echo "ok   make format changes nothing (.clang-format)" | tee -a "$log"
+		else
+			echo "FAIL make format would change: $(make --no-print-directory format-check 2>&1 | grep -o '^[^:]*\.[ch]' | sort -u | tr '\n' ' ')" | tee -a "$log"
+		fi ;;
 	unit)
 		for b in build build-asan; do
 			for t in "$b"/tests/test_*; do

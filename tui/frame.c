@@ -47,10 +47,9 @@ static void draw_status(const struct tui_snap *s, const struct tui_ui *ui, int y
 	}
 	/* state on the right, always; a message or key hints on the left */
 	char right[200];
-	snprintf(right, sizeof(right), " %s%s%s%s sort:%s  %u/%llu ",
-		 ui->paused ? "PAUSED  " : "", v->filter[0] ? "filter:" : "", v->filter,
-		 v->filter[0] ? " " : "", tui_sort_name(v->sort), v->n ? v->sel + 1 : 0,
-		 (unsigned long long)v->n);
+	snprintf(right, sizeof(right), " %s%s%s%s sort:%s  %u/%llu ", ui->paused ? "PAUSED  " : "",
+		 v->filter[0] ? "filter:" : "", v->filter, v->filter[0] ? " " : "",
+		 tui_sort_name(v->sort), v->n ? v->sel + 1 : 0, (unsigned long long)v->n);
 	int rw = tui_width(right);
 	if (rw > w)
 		rw = 0;
@@ -66,9 +65,9 @@ static void draw_status(const struct tui_snap *s, const struct tui_ui *ui, int y
 		return;
 	}
 	static const char *const hints[][2] = {
-		{ "q", "quit" }, { "?", "help" }, { "Enter", "details" },
-		{ "/", "search" }, { "\\", "filter" }, { "s", "sort" }, { "p", "pause" },
-		{ "w", "pcap" }, { "r", "report" }, { "c", "clear" },
+		{ "q", "quit" },    { "?", "help" },  { "Enter", "details" }, { "/", "search" },
+		{ "\\", "filter" }, { "s", "sort" },  { "p", "pause" },	      { "w", "pcap" },
+		{ "r", "report" },  { "c", "clear" },
 	};
 	int x = 0;
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define KEY_ESC 27
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 
 struct tui_key {
 	int key;
@@ -125,8 +125,8 @@ static int act_sort(struct tui_ui *ui, const struct tui_snap *s, int ch)
 static int act_pause(struct tui_ui *ui, const struct tui_snap *s, int ch)
 {
 	ui->paused = !ui->paused;
-	tui_message(ui, 0, ui->paused ? "view paused; capture goes on (p resumes)"
-				      : "view resumed");
+	tui_message(ui, 0,
+		    ui->paused ? "view paused; capture goes on (p resumes)" : "view resumed");
 	return TUI_REDRAW | TUI_RESORT;
 }
 
@@ -204,7 +204,8 @@ static const struct tui_key keys[] = {
 	{ '/', act_search, "/", "search: select the next row with these words" },
 	{ 'n', act_next, "n N", "next / previous match of the search" },
 	{ 'N', act_next, NULL, NULL },
-	{ '\\', act_filter, "\\ f", "filter: list only verdict, port, address, process (words AND)" },
+	{ '\\', act_filter, "\\ f",
+	  "filter: list only verdict, port, address, process (words AND)" },
 	{ 'f', act_filter, NULL, NULL },
 	{ 's', act_sort, "s", "sort by time, verdict, latency, port" },
 	{ 'p', act_pause, "p", "pause the view (capture goes on)" },

@@ -50,8 +50,7 @@ int tui_model_init(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32_t bc
 	m->bidx = calloc(4 * (size_t)m->bcap, sizeof(*m->bidx));
 	m->answered[0] = calloc(65536, sizeof(uint64_t));
 	m->answered[1] = calloc(65536, sizeof(uint64_t));
-	if (!m->rows || !m->det || !m->bad || !m->bidx || !m->answered[0] ||
-	    !m->answered[1]) {
+	if (!m->rows || !m->det || !m->bad || !m->bidx || !m->answered[0] || !m->answered[1]) {
 		tui_model_release(m);
 		return -ENOMEM;
 	}
@@ -125,8 +124,8 @@ static void fill_row(struct tui_row *r, const struct flow *f)
 }
 
 /* Store f with verdict v; returns the row, or NULL if not kept. */
-static struct tui_row *upsert(struct tui_model *m, const struct flow *f,
-			      enum lt_verdict v, int final)
+static struct tui_row *upsert(struct tui_model *m, const struct flow *f, enum lt_verdict v,
+			      int final)
 {
 	if (!in_window(m, f->id, m->cap))
 		return NULL;
@@ -143,7 +142,7 @@ static struct tui_row *upsert(struct tui_model *m, const struct flow *f,
 	if (f->t_last > m->last_ts)
 		m->last_ts = f->t_last;
 	r->verdict = (uint8_t)v;
-	r->final = (uint8_t)final;
+	r->final = (uint8_t) final;
 	r->lat_ns = flow_syn_to_synack(f);
 	if (!r->lat_counted && r->lat_ns >= 0) {
 		lat_add(m, r);
@@ -156,12 +155,12 @@ static struct tui_row *upsert(struct tui_model *m, const struct flow *f,
 	if (d->f.id == f->id || in_window(m, f->id, m->dcap)) {
 		memcpy(&d->f, f, sizeof(*f));
 		d->verdict = (uint8_t)v;
-		d->final = (uint8_t)final;
+		d->final = (uint8_t) final;
 	}
 	if (f->id == m->pin_id) {
 		memcpy(&m->pin.f, f, sizeof(*f));
 		m->pin.verdict = (uint8_t)v;
-		m->pin.final = (uint8_t)final;
+		m->pin.final = (uint8_t) final;
 	}
 	m->gen++;
 	return r;
@@ -271,8 +270,8 @@ const struct tui_detail *tui_model_detail(const struct tui_model *m, uint64_t id
 	return b && m->bad[b - 1].f.id == id ? &m->bad[b - 1] : NULL;
 }
 
-const struct tui_row *tui_model_answered_other(const struct tui_model *m,
-					       uint8_t family, uint16_t port)
+const struct tui_row *tui_model_answered_other(const struct tui_model *m, uint8_t family,
+					       uint16_t port)
 {
 	if (family != 4 && family != 6)
 		return NULL;

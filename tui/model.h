@@ -30,35 +30,35 @@
 #include "hist.h"
 #include "ports.h"
 
-#define TUI_MODEL_CAP 131072u  /* rows */
-#define TUI_DETAIL_CAP 6144u   /* full copies of the newest connections */
-#define TUI_BAD_CAP 2048u      /* ... and of the newest that ended badly */
+#define TUI_MODEL_CAP 131072u /* rows */
+#define TUI_DETAIL_CAP 6144u  /* full copies of the newest connections */
+#define TUI_BAD_CAP 2048u     /* ... and of the newest that ended badly */
 #define TUI_ROW_STEPS LT_TIMELINE_MAX
-#define TUI_ROW_MAX 200        /* bytes a row may take */
-#define TUI_SPARK 16           /* latency buckets: 1us, 2us, ... 16ms+ */
-#define TUI_LAT_PORTS 8        /* ports with their own latency line */
+#define TUI_ROW_MAX 200 /* bytes a row may take */
+#define TUI_SPARK 16	/* latency buckets: 1us, 2us, ... 16ms+ */
+#define TUI_LAT_PORTS 8 /* ports with their own latency line */
 
 /* One connection as the list and the detail header show it. */
 struct tui_row {
-	uint64_t id;              /* 0: empty */
+	uint64_t id; /* 0: empty */
 	uint64_t t_first, t_last;
-	uint64_t bytes[2];        /* payload, [LT_DIR_C2S] client, [LT_DIR_S2C] server */
-	int64_t lat_ns;           /* SYN -> SYN-ACK, -1 unknown */
-	uint32_t kctx;            /* LT_KCTX_* seen: kernel context changed */
-	uint32_t netns;           /* network namespace inode, 0 unknown (names: detail) */
-	int32_t pid[2];           /* -1 unknown */
+	uint64_t bytes[2]; /* payload, [LT_DIR_C2S] client, [LT_DIR_S2C] server */
+	int64_t lat_ns;	   /* SYN -> SYN-ACK, -1 unknown */
+	uint32_t kctx;	   /* LT_KCTX_* seen: kernel context changed */
+	uint32_t netns;	   /* network namespace inode, 0 unknown (names: detail) */
+	int32_t pid[2];	   /* -1 unknown */
 	char comm[2][LT_COMM_LEN];
 	struct lt_endpoint client, server;
-	uint8_t step[TUI_ROW_STEPS]; /* timeline: kind | dir << 4 */
+	uint8_t step[TUI_ROW_STEPS];  /* timeline: kind | dir << 4 */
 	uint8_t count[TUI_ROW_STEPS]; /* segments of the step, 255 at most */
-	uint8_t steps;            /* entries in step[] */
-	uint8_t steps_cut;        /* the flow's timeline left steps out */
-	uint8_t family;           /* 4 or 6 */
-	uint8_t verdict;          /* enum lt_verdict, as of the last update */
-	uint8_t final;            /* retired: the verdict will not change */
-	uint8_t est;              /* the handshake completed */
-	uint8_t lat_counted;      /* its latency is in the histograms */
-	uint8_t active_counted;   /* in active_v as counted_v by the last sync */
+	uint8_t steps;		      /* entries in step[] */
+	uint8_t steps_cut;	      /* the flow's timeline left steps out */
+	uint8_t family;		      /* 4 or 6 */
+	uint8_t verdict;	      /* enum lt_verdict, as of the last update */
+	uint8_t final;		      /* retired: the verdict will not change */
+	uint8_t est;		      /* the handshake completed */
+	uint8_t lat_counted;	      /* its latency is in the histograms */
+	uint8_t active_counted;	      /* in active_v as counted_v by the last sync */
 	uint8_t counted_v;
 	uint8_t counted_est;
 };
@@ -68,13 +68,13 @@ _Static_assert(sizeof(struct tui_row) <= TUI_ROW_MAX,
 
 /* The full record of a recent connection, for the detail view. */
 struct tui_detail {
-	struct flow f;            /* f.id == 0: empty */
+	struct flow f; /* f.id == 0: empty */
 	uint8_t verdict;
 	uint8_t final;
 };
 
 struct tui_lat {
-	uint16_t port;            /* 0: all ports */
+	uint16_t port; /* 0: all ports */
 	struct hist h;
 	uint32_t spark[TUI_SPARK];
 };
@@ -84,19 +84,19 @@ struct tui_model {
 	uint32_t cap;
 	struct tui_detail *det;
 	uint32_t dcap;
-	struct tui_detail *bad;   /* ring of bad endings, in retire order */
+	struct tui_detail *bad; /* ring of bad endings, in retire order */
 	uint32_t bcap;
-	uint64_t bseq;            /* bad endings stored so far */
-	uint32_t *bidx;           /* [id % (4 * bcap)]: 1 + its slot in bad[] */
-	uint64_t *answered[2];    /* [v4, v6][server port]: newest established id */
-	uint64_t pin_id;          /* keep this one's full record too (the selection) */
+	uint64_t bseq;	       /* bad endings stored so far */
+	uint32_t *bidx;	       /* [id % (4 * bcap)]: 1 + its slot in bad[] */
+	uint64_t *answered[2]; /* [v4, v6][server port]: newest established id */
+	uint64_t pin_id;       /* keep this one's full record too (the selection) */
 	struct tui_detail pin;
-	uint64_t max_id;          /* newest id stored */
-	uint64_t min_id;          /* ids below were cleared */
-	uint64_t gen;             /* bumped whenever a row changes */
-	uint64_t dropped;         /* rows pushed out of the window */
-	uint64_t connecting_ns;   /* for verdicts of active flows */
-	uint64_t last_ts;         /* newest segment time of any row */
+	uint64_t max_id;	/* newest id stored */
+	uint64_t min_id;	/* ids below were cleared */
+	uint64_t gen;		/* bumped whenever a row changes */
+	uint64_t dropped;	/* rows pushed out of the window */
+	uint64_t connecting_ns; /* for verdicts of active flows */
+	uint64_t last_ts;	/* newest segment time of any row */
 
 	/* counters since start or clear */
 	uint64_t retired_v[LT_V_COUNT];
@@ -130,8 +130,8 @@ int tui_model_pin(struct tui_model *m, uint64_t id);
 const struct tui_detail *tui_model_detail(const struct tui_model *m, uint64_t id);
 /* The newest connection to port over the other IP family than family that
  * completed its handshake, or NULL. */
-const struct tui_row *tui_model_answered_other(const struct tui_model *m,
-					       uint8_t family, uint16_t port);
+const struct tui_row *tui_model_answered_other(const struct tui_model *m, uint8_t family,
+					       uint16_t port);
 /* Forget every row and counter; older flows are not listed again. */
 void tui_model_clear(struct tui_model *m);
 /* Counters: connections by verdict and established, since clear. */

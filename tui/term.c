@@ -24,10 +24,10 @@
 
 /* Curses state shared with atexit: the one piece of global state here. */
 static struct {
-	int up;          /* curses is running */
-	int saved_fd;    /* the real stderr while it is redirected, or -1 */
-	int tmp_fd;      /* where stderr goes meanwhile */
-	SCREEN *screen;  /* from newterm, or NULL */
+	int up;		/* curses is running */
+	int saved_fd;	/* the real stderr while it is redirected, or -1 */
+	int tmp_fd;	/* where stderr goes meanwhile */
+	SCREEN *screen; /* from newterm, or NULL */
 } term = { 0, -1, -1, NULL };
 
 uint64_t tui_mono_ns(void)

@@ -37,14 +37,14 @@
 /* What a key asks of the loop (htop's reaction flags), and commands the
  * loop carries out because they need the run. */
 enum {
-	TUI_REDRAW = 1 << 0,     /* draw the screen again */
-	TUI_RESORT = 1 << 1,     /* rebuild the list: filter, sort, selection */
-	TUI_QUIT = 1 << 2,       /* leave the loop */
-	TUI_CMD_CLEAR = 1 << 3,  /* forget the rows and counters */
-	TUI_CMD_PCAP = 1 << 4,   /* write the listed connections to a pcap */
-	TUI_CMD_REPORT = 1 << 5, /* write a report */
-	TUI_CMD_FASTER = 1 << 6, /* replay speed up */
-	TUI_CMD_SLOWER = 1 << 7, /* ... down */
+	TUI_REDRAW = 1 << 0,	  /* draw the screen again */
+	TUI_RESORT = 1 << 1,	  /* rebuild the list: filter, sort, selection */
+	TUI_QUIT = 1 << 2,	  /* leave the loop */
+	TUI_CMD_CLEAR = 1 << 3,	  /* forget the rows and counters */
+	TUI_CMD_PCAP = 1 << 4,	  /* write the listed connections to a pcap */
+	TUI_CMD_REPORT = 1 << 5,  /* write a report */
+	TUI_CMD_FASTER = 1 << 6,  /* replay speed up */
+	TUI_CMD_SLOWER = 1 << 7,  /* ... down */
 	TUI_CMD_REFRESH = 1 << 8, /* repaint the whole terminal */
 };
 
@@ -52,15 +52,15 @@ enum tui_mode {
 	TUI_M_LIST = 0,
 	TUI_M_DETAIL,
 	TUI_M_HELP,
-	TUI_M_FILTER,  /* typing the filter */
-	TUI_M_SEARCH,  /* typing a search */
+	TUI_M_FILTER, /* typing the filter */
+	TUI_M_SEARCH, /* typing a search */
 };
 
 enum tui_sort {
 	TUI_SORT_TIME = 0, /* newest first */
 	TUI_SORT_VERDICT,  /* worst first, then newest */
 	TUI_SORT_LATENCY,  /* slowest handshake first */
-	TUI_SORT_PORT,     /* server port, then newest */
+	TUI_SORT_PORT,	   /* server port, then newest */
 	TUI_SORT_COUNT,
 };
 
@@ -70,14 +70,14 @@ enum tui_sort {
 
 /* The list as shown: flow ids in display order, and the selection. */
 struct tui_view {
-	uint64_t *id;        /* flow ids of the rows, in display order */
+	uint64_t *id; /* flow ids of the rows, in display order */
 	uint32_t n, alloc;
-	uint64_t model_gen;  /* model generation it was built from */
-	uint64_t sel_id;     /* flow id of the selected row, 0 none */
-	uint32_t sel;        /* its index in id[] */
-	uint32_t top;        /* first index shown */
-	int follow;          /* selection sticks to the newest row */
-	int rows;            /* rows of the list area, as last drawn */
+	uint64_t model_gen; /* model generation it was built from */
+	uint64_t sel_id;    /* flow id of the selected row, 0 none */
+	uint32_t sel;	    /* its index in id[] */
+	uint32_t top;	    /* first index shown */
+	int follow;	    /* selection sticks to the newest row */
+	int rows;	    /* rows of the list area, as last drawn */
 	enum tui_sort sort;
 	char filter[TUI_FILTER_LEN]; /* as typed */
 	/* what the list was last built from */
@@ -91,31 +91,31 @@ struct tui_snap {
 	const struct tui_model *m;
 	/* the run */
 	const char *version;
-	const char *backend;       /* "ebpf", "pcap", "pcap-file", "bench" */
-	const char *backend_note;  /* why this backend, or NULL */
-	const char *input;         /* capture path or interface */
-	const char *link_name;     /* "EN10MB", or NULL */
+	const char *backend;	  /* "ebpf", "pcap", "pcap-file", "bench" */
+	const char *backend_note; /* why this backend, or NULL */
+	const char *input;	  /* capture path or interface */
+	const char *link_name;	  /* "EN10MB", or NULL */
 	const struct ports *ports;
-	int live;                  /* a live source */
-	int bench;                 /* synthetic rows, no source */
-	int capturing;             /* still reading the source */
-	int replay_done;           /* a replay reached the end of its file */
-	double speed;              /* replay speed, 0 instant */
-	uint64_t now;              /* the source's clock, for verdicts */
-	uint64_t frame_ts;         /* replay: capture time of the newest frame read, 0 none */
+	int live;	   /* a live source */
+	int bench;	   /* synthetic rows, no source */
+	int capturing;	   /* still reading the source */
+	int replay_done;   /* a replay reached the end of its file */
+	double speed;	   /* replay speed, 0 instant */
+	uint64_t now;	   /* the source's clock, for verdicts */
+	uint64_t frame_ts; /* replay: capture time of the newest frame read, 0 none */
 	/* copies of the counters, taken for this frame */
-	uint64_t frames;           /* frames the source read */
-	uint64_t lost;             /* events lost by the source */
-	uint64_t dec_problems;     /* frames that did not decode */
-	uint64_t evicted;          /* flows retired early: table full */
-	uint64_t time_jumps;       /* capture time jumps (flow_counters) */
-	double rate;               /* connections per second */
+	uint64_t frames;       /* frames the source read */
+	uint64_t lost;	       /* events lost by the source */
+	uint64_t dec_problems; /* frames that did not decode */
+	uint64_t evicted;      /* flows retired early: table full */
+	uint64_t time_jumps;   /* capture time jumps (flow_counters) */
+	double rate;	       /* connections per second */
 	/* who listens (live) */
 	struct listener lis[TUI_MAX_LISTENERS];
-	int nlis;                  /* may exceed TUI_MAX_LISTENERS */
-	int lis_err;               /* negative errno of the last query */
+	int nlis;    /* may exceed TUI_MAX_LISTENERS */
+	int lis_err; /* negative errno of the last query */
 	int lis_queried;
-	const char *stopped_why;   /* why capture ended early, or "" */
+	const char *stopped_why; /* why capture ended early, or "" */
 };
 
 /* What the user has chosen: mode, list, scrolls, messages. */
@@ -123,7 +123,7 @@ struct tui_ui {
 	struct tui_view view;
 	enum tui_mode mode;
 	char filter_saved[TUI_FILTER_LEN]; /* to restore on Esc */
-	char search[TUI_FILTER_LEN];       /* the last search, for n */
+	char search[TUI_FILTER_LEN];	   /* the last search, for n */
 	int detail_scroll;
 	int help_scroll;
 	int paused;
@@ -149,11 +149,9 @@ void tui_view_home(struct tui_view *v);
 void tui_view_end(struct tui_view *v);
 /* Select the next row after the selection (dir 1) or before it (-1)
  * whose text contains every word of q; wraps. 1 found, 0 not. */
-int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q,
-		    int dir);
+int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q, int dir);
 /* The selected row, or NULL. */
-const struct tui_row *tui_view_selected(const struct tui_view *v,
-					const struct tui_model *m);
+const struct tui_row *tui_view_selected(const struct tui_view *v, const struct tui_model *m);
 const char *tui_sort_name(enum tui_sort s);
 /* Keep view->top so the selection is visible in rows lines. */
 void tui_view_scroll(struct tui_view *v, int rows);

@@ -37,14 +37,14 @@
 #include "tui.h"
 #include "tui_pcap.h"
 
-#define FRAME_NS 100000000ull   /* data-driven redraws: at most 10/s */
-#define KEY_SYNC_NS 1000000000ull /* a key's frame walks the flows if older */
-#define IDLE_FRAME_NS 1000000000ull /* refresh rates and clocks once a second */
-#define LISTENER_NS 2000000000ull /* re-ask who listens */
+#define FRAME_NS 100000000ull	      /* data-driven redraws: at most 10/s */
+#define KEY_SYNC_NS 1000000000ull     /* a key's frame walks the flows if older */
+#define IDLE_FRAME_NS 1000000000ull   /* refresh rates and clocks once a second */
+#define LISTENER_NS 2000000000ull     /* re-ask who listens */
 #define LISTENER_SOON_NS 100000000ull /* ... at once when traffic contradicts it */
 #define RATE_NS 250000000ull
 #define RATE_SAMPLES 16
-#define WORK_NS 20000000ull     /* capture work per loop turn, at most */
+#define WORK_NS 20000000ull /* capture work per loop turn, at most */
 
 struct rate_sample {
 	uint64_t t_ns;
@@ -55,15 +55,15 @@ struct tui_app {
 	const struct lt_opts *o;
 	struct lt_run *run;
 	struct lt_run_info ri;
-	int live;                /* a live source (fd to poll) */
-	int capturing;           /* still reading the source */
-	int bench;               /* synthetic data, no source */
-	int keys_tty;            /* stdin is a terminal: read keys from it */
-	int replay_done;         /* a replay stopped reading */
-	double speed;            /* replay speed, 0 instant */
-	uint64_t cap_now;        /* replay clock */
+	int live;	  /* a live source (fd to poll) */
+	int capturing;	  /* still reading the source */
+	int bench;	  /* synthetic data, no source */
+	int keys_tty;	  /* stdin is a terminal: read keys from it */
+	int replay_done;  /* a replay stopped reading */
+	double speed;	  /* replay speed, 0 instant */
+	uint64_t cap_now; /* replay clock */
 	uint64_t start_mono;
-	uint64_t now;            /* the source's clock, for verdicts */
+	uint64_t now;		 /* the source's clock, for verdicts */
 	uint64_t last_sync_mono; /* when the model was last synced */
 
 	struct tui_model model;
@@ -104,9 +104,8 @@ static double conn_rate(const struct tui_app *a)
 	if (!a->live && !a->bench && a->replay_done) {
 		/* averaged over a second at least: 2 connections 1 ms apart
 		 * are not "2000 per second" */
-		double secs = st->last_ts > st->first_ts
-				      ? (double)(st->last_ts - st->first_ts) / 1e9
-				      : 0;
+		double secs =
+			st->last_ts > st->first_ts ? (double)(st->last_ts - st->first_ts) / 1e9 : 0;
 		return (double)st->total.conns / (secs > 1 ? secs : 1);
 	}
 	if (a->nrate < 2)
@@ -265,8 +264,8 @@ static void write_conn_json(struct tui_app *a, const char *why)
 	if (bad)
 		tui_message(&a->ui, 1, "cannot write '%s': %s", path, strerror(errno));
 	else
-		tui_message(&a->ui, 0, "no report (%s); wrote connection #%llu as JSON to %s",
-			    why, (unsigned long long)d->f.id, path);
+		tui_message(&a->ui, 0, "no report (%s); wrote connection #%llu as JSON to %s", why,
+			    (unsigned long long)d->f.id, path);
 }
 
 static void cmd_report(struct tui_app *a)
@@ -382,8 +381,7 @@ static int run_loop(struct tui_app *a)
 		/* draw: at once for a key, at most 10/s for data, else 1/s */
 		mono = tui_mono_ns();
 		if ((flags & (TUI_REDRAW | TUI_RESORT)) ||
-		    (dirty && mono - last_draw >= FRAME_NS) ||
-		    mono - last_draw >= IDLE_FRAME_NS) {
+		    (dirty && mono - last_draw >= FRAME_NS) || mono - last_draw >= IDLE_FRAME_NS) {
 			int synced = frame(a, flags);
 			last_draw = tui_mono_ns();
 			if (synced || !(flags & (TUI_REDRAW | TUI_RESORT)))
@@ -515,8 +513,10 @@ int lt_tui_main(const struct lt_opts *o)
 	mirror_run(a);
 
 	if (start_curses(a, NULL, NULL) < 0) {
-		fprintf(stderr, "lotrace: cannot start the full-screen view (TERM=%s); "
-			"use --no-tui\n", getenv("TERM") ? getenv("TERM") : "");
+		fprintf(stderr,
+			"lotrace: cannot start the full-screen view (TERM=%s); "
+			"use --no-tui\n",
+			getenv("TERM") ? getenv("TERM") : "");
 		app_release(a);
 		return 1;
 	}
@@ -566,8 +566,7 @@ static const struct lt_source_ops none_ops = {
 	.close = none_close,
 };
 
-struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows,
-				  uint32_t rows)
+struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows, uint32_t rows)
 {
 	struct tui_app *a = calloc(1, sizeof(*a));
 	struct lt_source *src = calloc(1, sizeof(*src));

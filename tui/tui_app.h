@@ -20,8 +20,7 @@ struct tui_app;
 
 /* An application over a run of max_flows flows and no source (long
  * timeouts: nothing expires); NULL when memory cannot be had. */
-struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows,
-				  uint32_t rows);
+struct tui_app *tui_app_new_bench(const struct lt_opts *o, uint32_t max_flows, uint32_t rows);
 /* One observation into the run, as a source would give it. */
 void tui_app_feed(struct tui_app *a, const struct lt_obs *o);
 /* The clock verdicts are judged at. */

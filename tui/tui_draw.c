@@ -17,16 +17,16 @@
 
 static const struct tui_glyphs glyphs_utf8 = {
 	.utf8 = 1,
-	.sep = "\xe2\x96\xb8",      /* ▸ */
-	.to = "\xe2\x86\x92",       /* → */
+	.sep = "\xe2\x96\xb8",	    /* ▸ */
+	.to = "\xe2\x86\x92",	    /* → */
 	.head_r = "\xe2\x96\xb6",   /* ▶ */
 	.head_l = "\xe2\x97\x80",   /* ◀ */
 	.hline = "\xe2\x94\x80",    /* ─ */
 	.vline = "\xe2\x94\x82",    /* │ */
-	.times = "\xc3\x97",        /* × */
+	.times = "\xc3\x97",	    /* × */
 	.ellipsis = "\xe2\x80\xa6", /* … */
-	.spark = { "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
-		   "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88" },
+	.spark = { "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84", "\xe2\x96\x85",
+		   "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88" },
 };
 
 static const struct tui_glyphs glyphs_ascii = {
@@ -50,24 +50,25 @@ static const struct tui_glyphs glyphs_ascii = {
  * without a hue of their own are bold or dim in the terminal's colour.
  */
 static const short pair_fg[TC_COUNT] = {
-	[TC_NORMAL] = -1, [TC_OK] = COLOR_GREEN, [TC_BAD] = COLOR_RED,
-	[TC_WARN] = COLOR_MAGENTA, [TC_INFO] = -1, [TC_DIM] = -1,
-	[TC_TITLE] = COLOR_BLACK, [TC_ALERT] = COLOR_WHITE, [TC_KEY] = -1,
+	[TC_NORMAL] = -1,	   [TC_OK] = COLOR_GREEN,    [TC_BAD] = COLOR_RED,
+	[TC_WARN] = COLOR_MAGENTA, [TC_INFO] = -1,	     [TC_DIM] = -1,
+	[TC_TITLE] = COLOR_BLACK,  [TC_ALERT] = COLOR_WHITE, [TC_KEY] = -1,
 };
 static const short pair_bg[TC_COUNT] = {
-	[TC_NORMAL] = -1, [TC_OK] = -1, [TC_BAD] = -1, [TC_WARN] = -1,
-	[TC_INFO] = -1, [TC_DIM] = -1, [TC_TITLE] = COLOR_CYAN,
-	[TC_ALERT] = COLOR_RED, [TC_KEY] = -1,
+	[TC_NORMAL] = -1,	 [TC_OK] = -1,		 [TC_BAD] = -1,
+	[TC_WARN] = -1,		 [TC_INFO] = -1,	 [TC_DIM] = -1,
+	[TC_TITLE] = COLOR_CYAN, [TC_ALERT] = COLOR_RED, [TC_KEY] = -1,
 };
 /* What a role adds to its colours (and all it has without colours). */
 static const attr_t color_attr[TC_COUNT] = {
-	[TC_BAD] = A_BOLD, [TC_INFO] = A_BOLD, [TC_DIM] = A_DIM, [TC_TITLE] = A_BOLD,
-	[TC_ALERT] = A_BOLD, [TC_KEY] = A_BOLD,
+	[TC_BAD] = A_BOLD,   [TC_INFO] = A_BOLD,  [TC_DIM] = A_DIM,
+	[TC_TITLE] = A_BOLD, [TC_ALERT] = A_BOLD, [TC_KEY] = A_BOLD,
 };
 /* Without colours: what stands out instead. */
 static const attr_t mono_attr[TC_COUNT] = {
-	[TC_NORMAL] = A_NORMAL, [TC_OK] = A_NORMAL, [TC_BAD] = A_BOLD,
-	[TC_WARN] = A_BOLD, [TC_INFO] = A_NORMAL, [TC_DIM] = A_DIM,
+	[TC_NORMAL] = A_NORMAL, [TC_OK] = A_NORMAL,
+	[TC_BAD] = A_BOLD,	[TC_WARN] = A_BOLD,
+	[TC_INFO] = A_NORMAL,	[TC_DIM] = A_DIM,
 	[TC_TITLE] = A_REVERSE, [TC_ALERT] = A_REVERSE | A_BOLD,
 	[TC_KEY] = A_BOLD,
 };
@@ -77,8 +78,7 @@ void tui_draw_setup(struct tui_look *lk)
 	const char *nc = getenv("NO_COLOR");
 	const char *cs = nl_langinfo(CODESET);
 
-	lk->g = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")) ? &glyphs_utf8
-								   : &glyphs_ascii;
+	lk->g = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")) ? &glyphs_utf8 : &glyphs_ascii;
 	lk->color = !(nc && *nc) && has_colors();
 	if (!lk->color)
 		return;
@@ -99,11 +99,11 @@ attr_t tui_attr(const struct tui_look *lk, enum tui_color c)
 enum tui_color tui_verdict_color(enum lt_verdict v)
 {
 	static const enum tui_color c[LT_V_COUNT] = {
-		[LT_V_CONNECTING] = TC_INFO,   [LT_V_REFUSED] = TC_BAD,
-		[LT_V_UNANSWERED] = TC_WARN,   [LT_V_HALF_OPEN] = TC_WARN,
-		[LT_V_OPEN] = TC_OK,           [LT_V_HALF_CLOSED] = TC_INFO,
-		[LT_V_CLOSED] = TC_OK,         [LT_V_RESET_CLIENT] = TC_BAD,
-		[LT_V_RESET_SERVER] = TC_BAD,  [LT_V_MIDSTREAM] = TC_DIM,
+		[LT_V_CONNECTING] = TC_INFO,  [LT_V_REFUSED] = TC_BAD,
+		[LT_V_UNANSWERED] = TC_WARN,  [LT_V_HALF_OPEN] = TC_WARN,
+		[LT_V_OPEN] = TC_OK,	      [LT_V_HALF_CLOSED] = TC_INFO,
+		[LT_V_CLOSED] = TC_OK,	      [LT_V_RESET_CLIENT] = TC_BAD,
+		[LT_V_RESET_SERVER] = TC_BAD, [LT_V_MIDSTREAM] = TC_DIM,
 	};
 	return (unsigned)v < LT_V_COUNT ? c[v] : TC_NORMAL;
 }

@@ -20,32 +20,32 @@
 /* Glyphs: UTF-8 when the locale has it, ASCII otherwise. */
 struct tui_glyphs {
 	int utf8;
-	const char *sep;        /* between timeline steps: "▸" */
-	const char *to;         /* client to server: "→" */
-	const char *head_r;     /* arrow heads in the ladder */
+	const char *sep;    /* between timeline steps: "▸" */
+	const char *to;	    /* client to server: "→" */
+	const char *head_r; /* arrow heads in the ladder */
 	const char *head_l;
 	const char *hline, *vline;
-	const char *times;      /* "×" */
+	const char *times; /* "×" */
 	const char *ellipsis;
-	const char *spark[8];   /* lowest to highest */
+	const char *spark[8]; /* lowest to highest */
 };
 
 /* How the screen looks: colours on or off, and the glyph set. */
 struct tui_look {
-	int color;              /* colours on (not NO_COLOR, has_colors) */
+	int color; /* colours on (not NO_COLOR, has_colors) */
 	const struct tui_glyphs *g;
 };
 
 enum tui_color {
 	TC_NORMAL = 0,
-	TC_OK,       /* healthy verdicts */
-	TC_BAD,      /* refused, reset */
-	TC_WARN,     /* unanswered, half-open */
-	TC_INFO,     /* connecting, half-closed */
-	TC_DIM,      /* mid-stream, secondary text */
-	TC_TITLE,    /* title bar, column header */
-	TC_ALERT,    /* "nothing listening" */
-	TC_KEY,      /* key names in the status line */
+	TC_OK,	  /* healthy verdicts */
+	TC_BAD,	  /* refused, reset */
+	TC_WARN,  /* unanswered, half-open */
+	TC_INFO,  /* connecting, half-closed */
+	TC_DIM,	  /* mid-stream, secondary text */
+	TC_TITLE, /* title bar, column header */
+	TC_ALERT, /* "nothing listening" */
+	TC_KEY,	  /* key names in the status line */
 	TC_COUNT,
 };
 

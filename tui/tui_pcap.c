@@ -14,7 +14,7 @@
 struct syn_pkt {
 	uint64_t t_ns;
 	const struct flow *f;
-	uint32_t order;      /* creation order, for a stable sort */
+	uint32_t order; /* creation order, for a stable sort */
 	uint32_t seq, ack;
 	uint32_t payload;
 	uint8_t dir;
@@ -62,8 +62,9 @@ static int flow_packets(struct pkt_vec *v, const struct flow *f)
 		const struct lt_tl_entry *e = &f->tl[i];
 		int d = e->dir & 1, o = !d;
 		uint32_t count = e->count ? e->count : 1;
-		struct syn_pkt p = { .t_ns = e->t_ns, .f = f, .dir = (uint8_t)d,
-				     .flags = e->flags };
+		struct syn_pkt p = {
+			.t_ns = e->t_ns, .f = f, .dir = (uint8_t)d, .flags = e->flags
+		};
 
 		if (count > 10000)
 			count = 10000; /* a long transfer: enough to show it */
@@ -140,8 +141,8 @@ static int cmp_pkt(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-long tui_pcap_write(const char *path, const struct flow *const *flows, size_t n,
-		    char *err, size_t errlen)
+long tui_pcap_write(const char *path, const struct flow *const *flows, size_t n, char *err,
+		    size_t errlen)
 {
 	struct pkt_vec v = { 0 };
 	struct pcapw *w = NULL;
@@ -165,8 +166,8 @@ long tui_pcap_write(const char *path, const struct flow *const *flows, size_t n,
 		const struct flow *f = k->f;
 		const struct lt_endpoint *src = k->dir ? &f->server : &f->client;
 		const struct lt_endpoint *dst = k->dir ? &f->client : &f->server;
-		pcapw_segment(w, k->t_ns, f->family, src, dst, k->flags, k->seq,
-			      k->ack, k->payload);
+		pcapw_segment(w, k->t_ns, f->family, src, dst, k->flags, k->seq, k->ack,
+			      k->payload);
 	}
 	int rc = pcapw_close(w);
 	w = NULL;

@@ -21,7 +21,7 @@
  * Write flows[0..n) to path, all packets in time order. Returns the
  * number of packets written, or -1 with a one-line message in err.
  */
-long tui_pcap_write(const char *path, const struct flow *const *flows, size_t n,
-		    char *err, size_t errlen);
+long tui_pcap_write(const char *path, const struct flow *const *flows, size_t n, char *err,
+		    size_t errlen);
 
 #endif

@@ -19,24 +19,25 @@
 const char *tui_sort_name(enum tui_sort s)
 {
 	static const char *const names[TUI_SORT_COUNT] = {
-		[TUI_SORT_TIME] = "time", [TUI_SORT_VERDICT] = "verdict",
-		[TUI_SORT_LATENCY] = "latency", [TUI_SORT_PORT] = "port",
+		[TUI_SORT_TIME] = "time",
+		[TUI_SORT_VERDICT] = "verdict",
+		[TUI_SORT_LATENCY] = "latency",
+		[TUI_SORT_PORT] = "port",
 	};
 	return (unsigned)s < TUI_SORT_COUNT ? names[s] : "?";
 }
 
 /* Worst first: what needs attention leads the list sorted by verdict. */
 static const uint8_t verdict_rank[LT_V_COUNT] = {
-	[LT_V_REFUSED] = 0,      [LT_V_RESET_SERVER] = 1,
-	[LT_V_RESET_CLIENT] = 2, [LT_V_UNANSWERED] = 3,
-	[LT_V_HALF_OPEN] = 4,    [LT_V_CONNECTING] = 5,
-	[LT_V_MIDSTREAM] = 6,    [LT_V_HALF_CLOSED] = 7,
-	[LT_V_OPEN] = 8,         [LT_V_CLOSED] = 9,
+	[LT_V_REFUSED] = 0,    [LT_V_RESET_SERVER] = 1, [LT_V_RESET_CLIENT] = 2,
+	[LT_V_UNANSWERED] = 3, [LT_V_HALF_OPEN] = 4,	[LT_V_CONNECTING] = 5,
+	[LT_V_MIDSTREAM] = 6,  [LT_V_HALF_CLOSED] = 7,	[LT_V_OPEN] = 8,
+	[LT_V_CLOSED] = 9,
 };
 
 struct sort_key {
-	uint64_t k1;   /* ascending */
-	uint64_t id;   /* then newest first */
+	uint64_t k1; /* ascending */
+	uint64_t id; /* then newest first */
 };
 
 static int cmp_key(const void *a, const void *b)
@@ -279,8 +280,7 @@ void tui_view_end(struct tui_view *v)
 	v->follow = 0;
 }
 
-int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q,
-		    int dir)
+int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q, int dir)
 {
 	struct words ws;
 
@@ -288,8 +288,7 @@ int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q
 	if (!ws.n || !v->n)
 		return 0;
 	for (uint32_t k = 1; k <= v->n; k++) {
-		uint32_t i = dir < 0 ? (v->sel + v->n - k % v->n) % v->n
-				     : (v->sel + k) % v->n;
+		uint32_t i = dir < 0 ? (v->sel + v->n - k % v->n) % v->n : (v->sel + k) % v->n;
 		const struct tui_row *r = tui_model_row(m, v->id[i]);
 		if (r && matches(r, &ws)) {
 			select_index(v, i);
@@ -300,8 +299,7 @@ int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q
 	return 0;
 }
 
-const struct tui_row *tui_view_selected(const struct tui_view *v,
-					const struct tui_model *m)
+const struct tui_row *tui_view_selected(const struct tui_view *v, const struct tui_model *m)
 {
 	return tui_model_row(m, v->sel_id);
 }

@@ -21,31 +21,28 @@ enum col_id { C_TIME = 0, C_CONN, C_PROC, C_VERDICT, C_TL, C_LAT, C_BYTES, C_DUR
 
 struct col {
 	const char *title;
-	int w;        /* width in columns */
-	int right;    /* right-aligned */
+	int w;	   /* width in columns */
+	int right; /* right-aligned */
 };
 
 static const struct col col_def[C_N] = {
-	[C_TIME] = { "TIME", 12, 0 },
-	[C_CONN] = { "CLIENT", 0, 0 }, /* from the endpoints */
-	[C_PROC] = { "PROCESS", 14, 0 },
-	[C_VERDICT] = { "VERDICT", 15, 0 },
-	[C_TL] = { "TIMELINE", 16, 0 },
-	[C_LAT] = { "HS LAT", 6, 1 },
+	[C_TIME] = { "TIME", 12, 0 },	   [C_CONN] = { "CLIENT", 0, 0 }, /* from the endpoints */
+	[C_PROC] = { "PROCESS", 14, 0 },   [C_VERDICT] = { "VERDICT", 15, 0 },
+	[C_TL] = { "TIMELINE", 16, 0 },	   [C_LAT] = { "HS LAT", 6, 1 },
 	[C_BYTES] = { "BYTES c/s", 9, 1 }, /* at least; from the values */
 	[C_DUR] = { "DUR", 8, 1 },
 };
 
 #define TL_MAX_W 44
-#define EP_MIN 15     /* "127.0.0.1:61900": IPv4 loopback is never shortened */
-#define EP_TINY 10    /* below 80 columns, at the very least */
+#define EP_MIN 15  /* "127.0.0.1:61900": IPv4 loopback is never shortened */
+#define EP_TINY 10 /* below 80 columns, at the very least */
 
 struct layout {
 	int on[C_N];
 	int w[C_N];
 	int x[C_N];
-	int cw, sw;       /* client and server endpoint widths */
-	int arrow;        /* " → " or " -> " */
+	int cw, sw; /* client and server endpoint widths */
+	int arrow;  /* " → " or " -> " */
 };
 
 static int sum_width(const struct layout *L)
@@ -142,25 +139,24 @@ static void layout(struct layout *L, int w, int utf8, int proc, const struct wan
 
 /* ---- compact timeline ---------------------------------------------------- */
 
-void tui_tl_glyphs(const struct tui_glyphs *g, const struct tui_row *r, char *out,
-		   size_t len, int spaced)
+void tui_tl_glyphs(const struct tui_glyphs *g, const struct tui_row *r, char *out, size_t len,
+		   int spaced)
 {
 	int tiny = spaced < 0;
 	static const char *const tok[LT_TL_KIND_COUNT] = {
-		[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",
-		[LT_TL_DATA] = "data", [LT_TL_FIN] = "F", [LT_TL_RST] = "R",
-		[LT_TL_DROP] = "X",
+		[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",  [LT_TL_DATA] = "data",
+		[LT_TL_FIN] = "F", [LT_TL_RST] = "R",	  [LT_TL_DROP] = "X",
 	};
 	size_t n = 0;
 	int first = 1;
 
 	out[0] = '\0';
-#define APPEND(...)                                                        \
-	do {                                                               \
-		if (n < len) {                                             \
-			int k_ = snprintf(out + n, len - n, __VA_ARGS__);  \
-			n += k_ > 0 ? (size_t)k_ : 0;                      \
-		}                                                          \
+#define APPEND(...)                                                       \
+	do {                                                              \
+		if (n < len) {                                            \
+			int k_ = snprintf(out + n, len - n, __VA_ARGS__); \
+			n += k_ > 0 ? (size_t)k_ : 0;                     \
+		}                                                         \
 	} while (0)
 #define KIND(i) (r->step[i] & 0x0f)
 #define DIR(i) (r->step[i] >> 4)
@@ -196,8 +192,8 @@ void tui_tl_glyphs(const struct tui_glyphs *g, const struct tui_row *r, char *ou
 
 /* ---- rows ----------------------------------------------------------------- */
 
-static void row_text(const struct tui_glyphs *g, const struct layout *L,
-		     const struct tui_row *r, int c, char *buf, size_t len)
+static void row_text(const struct tui_glyphs *g, const struct layout *L, const struct tui_row *r,
+		     int c, char *buf, size_t len)
 {
 	char a[FMT_EP_LEN], b[FMT_EP_LEN], d1[24], d2[24], tm[FMT_TIME_LEN];
 
@@ -214,8 +210,8 @@ static void row_text(const struct tui_glyphs *g, const struct layout *L,
 		tui_elide_ep(fmt_endpoint(b, r->family, &r->server), L->sw, g->ellipsis, se,
 			     sizeof(se));
 		int pad = L->cw - tui_width(ce);
-		snprintf(buf, len, "%s%*s %s %s", ce, pad > 0 ? pad : 0, "",
-			 g->utf8 ? g->to : "->", se);
+		snprintf(buf, len, "%s%*s %s %s", ce, pad > 0 ? pad : 0, "", g->utf8 ? g->to : "->",
+			 se);
 		break;
 	}
 	case C_PROC:
@@ -232,8 +228,7 @@ static void row_text(const struct tui_glyphs *g, const struct layout *L,
 		break;
 	case C_TL:
 		/* spaced when a whole healthy exchange fits, for every row alike */
-		tui_tl_glyphs(g, r, buf, len,
-			      L->w[C_TL] >= 23 ? 1 : L->w[C_TL] >= 16 ? 0 : -1);
+		tui_tl_glyphs(g, r, buf, len, L->w[C_TL] >= 23 ? 1 : L->w[C_TL] >= 16 ? 0 : -1);
 		if (tui_width(buf) > L->w[C_TL]) {
 			/* cut, and say so */
 			char cut[256];
@@ -259,8 +254,8 @@ static void row_text(const struct tui_glyphs *g, const struct layout *L,
 		break;
 	case C_DUR:
 		snprintf(buf, len, "%s",
-			 fmt_dur(d1, r->t_last >= r->t_first ? (int64_t)(r->t_last - r->t_first)
-							      : -1));
+			 fmt_dur(d1,
+				 r->t_last >= r->t_first ? (int64_t)(r->t_last - r->t_first) : -1));
 		break;
 	case C_N:
 		break;
@@ -270,8 +265,10 @@ static void row_text(const struct tui_glyphs *g, const struct layout *L,
 static void draw_titles(const struct tui_ui *ui, const struct layout *L, int y, int w)
 {
 	static const int sorted_col[TUI_SORT_COUNT] = {
-		[TUI_SORT_TIME] = C_TIME, [TUI_SORT_VERDICT] = C_VERDICT,
-		[TUI_SORT_LATENCY] = C_LAT, [TUI_SORT_PORT] = C_CONN,
+		[TUI_SORT_TIME] = C_TIME,
+		[TUI_SORT_VERDICT] = C_VERDICT,
+		[TUI_SORT_LATENCY] = C_LAT,
+		[TUI_SORT_PORT] = C_CONN,
 	};
 	char title[96];
 	const struct tui_glyphs *g = ui->look.g;
@@ -387,7 +384,8 @@ void tui_draw_conns(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, 
 			row_text(ui->look.g, &L, r, c, buf, sizeof(buf));
 			attr_t a = base;
 			if (c == C_VERDICT)
-				a |= tui_attr(&ui->look, tui_verdict_color((enum lt_verdict)r->verdict));
+				a |= tui_attr(&ui->look,
+					      tui_verdict_color((enum lt_verdict)r->verdict));
 			attrset(a);
 			tui_put_pad(y, L.x[c], L.w[c], buf, col_def[c].right);
 		}

@@ -51,8 +51,7 @@ static void addl(struct dpane *p, enum tui_color c, attr_t extra, const char *fm
 }
 
 /* Word-wrap text into lines of at most w columns, indented by ind. */
-static void add_wrapped(struct dpane *p, enum tui_color c, int w, int ind,
-			const char *text)
+static void add_wrapped(struct dpane *p, enum tui_color c, int w, int ind, const char *text)
 {
 	char line[DL_LEN];
 	const char *s = text;
@@ -103,9 +102,8 @@ static void flags_str(uint8_t fl, char out[12])
 static enum tui_color kind_color(uint8_t kind)
 {
 	static const enum tui_color c[LT_TL_KIND_COUNT] = {
-		[LT_TL_SYN] = TC_NORMAL, [LT_TL_SYNACK] = TC_NORMAL,
-		[LT_TL_ACK] = TC_NORMAL, [LT_TL_DATA] = TC_OK,
-		[LT_TL_FIN] = TC_INFO,   [LT_TL_RST] = TC_BAD,
+		[LT_TL_SYN] = TC_NORMAL, [LT_TL_SYNACK] = TC_NORMAL, [LT_TL_ACK] = TC_NORMAL,
+		[LT_TL_DATA] = TC_OK,	 [LT_TL_FIN] = TC_INFO,	     [LT_TL_RST] = TC_BAD,
 		[LT_TL_DROP] = TC_WARN,
 	};
 	return kind < LT_TL_KIND_COUNT ? c[kind] : TC_NORMAL;
@@ -124,8 +122,8 @@ static size_t rep(char *out, size_t len, const char *g, int n)
 }
 
 /* "|------ SYN [S] ------>|" or "|<---- RST [R.] -------|", aw columns inside. */
-static void arrow(const struct tui_glyphs *g, int dir, const char *label, int aw,
-		  char *out, size_t len)
+static void arrow(const struct tui_glyphs *g, int dir, const char *label, int aw, char *out,
+		  size_t len)
 {
 	char left[DL_LEN], right[DL_LEN];
 	int lw = tui_width(label) + 2;
@@ -151,8 +149,8 @@ static void arrow(const struct tui_glyphs *g, int dir, const char *label, int aw
  * address wider than the pane loses its middle, never its port.
  */
 #define LADDER_X 13
-static void ladder_head(const struct tui_glyphs *g, struct dpane *p, const char *c,
-			const char *s, int aw, int width)
+static void ladder_head(const struct tui_glyphs *g, struct dpane *p, const char *c, const char *s,
+			int aw, int width)
 {
 	char ce[FMT_EP_LEN + 8], se[FMT_EP_LEN + 8], l[DL_LEN], r[DL_LEN];
 	int room = width - LADDER_X - 7; /* "client " */
@@ -165,8 +163,7 @@ static void ladder_head(const struct tui_glyphs *g, struct dpane *p, const char 
 		int x = r_end - rw;
 		if (x < LADDER_X + lw + 2)
 			x = LADDER_X + lw + 2;
-		addl(p, TC_NORMAL, A_BOLD, "%*s%s%*s%s", LADDER_X, "", l, x - LADDER_X - lw, "",
-		     r);
+		addl(p, TC_NORMAL, A_BOLD, "%*s%s%*s%s", LADDER_X, "", l, x - LADDER_X - lw, "", r);
 		return;
 	}
 	addl(p, TC_NORMAL, A_BOLD, "%*s%s", LADDER_X, "", l);
@@ -199,14 +196,16 @@ static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flo
 			     f->tl_omitted, g->ellipsis);
 		flags_str(e->flags, fl);
 		if (e->kind == LT_TL_DROP) {
-			snprintf(lab, sizeof(lab), "%s dropped by the kernel%s%s", g->times, f->drop_reason[0] ? ": " : "", f->drop_reason);
+			snprintf(lab, sizeof(lab), "%s dropped by the kernel%s%s", g->times,
+				 f->drop_reason[0] ? ": " : "", f->drop_reason);
 			snprintf(a, sizeof(a), "%s %s", g->vline, lab);
 		} else {
 			/* the entry's name as the report's ladder writes it
 			 * (ladder.h), then tcpdump's flag letters */
 			struct sbuf lb;
 			sbuf_init(&lb, sizeof(lab));
-			ladder_label(&lb, e, e->kind < LT_TL_KIND_COUNT ? ++nth[e->kind][e->dir & 1] : 1);
+			ladder_label(&lb, e,
+				     e->kind < LT_TL_KIND_COUNT ? ++nth[e->kind][e->dir & 1] : 1);
 			snprintf(lab, sizeof(lab), "%s [%s]", sbuf_str(&lb), fl);
 			sbuf_release(&lb);
 			if (e->kind != LT_TL_DATA && e->count > 1)
@@ -215,8 +214,7 @@ static void ladder(const struct tui_glyphs *g, struct dpane *p, const struct flo
 		}
 		if (e->kind == LT_TL_RST && f->reset_reason[0] && !note[0])
 			snprintf(note, sizeof(note), " reason %s", f->reset_reason);
-		addl(p, kind_color(e->kind), 0, "%11s  %s%s", off ? fmt_dur(d, off) : "0",
-		     a, note);
+		addl(p, kind_color(e->kind), 0, "%11s  %s%s", off ? fmt_dur(d, off) : "0", a, note);
 	}
 	if (!f->tl_len)
 		addl(p, TC_DIM, 0, "%12s (no segments kept)", "");
@@ -236,8 +234,7 @@ static void answered_other(const struct tui_snap *s, const struct flow *f,
 }
 
 /* What the verdict means for this connection, in plain words (verdict.h). */
-static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char *out,
-		      size_t len)
+static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char *out, size_t len)
 {
 	struct verdict_explain_ctx x = {
 		.now_ns = s->now,
@@ -254,8 +251,8 @@ static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char
 }
 
 /* "connection #N  C → S", on two lines when it does not fit on one. */
-static void conn_title(const struct tui_glyphs *g, struct dpane *p, uint64_t id,
-		       const char *c, const char *s, int width)
+static void conn_title(const struct tui_glyphs *g, struct dpane *p, uint64_t id, const char *c,
+		       const char *s, int width)
 {
 	char head[32], ce[FMT_EP_LEN + 8], se[FMT_EP_LEN + 8];
 	const char *to = g->utf8 ? g->to : "->";
@@ -272,12 +269,12 @@ static void conn_title(const struct tui_glyphs *g, struct dpane *p, uint64_t id,
 	     tui_elide_ep(s, width - tui_width(head) - 2, g->ellipsis, se, sizeof(se)));
 }
 
-static void build(const struct tui_snap *s, const struct tui_glyphs *g,
-		  const struct tui_detail *r, struct dpane *p, int w)
+static void build(const struct tui_snap *s, const struct tui_glyphs *g, const struct tui_detail *r,
+		  struct dpane *p, int w)
 {
 	const struct flow *f = &r->f;
-	char c[FMT_EP_LEN], sv[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], d2[24], b1[24],
-		b2[24], diag[1024];
+	char c[FMT_EP_LEN], sv[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], d2[24], b1[24], b2[24],
+		diag[1024];
 	struct sbuf vb;
 	enum lt_verdict v = (enum lt_verdict)r->verdict;
 
@@ -314,8 +311,7 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 		sink_netns_label(f, ns, sizeof(ns));
 		addl(p, TC_NORMAL, 0, "network namespace: %s (inode %u)", ns, (unsigned)f->ns->ino);
 	}
-	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f),
-		l3 = flow_syn_to_rst(f);
+	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f), l3 = flow_syn_to_rst(f);
 	if (l1 >= 0)
 		addl(p, TC_NORMAL, 0, "handshake: SYN%sSYN-ACK %s, SYN-ACK%sACK %s",
 		     g->utf8 ? g->to : "->", fmt_dur(d1, l1), g->utf8 ? g->to : "->",
@@ -358,8 +354,10 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 	if (!f->kctx && strcmp(s->backend ? s->backend : "", "ebpf"))
 		addl(p, TC_DIM, 0, "  (kernel reasons and processes come with the eBPF backend)");
 	if ((f->anomalies & LT_A_LISTEN_OVERFLOW) && f->side[LT_DIR_S2C].pid > 0)
-		addl(p, TC_WARN, 0, "  the listener's accept queue was full: %u queued, backlog %u (%s[%d])",
-		     f->ovf_queued, f->ovf_backlog, f->side[LT_DIR_S2C].comm, (int)f->side[LT_DIR_S2C].pid);
+		addl(p, TC_WARN, 0,
+		     "  the listener's accept queue was full: %u queued, backlog %u (%s[%d])",
+		     f->ovf_queued, f->ovf_backlog, f->side[LT_DIR_S2C].comm,
+		     (int)f->side[LT_DIR_S2C].pid);
 	else if ((f->anomalies & LT_A_LISTEN_OVERFLOW) && f->kctx)
 		addl(p, TC_WARN, 0, "  the listener's accept queue was full: %u queued, backlog %u",
 		     f->ovf_queued, f->ovf_backlog);
@@ -381,8 +379,7 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g,
 static void build_from_row(const struct tui_snap *s, const struct tui_glyphs *g,
 			   const struct tui_row *r, struct dpane *p, int w)
 {
-	char c[FMT_EP_LEN], sv[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], b1[24], b2[24],
-		tl[256];
+	char c[FMT_EP_LEN], sv[FMT_EP_LEN], tm[FMT_TIME_LEN], d1[24], b1[24], b2[24], tl[256];
 	enum lt_verdict v = (enum lt_verdict)r->verdict;
 
 	conn_title(g, p, r->id, fmt_endpoint(c, r->family, &r->client),
@@ -396,8 +393,10 @@ static void build_from_row(const struct tui_snap *s, const struct tui_glyphs *g,
 	tui_tl_glyphs(g, r, tl, sizeof(tl), 1);
 	addl(p, TC_NORMAL, 0, "timeline: %s", tl);
 	addl(p, TC_NORMAL, 0, "%s", "");
-	addl(p, TC_DIM, 0, "  the ladder and diagnosis are kept for the newest %u connections "
-	     "and the newest %u that ended badly; this one is older", s->m->dcap, s->m->bcap);
+	addl(p, TC_DIM, 0,
+	     "  the ladder and diagnosis are kept for the newest %u connections "
+	     "and the newest %u that ended badly; this one is older",
+	     s->m->dcap, s->m->bcap);
 }
 
 void tui_draw_detail(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w)

@@ -102,8 +102,8 @@ static void draw_title(const struct tui_snap *s, const struct tui_ui *ui, int y,
 	if (s->live || s->bench)
 		snprintf(right, sizeof(right), "%s%s ", ui->paused ? "PAUSED | " : "", ports);
 	else
-		snprintf(right, sizeof(right), "%s%s | %s%s ", ui->paused ? "PAUSED | " : "",
-			 ports, s->replay_done ? "done" : "playing ",
+		snprintf(right, sizeof(right), "%s%s | %s%s ", ui->paused ? "PAUSED | " : "", ports,
+			 s->replay_done ? "done" : "playing ",
 			 s->replay_done ? "" : tui_speed_name(s->speed, sp));
 	int rw = tui_width(right);
 	if (ln.x + rw <= w)
@@ -211,8 +211,7 @@ static void draw_listeners(const struct tui_snap *s, const struct tui_ui *ui, in
 	attrset(A_NORMAL);
 }
 
-static void draw_replay_info(const struct tui_snap *s, const struct tui_ui *ui, int y,
-			     int w)
+static void draw_replay_info(const struct tui_snap *s, const struct tui_ui *ui, int y, int w)
 {
 	struct line ln = { y, 0, w };
 	char tm[FMT_TIME_LEN];
@@ -229,8 +228,8 @@ static void draw_replay_info(const struct tui_snap *s, const struct tui_ui *ui, 
 		put(&ln, tui_attr(&ui->look, TC_DIM), "  (+/- change the speed)");
 }
 
-static void counter(struct line *ln, const struct tui_look *lk, const char *name,
-		    uint64_t n, enum tui_color bad)
+static void counter(struct line *ln, const struct tui_look *lk, const char *name, uint64_t n,
+		    enum tui_color bad)
 {
 	putf(ln, A_NORMAL, "  %s ", name);
 	putf(ln, n ? tui_attr(lk, bad) | A_BOLD : A_BOLD, "%llu", (unsigned long long)n);
@@ -238,8 +237,7 @@ static void counter(struct line *ln, const struct tui_look *lk, const char *name
 
 /* The counters, with short names when the long ones would not fit. */
 /* The counters, with short names when the long ones would not fit. */
-static void counters(struct line *ln, const struct tui_snap *s, const struct tui_look *lk,
-		     int tiny)
+static void counters(struct line *ln, const struct tui_snap *s, const struct tui_look *lk, int tiny)
 {
 	const struct tui_model *m = s->m;
 
@@ -252,8 +250,7 @@ static void counters(struct line *ln, const struct tui_snap *s, const struct tui
 	counter(ln, lk, "refused", tui_model_count(m, LT_V_REFUSED), TC_BAD);
 	counter(ln, lk, tiny ? "unans" : "unanswered", tui_model_count(m, LT_V_UNANSWERED),
 		TC_WARN);
-	counter(ln, lk, tiny ? "half" : "half-open", tui_model_count(m, LT_V_HALF_OPEN),
-		TC_WARN);
+	counter(ln, lk, tiny ? "half" : "half-open", tui_model_count(m, LT_V_HALF_OPEN), TC_WARN);
 	counter(ln, lk, tiny ? "rst" : "resets",
 		tui_model_count(m, LT_V_RESET_CLIENT) + tui_model_count(m, LT_V_RESET_SERVER),
 		TC_BAD);
@@ -347,8 +344,7 @@ out:
 	return used;
 }
 
-int tui_draw_header(const struct tui_snap *s, const struct tui_ui *ui, int y0, int w,
-		    int max_lines)
+int tui_draw_header(const struct tui_snap *s, const struct tui_ui *ui, int y0, int w, int max_lines)
 {
 	int y = y0;
 	if (max_lines < 1)

@@ -34,14 +34,14 @@ void tui_draw_help(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, i
 	if (ui->help_scroll < 0)
 		ui->help_scroll = 0;
 	y = y0 - ui->help_scroll;
-#define LINE(attr, ...)                                                  \
-	do {                                                             \
-		if (y + row >= y0 && y + row < y0 + h) {                 \
-			snprintf(line, sizeof(line), __VA_ARGS__);       \
-			attrset(attr);                                   \
-			tui_put(y + row, 1, w - 1, line);                \
-		}                                                        \
-		row++;                                                   \
+#define LINE(attr, ...)                                            \
+	do {                                                       \
+		if (y + row >= y0 && y + row < y0 + h) {           \
+			snprintf(line, sizeof(line), __VA_ARGS__); \
+			attrset(attr);                             \
+			tui_put(y + row, 1, w - 1, line);          \
+		}                                                  \
+		row++;                                             \
 	} while (0)
 	LINE(A_BOLD, "lotrace: keys (any other key closes this help)");
 	LINE(A_NORMAL, "%s", "");
@@ -61,8 +61,8 @@ void tui_draw_help(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, i
 	LINE(A_NORMAL, "%s", "");
 	LINE(A_BOLD, "Timeline");
 	LINE(A_NORMAL, "  S SYN  SA SYN-ACK  A ACK  data payload  F FIN  R RST  X kernel drop");
-	LINE(A_NORMAL, "  %s2 sent twice (retransmitted)   steps joined by %s",
-	     lk->g->times, lk->g->sep);
+	LINE(A_NORMAL, "  %s2 sent twice (retransmitted)   steps joined by %s", lk->g->times,
+	     lk->g->sep);
 #undef LINE
 	attrset(A_NORMAL);
 }

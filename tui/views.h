@@ -20,8 +20,8 @@ int tui_draw_header(const struct tui_snap *s, const struct tui_ui *ui, int y0, i
 void tui_draw_conns(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w);
 /* The compact timeline of a row ("S▸SA▸A▸data▸F/F"); spaced 1: with
  * spaces, 0: without, -1: as short as it gets ("D" for data). */
-void tui_tl_glyphs(const struct tui_glyphs *g, const struct tui_row *r, char *out,
-		   size_t len, int spaced);
+void tui_tl_glyphs(const struct tui_glyphs *g, const struct tui_row *r, char *out, size_t len,
+		   int spaced);
 /* view_detail.c */
 void tui_draw_detail(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, int w);
 /* view_help.c */

@@ -67,8 +67,8 @@ static inline bool cur_be32(struct cur *c, uint32_t *v)
 {
 	if (!cur_has(c, 4))
 		return false;
-	*v = ((uint32_t)c->p[0] << 24) | ((uint32_t)c->p[1] << 16) |
-	     ((uint32_t)c->p[2] << 8) | (uint32_t)c->p[3];
+	*v = ((uint32_t)c->p[0] << 24) | ((uint32_t)c->p[1] << 16) | ((uint32_t)c->p[2] << 8) |
+	     (uint32_t)c->p[3];
 	c->p += 4;
 	return true;
 }
@@ -77,8 +77,8 @@ static inline bool cur_le32(struct cur *c, uint32_t *v)
 {
 	if (!cur_has(c, 4))
 		return false;
-	*v = ((uint32_t)c->p[3] << 24) | ((uint32_t)c->p[2] << 16) |
-	     ((uint32_t)c->p[1] << 8) | (uint32_t)c->p[0];
+	*v = ((uint32_t)c->p[3] << 24) | ((uint32_t)c->p[2] << 16) | ((uint32_t)c->p[1] << 8) |
+	     (uint32_t)c->p[0];
 	c->p += 4;
 	return true;
 }

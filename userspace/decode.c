@@ -17,9 +17,9 @@
 
 /* The BSD AF_INET6 values seen in DLT_NULL/DLT_LOOP headers. */
 #define BSD_AF_INET 2
-#define BSD_AF_INET6_BSD 24     /* NetBSD, OpenBSD, BSD/OS */
+#define BSD_AF_INET6_BSD 24	/* NetBSD, OpenBSD, BSD/OS */
 #define BSD_AF_INET6_FREEBSD 28 /* FreeBSD, DragonFly */
-#define BSD_AF_INET6_DARWIN 30  /* macOS */
+#define BSD_AF_INET6_DARWIN 30	/* macOS */
 
 struct frame_ctx {
 	struct lt_obs *obs;
@@ -27,8 +27,7 @@ struct frame_ctx {
 	bool bad_ipv4_csum; /* the MALFORMED was a bad IPv4 header checksum */
 };
 
-static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c,
-			       uint32_t ip_payload_len)
+static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c, uint32_t ip_payload_len)
 {
 	struct lt_obs *o = fc->obs;
 	uint16_t sport, dport, window;
@@ -36,9 +35,8 @@ static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c,
 	uint32_t seq, ack;
 
 	fc->layer = DEC_L_TCP;
-	if (!cur_be16(&c, &sport) || !cur_be16(&c, &dport) ||
-	    !cur_be32(&c, &seq) || !cur_be32(&c, &ack) ||
-	    !cur_u8(&c, &off_byte) || !cur_u8(&c, &flags) ||
+	if (!cur_be16(&c, &sport) || !cur_be16(&c, &dport) || !cur_be32(&c, &seq) ||
+	    !cur_be32(&c, &ack) || !cur_u8(&c, &off_byte) || !cur_u8(&c, &flags) ||
 	    !cur_be16(&c, &window) || !cur_skip(&c, 4))
 		return DEC_TRUNCATED;
 
@@ -131,9 +129,8 @@ static enum dec_result dec_ipv4(struct frame_ctx *fc, struct cur c)
 	if (ihl < 20)
 		return DEC_MALFORMED;
 	if (!cur_skip(&h, 1) || !cur_be16(&h, &total_len) || !cur_skip(&h, 2) ||
-	    !cur_be16(&h, &frag) || !cur_skip(&h, 1) || !cur_u8(&h, &proto) ||
-	    !cur_skip(&h, 2) || !cur_bytes(&h, o->src.addr, 4) ||
-	    !cur_bytes(&h, o->dst.addr, 4) || !cur_has(&c, ihl))
+	    !cur_be16(&h, &frag) || !cur_skip(&h, 1) || !cur_u8(&h, &proto) || !cur_skip(&h, 2) ||
+	    !cur_bytes(&h, o->src.addr, 4) || !cur_bytes(&h, o->dst.addr, 4) || !cur_has(&c, ihl))
 		return DEC_TRUNCATED;
 	if (ipv4_csum_bad(c, ihl)) {
 		fc->bad_ipv4_csum = true;
@@ -159,8 +156,7 @@ static enum dec_result dec_ipv4(struct frame_ctx *fc, struct cur c)
 
 static bool ipv6_ext_header(uint8_t nh)
 {
-	return nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 135 ||
-	       nh == 139 || nh == 140;
+	return nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 135 || nh == 139 || nh == 140;
 }
 
 static enum dec_result dec_ipv6(struct frame_ctx *fc, struct cur c)
@@ -174,9 +170,8 @@ static enum dec_result dec_ipv6(struct frame_ctx *fc, struct cur c)
 		return DEC_TRUNCATED;
 	if ((ver >> 4) != 6)
 		return DEC_MALFORMED;
-	if (!cur_skip(&c, 3) || !cur_be16(&c, &plen) || !cur_u8(&c, &nh) ||
-	    !cur_skip(&c, 1) || !cur_bytes(&c, o->src.addr, 16) ||
-	    !cur_bytes(&c, o->dst.addr, 16))
+	if (!cur_skip(&c, 3) || !cur_be16(&c, &plen) || !cur_u8(&c, &nh) || !cur_skip(&c, 1) ||
+	    !cur_bytes(&c, o->src.addr, 16) || !cur_bytes(&c, o->dst.addr, 16))
 		return DEC_TRUNCATED;
 	uint32_t left = plen;
 	if (left == 0) /* jumbogram or offload: use what was captured */
@@ -186,8 +181,8 @@ static enum dec_result dec_ipv6(struct frame_ctx *fc, struct cur c)
 		if (nh == 44) { /* fragment header: fixed 8 bytes */
 			uint8_t next;
 			uint16_t off;
-			if (!cur_u8(&c, &next) || !cur_skip(&c, 1) ||
-			    !cur_be16(&c, &off) || !cur_skip(&c, 4))
+			if (!cur_u8(&c, &next) || !cur_skip(&c, 1) || !cur_be16(&c, &off) ||
+			    !cur_skip(&c, 4))
 				return DEC_TRUNCATED;
 			if (left < 8)
 				return DEC_MALFORMED;
@@ -201,8 +196,7 @@ static enum dec_result dec_ipv6(struct frame_ctx *fc, struct cur c)
 				return DEC_TRUNCATED;
 			/* AH counts 4-byte units plus 2, the rest 8-byte
 			 * units plus 1 (RFC 4302, RFC 8200). */
-			size_t len = nh == 51 ? ((size_t)hlen + 2) * 4
-					      : ((size_t)hlen + 1) * 8;
+			size_t len = nh == 51 ? ((size_t)hlen + 2) * 4 : ((size_t)hlen + 1) * 8;
 			if (left < len)
 				return DEC_MALFORMED;
 			if (!cur_skip(&c, len - 2))
@@ -232,12 +226,10 @@ static enum dec_result dec_by_version(struct frame_ctx *fc, struct cur c)
 	return DEC_NOT_TCP;
 }
 
-static enum dec_result dec_ethertype(struct frame_ctx *fc, struct cur c,
-				     uint16_t type)
+static enum dec_result dec_ethertype(struct frame_ctx *fc, struct cur c, uint16_t type)
 {
 	uint32_t encap = 0;
-	for (int tags = 0; type == ETH_P_8021Q || type == ETH_P_8021AD ||
-			   type == ETH_P_QINQ_OLD;
+	for (int tags = 0; type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ_OLD;
 	     tags++) {
 		uint16_t tci;
 		fc->layer = DEC_L_VLAN;
@@ -269,8 +261,7 @@ static enum dec_result dec_en10mb(struct frame_ctx *fc, struct cur c)
 	return dec_ethertype(fc, c, type);
 }
 
-static enum dec_result dec_af(struct frame_ctx *fc, struct cur c,
-			      uint32_t af)
+static enum dec_result dec_af(struct frame_ctx *fc, struct cur c, uint32_t af)
 {
 	switch (af) {
 	case BSD_AF_INET:
@@ -343,13 +334,10 @@ struct dlt_decoder {
 };
 
 static const struct dlt_decoder dlt_table[] = {
-	{ DLT_EN10MB, dec_en10mb },
-	{ DLT_NULL, dec_null },
-	{ DLT_LOOP, dec_loop },
-	{ DLT_RAW, dec_raw },
+	{ DLT_EN10MB, dec_en10mb },   { DLT_NULL, dec_null },
+	{ DLT_LOOP, dec_loop },	      { DLT_RAW, dec_raw },
 #if defined(DLT_IPV4)
-	{ DLT_IPV4, dec_ipv4_only },
-	{ DLT_IPV6, dec_ipv6_only },
+	{ DLT_IPV4, dec_ipv4_only },  { DLT_IPV6, dec_ipv6_only },
 #endif
 	{ DLT_LINUX_SLL, dec_sll },
 #if defined(DLT_LINUX_SLL2)
@@ -370,8 +358,7 @@ bool dec_dlt_supported(int dlt)
 	return find_decoder(dlt) != NULL;
 }
 
-static enum dec_result decode(int dlt, const uint8_t *data, uint32_t caplen,
-			      struct frame_ctx *fc)
+static enum dec_result decode(int dlt, const uint8_t *data, uint32_t caplen, struct frame_ctx *fc)
 {
 	const struct dlt_decoder *d = find_decoder(dlt);
 
@@ -383,8 +370,8 @@ static enum dec_result decode(int dlt, const uint8_t *data, uint32_t caplen,
 	return d->decode(fc, cur_make(data, caplen));
 }
 
-enum dec_result dec_frame(int dlt, const uint8_t *data, uint32_t caplen,
-			  struct lt_obs *obs, enum dec_layer *layer)
+enum dec_result dec_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lt_obs *obs,
+			  enum dec_layer *layer)
 {
 	struct frame_ctx fc = { .obs = obs, .layer = DEC_L_LINK };
 	enum dec_result r = decode(dlt, data, caplen, &fc);
@@ -394,8 +381,7 @@ enum dec_result dec_frame(int dlt, const uint8_t *data, uint32_t caplen,
 	return r;
 }
 
-enum dec_result dec_frame_count(struct dec_stats *st, int dlt,
-				const uint8_t *data, uint32_t caplen,
+enum dec_result dec_frame_count(struct dec_stats *st, int dlt, const uint8_t *data, uint32_t caplen,
 				struct lt_obs *obs)
 {
 	struct frame_ctx fc = { .obs = obs, .layer = DEC_L_LINK };
@@ -447,11 +433,8 @@ const char *dec_result_name(enum dec_result r)
 const char *dec_layer_name(enum dec_layer l)
 {
 	static const char *const names[DEC_LAYER_COUNT] = {
-		[DEC_L_LINK] = "link",
-		[DEC_L_VLAN] = "vlan",
-		[DEC_L_IPV4] = "ipv4",
-		[DEC_L_IPV6] = "ipv6",
-		[DEC_L_TCP] = "tcp",
+		[DEC_L_LINK] = "link", [DEC_L_VLAN] = "vlan", [DEC_L_IPV4] = "ipv4",
+		[DEC_L_IPV6] = "ipv6", [DEC_L_TCP] = "tcp",
 	};
 	return (unsigned)l < DEC_LAYER_COUNT ? names[l] : "?";
 }

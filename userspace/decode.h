@@ -19,11 +19,11 @@
 #include "obs.h"
 
 enum dec_result {
-	DEC_OK = 0,          /* a TCP segment, obs filled in */
-	DEC_NOT_TCP,         /* a valid frame that carries no TCP (ARP, UDP...) */
-	DEC_TRUNCATED,       /* bytes needed were not captured */
-	DEC_MALFORMED,       /* a header that cannot be right */
-	DEC_UNSUPPORTED,     /* link or network type we do not decode */
+	DEC_OK = 0,	 /* a TCP segment, obs filled in */
+	DEC_NOT_TCP,	 /* a valid frame that carries no TCP (ARP, UDP...) */
+	DEC_TRUNCATED,	 /* bytes needed were not captured */
+	DEC_MALFORMED,	 /* a header that cannot be right */
+	DEC_UNSUPPORTED, /* link or network type we do not decode */
 	DEC_RESULT_COUNT,
 };
 
@@ -56,12 +56,11 @@ bool dec_dlt_supported(int dlt);
  * caller's to set). *layer says where a problem was found. Never reads
  * outside data[0..caplen).
  */
-enum dec_result dec_frame(int dlt, const uint8_t *data, uint32_t caplen,
-			  struct lt_obs *obs, enum dec_layer *layer);
+enum dec_result dec_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lt_obs *obs,
+			  enum dec_layer *layer);
 
 /* dec_frame plus counting into st. */
-enum dec_result dec_frame_count(struct dec_stats *st, int dlt,
-				const uint8_t *data, uint32_t caplen,
+enum dec_result dec_frame_count(struct dec_stats *st, int dlt, const uint8_t *data, uint32_t caplen,
 				struct lt_obs *obs);
 
 /* Total of all problems (truncated + malformed + unsupported). */

@@ -26,12 +26,12 @@ struct diag {
 	struct diag_group *b;
 	size_t nb, alloc;
 	size_t last[DG_KIND_COUNT]; /* group hit last, per kind (a cache) */
-	uint64_t ungrouped;     /* connections whose group did not fit */
+	uint64_t ungrouped;	    /* connections whose group did not fit */
 	uint64_t conns;
 	uint64_t verdict[LT_V_COUNT];
 	uint64_t rst_client_after_fin;
 	uint64_t with_kctx;
-	struct diag_group good;  /* handshake seen and completed */
+	struct diag_group good; /* handshake seen and completed */
 	/* Connections whose events were partly lost (LT_A_EVENTS_LOST): in
 	 * no other group, so no finding rests on them. */
 	struct diag_group lost;
@@ -89,8 +89,7 @@ static size_t addr_len(uint8_t family)
 static bool same_ep(uint8_t fa, const struct lt_endpoint *a, uint8_t fb,
 		    const struct lt_endpoint *b)
 {
-	return fa == fb && a->port == b->port &&
-	       !memcmp(a->addr, b->addr, addr_len(fa));
+	return fa == fb && a->port == b->port && !memcmp(a->addr, b->addr, addr_len(fa));
 }
 
 static void group_init(struct diag_group *b, int kind, const struct flow *f)
@@ -106,8 +105,7 @@ static struct diag_group *group_get(struct diag *d, int kind, const struct flow 
 {
 	size_t i = d->last[kind];
 
-	if (i < d->nb && same_ep(d->b[i].family, &d->b[i].server, f->family,
-				 &f->server))
+	if (i < d->nb && same_ep(d->b[i].family, &d->b[i].server, f->family, &f->server))
 		return &d->b[i];
 	for (i = 0; i < d->nb; i++)
 		if (d->b[i].kind == kind &&
@@ -305,8 +303,9 @@ static void add_protocols(struct diag *d, const struct flow *f)
 		b->pc = pc;
 		b->ps = ps;
 		b->clash = (uint8_t)cl;
-		b->server_closed = f->side[LT_DIR_S2C].rst_count ? 2 :
-				   f->side[LT_DIR_S2C].fin_count ? 1 : 0;
+		b->server_closed = f->side[LT_DIR_S2C].rst_count   ? 2
+				   : f->side[LT_DIR_S2C].fin_count ? 1
+								   : 0;
 	} else if (b->clash != cl || b->pc.kind != pc.kind || b->ps.kind != ps.kind ||
 		   b->ps.status != ps.status) {
 		b->differ++;
@@ -477,8 +476,7 @@ static bool listeners_known(const struct diag_context *c)
 	return c->live && (c->nstart >= 0 || c->nend >= 0);
 }
 
-static const struct listener *lst_on_port(const struct listener *v, int n,
-					  uint16_t port)
+static const struct listener *lst_on_port(const struct listener *v, int n, uint16_t port)
 {
 	for (int i = 0; i < n; i++)
 		if (v[i].port == port)
@@ -490,16 +488,15 @@ static const struct diag_group *find_group(const struct diag *d, int kind, uint8
 					   const struct lt_endpoint *e)
 {
 	for (size_t i = 0; i < d->nb; i++)
-		if (d->b[i].kind == kind &&
-		    same_ep(d->b[i].family, &d->b[i].server, family, e))
+		if (d->b[i].kind == kind && same_ep(d->b[i].family, &d->b[i].server, family, e))
 			return &d->b[i];
 	return NULL;
 }
 
 /* An answered group on the same port but another address: preferably
  * the other family on loopback (the 127.0.0.1 vs ::1 mix-up). */
-static const struct diag_group *answered_elsewhere(const struct diag *d,
-						   const struct diag_group *r, bool *cross)
+static const struct diag_group *answered_elsewhere(const struct diag *d, const struct diag_group *r,
+						   bool *cross)
 {
 	const struct diag_group *best = NULL;
 	*cross = false;
@@ -522,8 +519,8 @@ static const struct diag_group *answered_elsewhere(const struct diag *d,
  * lists say what was there at the start and the end; when they show
  * nothing but the capture has answers from this port, a listener came
  * and went in between, and the capture's evidence says more. */
-static void r_refused(struct facts *fs, const struct diag *d,
-		      const struct diag_context *c, const struct diag_group *b)
+static void r_refused(struct facts *fs, const struct diag *d, const struct diag_context *c,
+		      const struct diag_group *b)
 {
 	const uint16_t port = b->server.port;
 	const struct diag_group *same = find_group(d, DG_ANSWERED, b->family, &b->server);
@@ -534,7 +531,8 @@ static void r_refused(struct facts *fs, const struct diag *d,
 
 	if (listeners_known(c)) {
 		if (c->nstart > 0)
-			cs = listener_find_taker(c->start, c->nstart, b->family, b->server.addr, port);
+			cs = listener_find_taker(c->start, c->nstart, b->family, b->server.addr,
+						 port);
 		if (c->nend > 0)
 			ce = listener_find_taker(c->end, c->nend, b->family, b->server.addr, port);
 		if (c->nend > 0)
@@ -593,8 +591,8 @@ static void r_refused(struct facts *fs, const struct diag *d,
 	}
 }
 
-static void r_unanswered(struct facts *fs, const struct diag *d,
-			 const struct diag_context *c, const struct diag_group *b)
+static void r_unanswered(struct facts *fs, const struct diag *d, const struct diag_context *c,
+			 const struct diag_group *b)
 {
 	const uint16_t port = b->server.port;
 	uint64_t known = b->nf + b->ovf + b->drop_other;
@@ -609,8 +607,8 @@ static void r_unanswered(struct facts *fs, const struct diag *d,
 			x->l_start = listener_find_taker(c->start, c->nstart, b->family,
 							 b->server.addr, port);
 		if (c->nend > 0)
-			x->l_end = listener_find_taker(c->end, c->nend, b->family,
-						       b->server.addr, port);
+			x->l_end = listener_find_taker(c->end, c->nend, b->family, b->server.addr,
+						       port);
 		x->queue_full = (x->l_start && x->l_start->queued > x->l_start->backlog) ||
 				(x->l_end && x->l_end->queued > x->l_end->backlog);
 	}
@@ -641,20 +639,34 @@ static void r_reset(struct facts *fs, enum diag_id id, const struct diag_group *
 static enum diag_id kind_id(int kind)
 {
 	switch ((enum diag_group_kind)kind) {
-	case DG_REFUSED: return DIAG_REFUSED;
-	case DG_UNANSWERED: return DIAG_UNANSWERED;
-	case DG_HALF_OPEN: return DIAG_HALF_OPEN;
-	case DG_RESET_REQUEST: return DIAG_RESET_AFTER_REQUEST;
-	case DG_SYNACK_RETRANS: return DIAG_SYNACK_RETRANSMITTED;
-	case DG_SYN_RETRANS: return DIAG_SYN_RETRANSMITTED;
-	case DG_RESET_SERVER: return DIAG_RESET_BY_SERVER;
-	case DG_RESET_CLIENT: return DIAG_RESET_BY_CLIENT;
-	case DG_HALF_CLOSED: return DIAG_HALF_CLOSED;
-	case DG_OPEN: return DIAG_STILL_OPEN;
-	case DG_MIDSTREAM: return DIAG_MID_STREAM;
-	case DG_CONNECTING: return DIAG_CONNECTING;
-	case DG_PROTO_CLASH: return DIAG_PROTOCOL_MISMATCH;
-	case DG_HTTP_STATUS: return DIAG_HTTP_ERROR;
+	case DG_REFUSED:
+		return DIAG_REFUSED;
+	case DG_UNANSWERED:
+		return DIAG_UNANSWERED;
+	case DG_HALF_OPEN:
+		return DIAG_HALF_OPEN;
+	case DG_RESET_REQUEST:
+		return DIAG_RESET_AFTER_REQUEST;
+	case DG_SYNACK_RETRANS:
+		return DIAG_SYNACK_RETRANSMITTED;
+	case DG_SYN_RETRANS:
+		return DIAG_SYN_RETRANSMITTED;
+	case DG_RESET_SERVER:
+		return DIAG_RESET_BY_SERVER;
+	case DG_RESET_CLIENT:
+		return DIAG_RESET_BY_CLIENT;
+	case DG_HALF_CLOSED:
+		return DIAG_HALF_CLOSED;
+	case DG_OPEN:
+		return DIAG_STILL_OPEN;
+	case DG_MIDSTREAM:
+		return DIAG_MID_STREAM;
+	case DG_CONNECTING:
+		return DIAG_CONNECTING;
+	case DG_PROTO_CLASH:
+		return DIAG_PROTOCOL_MISMATCH;
+	case DG_HTTP_STATUS:
+		return DIAG_HTTP_ERROR;
 	case DG_ANSWERED:
 	case DG_OTHER:
 	case DG_KIND_COUNT:
@@ -692,8 +704,8 @@ static enum diag_severity kind_severity(int kind)
 
 /* One group's finding. Answered groups make none of their own: the
  * refused and unanswered findings cite them. */
-static void r_group(struct facts *fs, const struct diag *d,
-		    const struct diag_context *c, const struct diag_group *b)
+static void r_group(struct facts *fs, const struct diag *d, const struct diag_context *c,
+		    const struct diag_group *b)
 {
 	struct diag_fact *x;
 
@@ -760,7 +772,7 @@ static bool loss_can_fake(int kind)
 	case DG_RESET_REQUEST:
 	case DG_RESET_SERVER:
 	case DG_RESET_CLIENT:
-	case DG_PROTO_CLASH:  /* bytes seen are never made up by a loss */
+	case DG_PROTO_CLASH: /* bytes seen are never made up by a loss */
 	case DG_HTTP_STATUS:
 	case DG_ANSWERED:
 	case DG_OTHER:
@@ -843,8 +855,7 @@ static void r_clean(struct facts *fs, const struct diag *d)
 	x->client_rst_after_fin = d->rst_client_after_fin;
 }
 
-int diag_decide(const struct diag *d, const struct diag_context *c,
-		struct diag_fact **out)
+int diag_decide(const struct diag *d, const struct diag_context *c, struct diag_fact **out)
 {
 	struct facts fs;
 	const struct diag_group **v = NULL;
@@ -927,8 +938,8 @@ int diag_decide(const struct diag *d, const struct diag_context *c,
 	/* the "more" and doubtful groups are listed in v: it lives as long
 	 * as the facts, as their allocation's tail */
 	if (nv) {
-		struct diag_fact *grown = realloc(sorted, (size_t)k * sizeof(*sorted) +
-						  nv * sizeof(*v));
+		struct diag_fact *grown =
+			realloc(sorted, (size_t)k * sizeof(*sorted) + nv * sizeof(*v));
 		if (!grown) {
 			free(sorted);
 			free(v);
@@ -977,8 +988,7 @@ static void refs_also(struct diag_finding *f, const struct diag_group *b)
 	f->total += b->n;
 }
 
-int diag_findings(const struct diag *d, const struct diag_context *c,
-		  struct diag_finding **out)
+int diag_findings(const struct diag *d, const struct diag_context *c, struct diag_finding **out)
 {
 	struct diag_fact *fx;
 	struct diag_finding *v;

@@ -52,30 +52,30 @@ struct diag_ref {
 
 enum diag_severity {
 	DIAG_ERROR = 0, /* connections failed */
-	DIAG_WARNING,   /* something went wrong, or the evidence is incomplete */
-	DIAG_INFO,      /* worth knowing, nothing failed */
+	DIAG_WARNING,	/* something went wrong, or the evidence is incomplete */
+	DIAG_INFO,	/* worth knowing, nothing failed */
 };
 
 struct diag_finding {
-	char id[32];             /* stable key, e.g. "refused", "unanswered" */
+	char id[32]; /* stable key, e.g. "refused", "unanswered" */
 	enum diag_severity severity;
 	char title[200];
-	char *text;              /* what the evidence shows; owned */
-	char *next_step;         /* what to check next; owned, may be "" */
+	char *text;	 /* what the evidence shows; owned */
+	char *next_step; /* what to check next; owned, may be "" */
 	/* The connections it rests on: refs[0..nprimary) are the ones the
 	 * finding is about (ascending ids), the rest (ascending too) those it
 	 * compares them with, e.g. the answered side of "refused on IPv4,
 	 * answered on IPv6". */
 	struct diag_ref refs[DIAG_REFS_MAX];
 	int nrefs, nprimary;
-	uint64_t total;          /* connections it rests on (>= nrefs) */
+	uint64_t total; /* connections it rests on (>= nrefs) */
 };
 
 /* What the run knows besides the connections. */
 struct diag_context {
-	int live;                      /* a live capture (listeners were queried) */
-	int partial;                   /* written mid-run: flows still active */
-	int kernel;                    /* the backend reports kernel context (eBPF) */
+	int live;    /* a live capture (listeners were queried) */
+	int partial; /* written mid-run: flows still active */
+	int kernel;  /* the backend reports kernel context (eBPF) */
 	/* Listeners at the start and the end of a live run; n < 0: the
 	 * query failed (then nothing is said about listeners). */
 	const struct listener *start;
@@ -83,12 +83,12 @@ struct diag_context {
 	const struct listener *end;
 	int nend;
 	struct listen_counters c_start, c_end; /* -1: unknown */
-	uint64_t t_end;                        /* newest observation, 0 unknown */
-	uint64_t t_stop;                       /* live: when the run stopped (wall
+	uint64_t t_end;			       /* newest observation, 0 unknown */
+	uint64_t t_stop;		       /* live: when the run stopped (wall
 						* clock, ns); 0: use t_end */
 	const struct lt_source_stats *src;     /* may be NULL */
 	const struct flow_counters *flows;     /* may be NULL */
-	const struct ports *watched;           /* may be NULL */
+	const struct ports *watched;	       /* may be NULL */
 	/* Live: this machine's SYN retry sysctls, for the timeout anatomy
 	 * of unanswered SYNs; NULL for a capture (the gaps seen instead). */
 	const struct tcp_syn_sysctls *sys;
@@ -101,17 +101,17 @@ enum diag_group_kind {
 	DG_HALF_OPEN,
 	DG_RESET_REQUEST,  /* server RST right after the client's request */
 	DG_SYNACK_RETRANS, /* established, but the SYN-ACK was re-sent */
-	DG_SYN_RETRANS,    /* answered only after SYN retransmissions */
+	DG_SYN_RETRANS,	   /* answered only after SYN retransmissions */
 	DG_RESET_SERVER,   /* other server resets */
 	DG_RESET_CLIENT,
 	DG_HALF_CLOSED,
 	DG_OPEN,
 	DG_MIDSTREAM,
 	DG_CONNECTING,
-	DG_PROTO_CLASH,    /* the two sides' first bytes are different protocols */
-	DG_HTTP_STATUS,    /* an HTTP request answered 4xx/5xx */
-	DG_ANSWERED,       /* not a finding: the server sent a SYN-ACK */
-	DG_OTHER,          /* the run's own groups: completed handshakes, lost events */
+	DG_PROTO_CLASH, /* the two sides' first bytes are different protocols */
+	DG_HTTP_STATUS, /* an HTTP request answered 4xx/5xx */
+	DG_ANSWERED,	/* not a finding: the server sent a SYN-ACK */
+	DG_OTHER,	/* the run's own groups: completed handshakes, lost events */
 	DG_KIND_COUNT,
 };
 
@@ -121,30 +121,30 @@ enum diag_group_kind {
  * stays bounded however long the run.
  */
 struct diag_group {
-	uint8_t kind;            /* enum diag_group_kind */
+	uint8_t kind; /* enum diag_group_kind */
 	uint8_t family;
 	struct lt_endpoint server;
 	uint64_t n;
-	uint64_t t_min, t_max;   /* earliest and latest connection start */
+	uint64_t t_min, t_max; /* earliest and latest connection start */
 	struct diag_ref refs[DIAG_REFS_MAX];
 	int nrefs;
 	uint64_t phase[LT_RST_PHASE_COUNT]; /* resets by enum lt_rst_phase */
-	uint32_t syn_max;        /* most SYNs (client) or SYN-ACKs (server) */
-	uint64_t span_max;       /* longest first-to-last SYN (SYN-ACK), or life */
-	uint64_t lat_min, lat_max; /* per kind: SYN->RST, request->RST, SYN->SYN-ACK */
-	uint64_t req_min, req_max; /* reset-after-request: request bytes */
-	uint64_t established;    /* answered: the handshake completed */
-	uint64_t silent;         /* ... and the server never sent data, FIN or RST */
-	uint64_t after_ack;      /* synack-retrans: re-sent after the client's ACK */
-	uint64_t client_fin, server_fin; /* half-closed: who closed */
-	uint64_t gave_up;        /* unanswered: the client sent RST or FIN */
-	uint64_t outcome[LT_V_COUNT]; /* mid-stream: how they stood at the end */
+	uint32_t syn_max;		    /* most SYNs (client) or SYN-ACKs (server) */
+	uint64_t span_max;		    /* longest first-to-last SYN (SYN-ACK), or life */
+	uint64_t lat_min, lat_max;	    /* per kind: SYN->RST, request->RST, SYN->SYN-ACK */
+	uint64_t req_min, req_max;	    /* reset-after-request: request bytes */
+	uint64_t established;		    /* answered: the handshake completed */
+	uint64_t silent;		    /* ... and the server never sent data, FIN or RST */
+	uint64_t after_ack;		    /* synack-retrans: re-sent after the client's ACK */
+	uint64_t client_fin, server_fin;    /* half-closed: who closed */
+	uint64_t gave_up;		    /* unanswered: the client sent RST or FIN */
+	uint64_t outcome[LT_V_COUNT];	    /* mid-stream: how they stood at the end */
 	/* kernel context (eBPF) */
 	uint64_t with_kctx;
-	uint64_t nf;             /* drop reason NETFILTER_DROP */
-	uint64_t ovf;            /* accept queue of the listener full */
+	uint64_t nf;			      /* drop reason NETFILTER_DROP */
+	uint64_t ovf;			      /* accept queue of the listener full */
 	uint32_t ovf_backlog, ovf_queued_max; /* ... the listener then (eBPF) */
-	int32_t ovf_pid;         /* ... its owner, 0 unknown */
+	int32_t ovf_pid;		      /* ... its owner, 0 unknown */
 	char ovf_comm[LT_COMM_LEN];
 	uint64_t drop_other;
 	char drop_name[LT_REASON_LEN];
@@ -163,9 +163,9 @@ struct diag_group {
 	uint8_t rep_closed;
 	int32_t rep_errno;
 	uint64_t rep_first_syn, rep_last_syn;
-	uint64_t timed_out;      /* unanswered: errno 110 (ETIMEDOUT) from the kernel */
-	uint8_t clash;           /* enum proto_clash of pc/ps */
-	uint8_t server_closed;   /* ... and the server then closed (1 FIN, 2 RST) */
+	uint64_t timed_out;    /* unanswered: errno 110 (ETIMEDOUT) from the kernel */
+	uint8_t clash;	       /* enum proto_clash of pc/ps */
+	uint8_t server_closed; /* ... and the server then closed (1 FIN, 2 RST) */
 	uint64_t differ;
 };
 
@@ -232,16 +232,16 @@ struct diag_fact {
 	 * and the one the finding cites (e.g. on the other family). */
 	bool by_listeners;
 	const struct listener *l_start, *l_end, *listener;
-	bool cross_family;     /* other is the other family's loopback address */
-	bool no_socket;        /* every reset carried the kernel reason NO_SOCKET */
-	bool queue_full;       /* a listener list shows more waiting than its backlog */
+	bool cross_family; /* other is the other family's loopback address */
+	bool no_socket;	   /* every reset carried the kernel reason NO_SOCKET */
+	bool queue_full;   /* a listener list shows more waiting than its backlog */
 	enum diag_cause cause;
-	int phase;             /* resets: the phase most of them came in */
+	int phase; /* resets: the phase most of them came in */
 	/* The run as a whole (no-problem, events-lost, findings-cut). */
-	bool delays;           /* no-problem: some handshakes needed retries */
-	bool input_doubt;      /* no-problem: the input has warnings */
+	bool delays;	  /* no-problem: some handshakes needed retries */
+	bool input_doubt; /* no-problem: the input has warnings */
 	uint64_t conns, closed, client_rst_after_fin, ungrouped;
-	uint64_t lost_conns;   /* no-problem: connections set aside for lost events */
+	uint64_t lost_conns;	    /* no-problem: connections set aside for lost events */
 	const uint64_t *by_verdict; /* events-lost: the lost ones by verdict */
 	/* events-lost, when the source could not say which connections the
 	 * loss belonged to: the groups a loss alone could make look like
@@ -261,9 +261,9 @@ struct diag_fact {
  */
 #define DIAG_SYN_SCHED_MAX 64
 struct diag_syn_schedule {
-	int n;                                /* SYNs re-sent */
+	int n;					/* SYNs re-sent */
 	uint64_t resend_ms[DIAG_SYN_SCHED_MAX]; /* when, after the first SYN */
-	uint64_t give_up_ms;                  /* ETIMEDOUT, after the first SYN */
+	uint64_t give_up_ms;			/* ETIMEDOUT, after the first SYN */
 };
 void diag_syn_schedule(int retries, int linear, struct diag_syn_schedule *s);
 
@@ -286,13 +286,12 @@ uint64_t diag_conns(const struct diag *d);
  * There is always at least one: no connections, or nothing wrong, are
  * findings too.
  */
-int diag_decide(const struct diag *d, const struct diag_context *c,
-		struct diag_fact **out);
+int diag_decide(const struct diag *d, const struct diag_context *c, struct diag_fact **out);
 
 /* The words for one fact (diagnose_words.c): title, text and next step,
  * which may use markdown `code` spans. */
-void diag_words(const struct diag_fact *x, const struct diag_context *c,
-		struct sbuf *title, struct sbuf *text, struct sbuf *next);
+void diag_words(const struct diag_fact *x, const struct diag_context *c, struct sbuf *title,
+		struct sbuf *text, struct sbuf *next);
 
 /*
  * The findings: events-lost first (it says what the others may miss),
@@ -300,11 +299,10 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c,
  * (free with diag_findings_free), or -ENOMEM. There is always at least
  * one finding: no connections, or nothing wrong, are findings too.
  */
-int diag_findings(const struct diag *d, const struct diag_context *c,
-		  struct diag_finding **out);
+int diag_findings(const struct diag *d, const struct diag_context *c, struct diag_finding **out);
 void diag_findings_free(struct diag_finding *f, int n);
 
 const char *diag_severity_name(enum diag_severity s); /* "error" ... */
-const char *diag_id_name(enum diag_id id);             /* "refused-other-family" */
+const char *diag_id_name(enum diag_id id);	      /* "refused-other-family" */
 
 #endif

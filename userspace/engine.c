@@ -18,13 +18,13 @@ struct engine {
 	struct flow_tab *flows;
 	struct stats *stats;
 	struct flow_config cfg;
-	uint64_t reported;     /* connections counted and handed to the taps */
-	uint64_t unreported;   /* retired past the limit */
-	uint64_t limit;        /* 0: no limit */
+	uint64_t reported;   /* connections counted and handed to the taps */
+	uint64_t unreported; /* retired past the limit */
+	uint64_t limit;	     /* 0: no limit */
 	/* with a limit: connections that ended (refused, closed, reset) but
 	 * are still in the table count as finished; a bit per flow id */
 	uint8_t *ended;
-	uint64_t ended_cap;    /* bits */
+	uint64_t ended_cap;	/* bits */
 	uint64_t ended_pending; /* ended, not retired yet */
 	uint64_t next_tick;
 	struct lt_tap taps[ENGINE_MAX_TAPS];
@@ -71,8 +71,7 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
 		}
 	}
 	/* Retired means no more packets are expected for it: final verdict. */
-	enum lt_verdict v = flow_verdict(f, flow_tab_now(e->flows), true,
-					 e->cfg.connecting_ns);
+	enum lt_verdict v = flow_verdict(f, flow_tab_now(e->flows), true, e->cfg.connecting_ns);
 	stats_add(e->stats, f, v);
 	e->reported++;
 	for (int i = 0; i < e->ntaps; i++)
@@ -83,8 +82,7 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
 static void on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct engine *e = ctx;
-	if (e->limit && lt_verdict_ended(v) && !ended_bit(e, f->id) &&
-	    mark_ended(e, f->id) == 0)
+	if (e->limit && lt_verdict_ended(v) && !ended_bit(e, f->id) && mark_ended(e, f->id) == 0)
 		e->ended_pending++;
 	for (int i = 0; i < e->ntaps; i++)
 		if (e->taps[i].on_change)
@@ -96,9 +94,7 @@ struct engine *engine_init(const struct flow_config *cfg)
 	struct engine *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	struct flow_hooks hooks = { .on_change = on_change,
-				    .on_retire = on_retire,
-				    .ctx = e };
+	struct flow_hooks hooks = { .on_change = on_change, .on_retire = on_retire, .ctx = e };
 	e->cfg = *cfg;
 	if (!e->cfg.connecting_ns)
 		e->cfg.connecting_ns = 1000000000ull;
@@ -160,8 +156,7 @@ void engine_obs(void *ctx, const struct lt_obs *o)
 	for (int i = 0; i < e->ntaps; i++)
 		if (e->taps[i].on_flow_obs)
 			/* after flow_input: a reused 4-tuple names the new flow */
-			e->taps[i].on_flow_obs(e->taps[i].ctx, o,
-					       flow_find(e->flows, o));
+			e->taps[i].on_flow_obs(e->taps[i].ctx, o, flow_find(e->flows, o));
 	if (o->ts_ns >= e->next_tick)
 		engine_tick(e, o->ts_ns);
 }

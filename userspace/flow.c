@@ -24,15 +24,15 @@
 struct flow_tab {
 	struct flow_config cfg;
 	struct flow_hooks hooks;
-	struct flow *pool;     /* [1..cap]; [0] unused */
+	struct flow *pool; /* [1..cap]; [0] unused */
 	uint32_t cap;
-	uint32_t *bucket;      /* heads, pool indices */
+	uint32_t *bucket; /* heads, pool indices */
 	uint32_t mask;
-	uint32_t free_head;    /* free list through hnext */
+	uint32_t free_head; /* free list through hnext */
 	uint32_t lru_head, lru_tail;
 	uint64_t next_id;
-	uint64_t now;          /* the table's clock: newest time, jumps removed */
-	int64_t ts_offset;     /* capture time - table time, after a jump */
+	uint64_t now;	   /* the table's clock: newest time, jumps removed */
+	int64_t ts_offset; /* capture time - table time, after a jump */
 	struct flow_counters c;
 	/* Flows last reported "connecting": the only verdict that changes
 	 * with time alone. flow_expire walks for them only when one may be
@@ -92,12 +92,10 @@ static uint64_t endpoint_hash(const struct lt_endpoint *e)
 }
 
 /* Direction-independent: both directions of a connection hash alike. */
-static uint32_t tuple_hash(const struct flow_tab *t, uint8_t family,
-			   const struct lt_endpoint *x,
+static uint32_t tuple_hash(const struct flow_tab *t, uint8_t family, const struct lt_endpoint *x,
 			   const struct lt_endpoint *y)
 {
-	return (uint32_t)mix64(endpoint_hash(x) + endpoint_hash(y) + family) &
-	       t->mask;
+	return (uint32_t)mix64(endpoint_hash(x) + endpoint_hash(y) + family) & t->mask;
 }
 
 static bool endpoint_eq(const struct lt_endpoint *a, const struct lt_endpoint *b)
@@ -169,8 +167,7 @@ static void lru_touch(struct flow_tab *t, struct flow *f)
 
 /* ---- table ------------------------------------------------------------- */
 
-struct flow_tab *flow_tab_new(const struct flow_config *cfg,
-			      const struct flow_hooks *hooks)
+struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_hooks *hooks)
 {
 	struct flow_tab *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -239,8 +236,7 @@ static void hash_unlink(struct flow_tab *t, struct flow *f)
 	f->hnext = NIL;
 }
 
-static enum lt_verdict current_verdict(const struct flow_tab *t,
-				       const struct flow *f, bool final)
+static enum lt_verdict current_verdict(const struct flow_tab *t, const struct flow *f, bool final)
 {
 	return flow_verdict(f, t->now, final, t->cfg.connecting_ns);
 }
@@ -294,8 +290,7 @@ static struct flow *alloc_flow(struct flow_tab *t)
 	if (t->free_head != NIL) {
 		i = t->free_head;
 		t->free_head = t->pool[i].hnext;
-	} else if (t->c.created - t->c.retired < t->cap &&
-		   t->c.created < t->cap) {
+	} else if (t->c.created - t->c.retired < t->cap && t->c.created < t->cap) {
 		i = (uint32_t)t->c.created + 1; /* never used before */
 	} else {
 		evict_one(t);
@@ -321,8 +316,7 @@ static bool ephemeral_iana(uint16_t p)
 
 /* No handshake to go by: a watched port is the server's; else the port
  * outside the ephemeral ranges; else the lower port. */
-static bool src_is_server_by_port(const struct flow_tab *t, uint16_t sp,
-				  uint16_t dp)
+static bool src_is_server_by_port(const struct flow_tab *t, uint16_t sp, uint16_t dp)
 {
 	const uint8_t *pf = t->cfg.port_filter;
 	bool sw = pf && ports_bit(pf, sp), dw = pf && ports_bit(pf, dp);
@@ -336,8 +330,7 @@ static bool src_is_server_by_port(const struct flow_tab *t, uint16_t sp,
 	return sp < dp;
 }
 
-static void choose_roles(const struct flow_tab *t, struct flow *f,
-			 const struct lt_obs *o)
+static void choose_roles(const struct flow_tab *t, struct flow *f, const struct lt_obs *o)
 {
 	const uint8_t fl = o->tcp_flags;
 	const struct lt_endpoint *cli = &o->src, *srv = &o->dst;
@@ -383,8 +376,8 @@ static struct flow *create_flow(struct flow_tab *t, const struct lt_obs *o)
 
 /* ---- per-segment update ------------------------------------------------ */
 
-static void tl_add(struct flow *f, enum lt_tl_kind kind, int dir, uint8_t flags,
-		   uint64_t ts, uint64_t bytes)
+static void tl_add(struct flow *f, enum lt_tl_kind kind, int dir, uint8_t flags, uint64_t ts,
+		   uint64_t bytes)
 {
 	if (f->tl_len > 0) {
 		struct lt_tl_entry *last = &f->tl[f->tl_len - 1];
@@ -414,8 +407,7 @@ static void tl_add(struct flow *f, enum lt_tl_kind kind, int dir, uint8_t flags,
 }
 
 enum { HIST_SH = 0, HIST_F = 1, HIST_R = 2 };
-enum { ONCE_A = 1, ONCE_D = 2, SEEN_SH = 4, SEEN_F = 8, SEEN_R = 16,
-       ONCE_Q = 32, ONCE_I = 64 };
+enum { ONCE_A = 1, ONCE_D = 2, SEEN_SH = 4, SEEN_F = 8, SEEN_R = 16, ONCE_Q = 32, ONCE_I = 64 };
 
 static void hist_put(struct flow *f, char letter, int dir)
 {
@@ -427,8 +419,8 @@ static void hist_put(struct flow *f, char letter, int dir)
 }
 
 /* A letter that repeats only when the sequence number moved on. */
-static void hist_put_seq(struct flow *f, char letter, int dir, int slot,
-			 uint8_t seen_bit, uint32_t seq)
+static void hist_put_seq(struct flow *f, char letter, int dir, int slot, uint8_t seen_bit,
+			 uint32_t seq)
 {
 	if ((f->hist_once[dir] & seen_bit) && f->hist_last_seq[dir][slot] == seq)
 		return;
@@ -455,16 +447,14 @@ static void history_update(struct flow *f, const struct lt_obs *o, int dir)
 	if ((fl & LT_TCP_FIN) && (fl & LT_TCP_RST))
 		hist_put_once(f, 'i', dir, ONCE_I);
 	if (fl & LT_TCP_SYN)
-		hist_put_seq(f, (fl & LT_TCP_ACK) ? 'h' : 's', dir, HIST_SH,
-			     SEEN_SH, o->seq);
+		hist_put_seq(f, (fl & LT_TCP_ACK) ? 'h' : 's', dir, HIST_SH, SEEN_SH, o->seq);
 	if (fl & LT_TCP_FIN)
 		hist_put_seq(f, 'f', dir, HIST_F, SEEN_F, o->seq);
 	if (fl & LT_TCP_RST)
 		hist_put_seq(f, 'r', dir, HIST_R, SEEN_R, o->seq);
 	if (o->payload_len > 0)
 		hist_put_once(f, 'd', dir, ONCE_D);
-	else if ((fl & LT_TCP_ACK) &&
-		 !(fl & (LT_TCP_SYN | LT_TCP_FIN | LT_TCP_RST)))
+	else if ((fl & LT_TCP_ACK) && !(fl & (LT_TCP_SYN | LT_TCP_FIN | LT_TCP_RST)))
 		hist_put_once(f, 'a', dir, ONCE_A);
 }
 
@@ -480,8 +470,7 @@ static void head_keep(struct flow_side *sd, const struct lt_obs *o)
 	sd->head_len = (uint8_t)n;
 }
 
-void flow_protocols(const struct flow *f, struct proto_id *client,
-		    struct proto_id *server)
+void flow_protocols(const struct flow *f, struct proto_id *client, struct proto_id *server)
 {
 	const struct flow_side *c = &f->side[LT_DIR_C2S], *s = &f->side[LT_DIR_S2C];
 	proto_classify(c->head, c->head_len, NULL, client);
@@ -503,8 +492,7 @@ static void attach_kernel(struct flow *f, const struct lt_obs *o, int dir)
 	/* A client's SYN retransmitted while its request socket exists is
 	 * freed as NOT_SPECIFIED and answered by a SYN-ACK retransmission:
 	 * not a loss worth naming. */
-	bool benign = (o->kctx & LT_KCTX_DROP_REASON) &&
-		      !strcmp(o->reason_name, "NOT_SPECIFIED") &&
+	bool benign = (o->kctx & LT_KCTX_DROP_REASON) && !strcmp(o->reason_name, "NOT_SPECIFIED") &&
 		      f->side[LT_DIR_S2C].syn_count > 0 && !flow_established(f);
 	if ((o->kctx & LT_KCTX_DROP_REASON) && !benign) {
 		if (!f->drop_reason[0]) {
@@ -538,8 +526,7 @@ static enum lt_rst_phase rst_phase_now(const struct flow *f)
 	return LT_RST_BEFORE_DATA;
 }
 
-static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
-			bool keep_payload)
+static void update_flow(struct flow *f, const struct lt_obs *o, int dir, bool keep_payload)
 {
 	struct flow_side *sd = &f->side[dir];
 	const uint8_t fl = o->tcp_flags;
@@ -560,8 +547,7 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
 		}
 		sd->syn_count++;
 		sd->t_syn_last = ts;
-		tl_add(f, (fl & LT_TCP_ACK) ? LT_TL_SYNACK : LT_TL_SYN, dir, fl,
-		       ts, 0);
+		tl_add(f, (fl & LT_TCP_ACK) ? LT_TL_SYNACK : LT_TL_SYN, dir, fl, ts, 0);
 		if (dir == LT_DIR_S2C && f->side[LT_DIR_C2S].syn_count == 0)
 			f->anomalies |= LT_A_SYN_NOT_SEEN;
 	}
@@ -569,8 +555,7 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
 	/* The handshake completes with the client's first ACK (not SYN, not
 	 * RST) after the server's SYN-ACK (RFC 9293 3.5). */
 	bool completes = dir == LT_DIR_C2S && !f->t_ack && (fl & LT_TCP_ACK) &&
-			 !(fl & (LT_TCP_SYN | LT_TCP_RST)) &&
-			 f->side[LT_DIR_S2C].syn_count > 0;
+			 !(fl & (LT_TCP_SYN | LT_TCP_RST)) && f->side[LT_DIR_S2C].syn_count > 0;
 	if (completes) {
 		f->t_ack = ts;
 		if (o->payload_len == 0 && !(fl & LT_TCP_FIN))
@@ -592,8 +577,7 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
 			sd->data_pkts = o->agg_pkts;
 		if (o->agg_bytes > sd->bytes)
 			sd->bytes = o->agg_bytes;
-		if (o->agg_first_ns && (!sd->t_first_data ||
-					o->agg_first_ns < sd->t_first_data))
+		if (o->agg_first_ns && (!sd->t_first_data || o->agg_first_ns < sd->t_first_data))
 			sd->t_first_data = o->agg_first_ns;
 	}
 
@@ -626,12 +610,10 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir,
 static bool take_copy(struct flow *f, const struct lt_obs *o, int dir)
 {
 	struct flow_side *sd = &f->side[dir];
-	uint64_t gap = o->ts_ns > sd->last_ts ? o->ts_ns - sd->last_ts
-					      : sd->last_ts - o->ts_ns;
+	uint64_t gap = o->ts_ns > sd->last_ts ? o->ts_ns - sd->last_ts : sd->last_ts - o->ts_ns;
 	if (!sd->has_last || o->encap == sd->last_encap || gap > DUP_COPY_NS ||
-	    o->seq != sd->last_seq || o->ack != sd->last_ack ||
-	    o->tcp_flags != sd->last_flags || o->payload_len != sd->last_len ||
-	    o->window != sd->last_window)
+	    o->seq != sd->last_seq || o->ack != sd->last_ack || o->tcp_flags != sd->last_flags ||
+	    o->payload_len != sd->last_len || o->window != sd->last_window)
 		return false;
 	sd->copies.pkts++;
 	sd->copies.syn += !!(o->tcp_flags & LT_TCP_SYN);
@@ -702,8 +684,7 @@ static void kernel_input(struct flow_tab *t, const struct lt_obs *o)
 		t->c.kernel_unmatched++;
 		return;
 	}
-	attach_kernel(f, o, endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S
-							     : LT_DIR_S2C);
+	attach_kernel(f, o, endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C);
 	report_change(t, f);
 }
 
@@ -733,8 +714,7 @@ static bool near_now(const struct flow_tab *t, uint64_t ts)
  * comes back to the table's time (the next record after a corrupt one)
  * the offset goes back to 0. *jumped says this observation jumped.
  */
-static uint64_t table_time(struct flow_tab *t, const struct lt_obs *o,
-			   bool *jumped)
+static uint64_t table_time(struct flow_tab *t, const struct lt_obs *o, bool *jumped)
 {
 	uint64_t ts = o->ts_ns - (uint64_t)t->ts_offset;
 
@@ -891,8 +871,7 @@ void flow_flush(struct flow_tab *t)
 		retire(t, &t->pool[t->lru_tail], LT_RETIRE_END);
 }
 
-void flow_foreach(const struct flow_tab *t,
-		  void (*fn)(void *ctx, const struct flow *f), void *ctx)
+void flow_foreach(const struct flow_tab *t, void (*fn)(void *ctx, const struct flow *f), void *ctx)
 {
 	for (uint32_t i = t->lru_head; i != NIL; i = t->pool[i].lru_next)
 		fn(ctx, &t->pool[i]);

@@ -15,8 +15,7 @@ char *fmt_addr(char out[FMT_ADDR_LEN], uint8_t family, const uint8_t addr[16])
 	return out;
 }
 
-char *fmt_endpoint(char out[FMT_EP_LEN], uint8_t family,
-		   const struct lt_endpoint *e)
+char *fmt_endpoint(char out[FMT_EP_LEN], uint8_t family, const struct lt_endpoint *e)
 {
 	char a[FMT_ADDR_LEN];
 	fmt_addr(a, family, e->addr);
@@ -28,8 +27,8 @@ char *fmt_endpoint(char out[FMT_EP_LEN], uint8_t family,
 }
 
 /* ts_ns as strftime(pattern) plus ".uuuuuu" and suffix, local or UTC. */
-static char *fmt_stamp(char out[FMT_TIME_LEN], uint64_t ts_ns, const char *pattern,
-		       int utc, const char *suffix)
+static char *fmt_stamp(char out[FMT_TIME_LEN], uint64_t ts_ns, const char *pattern, int utc,
+		       const char *suffix)
 {
 	time_t sec = (time_t)(ts_ns / 1000000000ull);
 	unsigned usec = (unsigned)(ts_ns % 1000000000ull / 1000u);
@@ -47,8 +46,7 @@ static char *fmt_stamp(char out[FMT_TIME_LEN], uint64_t ts_ns, const char *patte
 
 char *fmt_time(char out[FMT_TIME_LEN], uint64_t ts_ns, int with_date)
 {
-	return fmt_stamp(out, ts_ns, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S",
-			 0, "");
+	return fmt_stamp(out, ts_ns, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", 0, "");
 }
 
 char *fmt_time_iso(char out[FMT_TIME_LEN], uint64_t ts_ns)
@@ -161,8 +159,7 @@ int fmt_tm_day(const struct tm *tm)
 }
 
 /* head = strftime(pattern) of sec (local or UTC), cached per second. */
-static void clock_head(struct fmt_clock *c, int64_t sec, int kind,
-		       const char *pattern, int utc)
+static void clock_head(struct fmt_clock *c, int64_t sec, int kind, const char *pattern, int utc)
 {
 	if (c->sec == sec && c->kind == kind)
 		return;
@@ -180,8 +177,8 @@ static void clock_head(struct fmt_clock *c, int64_t sec, int kind,
 	c->len = strftime(c->head, sizeof(c->head), pattern, &tm);
 }
 
-static void clock_stamp(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns,
-			int kind, const char *pattern, int utc)
+static void clock_stamp(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int kind,
+			const char *pattern, int utc)
 {
 	clock_head(c, (int64_t)(ts_ns / 1000000000ull), kind, pattern, utc);
 	if (c->kind < 0) {
@@ -201,8 +198,8 @@ int fmt_clock_day(struct fmt_clock *c, uint64_t ts_ns)
 
 void fmt_time_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int with_date)
 {
-	clock_stamp(b, c, ts_ns, with_date ? 1 : 0,
-		    with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", 0);
+	clock_stamp(b, c, ts_ns, with_date ? 1 : 0, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S",
+		    0);
 }
 
 void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns)
@@ -215,9 +212,8 @@ void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns)
 void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e)
 {
 	static const char *const short_name[LT_TL_KIND_COUNT] = {
-		[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",
-		[LT_TL_DATA] = "D", [LT_TL_FIN] = "F", [LT_TL_RST] = "R",
-		[LT_TL_DROP] = "X",
+		[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",  [LT_TL_DATA] = "D",
+		[LT_TL_FIN] = "F", [LT_TL_RST] = "R",	  [LT_TL_DROP] = "X",
 	};
 	const char *name = e->kind < LT_TL_KIND_COUNT ? short_name[e->kind] : "?";
 
@@ -262,6 +258,5 @@ void fmt_lat3(struct sbuf *b, const struct hist *h, const char *sep)
 		return;
 	}
 	sbuf_printf(b, "%s%s%s%s%s", fmt_dur(a, (int64_t)hist_percentile(h, 50)), sep,
-		    fmt_dur(c, (int64_t)hist_percentile(h, 99)), sep,
-		    fmt_dur(d, (int64_t)h->max));
+		    fmt_dur(c, (int64_t)hist_percentile(h, 99)), sep, fmt_dur(d, (int64_t)h->max));
 }

@@ -23,8 +23,7 @@
 /* "127.0.0.1" or "::1" */
 char *fmt_addr(char out[FMT_ADDR_LEN], uint8_t family, const uint8_t addr[16]);
 /* "127.0.0.1:61900" or "[::1]:61900" */
-char *fmt_endpoint(char out[FMT_EP_LEN], uint8_t family,
-		   const struct lt_endpoint *e);
+char *fmt_endpoint(char out[FMT_EP_LEN], uint8_t family, const struct lt_endpoint *e);
 /* "12:00:00.123456" (with_date: "2024-05-01 12:00:00.123456") */
 char *fmt_time(char out[FMT_TIME_LEN], uint64_t ts_ns, int with_date);
 /* "2024-05-01T12:00:00.123456Z" */
@@ -48,9 +47,9 @@ char *fmt_bytes(char out[24], uint64_t n);
  * recomputed only when the second changes.
  */
 struct fmt_clock {
-	int64_t sec;     /* the second head[] holds, or INT64_MIN */
-	int kind;        /* which pattern head[] holds */
-	int day;         /* that second's calendar day (fmt_tm_day), -1 unknown */
+	int64_t sec; /* the second head[] holds, or INT64_MIN */
+	int kind;    /* which pattern head[] holds */
+	int day;     /* that second's calendar day (fmt_tm_day), -1 unknown */
 	size_t len;
 	char head[40];
 };

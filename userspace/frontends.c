@@ -91,14 +91,14 @@ static void pcap_netns_note(char *note, size_t notelen)
 		return;
 	snprintf(note + n, notelen - n, "%slibpcap watches one network namespace: %s (inode %lu)",
 		 n ? "; " : "",
-		 stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino
-			 ? "host" : "lotrace's own",
+		 stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino ? "host"
+										  : "lotrace's own",
 		 (unsigned long)self.st_ino);
 }
 
 /* Open the live source the options ask for; note says why, if it matters. */
-static struct lt_source *open_live(const struct lt_opts *o, char *note,
-				   size_t notelen, char err[LT_ERR_LEN])
+static struct lt_source *open_live(const struct lt_opts *o, char *note, size_t notelen,
+				   char err[LT_ERR_LEN])
 {
 	const char *ifname = o->ifname ? o->ifname : src_pcap_loopback_name();
 	struct lt_source *s = NULL;
@@ -114,8 +114,9 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 			.max_flows = o->max_flows,
 			.verbose = o->verbose,
 			.netns = o->netns,
-			.attach = o->attach == 1 ? SRC_BPF_TCX
-				  : o->attach == 2 ? SRC_BPF_CLSACT : 0,
+			.attach = o->attach == 1   ? SRC_BPF_TCX
+				  : o->attach == 2 ? SRC_BPF_CLSACT
+						   : 0,
 		};
 		char berr[LT_ERR_LEN];
 		s = src_bpf_open(&bo, berr);
@@ -123,17 +124,17 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 			struct src_bpf_info info;
 			src_bpf_get_info(s, &info);
 			if (info.missing[0])
-				snprintf(note, notelen, "eBPF (%s) on %s; not available on this kernel: %s",
-					 info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact",
-					 ifname, info.missing);
+				snprintf(note, notelen,
+					 "eBPF (%s) on %s; not available on this kernel: %s",
+					 info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact", ifname,
+					 info.missing);
 		}
 		if (s && o->filter[0])
 			/* the kernel keeps filtering ports; the expression is
 			 * checked here, on each observation's headers */
 			s = src_filter_wrap(s, o->filter, berr);
 		/* another namespace is eBPF's to enter: no silent fallback */
-		if (s || o->backend == LT_BACKEND_EBPF ||
-		    (o->netns && strcmp(o->netns, "host"))) {
+		if (s || o->backend == LT_BACKEND_EBPF || (o->netns && strcmp(o->netns, "host"))) {
 			if (!s)
 				snprintf(err, LT_ERR_LEN, "%s", berr);
 			return s;
@@ -143,7 +144,8 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 #else
 	if (o->backend == LT_BACKEND_EBPF) {
 		snprintf(err, LT_ERR_LEN,
-			 "this lotrace was built without eBPF support; use --backend pcap or rebuild with libbpf");
+			 "this lotrace was built without eBPF support; use --backend pcap or "
+			 "rebuild with libbpf");
 		return NULL;
 	}
 	if (o->backend == LT_BACKEND_AUTO)
@@ -154,7 +156,8 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note,
 		snprintf(err, LT_ERR_LEN,
 			 "cannot watch network namespace '%s' with libpcap: it sees its own "
 			 "only; use the eBPF backend (root) or run lotrace inside it "
-			 "(ip netns exec %s lotrace)", o->netns, o->netns);
+			 "(ip netns exec %s lotrace)",
+			 o->netns, o->netns);
 		return NULL;
 	}
 	s = src_pcap_live_open(ifname, o->ports.list, o->ports.n,
@@ -173,8 +176,7 @@ static int is_pattern(const char *path)
 }
 
 /* Open every -r file (patterns expanded) and merge them by time. */
-static struct lt_source *open_files(const struct lt_opts *o,
-				    char err[LT_ERR_LEN])
+static struct lt_source *open_files(const struct lt_opts *o, char err[LT_ERR_LEN])
 {
 	struct lt_source *subs[LT_MAX_READ];
 	const char *filter = o->filter[0] ? o->filter : NULL;
@@ -205,8 +207,7 @@ static struct lt_source *open_files(const struct lt_opts *o,
 		for (size_t j = 0; j < g.gl_pathc && !rc; j++) {
 			if (n == LT_MAX_READ)
 				rc = -1;
-			else if (!(subs[n] = src_pcap_file_open(g.gl_pathv[j], filter,
-							       err)))
+			else if (!(subs[n] = src_pcap_file_open(g.gl_pathv[j], filter, err)))
 				rc = -2;
 			else
 				n++;
@@ -225,15 +226,14 @@ static struct lt_source *open_files(const struct lt_opts *o,
 	return n == 1 ? subs[0] : src_merge_open(subs, n, err);
 }
 
-int lt_open_source(const struct lt_opts *o, struct lt_source **out,
-		   char *note, size_t notelen, char err[LT_ERR_LEN])
+int lt_open_source(const struct lt_opts *o, struct lt_source **out, char *note, size_t notelen,
+		   char err[LT_ERR_LEN])
 {
 	note[0] = '\0';
 	if (o->nread || o->read_file)
 		*out = open_files(o, err);
 	else if (o->demo)
-		*out = src_pcap_file_open(lt_demo_capture(),
-					  o->filter[0] ? o->filter : NULL, err);
+		*out = src_pcap_file_open(lt_demo_capture(), o->filter[0] ? o->filter : NULL, err);
 	else
 		*out = open_live(o, note, notelen, err);
 	return *out ? 0 : -1;
@@ -245,8 +245,7 @@ const char *lt_writes_input(const struct lt_opts *o)
 	if (!o->write_file || stat(o->write_file, &w) < 0 || !S_ISREG(w.st_mode))
 		return NULL;
 	for (int i = 0; i < o->nread; i++)
-		if (stat(o->read_files[i], &r) == 0 && r.st_dev == w.st_dev &&
-		    r.st_ino == w.st_ino)
+		if (stat(o->read_files[i], &r) == 0 && r.st_dev == w.st_dev && r.st_ino == w.st_ino)
 			return o->read_files[i];
 	return NULL;
 }
@@ -256,22 +255,20 @@ int lt_source_is_live(const struct lt_source *s)
 	return s->ops->fd((struct lt_source *)s) >= 0;
 }
 
-void lt_run_info_fill(struct lt_run_info *ri, const struct lt_opts *o,
-		      const struct lt_source *src, const char *note)
+void lt_run_info_fill(struct lt_run_info *ri, const struct lt_opts *o, const struct lt_source *src,
+		      const char *note)
 {
 	memset(ri, 0, sizeof(*ri));
 	ri->version = LT_VERSION;
 	ri->backend = src->ops->name;
 	ri->backend_note = note && *note ? note : NULL;
 	ri->input = src->desc;
-	ri->link_name = src->link_type >= 0 && src->link_name[0] ? src->link_name
-								 : NULL;
+	ri->link_name = src->link_type >= 0 && src->link_name[0] ? src->link_name : NULL;
 	ri->ports = &o->ports;
 	ri->max_flows = o->max_flows ? o->max_flows : LT_FLOWS_DEFAULT;
 }
 
-void lt_flow_config(struct flow_config *cfg, const struct lt_opts *o,
-		    int live)
+void lt_flow_config(struct flow_config *cfg, const struct lt_opts *o, int live)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_flows = o->max_flows;
@@ -281,4 +278,3 @@ void lt_flow_config(struct flow_config *cfg, const struct lt_opts *o,
 	cfg->linger_ns = live ? 1000000000ull : 5000000000ull;
 	cfg->no_payload = o->no_payload != 0;
 }
-

@@ -22,13 +22,13 @@
 void lt_install_signals(void);
 void lt_hup_reopens(int on);
 int lt_take_hup(void);
-int lt_open_source(const struct lt_opts *o, struct lt_source **out,
-		   char *note, size_t notelen, char err[LT_ERR_LEN]);
+int lt_open_source(const struct lt_opts *o, struct lt_source **out, char *note, size_t notelen,
+		   char err[LT_ERR_LEN]);
 int lt_source_is_live(const struct lt_source *s);
 /* The -r file that -w would overwrite (the same file), or NULL. */
 const char *lt_writes_input(const struct lt_opts *o);
-void lt_run_info_fill(struct lt_run_info *ri, const struct lt_opts *o,
-		      const struct lt_source *src, const char *note);
+void lt_run_info_fill(struct lt_run_info *ri, const struct lt_opts *o, const struct lt_source *src,
+		      const char *note);
 void lt_flow_config(struct flow_config *cfg, const struct lt_opts *o, int live);
 int lt_stop_requested(void);
 const char *lt_demo_capture(void);

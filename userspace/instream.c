@@ -16,8 +16,8 @@
 
 #if defined(__GLIBC__) || (defined(__linux__) && !defined(__ANDROID__))
 #define LT_COOKIE_FOPENCOOKIE 1
-#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
-	defined(__OpenBSD__) || defined(__DragonFly__)
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+	defined(__DragonFly__)
 #define LT_COOKIE_FUNOPEN 1
 #endif
 
@@ -50,7 +50,8 @@ static int is_read(struct instream *is, char *buf, size_t size)
 		/* zlib saw the input end before the gzip trailer: a cut file,
 		 * even if the cut falls between two capture records */
 		snprintf(is->err, sizeof(is->err),
-			 "gzip data ends before its trailer (%s): the file was cut; check it with 'gzip -t'",
+			 "gzip data ends before its trailer (%s): the file was cut; check it with "
+			 "'gzip -t'",
 			 msg);
 	else if (zerr == Z_DATA_ERROR)
 		snprintf(is->err, sizeof(is->err),
@@ -103,8 +104,7 @@ static FILE *make_stream(struct instream *is)
 }
 #endif
 
-FILE *instream_open(const char *path, struct instream **out, char *err,
-		    size_t errlen)
+FILE *instream_open(const char *path, struct instream **out, char *err, size_t errlen)
 {
 	int stdin_ = !strcmp(path, "-");
 	int fd = stdin_ ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
@@ -112,21 +112,21 @@ FILE *instream_open(const char *path, struct instream **out, char *err,
 
 	*out = NULL;
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot read capture '%s': %s", path,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot read capture '%s': %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0)
 		memset(&st, 0, sizeof(st)); /* not a regular file, then */
 	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot read capture '%s': it is a directory; give a capture file",
-			 path);
+		snprintf(err, errlen,
+			 "cannot read capture '%s': it is a directory; give a capture file", path);
 		close(fd);
 		return NULL;
 	}
 	if (stdin_ && isatty(fd)) {
 		snprintf(err, errlen,
-			 "cannot read capture '-': standard input is a terminal; pipe a capture in, e.g. tcpdump -i lo -w - | lotrace -r -");
+			 "cannot read capture '-': standard input is a terminal; pipe a capture "
+			 "in, e.g. tcpdump -i lo -w - | lotrace -r -");
 		close(fd);
 		return NULL;
 	}
@@ -171,8 +171,7 @@ FILE *instream_open(const char *path, struct instream **out, char *err,
 	gzbuffer(is->gz, 1u << 17);
 	FILE *f = make_stream(is);
 	if (!f) {
-		snprintf(err, errlen, "cannot read capture '%s': %s", path,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot read capture '%s': %s", path, strerror(errno));
 		is_close(is);
 		return NULL;
 	}

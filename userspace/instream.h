@@ -25,8 +25,7 @@ struct instream;
  * pcap_fopen_offline (closing that FILE closes everything and frees the
  * instream), and sets *is to read errors from; NULL + err on failure.
  */
-FILE *instream_open(const char *path, struct instream **is, char *err,
-		    size_t errlen);
+FILE *instream_open(const char *path, struct instream **is, char *err, size_t errlen);
 /* Why reading stopped, e.g. "gzip data ends early (unexpected end of file)",
  * or "" when it did not fail. Valid until the FILE is closed. */
 const char *instream_error(const struct instream *is);

@@ -33,9 +33,9 @@
 
 struct json {
 	struct sbuf *b;
-	uint64_t has_item;  /* bit d: the container at depth d has an item */
+	uint64_t has_item; /* bit d: the container at depth d has an item */
 	unsigned depth;
-	bool after_key;     /* the next value completes a key */
+	bool after_key; /* the next value completes a key */
 };
 
 void json_init(struct json *j, struct sbuf *b);

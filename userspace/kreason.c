@@ -69,8 +69,8 @@ static const char *tab_name(const struct kr_table *t, int code)
 
 #ifdef LT_HAVE_BPF
 /* Every enumerator of enum `enum_name`, prefixes stripped. */
-static int from_btf(const struct btf *btf, const char *enum_name,
-		    const char *const *prefixes, struct kr_table *t)
+static int from_btf(const struct btf *btf, const char *enum_name, const char *const *prefixes,
+		    struct kr_table *t)
 {
 	const struct btf_type *bt;
 	const struct btf_enum *e;

@@ -7,8 +7,8 @@
 
 #include "fmt.h"
 
-#define TIME_COLS 11  /* "  " + "+100.00ms" after the server column */
-#define DROP_GAP 3    /* blanks between a dropped segment's X and the column */
+#define TIME_COLS 11 /* "  " + "+100.00ms" after the server column */
+#define DROP_GAP 3   /* blanks between a dropped segment's X and the column */
 
 static const char *ordinal_suffix(unsigned n)
 {
@@ -47,8 +47,7 @@ void ladder_label(struct sbuf *b, const struct lt_tl_entry *e, unsigned nth)
 	switch ((enum lt_tl_kind)e->kind) {
 	case LT_TL_DATA:
 		if (e->count > 1)
-			sbuf_printf(b, "DATA %u segments, %s", e->count,
-				    fmt_bytes(by, e->bytes));
+			sbuf_printf(b, "DATA %u segments, %s", e->count, fmt_bytes(by, e->bytes));
 		else
 			sbuf_printf(b, "DATA %s", fmt_bytes(by, e->bytes));
 		return;
@@ -81,8 +80,7 @@ static void repeat(struct sbuf *b, char c, int n)
 }
 
 /* "client curl[812] 127.0.0.1:55188" */
-static void side_label(struct sbuf *b, const char *who, const struct flow *f,
-		       int dir)
+static void side_label(struct sbuf *b, const char *who, const struct flow *f, int dir)
 {
 	const struct flow_side *sd = &f->side[dir];
 	char ep[FMT_EP_LEN];
@@ -91,8 +89,7 @@ static void side_label(struct sbuf *b, const char *who, const struct flow *f,
 	sbuf_putc(b, ' ');
 	if (sd->pid >= 0)
 		sbuf_printf(b, "%s[%d] ", sd->comm, sd->pid);
-	sbuf_puts(b, fmt_endpoint(ep, f->family,
-				  dir == LT_DIR_C2S ? &f->client : &f->server));
+	sbuf_puts(b, fmt_endpoint(ep, f->family, dir == LT_DIR_C2S ? &f->client : &f->server));
 }
 
 static void header(struct sbuf *b, const struct flow *f, int right)
@@ -125,7 +122,7 @@ static void arrow(struct sbuf *b, const char *label, int inner, int c2s, int dro
 {
 	char text[LADDER_WIDTH_MAX];
 	int gap = dropped ? DROP_GAP + 1 : 1; /* head (or X and blanks) */
-	int room = inner - gap - 4;           /* at least two dashes a side */
+	int room = inner - gap - 4;	      /* at least two dashes a side */
 	int tl;
 
 	snprintf(text, sizeof(text), " %.*s ", room > 0 ? room : 0, label);
@@ -197,8 +194,7 @@ void ladder_render(struct sbuf *b, const struct flow *f, int width)
 		/* A drop names its segment only when its flags say which:
 		 * guessing from the neighbours goes wrong when the dropped
 		 * segment never reached the wire. */
-		ladder_label(&label, e,
-			     e->kind < LT_TL_KIND_COUNT ? nth[e->kind][c2s ? 0 : 1] : 1);
+		ladder_label(&label, e, e->kind < LT_TL_KIND_COUNT ? nth[e->kind][c2s ? 0 : 1] : 1);
 		/* The flow keeps the first drop reason only: name it once. */
 		if (dropped && first_drop && f->drop_reason[0])
 			sbuf_printf(&label, " (%s)", f->drop_reason);

@@ -14,8 +14,7 @@
 
 #define MAX_LISTENERS 32
 
-void listen_note_describe(struct sbuf *b, uint16_t port,
-			  const struct listener *ls, int n)
+void listen_note_describe(struct sbuf *b, uint16_t port, const struct listener *ls, int n)
 {
 	if (n <= 0) {
 		sbuf_printf(b, "nothing listens on port %u (any address)", port);
@@ -30,8 +29,7 @@ void listen_note_describe(struct sbuf *b, uint16_t port,
 
 /* After the listeners of a refused connection's port: which one would
  * have taken it (listeners.h), or why none did. */
-static void why_refused(struct sbuf *b, const struct flow *f,
-			const struct listener *ls, int n)
+static void why_refused(struct sbuf *b, const struct flow *f, const struct listener *ls, int n)
 {
 	char a[FMT_ADDR_LEN];
 	bool other_family = true;
@@ -52,9 +50,10 @@ static void why_refused(struct sbuf *b, const struct flow *f,
 		/* as src_bpf_netns.c: no view of pid 1's namespace, ours is the host's */
 		bool host = stat("/proc/1/ns/net", &init) != 0 || init.st_ino == self.st_ino;
 
-		sbuf_printf(b, "; the client in namespace %s dialed %s; nothing listens there; "
-			    "in the %s namespace %s is served by ", ns, ep,
-			    host ? "host" : "lotrace's", ep);
+		sbuf_printf(b,
+			    "; the client in namespace %s dialed %s; nothing listens there; "
+			    "in the %s namespace %s is served by ",
+			    ns, ep, host ? "host" : "lotrace's", ep);
 		if (t->pid >= 0)
 			sbuf_printf(b, "%s[%d]", t->comm, (int)t->pid);
 		else
@@ -162,8 +161,8 @@ static bool note_due(struct listen_note *ln, uint16_t port, uint64_t t)
 			ln->slot[k].last_ns = t;
 			return true;
 		}
-		if (free_slot < 0 && (!ln->slot[k].last_ns ||
-				      t - ln->slot[k].last_ns >= NOTE_EVERY_NS))
+		if (free_slot < 0 &&
+		    (!ln->slot[k].last_ns || t - ln->slot[k].last_ns >= NOTE_EVERY_NS))
 			free_slot = k;
 	}
 	if (free_slot < 0) {
@@ -184,8 +183,7 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 		listen_note_print(ln, f->server.port, "refused", f);
 }
 
-int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
-		       int json)
+int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json)
 {
 	struct lt_tap t = { .on_retire = on_retire, .ctx = ln };
 	memset(ln, 0, sizeof(*ln));

@@ -34,13 +34,11 @@ struct listen_note {
 
 /* One description of port's listeners, e.g.
  * "[::1]:61903 lt_peer[812] (IPv6 only)" or "nothing listens on port 61903". */
-void listen_note_describe(struct sbuf *b, uint16_t port,
-			  const struct listener *ls, int n);
+void listen_note_describe(struct sbuf *b, uint16_t port, const struct listener *ls, int n);
 /* Print the note for port now; why: "start" or "refused". */
 void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		       const struct flow *refused);
 /* Add as a tap of e: notes after refused connections; -1 if e is full. */
-int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out,
-		       int json);
+int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json);
 
 #endif

@@ -40,8 +40,8 @@ static int port_wanted(uint16_t port, const uint16_t *ports, int nports)
 
 #ifdef __linux__
 /* One inet_diag dump of LISTEN sockets of one family. */
-static int diag_dump(int fd, int af, const uint16_t *ports, int nports,
-		     struct listener *out, int max, int found)
+static int diag_dump(int fd, int af, const uint16_t *ports, int nports, struct listener *out,
+		     int max, int found)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -117,8 +117,7 @@ static int diag_dump(int fd, int af, const uint16_t *ports, int nports,
 			a = (struct rtattr *)(m + 1);
 			alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
 			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-				if (a->rta_type == INET_DIAG_SKV6ONLY &&
-				    RTA_PAYLOAD(a) >= 1)
+				if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
 					l->v6only = *(uint8_t *)RTA_DATA(a);
 		}
 	}
@@ -285,8 +284,7 @@ static bool addr_zero(const uint8_t *a, size_t n)
 	return true;
 }
 
-bool listener_takes(const struct listener *l, uint8_t family,
-		    const uint8_t addr[16], uint16_t port)
+bool listener_takes(const struct listener *l, uint8_t family, const uint8_t addr[16], uint16_t port)
 {
 	if (l->port != port)
 		return false;
@@ -297,9 +295,8 @@ bool listener_takes(const struct listener *l, uint8_t family,
 	return l->family == 6 && family == 4 && !l->v6only && addr_zero(l->addr, 16);
 }
 
-const struct listener *listener_find_taker(const struct listener *v, int n,
-					   uint8_t family, const uint8_t addr[16],
-					   uint16_t port)
+const struct listener *listener_find_taker(const struct listener *v, int n, uint8_t family,
+					   const uint8_t addr[16], uint16_t port)
 {
 	for (int i = 0; i < n; i++)
 		if (listener_takes(&v[i], family, addr, port))
@@ -316,14 +313,12 @@ bool lt_addr_loopback(uint8_t family, const uint8_t addr[16])
 	return !memcmp(addr, v6lo, 16) || (!memcmp(addr, mapped, 12) && addr[12] == 127);
 }
 
-bool lt_cross_family(uint8_t fa, const uint8_t a[16], uint8_t fb,
-		     const uint8_t b[16])
+bool lt_cross_family(uint8_t fa, const uint8_t a[16], uint8_t fb, const uint8_t b[16])
 {
 	return fa != fb && lt_addr_loopback(fa, a) && lt_addr_loopback(fb, b);
 }
 
-void listener_format(struct sbuf *b, const struct listener *l,
-		     enum listener_style style, bool code)
+void listener_format(struct sbuf *b, const struct listener *l, enum listener_style style, bool code)
 {
 	const char *q = code ? "`" : "";
 	struct lt_endpoint e;

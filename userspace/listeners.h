@@ -26,15 +26,15 @@
 struct sbuf;
 
 struct listener {
-	uint8_t family;      /* 4 or 6 */
-	uint8_t addr[16];    /* network order; IPv4 in the first 4 bytes; zero = any */
+	uint8_t family;	  /* 4 or 6 */
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes; zero = any */
 	uint16_t port;
-	uint32_t backlog;    /* configured backlog (inet_diag idiag_wqueue) */
-	uint32_t queued;     /* connections waiting for accept() (idiag_rqueue) */
-	int32_t pid;         /* owning process, -1 unknown */
+	uint32_t backlog; /* configured backlog (inet_diag idiag_wqueue) */
+	uint32_t queued;  /* connections waiting for accept() (idiag_rqueue) */
+	int32_t pid;	  /* owning process, -1 unknown */
 	char comm[LT_COMM_LEN];
-	int v6only;          /* IPv6 socket with IPV6_V6ONLY: takes no IPv4 */
-	uint32_t inode;      /* socket inode, 0 unknown */
+	int v6only;	/* IPv6 socket with IPV6_V6ONLY: takes no IPv4 */
+	uint32_t inode; /* socket inode, 0 unknown */
 };
 
 /*
@@ -46,8 +46,8 @@ int listeners_query(const uint16_t *ports, int nports, struct listener *out, int
 
 /* TcpExt counters since boot; -1 when unavailable. */
 struct listen_counters {
-	int64_t overflows;   /* ListenOverflows: SYN or ACK met a full accept queue */
-	int64_t drops;       /* ListenDrops: every SYN dropped by a listener */
+	int64_t overflows; /* ListenOverflows: SYN or ACK met a full accept queue */
+	int64_t drops;	   /* ListenDrops: every SYN dropped by a listener */
 };
 
 /* Returns 0, or a negative errno when /proc/net/netstat cannot be read. */
@@ -55,9 +55,9 @@ int listeners_netstat(struct listen_counters *c);
 
 /* net.ipv4 SYN retry settings; -1 when the sysctl does not exist. */
 struct tcp_syn_sysctls {
-	int syn_retries;          /* tcp_syn_retries */
-	int synack_retries;       /* tcp_synack_retries */
-	int syn_linear_timeouts;  /* tcp_syn_linear_timeouts (recent kernels) */
+	int syn_retries;	 /* tcp_syn_retries */
+	int synack_retries;	 /* tcp_synack_retries */
+	int syn_linear_timeouts; /* tcp_syn_linear_timeouts (recent kernels) */
 };
 
 void listeners_sysctls(struct tcp_syn_sysctls *s);
@@ -71,12 +71,11 @@ void listeners_sysctls(struct tcp_syn_sysctls *s);
  * address, then wildcard, then the IPv6 wildcard for IPv4; it does not
  * know V6ONLY).
  */
-bool listener_takes(const struct listener *l, uint8_t family,
-		    const uint8_t addr[16], uint16_t port);
+bool listener_takes(const struct listener *l, uint8_t family, const uint8_t addr[16],
+		    uint16_t port);
 /* The first of v[0..n) that takes that SYN, or NULL. */
-const struct listener *listener_find_taker(const struct listener *v, int n,
-					   uint8_t family, const uint8_t addr[16],
-					   uint16_t port);
+const struct listener *listener_find_taker(const struct listener *v, int n, uint8_t family,
+					   const uint8_t addr[16], uint16_t port);
 
 /* family/addr is a loopback address: 127.0.0.0/8, ::1 or ::ffff:127.x. */
 bool lt_addr_loopback(uint8_t family, const uint8_t addr[16]);
@@ -86,20 +85,19 @@ bool lt_addr_loopback(uint8_t family, const uint8_t addr[16]);
  * was answered means the server listens on one family only and the
  * client dialled the other (`localhost` resolving to both).
  */
-bool lt_cross_family(uint8_t fa, const uint8_t a[16], uint8_t fb,
-		     const uint8_t b[16]);
+bool lt_cross_family(uint8_t fa, const uint8_t a[16], uint8_t fb, const uint8_t b[16]);
 
 /* How a listener is written; code: markdown code marks around the
  * endpoint and process name. */
 enum listener_style {
 	LISTENER_ENDPOINT, /* "[::1]:61903" */
-	LISTENER_CELL,     /* "[::1]:61903 (IPv6 only)" (report table) */
-	LISTENER_NOTE,     /* "[::1]:61903 lt_peer[812] (IPv6 only) backlog 128 queued 0" */
-	LISTENER_BRIEF,    /* "[::1]:61903 lt_peer[812] (3/128 queued)" (TUI header) */
-	LISTENER_PROSE,    /* "[::1]:61903 (IPv6 only, python3 pid 812, 0 waiting
+	LISTENER_CELL,	   /* "[::1]:61903 (IPv6 only)" (report table) */
+	LISTENER_NOTE,	   /* "[::1]:61903 lt_peer[812] (IPv6 only) backlog 128 queued 0" */
+	LISTENER_BRIEF,	   /* "[::1]:61903 lt_peer[812] (3/128 queued)" (TUI header) */
+	LISTENER_PROSE,	   /* "[::1]:61903 (IPv6 only, python3 pid 812, 0 waiting
 			    * for accept(), backlog 128)" (findings) */
 };
-void listener_format(struct sbuf *b, const struct listener *l,
-		     enum listener_style style, bool code);
+void listener_format(struct sbuf *b, const struct listener *l, enum listener_style style,
+		     bool code);
 
 #endif

@@ -36,7 +36,8 @@ int main(int argc, char **argv)
 	if (o.version) {
 		if (lt_version_print(stdout) == 0)
 			return 0;
-		fprintf(stderr, "lotrace: cannot write the version to stdout: %s\n", strerror(errno));
+		fprintf(stderr, "lotrace: cannot write the version to stdout: %s\n",
+			strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	/* a filter expression libpcap cannot compile is a usage error */

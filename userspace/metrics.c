@@ -20,14 +20,14 @@
 /* Histogram bounds: loopback handshakes take tens of microseconds; a
  * retransmitted SYN adds 1 s, 3 s, 7 s... */
 static const uint64_t bound_ns[] = {
-	10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
-	5000000, 10000000, 25000000, 50000000, 100000000, 250000000,
+	10000,	   25000,      50000,	      100000,	     250000,	     500000,	1000000,
+	2500000,   5000000,    10000000,      25000000,	     50000000,	     100000000, 250000000,
 	500000000, 1000000000, 2500000000ull, 5000000000ull, 10000000000ull,
 };
 static const char *const bound_text[] = {
-	"1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.0025",
-	"0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
-	"0.5", "1", "2.5", "5", "10",
+	"1e-05",  "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001",
+	"0.0025", "0.005",   "0.01",  "0.025",	"0.05",	   "0.1",    "0.25",
+	"0.5",	  "1",	     "2.5",   "5",	"10",
 };
 #define NBOUNDS (sizeof(bound_ns) / sizeof(bound_ns[0]))
 
@@ -57,7 +57,7 @@ struct mport {
 	uint64_t syn_retrans;
 	uint64_t overflows;
 	struct reason_set drops;
-	struct reason_set resets[2];   /* [SIDE_*] */
+	struct reason_set resets[2]; /* [SIDE_*] */
 };
 
 struct mlisten {
@@ -68,14 +68,14 @@ struct mlisten {
 };
 
 struct metrics {
-	int watched;                  /* the port set is the --port list */
+	int watched; /* the port set is the --port list */
 	int nports;
 	struct mport port[LT_MAX_PORTS > METRICS_MAX_PORTS ? LT_MAX_PORTS : METRICS_MAX_PORTS];
-	struct mport other;           /* port label "other" */
+	struct mport other; /* port label "other" */
 	int other_used;
-	uint8_t slot[65536];          /* port -> index + 1, 0: none */
+	uint8_t slot[65536]; /* port -> index + 1, 0: none */
 	struct metrics_gauges g;
-	int nlisten;                  /* -1: unknown */
+	int nlisten; /* -1: unknown */
 	struct mlisten listen[METRICS_MAX_LISTENERS];
 	char version[32];
 	char backend[32];
@@ -95,8 +95,7 @@ static struct mport *add_port(struct metrics *m, uint16_t port)
 	return p;
 }
 
-struct metrics *metrics_new(const struct ports *watched, const char *version,
-			    const char *backend)
+struct metrics *metrics_new(const struct ports *watched, const char *version, const char *backend)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -246,38 +245,42 @@ static void port_label(struct sbuf *b, const struct metrics *m, const struct mpo
 }
 
 /* Each labelled port, then "other" when it was used. */
-#define FOR_PORTS(m, p)                                                      \
-	for (const struct mport *p = (m)->nports ? &(m)->port[0]               \
-			: (m)->other_used ? &(m)->other : NULL; p;               \
-	     p = p == &(m)->other ? NULL                                       \
-		 : p + 1 < &(m)->port[(m)->nports] ? p + 1                     \
-		 : (m)->other_used ? &(m)->other : NULL)
+#define FOR_PORTS(m, p)                                                \
+	for (const struct mport *p = (m)->nports       ? &(m)->port[0] \
+				     : (m)->other_used ? &(m)->other   \
+						       : NULL;         \
+	     p; p = p == &(m)->other		      ? NULL           \
+		    : p + 1 < &(m)->port[(m)->nports] ? p + 1          \
+		    : (m)->other_used		      ? &(m)->other    \
+						      : NULL)
 
 static void write_conns(const struct metrics *m, struct sbuf *b)
 {
 	static const char *const fam[2] = { "ipv4", "ipv6" };
 
 	head(b, "lotrace_connections_total", "counter",
-	     "Connections that ended or left the table, by server port, IP family and final verdict.");
+	     "Connections that ended or left the table, by server port, IP family and final "
+	     "verdict.");
 	FOR_PORTS(m, p)
-		for (int f = 0; f < 2; f++)
-			for (int v = 0; v < LT_V_COUNT; v++) {
-				if (v == LT_V_CONNECTING && !p->conns[f][v])
-					continue; /* never final, unless cut short */
-				sbuf_lit(b, "lotrace_connections_total{");
-				port_label(b, m, p);
-				sbuf_printf(b, ",family=\"%s\",verdict=\"%s\"} ", fam[f],
-					    lt_verdict_name((enum lt_verdict)v));
-				sbuf_u64(b, p->conns[f][v]);
-				sbuf_putc(b, '\n');
-			}
+	for (int f = 0; f < 2; f++)
+		for (int v = 0; v < LT_V_COUNT; v++) {
+			if (v == LT_V_CONNECTING && !p->conns[f][v])
+				continue; /* never final, unless cut short */
+			sbuf_lit(b, "lotrace_connections_total{");
+			port_label(b, m, p);
+			sbuf_printf(b, ",family=\"%s\",verdict=\"%s\"} ", fam[f],
+				    lt_verdict_name((enum lt_verdict)v));
+			sbuf_u64(b, p->conns[f][v]);
+			sbuf_putc(b, '\n');
+		}
 }
 
-static void write_hist(const struct metrics *m, struct sbuf *b, const char *name,
-		       const char *help, size_t off)
+static void write_hist(const struct metrics *m, struct sbuf *b, const char *name, const char *help,
+		       size_t off)
 {
 	head(b, name, "histogram", help);
-	FOR_PORTS(m, p) {
+	FOR_PORTS(m, p)
+	{
 		const struct mhist *h = (const struct mhist *)((const char *)p + off);
 		uint64_t cum = 0;
 		for (size_t i = 0; i <= NBOUNDS; i++) {
@@ -304,7 +307,8 @@ static void write_port_counter(const struct metrics *m, struct sbuf *b, const ch
 			       const char *help, size_t off)
 {
 	head(b, name, "counter", help);
-	FOR_PORTS(m, p) {
+	FOR_PORTS(m, p)
+	{
 		sbuf_printf(b, "%s{", name);
 		port_label(b, m, p);
 		sbuf_lit(b, "} ");
@@ -364,27 +368,34 @@ void metrics_text(const struct metrics *m, struct sbuf *b)
 		   "Time from a connection's first SYN to the first SYN-ACK, by server port.",
 		   offsetof(struct mport, handshake));
 	write_hist(m, b, "lotrace_refused_duration_seconds",
-		   "Time from a refused connection's first SYN to the RST that refused it, by server port.",
+		   "Time from a refused connection's first SYN to the RST that refused it, by "
+		   "server port.",
 		   offsetof(struct mport, refused));
-	write_port_counter(m, b, "lotrace_syn_retransmits_total",
-			   "SYNs sent again by clients (beyond each connection's first), by server port.",
-			   offsetof(struct mport, syn_retrans));
+	write_port_counter(
+		m, b, "lotrace_syn_retransmits_total",
+		"SYNs sent again by clients (beyond each connection's first), by server port.",
+		offsetof(struct mport, syn_retrans));
 	head(b, "lotrace_kernel_drops_total", "counter",
-	     "Segments the kernel dropped, by server port and the kernel's drop reason (eBPF backend).");
+	     "Segments the kernel dropped, by server port and the kernel's drop reason (eBPF "
+	     "backend).");
 	FOR_PORTS(m, p)
-		write_reasons(m, p, b, "lotrace_kernel_drops_total", NULL, &p->drops);
+	write_reasons(m, p, b, "lotrace_kernel_drops_total", NULL, &p->drops);
 	head(b, "lotrace_resets_total", "counter",
-	     "Connections reset after or during the handshake, by server port, the side that reset and the kernel's reset reason.");
-	FOR_PORTS(m, p) {
+	     "Connections reset after or during the handshake, by server port, the side that reset "
+	     "and the kernel's reset reason.");
+	FOR_PORTS(m, p)
+	{
 		write_reasons(m, p, b, "lotrace_resets_total", "client", &p->resets[SIDE_CLIENT]);
 		write_reasons(m, p, b, "lotrace_resets_total", "server", &p->resets[SIDE_SERVER]);
 	}
-	write_port_counter(m, b, "lotrace_accept_queue_overflows_total",
-			   "Connections that met a full accept queue (the kernel said so), by server port.",
-			   offsetof(struct mport, overflows));
+	write_port_counter(
+		m, b, "lotrace_accept_queue_overflows_total",
+		"Connections that met a full accept queue (the kernel said so), by server port.",
+		offsetof(struct mport, overflows));
 	write_listening(m, b);
 	head(b, "lotrace_events_lost_total", "counter",
-	     "Events the capture lost before lotrace could read them (ring buffer full, libpcap drops).");
+	     "Events the capture lost before lotrace could read them (ring buffer full, libpcap "
+	     "drops).");
 	sbuf_lit(b, "lotrace_events_lost_total ");
 	sbuf_u64(b, m->g.events_lost);
 	sbuf_putc(b, '\n');
@@ -397,7 +408,8 @@ void metrics_text(const struct metrics *m, struct sbuf *b)
 	sbuf_lit(b, "lotrace_flows_active ");
 	sbuf_u64(b, m->g.flows_active);
 	sbuf_putc(b, '\n');
-	head(b, "lotrace_build_info", "gauge", "Always 1: the lotrace version and the capture backend.");
+	head(b, "lotrace_build_info", "gauge",
+	     "Always 1: the lotrace version and the capture backend.");
 	sbuf_lit(b, "lotrace_build_info{version=\"");
 	label_value(b, m->version);
 	sbuf_lit(b, "\",backend=\"");

@@ -31,15 +31,14 @@
 
 struct sbuf;
 
-#define METRICS_MAX_PORTS 32     /* labelled ports when none is watched */
-#define METRICS_MAX_REASONS 16   /* reason names per port and metric */
+#define METRICS_MAX_PORTS 32	 /* labelled ports when none is watched */
+#define METRICS_MAX_REASONS 16	 /* reason names per port and metric */
 #define METRICS_MAX_LISTENERS 64 /* lotrace_listening series */
 
 struct metrics;
 
 /* watched: the --port list (bounds the port label), may have n == 0. */
-struct metrics *metrics_new(const struct ports *watched, const char *version,
-			    const char *backend);
+struct metrics *metrics_new(const struct ports *watched, const char *version, const char *backend);
 void metrics_free(struct metrics *m);
 
 /* The tap that feeds m (on_retire only). */
@@ -49,9 +48,9 @@ void metrics_retire(struct metrics *m, const struct flow *f, enum lt_verdict v);
 
 /* Gauges and source counters, as of now. */
 struct metrics_gauges {
-	uint64_t events_lost;    /* lt_source_stats.lost */
-	uint64_t flows_evicted;  /* flow_counters.evicted */
-	uint64_t flows_active;   /* flow_counters.active */
+	uint64_t events_lost;	/* lt_source_stats.lost */
+	uint64_t flows_evicted; /* flow_counters.evicted */
+	uint64_t flows_active;	/* flow_counters.active */
 };
 void metrics_set_gauges(struct metrics *m, const struct metrics_gauges *g);
 /* The listening sockets on the labelled ports (n may exceed what is

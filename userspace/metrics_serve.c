@@ -26,12 +26,12 @@
 
 struct metrics_serve {
 	struct MHD_Daemon *mhd;
-	pthread_mutex_t lock;     /* guards snap and snap_len */
+	pthread_mutex_t lock; /* guards snap and snap_len */
 	char *snap;
 	size_t snap_len;
 	char addr[80];
 	const char *file;
-	char *tmp;                /* file.tmp.PID */
+	char *tmp; /* file.tmp.PID */
 };
 
 static int parse_port(const char *s, uint16_t *port)
@@ -50,8 +50,8 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-int metrics_listen_parse(const char *s, struct sockaddr_storage *sa, socklen_t *len,
-			 char *err, size_t errlen)
+int metrics_listen_parse(const char *s, struct sockaddr_storage *sa, socklen_t *len, char *err,
+			 size_t errlen)
 {
 	char host[64];
 	const char *p;
@@ -93,14 +93,15 @@ int metrics_listen_parse(const char *s, struct sockaddr_storage *sa, socklen_t *
 	return 0;
 bad:
 	snprintf(err, errlen,
-		 "invalid --metrics '%s': expected PORT, ADDR:PORT or [ADDR6]:PORT with a numeric address and a port from 1 to 65535, e.g. 127.0.0.1:9464",
+		 "invalid --metrics '%s': expected PORT, ADDR:PORT or [ADDR6]:PORT with a numeric "
+		 "address and a port from 1 to 65535, e.g. 127.0.0.1:9464",
 		 s);
 	return -1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct metrics_serve *s = cls;
 	static const char not_found[] = "not found: lotrace serves /metrics\n";
@@ -148,12 +149,13 @@ static int open_http(struct metrics_serve *s, const char *listen_at, char *err, 
 	}
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 16) < 0) {
 		int e = errno;
-		snprintf(err, errlen,
-			 "cannot listen on '%s' for --metrics: %s; %s", listen_at, strerror(e),
-			 e == EADDRINUSE ? "pick another port, or stop what listens there (ss -ltnp)"
+		snprintf(err, errlen, "cannot listen on '%s' for --metrics: %s; %s", listen_at,
+			 strerror(e),
+			 e == EADDRINUSE
+				 ? "pick another port, or stop what listens there (ss -ltnp)"
 			 : e == EADDRNOTAVAIL ? "use an address this host has, e.g. 127.0.0.1"
-			 : e == EACCES ? "use a port above 1023, or run as root"
-				       : "check the address");
+			 : e == EACCES	      ? "use a port above 1023, or run as root"
+					      : "check the address");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -178,24 +180,24 @@ static int open_http(struct metrics_serve *s, const char *listen_at, char *err, 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-				  (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				  0, NULL, NULL, on_request, s,
-				  MHD_OPTION_LISTEN_SOCKET, fd,
-				  MHD_OPTION_CONNECTION_LIMIT, 16u,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				  MHD_OPTION_END);
+					  (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+				  MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT,
+				  10u, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->mhd) {
 		close(fd);
-		snprintf(err, errlen, "cannot start the HTTP server for --metrics on '%s'; leave out --metrics or use --metrics-file",
+		snprintf(err, errlen,
+			 "cannot start the HTTP server for --metrics on '%s'; leave out --metrics "
+			 "or use --metrics-file",
 			 listen_at);
 		return -1;
 	}
 	return 0;
 }
 
-struct metrics_serve *metrics_serve_open(const char *listen_at, const char *file,
-					 char *err, size_t errlen)
+struct metrics_serve *metrics_serve_open(const char *listen_at, const char *file, char *err,
+					 size_t errlen)
 {
 	struct metrics_serve *s = calloc(1, sizeof(*s));
 
@@ -217,7 +219,8 @@ struct metrics_serve *metrics_serve_open(const char *listen_at, const char *file
 		int rc = metrics_serve_write_file(s, "", 0);
 		if (rc < 0) {
 			snprintf(err, errlen,
-				 "cannot write --metrics-file '%s': %s; choose a file in a directory lotrace can write to",
+				 "cannot write --metrics-file '%s': %s; choose a file in a "
+				 "directory lotrace can write to",
 				 file, strerror(-rc));
 			metrics_serve_close(s);
 			return NULL;

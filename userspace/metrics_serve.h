@@ -24,15 +24,15 @@
 
 /* "9464" (127.0.0.1), "0.0.0.0:9464", "[::1]:9464". 0, or -1 with a
  * one-line message in err. */
-int metrics_listen_parse(const char *s, struct sockaddr_storage *sa, socklen_t *len,
-			 char *err, size_t errlen);
+int metrics_listen_parse(const char *s, struct sockaddr_storage *sa, socklen_t *len, char *err,
+			 size_t errlen);
 
 struct metrics_serve;
 
 /* Open the endpoint (listen may be NULL) and check the file (may be
  * NULL) can be written; NULL with one line in err. */
-struct metrics_serve *metrics_serve_open(const char *listen, const char *file,
-					 char *err, size_t errlen);
+struct metrics_serve *metrics_serve_open(const char *listen, const char *file, char *err,
+					 size_t errlen);
 /* The address actually bound ("127.0.0.1:9464"), "" without HTTP. */
 const char *metrics_serve_address(const struct metrics_serve *s);
 /* Make text the one the endpoint serves (copied). */

@@ -39,14 +39,14 @@ enum lt_obs_kind {
 
 /* What a LT_OBS_KERNEL observation says; several may be set at once. */
 enum {
-	LT_KCTX_RESET_REASON = 1 << 0, /* reset_reason/reason_name valid */
-	LT_KCTX_DROP_REASON = 1 << 1,  /* drop_reason/reason_name valid */
-	LT_KCTX_ERRNO = 1 << 2,        /* sk_errno valid */
-	LT_KCTX_PROC = 1 << 3,         /* pid/comm valid for the sender side */
-	LT_KCTX_SYN_RETRANS = 1 << 4,  /* the kernel retransmitted a SYN */
-	LT_KCTX_SYNACK_RETRANS = 1 << 5, /* ... or a SYN-ACK */
+	LT_KCTX_RESET_REASON = 1 << 0,	  /* reset_reason/reason_name valid */
+	LT_KCTX_DROP_REASON = 1 << 1,	  /* drop_reason/reason_name valid */
+	LT_KCTX_ERRNO = 1 << 2,		  /* sk_errno valid */
+	LT_KCTX_PROC = 1 << 3,		  /* pid/comm valid for the sender side */
+	LT_KCTX_SYN_RETRANS = 1 << 4,	  /* the kernel retransmitted a SYN */
+	LT_KCTX_SYNACK_RETRANS = 1 << 5,  /* ... or a SYN-ACK */
 	LT_KCTX_LISTEN_OVERFLOW = 1 << 6, /* accept queue of dst was full */
-	LT_KCTX_EVENTS_LOST = 1 << 7,  /* the source lost events while this
+	LT_KCTX_EVENTS_LOST = 1 << 7,	  /* the source lost events while this
 					* connection lived: its evidence may be
 					* incomplete (flow anomaly events-lost) */
 };
@@ -62,11 +62,11 @@ enum {
  */
 struct lt_frame {
 	const uint8_t *data;
-	uint32_t caplen;         /* bytes in data */
-	uint32_t len;            /* length on the wire */
-	uint32_t snaplen;        /* the capture's snap length */
-	int32_t link_type;       /* DLT_* of the capture */
-	uint64_t number;         /* 1, 2, ... in the capture (0: unknown) */
+	uint32_t caplen;   /* bytes in data */
+	uint32_t len;	   /* length on the wire */
+	uint32_t snaplen;  /* the capture's snap length */
+	int32_t link_type; /* DLT_* of the capture */
+	uint64_t number;   /* 1, 2, ... in the capture (0: unknown) */
 };
 
 /* One address/port endpoint; IPv4 uses the first 4 bytes of addr. */
@@ -80,36 +80,36 @@ struct lt_endpoint {
  * none). Owned by the source; valid until it closes.
  */
 struct lt_netns {
-	uint32_t ino;            /* inode of /proc/PID/ns/net */
-	char name[32];           /* `ip netns` name, "host" for the initial
+	uint32_t ino;	    /* inode of /proc/PID/ns/net */
+	char name[32];	    /* `ip netns` name, "host" for the initial
 				  * namespace, "" when it has none */
-	char container[48];      /* e.g. "docker:3f2a9c1b7e4d", "" unknown */
+	char container[48]; /* e.g. "docker:3f2a9c1b7e4d", "" unknown */
 };
 
 struct lt_obs {
-	uint64_t ts_ns;          /* capture time, ns since the Unix epoch */
-	uint8_t kind;            /* enum lt_obs_kind */
-	uint8_t family;          /* 4 or 6 */
-	uint8_t tcp_flags;       /* LT_TCP_* (segments only) */
+	uint64_t ts_ns;	   /* capture time, ns since the Unix epoch */
+	uint8_t kind;	   /* enum lt_obs_kind */
+	uint8_t family;	   /* 4 or 6 */
+	uint8_t tcp_flags; /* LT_TCP_* (segments only) */
 	uint8_t pad0;
-	struct lt_endpoint src;  /* sender of the segment */
+	struct lt_endpoint src; /* sender of the segment */
 	struct lt_endpoint dst;
 	uint32_t seq, ack;
 	uint16_t window;
-	uint16_t mss;            /* MSS option of a SYN, 0 when absent */
-	uint32_t payload_len;    /* TCP payload bytes, from the IP length */
-	uint32_t agg_pkts;       /* if non-zero: data segments so far, this direction */
-	uint64_t agg_bytes;      /* ... and their payload bytes */
-	uint64_t agg_first_ns;   /* ... and when the first one was seen */
-	uint32_t encap;          /* the VLAN tag stack the frame came in, as a
+	uint16_t mss;	       /* MSS option of a SYN, 0 when absent */
+	uint32_t payload_len;  /* TCP payload bytes, from the IP length */
+	uint32_t agg_pkts;     /* if non-zero: data segments so far, this direction */
+	uint64_t agg_bytes;    /* ... and their payload bytes */
+	uint64_t agg_first_ns; /* ... and when the first one was seen */
+	uint32_t encap;	       /* the VLAN tag stack the frame came in, as a
 	                          * key: 0 untagged; equal keys, equal stacks */
 
 	/* Kernel context (LT_OBS_KERNEL, or attached to a segment by eBPF). */
-	uint32_t kctx;           /* LT_KCTX_* bits */
-	int32_t pid;             /* process behind the sender's socket */
+	uint32_t kctx; /* LT_KCTX_* bits */
+	int32_t pid;   /* process behind the sender's socket */
 	char comm[LT_COMM_LEN];
-	int32_t sk_errno;        /* errno the application will see (111, 104...) */
-	int32_t reason_code;     /* raw kernel enum value, for the record */
+	int32_t sk_errno;		 /* errno the application will see (111, 104...) */
+	int32_t reason_code;		 /* raw kernel enum value, for the record */
 	char reason_name[LT_REASON_LEN]; /* resolved at run time, e.g. NO_SOCKET */
 	/* LT_KCTX_LISTEN_OVERFLOW: the listener then (eBPF): its backlog and
 	 * accept queue length (its owner is the server side's process) */
@@ -126,7 +126,7 @@ struct lt_obs {
 
 	/* Network namespace (eBPF): the same 4-tuple in two namespaces is two
 	 * connections. 0 = unknown (captures, libpcap): one namespace. */
-	uint32_t netns;          /* inode of the namespace */
+	uint32_t netns;		   /* inode of the namespace */
 	const struct lt_netns *ns; /* its name and container, or NULL */
 };
 

@@ -68,61 +68,62 @@ static const struct option long_opts[] = {
 
 void opts_usage(FILE *out)
 {
-	fputs(
-"usage: lotrace [options]              watch TCP handshakes on loopback, live\n"
-"       lotrace -r FILE [options]      explain every connection in a capture\n"
-"       lotrace report -r FILE [options]  a summary to paste into a bug report\n"
-"  any of them may end with a pcap-filter EXPRESSION, as tcpdump takes it\n"
-"\n"
-"  -p, --port N[,N...]   server port(s) to watch (0-65535, ranges as 61900-61911);\n"
-"                        repeatable; default all\n"
-"  -r, --read FILE       replay a pcap/pcapng capture (gzip is fine; - reads stdin);\n"
-"                        repeat -r (or give a glob) to merge files by time\n"
-"  -i, --interface IF    live capture device (default: the loopback, lo/lo0)\n"
-"      --backend B       auto (default), ebpf or pcap\n"
-"      --attach A        eBPF hook: auto (tcx, else tc), tcx, or tc (clsact filter)\n"
-"      --netns NS        only this network namespace: an `ip netns` name, a path\n"
-"                        (/proc/PID/ns/net) or host; default with eBPF: every\n"
-"                        namespace's lo, a netns column once two are seen\n"
-"  -w, --write FILE      also write the packets seen: pcap, pcapng with verdict\n"
-"                        comments if FILE ends in .pcapng, - for stdout\n"
-"  -c, --count N         stop after N connections\n"
-"      --duration D      stop after D (e.g. 10s, 500ms, 2m)\n"
-"      --json [FILE]     newline-delimited JSON instead of text; to FILE if\n"
-"                        given (reopened on SIGHUP, for logrotate)\n"
-"      --format F        text, json, zeek (conn.log JSON lines) or markdown (report)\n"
-"  -t / -tt / -ttt / -tttt / -ttttt\n"
-"                        no time / epoch seconds / since the previous line /\n"
-"                        date and time / since the first line (as tcpdump)\n"
-"  -n                    accepted for tcpdump habits: lotrace never resolves names\n"
-"  -q, --quiet           the summary only, no line per connection\n"
-"      --sort S          end (default: a line as each connection ends) or start\n"
-"                        (by first packet; capture files only)\n"
-"      --report FILE     write a bug-report summary to FILE at the end\n"
-"      --no-payload      keep no payload bytes: no protocol classification\n"
-"      --no-tui          plain lines even on a terminal\n"
-"      --tui             the full-screen view even when not a terminal\n"
-"      --speed S         replay speed: instant, 1 (real time), 10 (10x)...\n"
-"      --max-flows N     connections tracked at once (default 65536)\n"
-"      --ring-size BYTES eBPF ring buffer size (default 4 MiB)\n"
-"      --demo            replay the bundled demo capture\n"
-"      --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
-"                        (ADDR defaults to 127.0.0.1)\n"
-"      --metrics-file PATH  write the same metrics to PATH (node_exporter's\n"
-"                        textfile collector) every --metrics-interval\n"
-"      --metrics-interval D  how often (default 15s)\n"
-"  -v, --verbose         say more about what lotrace is doing\n"
-"  -h, --help            this text\n"
-"  -V, --version         the version, the live backends and library versions\n"
-"\n"
-"Exit status: 0 done, 1 runtime or input error, 2 bad usage.\n"
-"\n"
-"Examples:\n"
-"  sudo lotrace --port 61900          live view of handshakes to port 61900\n"
-"  lotrace -r capture.pcap --json     every connection of a capture, as JSON\n"
-"  tcpdump -i lo -w - | lotrace -r -  what tcpdump captures, explained\n"
-"  lotrace -r a.pcap -r b.pcap 'tcp port 80 and host ::1'\n"
-"  lotrace report -r capture.pcap --port 61900 > report.md\n",
+	fputs("usage: lotrace [options]              watch TCP handshakes on loopback, live\n"
+	      "       lotrace -r FILE [options]      explain every connection in a capture\n"
+	      "       lotrace report -r FILE [options]  a summary to paste into a bug report\n"
+	      "  any of them may end with a pcap-filter EXPRESSION, as tcpdump takes it\n"
+	      "\n"
+	      "  -p, --port N[,N...]   server port(s) to watch (0-65535, ranges as 61900-61911);\n"
+	      "                        repeatable; default all\n"
+	      "  -r, --read FILE       replay a pcap/pcapng capture (gzip is fine; - reads "
+	      "stdin);\n"
+	      "                        repeat -r (or give a glob) to merge files by time\n"
+	      "  -i, --interface IF    live capture device (default: the loopback, lo/lo0)\n"
+	      "      --backend B       auto (default), ebpf or pcap\n"
+	      "      --attach A        eBPF hook: auto (tcx, else tc), tcx, or tc (clsact filter)\n"
+	      "      --netns NS        only this network namespace: an `ip netns` name, a path\n"
+	      "                        (/proc/PID/ns/net) or host; default with eBPF: every\n"
+	      "                        namespace's lo, a netns column once two are seen\n"
+	      "  -w, --write FILE      also write the packets seen: pcap, pcapng with verdict\n"
+	      "                        comments if FILE ends in .pcapng, - for stdout\n"
+	      "  -c, --count N         stop after N connections\n"
+	      "      --duration D      stop after D (e.g. 10s, 500ms, 2m)\n"
+	      "      --json [FILE]     newline-delimited JSON instead of text; to FILE if\n"
+	      "                        given (reopened on SIGHUP, for logrotate)\n"
+	      "      --format F        text, json, zeek (conn.log JSON lines) or markdown "
+	      "(report)\n"
+	      "  -t / -tt / -ttt / -tttt / -ttttt\n"
+	      "                        no time / epoch seconds / since the previous line /\n"
+	      "                        date and time / since the first line (as tcpdump)\n"
+	      "  -n                    accepted for tcpdump habits: lotrace never resolves names\n"
+	      "  -q, --quiet           the summary only, no line per connection\n"
+	      "      --sort S          end (default: a line as each connection ends) or start\n"
+	      "                        (by first packet; capture files only)\n"
+	      "      --report FILE     write a bug-report summary to FILE at the end\n"
+	      "      --no-payload      keep no payload bytes: no protocol classification\n"
+	      "      --no-tui          plain lines even on a terminal\n"
+	      "      --tui             the full-screen view even when not a terminal\n"
+	      "      --speed S         replay speed: instant, 1 (real time), 10 (10x)...\n"
+	      "      --max-flows N     connections tracked at once (default 65536)\n"
+	      "      --ring-size BYTES eBPF ring buffer size (default 4 MiB)\n"
+	      "      --demo            replay the bundled demo capture\n"
+	      "      --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+	      "                        (ADDR defaults to 127.0.0.1)\n"
+	      "      --metrics-file PATH  write the same metrics to PATH (node_exporter's\n"
+	      "                        textfile collector) every --metrics-interval\n"
+	      "      --metrics-interval D  how often (default 15s)\n"
+	      "  -v, --verbose         say more about what lotrace is doing\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         the version, the live backends and library versions\n"
+	      "\n"
+	      "Exit status: 0 done, 1 runtime or input error, 2 bad usage.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  sudo lotrace --port 61900          live view of handshakes to port 61900\n"
+	      "  lotrace -r capture.pcap --json     every connection of a capture, as JSON\n"
+	      "  tcpdump -i lo -w - | lotrace -r -  what tcpdump captures, explained\n"
+	      "  lotrace -r a.pcap -r b.pcap 'tcp port 80 and host ::1'\n"
+	      "  lotrace report -r capture.pcap --port 61900 > report.md\n",
 	      out);
 }
 
@@ -203,10 +204,10 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-#define FAIL(...)                                               \
-	do {                                                    \
-		snprintf(o->err, sizeof(o->err), __VA_ARGS__);  \
-		return -1;                                      \
+#define FAIL(...)                                              \
+	do {                                                   \
+		snprintf(o->err, sizeof(o->err), __VA_ARGS__); \
+		return -1;                                     \
 	} while (0)
 
 int opts_parse(struct lt_opts *o, int argc, char **argv)
@@ -228,7 +229,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 		switch (c) {
 		case 'r':
 			if (o->nread >= LT_MAX_READ)
-				FAIL("too many -r files: at most %d; merge them first with mergecap",
+				FAIL("too many -r files: at most %d; merge them first with "
+				     "mergecap",
 				     LT_MAX_READ);
 			for (int i = 0; i < o->nread; i++)
 				if (!strcmp(optarg, "-") && !strcmp(o->read_files[i], "-"))
@@ -242,7 +244,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			break;
 		case 'i':
 			if (!*optarg || strlen(optarg) >= 16)
-				FAIL("invalid interface name '%s': expected 1-15 characters, e.g. lo",
+				FAIL("invalid interface name '%s': expected 1-15 characters, e.g. "
+				     "lo",
 				     optarg);
 			o->ifname = optarg;
 			break;
@@ -251,7 +254,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			break;
 		case 'c':
 			if (parse_uint(optarg, UINT64_MAX, &v) < 0 || v == 0)
-				FAIL("invalid count '%s': expected an integer from 1 to 18446744073709551615",
+				FAIL("invalid count '%s': expected an integer from 1 to "
+				     "18446744073709551615",
 				     optarg);
 			o->count = v;
 			break;
@@ -277,7 +281,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			break;
 		case OPT_NETNS:
 			if (!optarg[0])
-				FAIL("invalid network namespace '': expected an `ip netns` name, a path or host");
+				FAIL("invalid network namespace '': expected an `ip netns` name, a "
+				     "path or host");
 			o->netns = optarg;
 			break;
 		case OPT_JSON:
@@ -301,7 +306,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			else if (!strcmp(optarg, "zeek"))
 				o->format = LT_FMT_ZEEK;
 			else
-				FAIL("invalid format '%s': expected text, json, zeek or markdown", optarg);
+				FAIL("invalid format '%s': expected text, json, zeek or markdown",
+				     optarg);
 			o->format_set = 1;
 			break;
 		case OPT_NO_PAYLOAD:
@@ -327,7 +333,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			break;
 		case OPT_RING:
 			if (parse_uint(optarg, 1u << 30, &v) < 0 || v < 4096 || (v & (v - 1)))
-				FAIL("invalid --ring-size '%s': expected a power of two from 4096 to 1073741824",
+				FAIL("invalid --ring-size '%s': expected a power of two from 4096 "
+				     "to 1073741824",
 				     optarg);
 			o->ring_bytes = (uint32_t)v;
 			break;
@@ -340,7 +347,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 				/* below 0.01 a replay would all but stop */
 				if (!end || (*end && strcmp(end, "x")) || s < LT_SPEED_MIN ||
 				    s > LT_SPEED_MAX)
-					FAIL("invalid speed '%s': expected instant or a factor from 0.01 to 1000000, e.g. 1, 10, 0.5",
+					FAIL("invalid speed '%s': expected instant or a factor "
+					     "from 0.01 to 1000000, e.g. 1, 10, 0.5",
 					     optarg);
 				o->speed = s;
 			}
@@ -381,13 +389,16 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 		}
 		case OPT_METRICS_FILE:
 			if (!*optarg)
-				FAIL("option '--metrics-file' needs a file name, e.g. /var/lib/prometheus/node-exporter/lotrace.prom");
+				FAIL("option '--metrics-file' needs a file name, e.g. "
+				     "/var/lib/prometheus/node-exporter/lotrace.prom");
 			o->metrics_file = optarg;
 			break;
 		case OPT_METRICS_INTERVAL: {
 			int64_t d = opts_parse_duration(optarg);
 			if (d < 1000000000 || d > 86400000000000)
-				FAIL("invalid --metrics-interval '%s': expected 1s to 24h, e.g. 15s", optarg);
+				FAIL("invalid --metrics-interval '%s': expected 1s to 24h, e.g. "
+				     "15s",
+				     optarg);
 			o->metrics_interval_ns = (uint64_t)d;
 			break;
 		}
@@ -422,7 +433,8 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 	/* -w -: stdout carries the packets, so no full-screen view on it */
 	if (o->write_file && !strcmp(o->write_file, "-")) {
 		if (o->tui)
-			FAIL("--tui and -w - cannot be used together: -w - writes the packets to stdout");
+			FAIL("--tui and -w - cannot be used together: -w - writes the packets to "
+			     "stdout");
 		o->no_tui = 1;
 	}
 	if (o->read_file && o->ifname)
@@ -430,15 +442,18 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 	if (o->read_file && o->demo)
 		FAIL("-r and --demo cannot be used together");
 	if (o->metrics_interval_ns && !o->metrics_file)
-		FAIL("--metrics-interval needs --metrics-file (the HTTP endpoint is always current)");
+		FAIL("--metrics-interval needs --metrics-file (the HTTP endpoint is always "
+		     "current)");
 	if (!o->metrics_interval_ns)
 		o->metrics_interval_ns = METRICS_INTERVAL_DEFAULT_NS;
 	if (o->tui && o->no_tui)
 		FAIL("--tui and --no-tui cannot be used together");
 	if (o->sort_start && !o->read_file && !o->demo)
-		FAIL("--sort start needs a capture file (-r): a live run prints each connection as it ends");
+		FAIL("--sort start needs a capture file (-r): a live run prints each connection as "
+		     "it ends");
 	if (o->report_cmd && o->format == LT_FMT_ZEEK)
-		FAIL("--format zeek is for connection records, not the report: use markdown, text or json");
+		FAIL("--format zeek is for connection records, not the report: use markdown, text "
+		     "or json");
 	if (o->quiet && o->format == LT_FMT_ZEEK)
 		FAIL("-q and --format zeek cannot be used together: conn.log has no summary");
 	return 0;

@@ -61,11 +61,10 @@ int pcapng_begin(struct pcapng *w, FILE *f, const char *app)
 
 	memset(w, 0, sizeof(*w));
 	w->f = f;
-	if (put32(w, BT_SHB) < 0 || put32(w, total) < 0 ||
-	    put32(w, BYTE_ORDER_MAGIC) < 0 || put(w, ver, 4) < 0 ||
-	    put(w, &section_len, 8) < 0 ||
-	    put_opt(w, SHB_USERAPPL, app, alen) < 0 ||
-	    put_opt(w, OPT_ENDOFOPT, NULL, 0) < 0 || put32(w, total) < 0)
+	if (put32(w, BT_SHB) < 0 || put32(w, total) < 0 || put32(w, BYTE_ORDER_MAGIC) < 0 ||
+	    put(w, ver, 4) < 0 || put(w, &section_len, 8) < 0 ||
+	    put_opt(w, SHB_USERAPPL, app, alen) < 0 || put_opt(w, OPT_ENDOFOPT, NULL, 0) < 0 ||
+	    put32(w, total) < 0)
 		return -1;
 	return 0;
 }
@@ -92,9 +91,8 @@ static int iface_for(struct pcapng *w, int32_t link_type, uint32_t snaplen)
 	return w->nifaces++;
 }
 
-int pcapng_packet(struct pcapng *w, int32_t link_type, uint32_t snaplen,
-		  uint64_t ts_ns, const uint8_t *data, uint32_t caplen,
-		  uint32_t len, const char *comment)
+int pcapng_packet(struct pcapng *w, int32_t link_type, uint32_t snaplen, uint64_t ts_ns,
+		  const uint8_t *data, uint32_t caplen, uint32_t len, const char *comment)
 {
 	static const uint8_t zero[4];
 	int id = iface_for(w, link_type, snaplen);
@@ -107,13 +105,13 @@ int pcapng_packet(struct pcapng *w, int32_t link_type, uint32_t snaplen,
 	uint32_t total = 28 + pad4(caplen) + 4;
 	if (comment)
 		total += (uint32_t)opt_size(clen) + 4;
-	uint32_t hdr[7] = { BT_EPB, total, (uint32_t)id, (uint32_t)(ts_ns >> 32),
+	uint32_t hdr[7] = { BT_EPB,	     total,  (uint32_t)id, (uint32_t)(ts_ns >> 32),
 			    (uint32_t)ts_ns, caplen, len };
 	if (put(w, hdr, sizeof(hdr)) < 0 || put(w, data, caplen) < 0 ||
 	    put(w, zero, pad4(caplen) - caplen) < 0)
 		return -1;
-	if (comment && (put_opt(w, OPT_COMMENT, comment, clen) < 0 ||
-			put_opt(w, OPT_ENDOFOPT, NULL, 0) < 0))
+	if (comment &&
+	    (put_opt(w, OPT_COMMENT, comment, clen) < 0 || put_opt(w, OPT_ENDOFOPT, NULL, 0) < 0))
 		return -1;
 	return put32(w, total);
 }

@@ -32,8 +32,7 @@ int pcapng_begin(struct pcapng *w, FILE *f, const char *app);
  * use. comment may be NULL. 0, or -1 (write error, or more than
  * PCAPNG_MAX_IFACES interfaces: errno ENOSPC).
  */
-int pcapng_packet(struct pcapng *w, int32_t link_type, uint32_t snaplen,
-		  uint64_t ts_ns, const uint8_t *data, uint32_t caplen,
-		  uint32_t len, const char *comment);
+int pcapng_packet(struct pcapng *w, int32_t link_type, uint32_t snaplen, uint64_t ts_ns,
+		  const uint8_t *data, uint32_t caplen, uint32_t len, const char *comment);
 
 #endif

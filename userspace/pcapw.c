@@ -38,10 +38,10 @@ struct held {
 
 /* A connection with held packets. */
 struct conn_rec {
-	uint64_t id;        /* 0: free slot */
-	uint32_t pending;   /* its packets still held */
+	uint64_t id;	  /* 0: free slot */
+	uint32_t pending; /* its packets still held */
 	uint8_t retired, first_done;
-	char *body;         /* its findings, once retired */
+	char *body; /* its findings, once retired */
 };
 
 struct pcapw {
@@ -49,11 +49,11 @@ struct pcapw {
 	int to_stdout;
 	int ng;
 	struct pcapng png;
-	int header_done;    /* pcap: file header written */
+	int header_done; /* pcap: file header written */
 	int32_t link_type;
 	uint32_t snaplen;
 	uint64_t count, synth, forced, skipped;
-	int failed;         /* errno of the first write error */
+	int failed; /* errno of the first write error */
 	/* pcapng holding */
 	uint8_t *buf;
 	size_t cap, head, tail;
@@ -80,7 +80,8 @@ struct pcapw *pcapw_open(const char *path, char err[LT_ERR_LEN])
 	if (!strcmp(path, "-")) {
 		if (isatty(STDOUT_FILENO)) {
 			snprintf(err, LT_ERR_LEN,
-				 "refusing to write packets to a terminal (-w -); pipe them on, e.g. -w - | tshark -r -, or give a file");
+				 "refusing to write packets to a terminal (-w -); pipe them on, "
+				 "e.g. -w - | tshark -r -, or give a file");
 			free(w);
 			return NULL;
 		}
@@ -88,11 +89,9 @@ struct pcapw *pcapw_open(const char *path, char err[LT_ERR_LEN])
 		w->to_stdout = 1;
 	} else {
 		/* O_NOFOLLOW: as root, never write through a planted symlink */
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-			  0644);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
-			snprintf(err, LT_ERR_LEN, "cannot write '%s': %s%s", path,
-				 strerror(errno),
+			snprintf(err, LT_ERR_LEN, "cannot write '%s': %s%s", path, strerror(errno),
 				 errno == ELOOP ? " (it is a symlink; give a plain file)" : "");
 			if (fd >= 0)
 				close(fd);
@@ -137,9 +136,8 @@ static void pcap_header(struct pcapw *w, int32_t link_type, uint32_t snaplen)
 		note_error(w);
 }
 
-static int pcap_put(struct pcapw *w, uint64_t ts_ns, int32_t link_type,
-		    uint32_t snaplen, const uint8_t *data, uint32_t caplen,
-		    uint32_t len)
+static int pcap_put(struct pcapw *w, uint64_t ts_ns, int32_t link_type, uint32_t snaplen,
+		    const uint8_t *data, uint32_t caplen, uint32_t len)
 {
 	if (!w->header_done)
 		pcap_header(w, link_type, snaplen);
@@ -147,10 +145,9 @@ static int pcap_put(struct pcapw *w, uint64_t ts_ns, int32_t link_type,
 		w->skipped++; /* said at the end: pcap holds one link type */
 		return 0;
 	}
-	uint32_t r[4] = { (uint32_t)(ts_ns / 1000000000ull),
-			  (uint32_t)(ts_ns % 1000000000ull), caplen, len };
-	if (fwrite(r, 1, sizeof(r), w->f) != sizeof(r) ||
-	    fwrite(data, 1, caplen, w->f) != caplen) {
+	uint32_t r[4] = { (uint32_t)(ts_ns / 1000000000ull), (uint32_t)(ts_ns % 1000000000ull),
+			  caplen, len };
+	if (fwrite(r, 1, sizeof(r), w->f) != sizeof(r) || fwrite(data, 1, caplen, w->f) != caplen) {
 		note_error(w);
 		return -1;
 	}
@@ -238,8 +235,8 @@ static void rec_del(struct pcapw *w, struct conn_rec *r)
 /* Why the head packet goes out. */
 enum head_why {
 	HEAD_RETIRED = 0, /* its connection retired: comments are final */
-	HEAD_FULL,        /* the buffer is full; its connection is still open */
-	HEAD_CLOSING,     /* the run ended without reporting its connection */
+	HEAD_FULL,	  /* the buffer is full; its connection is still open */
+	HEAD_CLOSING,	  /* the run ended without reporting its connection */
 };
 
 static void write_head(struct pcapw *w, enum head_why why)
@@ -263,18 +260,22 @@ static void write_head(struct pcapw *w, enum head_why why)
 	if (!r->retired && first) {
 		snprintf(comment, sizeof(comment), "lotrace conn #%llu first packet: %s",
 			 (unsigned long long)r->id,
-			 why == HEAD_FULL ? "still open when written (the -w buffer was full); its verdict is in lotrace's output"
-					  : "not reported: the run stopped before this connection ended (-c, --duration or a stop)");
+			 why == HEAD_FULL ? "still open when written (the -w buffer was full); its "
+					    "verdict is in lotrace's output"
+					  : "not reported: the run stopped before this connection "
+					    "ended (-c, --duration or a stop)");
 		c = comment;
 	} else if (r->retired && (first || last)) {
 		snprintf(comment, sizeof(comment), "lotrace conn #%llu %s: %s",
 			 (unsigned long long)r->id,
-			 first && last ? "first and last packet" : first ? "first packet" : "last packet",
+			 first && last ? "first and last packet"
+			 : first       ? "first packet"
+				       : "last packet",
 			 r->body ? r->body : "");
 		c = comment;
 	}
-	if (pcapng_packet(&w->png, h->link_type, h->snaplen, h->ts_ns,
-			  (const uint8_t *)(h + 1), h->caplen, h->len, c) < 0)
+	if (pcapng_packet(&w->png, h->link_type, h->snaplen, h->ts_ns, (const uint8_t *)(h + 1),
+			  h->caplen, h->len, c) < 0)
 		note_error(w);
 	if (last)
 		rec_del(w, r);
@@ -323,9 +324,8 @@ static int make_room(struct pcapw *w, size_t need)
 	return 0;
 }
 
-static int hold(struct pcapw *w, uint64_t flow_id, uint64_t ts_ns,
-		int32_t link_type, uint32_t snaplen, const uint8_t *data,
-		uint32_t caplen, uint32_t len)
+static int hold(struct pcapw *w, uint64_t flow_id, uint64_t ts_ns, int32_t link_type,
+		uint32_t snaplen, const uint8_t *data, uint32_t caplen, uint32_t len)
 {
 	size_t need = (sizeof(struct held) + caplen + 7) & ~(size_t)7;
 	struct conn_rec *r = rec_get(w, flow_id);
@@ -340,8 +340,12 @@ static int hold(struct pcapw *w, uint64_t flow_id, uint64_t ts_ns,
 	if (!r)
 		return -1;
 	struct held *h = (struct held *)(w->buf + w->tail);
-	*h = (struct held){ .flow_id = flow_id, .ts_ns = ts_ns, .caplen = caplen,
-			    .len = len, .snaplen = snaplen, .size = (uint32_t)need,
+	*h = (struct held){ .flow_id = flow_id,
+			    .ts_ns = ts_ns,
+			    .caplen = caplen,
+			    .len = len,
+			    .snaplen = snaplen,
+			    .size = (uint32_t)need,
 			    .link_type = link_type };
 	memcpy(h + 1, data, caplen);
 	w->tail += need;
@@ -351,9 +355,8 @@ static int hold(struct pcapw *w, uint64_t flow_id, uint64_t ts_ns,
 
 /* ---- the API --------------------------------------------------------------- */
 
-static int put_packet(struct pcapw *w, uint64_t flow_id, uint64_t ts_ns,
-		      int32_t link_type, uint32_t snaplen, const uint8_t *data,
-		      uint32_t caplen, uint32_t len)
+static int put_packet(struct pcapw *w, uint64_t flow_id, uint64_t ts_ns, int32_t link_type,
+		      uint32_t snaplen, const uint8_t *data, uint32_t caplen, uint32_t len)
 {
 	w->count++;
 	if (!w->ng)
@@ -371,18 +374,16 @@ int pcapw_obs(struct pcapw *w, const struct lt_obs *o, uint64_t flow_id)
 	if (o->kind != LT_OBS_SEGMENT || !flow_id)
 		return 0;
 	if (o->frame)
-		return put_packet(w, flow_id, o->ts_ns, o->frame->link_type,
-				  o->frame->snaplen, o->frame->data,
-				  o->frame->caplen, o->frame->len);
+		return put_packet(w, flow_id, o->ts_ns, o->frame->link_type, o->frame->snaplen,
+				  o->frame->data, o->frame->caplen, o->frame->len);
 	size_t n = synth_frame(sb, o, &len);
 	w->synth++;
-	return put_packet(w, flow_id, o->ts_ns, DLT_EN10MB, PCAPW_SNAPLEN, sb,
-			  (uint32_t)n, len);
+	return put_packet(w, flow_id, o->ts_ns, DLT_EN10MB, PCAPW_SNAPLEN, sb, (uint32_t)n, len);
 }
 
-int pcapw_segment(struct pcapw *w, uint64_t ts_ns, uint8_t family,
-		  const struct lt_endpoint *src, const struct lt_endpoint *dst,
-		  uint8_t flags, uint32_t seq, uint32_t ack, uint32_t payload_len)
+int pcapw_segment(struct pcapw *w, uint64_t ts_ns, uint8_t family, const struct lt_endpoint *src,
+		  const struct lt_endpoint *dst, uint8_t flags, uint32_t seq, uint32_t ack,
+		  uint32_t payload_len)
 {
 	struct lt_obs o;
 	uint8_t sb[SYNTH_MAX];
@@ -402,13 +403,12 @@ int pcapw_segment(struct pcapw *w, uint64_t ts_ns, uint8_t family,
 	w->synth++;
 	w->count++;
 	if (w->ng)
-		return pcapng_packet(&w->png, DLT_EN10MB, PCAPW_SNAPLEN, ts_ns, sb,
-				     (uint32_t)n, len, NULL);
+		return pcapng_packet(&w->png, DLT_EN10MB, PCAPW_SNAPLEN, ts_ns, sb, (uint32_t)n,
+				     len, NULL);
 	return pcap_put(w, ts_ns, DLT_EN10MB, PCAPW_SNAPLEN, sb, (uint32_t)n, len);
 }
 
-static void add_endpoint(char *out, size_t len, const char *role,
-			 const struct flow *f, int dir)
+static void add_endpoint(char *out, size_t len, const char *role, const struct flow *f, int dir)
 {
 	char ep[FMT_EP_LEN];
 	const struct flow_side *s = &f->side[dir];
@@ -440,8 +440,9 @@ void pcapw_retired(struct pcapw *w, const struct flow *f, enum lt_verdict v)
 		n += (size_t)snprintf(body + n, sizeof(body) - n, "; kernel reset reason %s",
 				      f->reset_reason);
 	if (f->drop_reason[0] && n < sizeof(body))
-		n += (size_t)snprintf(body + n, sizeof(body) - n, "; kernel drop reason %s (%u drops)",
-				      f->drop_reason, f->drops);
+		n += (size_t)snprintf(body + n, sizeof(body) - n,
+				      "; kernel drop reason %s (%u drops)", f->drop_reason,
+				      f->drops);
 	if (f->sk_errno && n < sizeof(body))
 		snprintf(body + n, sizeof(body) - n, "; errno %d", f->sk_errno);
 	r->retired = 1;

@@ -44,13 +44,13 @@ int pcapw_obs(struct pcapw *w, const struct lt_obs *o, uint64_t flow_id);
 /* Connection f retired with its final verdict (pcapng: its comments). */
 void pcapw_retired(struct pcapw *w, const struct flow *f, enum lt_verdict v);
 /* Write one synthesized segment (the TUI's per-connection export). */
-int pcapw_segment(struct pcapw *w, uint64_t ts_ns, uint8_t family,
-		  const struct lt_endpoint *src, const struct lt_endpoint *dst,
-		  uint8_t flags, uint32_t seq, uint32_t ack, uint32_t payload_len);
-uint64_t pcapw_count(const struct pcapw *w);     /* packets written or held */
-uint64_t pcapw_synth(const struct pcapw *w);     /* ... of them header snapshots */
-uint64_t pcapw_forced(const struct pcapw *w);    /* pcapng: written before their connection ended */
-uint64_t pcapw_skipped(const struct pcapw *w);   /* pcap: another link type than the file's */
+int pcapw_segment(struct pcapw *w, uint64_t ts_ns, uint8_t family, const struct lt_endpoint *src,
+		  const struct lt_endpoint *dst, uint8_t flags, uint32_t seq, uint32_t ack,
+		  uint32_t payload_len);
+uint64_t pcapw_count(const struct pcapw *w);   /* packets written or held */
+uint64_t pcapw_synth(const struct pcapw *w);   /* ... of them header snapshots */
+uint64_t pcapw_forced(const struct pcapw *w);  /* pcapng: written before their connection ended */
+uint64_t pcapw_skipped(const struct pcapw *w); /* pcap: another link type than the file's */
 void pcapw_flush(struct pcapw *w);
 /* errno of the first failed write, or 0. */
 int pcapw_error(const struct pcapw *w);

@@ -22,8 +22,7 @@ struct pfilter *pfilter_new(const char *expr, char *err, size_t errlen)
 	}
 	pf->dead = pcap_open_dead(DLT_EN10MB, 262144);
 	if (!pf->dead) {
-		snprintf(err, errlen, "cannot compile filter expression '%s': out of memory",
-			 expr);
+		snprintf(err, errlen, "cannot compile filter expression '%s': out of memory", expr);
 		free(pf);
 		return NULL;
 	}

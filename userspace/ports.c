@@ -23,14 +23,14 @@ static int parse_one(const char *s, size_t len, uint16_t *out)
 	return 0;
 }
 
-static int add_port(struct ports *p, uint16_t port, const char *text,
-		    char *err, int errlen)
+static int add_port(struct ports *p, uint16_t port, const char *text, char *err, int errlen)
 {
 	if (ports_bit(p->bitmap, port))
 		return 0;
 	if (p->n >= LT_MAX_PORTS) {
 		snprintf(err, (size_t)errlen,
-			 "too many ports in '%.40s': at most %d can be watched; leave --port out to watch all",
+			 "too many ports in '%.40s': at most %d can be watched; leave --port out "
+			 "to watch all",
 			 text, LT_MAX_PORTS);
 		return -1;
 	}
@@ -51,13 +51,15 @@ int ports_add(struct ports *p, const char *text, char *err, int errlen)
 			size_t l1 = (size_t)(dash - s), l2 = len - l1 - 1;
 			if (parse_one(s, l1, &lo) < 0 || parse_one(dash + 1, l2, &hi) < 0) {
 				snprintf(err, (size_t)errlen,
-					 "invalid port range '%.*s': expected LOW-HIGH, each an integer from 0 to 65535",
+					 "invalid port range '%.*s': expected LOW-HIGH, each an "
+					 "integer from 0 to 65535",
 					 (int)(len > 40 ? 40 : len), s);
 				return -1;
 			}
 			if (lo > hi) {
 				snprintf(err, (size_t)errlen,
-					 "invalid port range '%.*s': the first port is above the last; write %u-%u",
+					 "invalid port range '%.*s': the first port is above the "
+					 "last; write %u-%u",
 					 (int)(len > 40 ? 40 : len), s, hi, lo);
 				return -1;
 			}

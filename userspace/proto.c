@@ -16,12 +16,18 @@
 
 #include "cursor.h"
 
-#define PG_SSL_REQUEST_CODE 80877103u  /* 1234 << 16 | 5679 */
+#define PG_SSL_REQUEST_CODE 80877103u /* 1234 << 16 | 5679 */
 #define PG_GSS_REQUEST_CODE 80877104u
-#define PG_PROTOCOL_3 196608u          /* 3 << 16 */
+#define PG_PROTOCOL_3 196608u /* 3 << 16 */
 
-static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
-static bool is_print(uint8_t c) { return c >= 0x20 && c < 0x7f; }
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+static bool is_print(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
 
 /* Does the cursor start with the string s? Reads nothing. */
 static bool starts(const struct cur *c, const char *s)
@@ -86,9 +92,9 @@ static bool tls(struct cur c, struct proto_id *p)
 	uint8_t type, maj, min, hs;
 	uint16_t rec_len;
 
-	if (!cur_u8(&c, &type) || type < 20 || type > 23 || !cur_u8(&c, &maj) ||
-	    maj != 3 || !cur_u8(&c, &min) || min > 4 || !cur_be16(&c, &rec_len) ||
-	    rec_len == 0 || rec_len > 16384 + 2048)
+	if (!cur_u8(&c, &type) || type < 20 || type > 23 || !cur_u8(&c, &maj) || maj != 3 ||
+	    !cur_u8(&c, &min) || min > 4 || !cur_be16(&c, &rec_len) || rec_len == 0 ||
+	    rec_len > 16384 + 2048)
 		return false;
 	p->tls_version = (uint16_t)(maj << 8 | min);
 	p->kind = PROTO_TLS_RECORD;
@@ -117,8 +123,8 @@ static bool tls(struct cur c, struct proto_id *p)
 static bool http_request(struct cur c, struct proto_id *p)
 {
 	static const char *const methods[] = {
-		"GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ",
-		"CONNECT ", "TRACE ", "PRI ",
+		"GET ",	    "POST ",  "PUT ",	  "DELETE ", "HEAD ",
+		"OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",  "PRI ",
 	};
 	struct cur t = c;
 	uint8_t v = 0;
@@ -188,8 +194,8 @@ static bool postgres(struct cur c, const struct proto_id *client, struct proto_i
 	uint32_t len, code;
 	uint8_t v;
 
-	if (client && client->kind == PROTO_PG_SSL_REQUEST && cur_left(&c) == 1 &&
-	    cur_u8(&c, &v) && (v == 'S' || v == 'N')) {
+	if (client && client->kind == PROTO_PG_SSL_REQUEST && cur_left(&c) == 1 && cur_u8(&c, &v) &&
+	    (v == 'S' || v == 'N')) {
 		p->kind = PROTO_PG_SSL_ANSWER;
 		p->pg_answer = (char)v;
 		return true;
@@ -213,8 +219,8 @@ static bool html(struct cur c, struct proto_id *p)
 	static const char *const tags[] = { "<!doctype html", "<html" };
 	uint8_t v = 0;
 
-	while (cur_has(&c, 1) && (c.p[0] == ' ' || c.p[0] == '\n' || c.p[0] == '\r' ||
-				  c.p[0] == '\t'))
+	while (cur_has(&c, 1) &&
+	       (c.p[0] == ' ' || c.p[0] == '\n' || c.p[0] == '\r' || c.p[0] == '\t'))
 		cur_skip(&c, 1);
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		struct cur t = c;
@@ -253,16 +259,15 @@ static bool json_rpc(struct cur c, struct proto_id *p)
 	return false;
 }
 
-void proto_classify(const uint8_t *b, size_t n, const struct proto_id *client,
-		    struct proto_id *out)
+void proto_classify(const uint8_t *b, size_t n, const struct proto_id *client, struct proto_id *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!b || !n)
 		return;
 	struct cur c = cur_make(b, n > PROTO_HEAD_MAX ? PROTO_HEAD_MAX : n);
 
-	if (tls(c, out) || http_response(c, out) || postgres(c, client, out) ||
-	    resp(c, out) || json_rpc(c, out) || html(c, out) || http_request(c, out))
+	if (tls(c, out) || http_response(c, out) || postgres(c, client, out) || resp(c, out) ||
+	    json_rpc(c, out) || html(c, out) || http_request(c, out))
 		return;
 	if (starts(&c, "SSH-")) {
 		out->kind = PROTO_SSH;
@@ -276,8 +281,8 @@ void proto_classify(const uint8_t *b, size_t n, const struct proto_id *client,
 
 static bool is_tls(uint8_t k)
 {
-	return k == PROTO_TLS_CLIENT_HELLO || k == PROTO_TLS_SERVER_HELLO ||
-	       k == PROTO_TLS_ALERT || k == PROTO_TLS_RECORD;
+	return k == PROTO_TLS_CLIENT_HELLO || k == PROTO_TLS_SERVER_HELLO || k == PROTO_TLS_ALERT ||
+	       k == PROTO_TLS_RECORD;
 }
 
 static bool is_known(uint8_t k)
@@ -291,18 +296,19 @@ enum proto_clash proto_clash(const struct proto_id *c, const struct proto_id *s)
 		return PROTO_CLASH_NONE;
 	if (c->kind == PROTO_PG_SSL_REQUEST)
 		return s->kind == PROTO_PG_SSL_ANSWER && s->pg_answer == 'N'
-			       ? PROTO_CLASH_SSL_REFUSED : PROTO_CLASH_NONE;
+			       ? PROTO_CLASH_SSL_REFUSED
+			       : PROTO_CLASH_NONE;
 	if (is_tls(c->kind))
 		return is_tls(s->kind) ? PROTO_CLASH_NONE : PROTO_CLASH_TLS_TO_PLAIN;
 	if (is_tls(s->kind))
 		return PROTO_CLASH_PLAIN_TO_TLS;
 	if (c->kind == PROTO_H2_PREFACE)
 		return !strcmp(proto_family(s->kind), "HTTP/1") ? PROTO_CLASH_H2_TO_HTTP1
-						      : PROTO_CLASH_NONE;
+								: PROTO_CLASH_NONE;
 	if (!is_known(s->kind))
 		return PROTO_CLASH_NONE;
-	if (strcmp(proto_family(c->kind), proto_family(s->kind)) != 0 &&
-	    c->kind != PROTO_SSH && s->kind != PROTO_SSH)
+	if (strcmp(proto_family(c->kind), proto_family(s->kind)) != 0 && c->kind != PROTO_SSH &&
+	    s->kind != PROTO_SSH)
 		return PROTO_CLASH_OTHER;
 	if ((c->kind == PROTO_SSH) != (s->kind == PROTO_SSH))
 		return PROTO_CLASH_OTHER;
@@ -383,11 +389,16 @@ const char *proto_family(enum proto_kind k)
 const char *proto_tls_version_name(uint16_t v)
 {
 	switch (v) {
-	case 0x0300: return "SSL 3.0";
-	case 0x0301: return "TLS 1.0";
-	case 0x0302: return "TLS 1.1";
-	case 0x0303: return "TLS 1.2";
-	case 0x0304: return "TLS 1.3";
+	case 0x0300:
+		return "SSL 3.0";
+	case 0x0301:
+		return "TLS 1.0";
+	case 0x0302:
+		return "TLS 1.1";
+	case 0x0303:
+		return "TLS 1.2";
+	case 0x0304:
+		return "TLS 1.3";
 	}
 	return "";
 }
@@ -395,30 +406,54 @@ const char *proto_tls_version_name(uint16_t v)
 const char *proto_tls_alert_name(uint8_t d)
 {
 	switch (d) {
-	case 0: return "close_notify";
-	case 10: return "unexpected_message";
-	case 20: return "bad_record_mac";
-	case 22: return "record_overflow";
-	case 40: return "handshake_failure";
-	case 42: return "bad_certificate";
-	case 43: return "unsupported_certificate";
-	case 44: return "certificate_revoked";
-	case 45: return "certificate_expired";
-	case 46: return "certificate_unknown";
-	case 47: return "illegal_parameter";
-	case 48: return "unknown_ca";
-	case 50: return "decode_error";
-	case 51: return "decrypt_error";
-	case 70: return "protocol_version";
-	case 71: return "insufficient_security";
-	case 80: return "internal_error";
-	case 86: return "inappropriate_fallback";
-	case 90: return "user_canceled";
-	case 109: return "missing_extension";
-	case 110: return "unsupported_extension";
-	case 112: return "unrecognized_name";
-	case 116: return "certificate_required";
-	case 120: return "no_application_protocol";
+	case 0:
+		return "close_notify";
+	case 10:
+		return "unexpected_message";
+	case 20:
+		return "bad_record_mac";
+	case 22:
+		return "record_overflow";
+	case 40:
+		return "handshake_failure";
+	case 42:
+		return "bad_certificate";
+	case 43:
+		return "unsupported_certificate";
+	case 44:
+		return "certificate_revoked";
+	case 45:
+		return "certificate_expired";
+	case 46:
+		return "certificate_unknown";
+	case 47:
+		return "illegal_parameter";
+	case 48:
+		return "unknown_ca";
+	case 50:
+		return "decode_error";
+	case 51:
+		return "decrypt_error";
+	case 70:
+		return "protocol_version";
+	case 71:
+		return "insufficient_security";
+	case 80:
+		return "internal_error";
+	case 86:
+		return "inappropriate_fallback";
+	case 90:
+		return "user_canceled";
+	case 109:
+		return "missing_extension";
+	case 110:
+		return "unsupported_extension";
+	case 112:
+		return "unrecognized_name";
+	case 116:
+		return "certificate_required";
+	case 120:
+		return "no_application_protocol";
 	}
 	return "";
 }
@@ -434,8 +469,8 @@ void proto_describe(const struct proto_id *p, char *buf, size_t len)
 	case PROTO_TLS_SERVER_HELLO:
 		snprintf(buf, len, "a TLS %s (%s%s%s%s%s)",
 			 p->kind == PROTO_TLS_CLIENT_HELLO ? "ClientHello" : "ServerHello",
-			 *ver ? ver : "unknown version", p->sni[0] ? ", SNI `" : "",
-			 p->sni, p->sni[0] ? "`" : "", "");
+			 *ver ? ver : "unknown version", p->sni[0] ? ", SNI `" : "", p->sni,
+			 p->sni[0] ? "`" : "", "");
 		break;
 	case PROTO_TLS_ALERT: {
 		const char *a = proto_tls_alert_name(p->alert_desc);
@@ -452,7 +487,9 @@ void proto_describe(const struct proto_id *p, char *buf, size_t len)
 		snprintf(buf, len, "`%s`", p->line);
 		break;
 	case PROTO_HTML:
-		snprintf(buf, len, "an HTML page with no HTTP status line (how an HTTP server such as Python's http.server answers a request line it cannot parse)");
+		snprintf(buf, len,
+			 "an HTML page with no HTTP status line (how an HTTP server such as "
+			 "Python's http.server answers a request line it cannot parse)");
 		break;
 	case PROTO_H2_PREFACE:
 		snprintf(buf, len, "the HTTP/2 prior-knowledge preface `PRI * HTTP/2.0`");

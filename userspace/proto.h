@@ -22,47 +22,47 @@
 #define PROTO_HEAD_MAX 64
 
 enum proto_kind {
-	PROTO_NONE = 0,          /* no payload bytes seen (or not kept) */
-	PROTO_UNKNOWN,           /* bytes, none of the protocols below */
+	PROTO_NONE = 0, /* no payload bytes seen (or not kept) */
+	PROTO_UNKNOWN,	/* bytes, none of the protocols below */
 	PROTO_TLS_CLIENT_HELLO,
 	PROTO_TLS_SERVER_HELLO,
 	PROTO_TLS_ALERT,
-	PROTO_TLS_RECORD,        /* another TLS record */
+	PROTO_TLS_RECORD, /* another TLS record */
 	PROTO_HTTP_REQUEST,
 	PROTO_HTTP_RESPONSE,
-	PROTO_HTML,              /* an HTML page with no status line: an
+	PROTO_HTML,	  /* an HTML page with no status line: an
 				  * HTTP/0.9-style error answer (Python's
 				  * http.server to a line it cannot parse) */
-	PROTO_H2_PREFACE,        /* "PRI * HTTP/2.0": HTTP/2 prior knowledge */
-	PROTO_RESP,              /* redis serialization protocol */
+	PROTO_H2_PREFACE, /* "PRI * HTTP/2.0": HTTP/2 prior knowledge */
+	PROTO_RESP,	  /* redis serialization protocol */
 	PROTO_PG_SSL_REQUEST,
 	PROTO_PG_STARTUP,
-	PROTO_PG_SSL_ANSWER,     /* the server's 'S' or 'N' to an SSLRequest */
+	PROTO_PG_SSL_ANSWER, /* the server's 'S' or 'N' to an SSLRequest */
 	PROTO_SSH,
 	PROTO_JSON_RPC,
 	PROTO_KIND_COUNT,
 };
 
 struct proto_id {
-	uint8_t kind;            /* enum proto_kind */
+	uint8_t kind;			 /* enum proto_kind */
 	uint8_t alert_level, alert_desc; /* TLS alert */
-	char pg_answer;          /* 'S' or 'N' */
-	uint16_t tls_version;    /* version in the hello (or record), e.g. 0x0303 */
-	uint16_t status;         /* HTTP response status */
+	char pg_answer;			 /* 'S' or 'N' */
+	uint16_t tls_version;		 /* version in the hello (or record), e.g. 0x0303 */
+	uint16_t status;		 /* HTTP response status */
 	/* The first line (HTTP request or status line, SSH banner), or the
 	 * command (RESP), printable ASCII only, cut at the bytes kept. */
 	char line[PROTO_HEAD_MAX + 4];
-	char sni[PROTO_HEAD_MAX];  /* TLS ClientHello server name, when kept */
+	char sni[PROTO_HEAD_MAX]; /* TLS ClientHello server name, when kept */
 };
 
 /* What the two sides' first bytes say about each other. */
 enum proto_clash {
 	PROTO_CLASH_NONE = 0,
-	PROTO_CLASH_TLS_TO_PLAIN,  /* client TLS, server answered in clear text */
-	PROTO_CLASH_PLAIN_TO_TLS,  /* client clear text, server answered TLS */
-	PROTO_CLASH_H2_TO_HTTP1,   /* HTTP/2 prior knowledge, HTTP/1.x answer */
-	PROTO_CLASH_OTHER,         /* two different known protocols */
-	PROTO_CLASH_SSL_REFUSED,   /* PostgreSQL SSLRequest answered 'N' */
+	PROTO_CLASH_TLS_TO_PLAIN, /* client TLS, server answered in clear text */
+	PROTO_CLASH_PLAIN_TO_TLS, /* client clear text, server answered TLS */
+	PROTO_CLASH_H2_TO_HTTP1,  /* HTTP/2 prior knowledge, HTTP/1.x answer */
+	PROTO_CLASH_OTHER,	  /* two different known protocols */
+	PROTO_CLASH_SSL_REFUSED,  /* PostgreSQL SSLRequest answered 'N' */
 	/* Not from the bytes alone (the caller decides, diagnose.c): an HTTP
 	 * request the server closed or reset without a byte, as a TLS server
 	 * (OpenSSL) does with plain HTTP. */

@@ -44,7 +44,7 @@ struct answerer {
 	uint8_t family;
 	uint8_t addr[16];
 	uint16_t port;
-	int32_t pid;                   /* -1 unknown */
+	int32_t pid; /* -1 unknown */
 	char comm[LT_COMM_LEN];
 	uint64_t first_ns, last_ns, n;
 };
@@ -53,18 +53,18 @@ struct report {
 	struct engine *e;
 	struct diag *diag;
 	int live;
-	struct ports ports;            /* watched ports (copy) */
+	struct ports ports; /* watched ports (copy) */
 	bool has_ex[LT_V_COUNT];
-	struct flow ex[LT_V_COUNT];    /* the first connection of each verdict */
+	struct flow ex[LT_V_COUNT]; /* the first connection of each verdict */
 	/* live runs: what the kernel said when the run started */
 	struct listener *lst;
-	int nlst;                      /* < 0: the query failed (-errno) */
+	int nlst; /* < 0: the query failed (-errno) */
 	struct listen_counters c_start;
 	int oom;
-	int attached;                  /* a tap of e */
+	int attached; /* a tap of e */
 	struct answerer ans[MAX_ANSWERERS];
 	int nans;
-	uint64_t ans_more;             /* answered on endpoints beyond the table */
+	uint64_t ans_more; /* answered on endpoints beyond the table */
 };
 
 /* ---- collecting -------------------------------------------------------- */
@@ -91,8 +91,7 @@ static int query_listeners(const struct ports *p, struct listener *v)
 	return n;
 }
 
-static void keep_example(bool *has, struct flow *ex, const struct flow *f,
-			 enum lt_verdict v)
+static void keep_example(bool *has, struct flow *ex, const struct flow *f, enum lt_verdict v)
 {
 	if ((unsigned)v >= LT_V_COUNT)
 		return;
@@ -361,8 +360,8 @@ static void headline(struct sbuf *b, const struct view *w)
 
 struct table {
 	int ncol;
-	char align[TBL_COLS];  /* 'l' or 'r' */
-	char **cell;           /* row-major, row 0 the header */
+	char align[TBL_COLS]; /* 'l' or 'r' */
+	char **cell;	      /* row-major, row 0 the header */
 	size_t n, alloc;
 	int oom;
 };
@@ -374,8 +373,7 @@ static void tbl_init(struct table *t, const char *align)
 	memcpy(t->align, align, (size_t)t->ncol);
 }
 
-static void tbl_cell(struct table *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void tbl_cell(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tbl_cell(struct table *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -580,8 +578,7 @@ static void run_table(struct sbuf *b, const struct view *w, int md)
 static void put_ref(struct sbuf *b, const struct diag_ref *r)
 {
 	char c[FMT_EP_LEN], s[FMT_EP_LEN];
-	sbuf_printf(b, "#%" PRIu64 " `%s` -> `%s`", r->id,
-		    fmt_endpoint(c, r->family, &r->client),
+	sbuf_printf(b, "#%" PRIu64 " `%s` -> `%s`", r->id, fmt_endpoint(c, r->family, &r->client),
 		    fmt_endpoint(s, r->family, &r->server));
 }
 
@@ -722,7 +719,9 @@ static void ports_section(struct sbuf *b, const struct view *w, int md)
 	sbuf_putc(b, '\n');
 	if (w->st->nports > (uint32_t)n)
 		para(b, md, "(more ports than the table shows; the total covers them all)");
-	para(b, md, "Latencies are handshake times measured in the capture: SYN to SYN-ACK for answered attempts, SYN to RST for refused ones.");
+	para(b, md,
+	     "Latencies are handshake times measured in the capture: SYN to SYN-ACK for answered "
+	     "attempts, SYN to RST for refused ones.");
 	tbl_release(&t);
 	sbuf_release(&s);
 	free(ports);
@@ -730,14 +729,12 @@ static void ports_section(struct sbuf *b, const struct view *w, int md)
 
 static bool same_listener(const struct listener *a, const struct listener *b)
 {
-	return a->family == b->family && a->port == b->port &&
-	       !memcmp(a->addr, b->addr, 16) &&
+	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, 16) &&
 	       (a->inode == b->inode || !a->inode || !b->inode);
 }
 
 /* The end-of-run snapshot of listener l, or NULL if it was gone by then. */
-static const struct listener *listener_at_end(const struct view *w,
-					      const struct listener *l)
+static const struct listener *listener_at_end(const struct view *w, const struct listener *l)
 {
 	const struct listener *end = NULL;
 	for (int j = 0; j < w->nlend; j++)
@@ -746,8 +743,8 @@ static const struct listener *listener_at_end(const struct view *w,
 	return end;
 }
 
-static void listener_row(struct table *t, const struct listener *l,
-			 const struct listener *start, const struct listener *end)
+static void listener_row(struct table *t, const struct listener *l, const struct listener *start,
+			 const struct listener *end)
 {
 	struct sbuf c;
 
@@ -800,7 +797,8 @@ static int came_and_went(struct sbuf *b, const struct view *w, int md)
 			continue;
 		memcpy(e.addr, a->addr, 16);
 		sbuf_init(&s, 512);
-		sbuf_printf(&s, "Listened during the run only (not at the start, not at the end): `%s`",
+		sbuf_printf(&s,
+			    "Listened during the run only (not at the start, not at the end): `%s`",
 			    fmt_endpoint(ep, a->family, &e));
 		if (a->pid >= 0)
 			sbuf_printf(&s, " by `%s` (pid %d)", a->comm, (int)a->pid);
@@ -814,8 +812,11 @@ static int came_and_went(struct sbuf *b, const struct view *w, int md)
 	if (r->ans_more) {
 		struct sbuf s;
 		sbuf_init(&s, 256);
-		sbuf_printf(&s, "(%" PRIu64 " answered connections on more server endpoints than the report follows)",
-			    r->ans_more);
+		sbuf_printf(
+			&s,
+			"(%" PRIu64
+			" answered connections on more server endpoints than the report follows)",
+			r->ans_more);
 		para(b, md, sbuf_str(&s));
 		sbuf_release(&s);
 	}
@@ -831,7 +832,9 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 
 	heading(b, md, 2, "Listeners");
 	if (!r->live) {
-		para(b, md, "Not checked: this report comes from a capture file, which holds no listening sockets. Run lotrace live to see them.");
+		para(b, md,
+		     "Not checked: this report comes from a capture file, which holds no listening "
+		     "sockets. Run lotrace live to see them.");
 		return;
 	}
 	if (r->nlst < 0 && w->nlend < 0) {
@@ -873,11 +876,15 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 	}
 	tbl_release(&t);
 	if (came_and_went(b, w, md) == 0 && !rows)
-		para(b, md, "No socket listened on the watched ports or on the ports seen in the traffic, at the start or at the end of the run.");
+		para(b, md,
+		     "No socket listened on the watched ports or on the ports seen in the traffic, "
+		     "at the start or at the end of the run.");
 
 	sbuf_init(&s, 1024);
 	if (r->c_start.overflows >= 0 && w->c_end.overflows >= 0)
-		sbuf_printf(&s, "Kernel counters during the run (all listeners on this machine): ListenOverflows +%" PRId64 ", ListenDrops +%" PRId64 ". ",
+		sbuf_printf(&s,
+			    "Kernel counters during the run (all listeners on this machine): "
+			    "ListenOverflows +%" PRId64 ", ListenDrops +%" PRId64 ". ",
 			    w->c_end.overflows - r->c_start.overflows,
 			    w->c_end.drops - r->c_start.drops);
 	if (w->sys.syn_retries >= 0) {
@@ -900,22 +907,27 @@ static void input_section(struct sbuf *b, const struct view *w, int md)
 
 	heading(b, md, 2, "Input");
 	if (ss && w->ri->link_name)
-		sbuf_printf(b, "%sFrames: %" PRIu64 " read, %" PRIu64 " TCP, %" PRIu64
-			       " other, %" PRIu64 " could not be decoded\n",
+		sbuf_printf(b,
+			    "%sFrames: %" PRIu64 " read, %" PRIu64 " TCP, %" PRIu64
+			    " other, %" PRIu64 " could not be decoded\n",
 			    bullet, ss->dec.frames, ss->dec.tcp, ss->dec.not_tcp,
 			    dec_stats_problems(&ss->dec));
 	else if (ss)
 		sbuf_printf(b, "%sEvents received: %" PRIu64 "\n", bullet, ss->received);
 	if (ss)
 		sbuf_printf(b, "%sLost events: %" PRIu64 "\n", bullet, ss->lost);
-	sbuf_printf(b, "%sConnections tracked: %" PRIu64 " (table capacity %u, %" PRIu64
-		       " evicted), %" PRIu64 " reuses of a 4-tuple\n",
+	sbuf_printf(b,
+		    "%sConnections tracked: %" PRIu64 " (table capacity %u, %" PRIu64
+		    " evicted), %" PRIu64 " reuses of a 4-tuple\n",
 		    bullet, fc->created, fc->capacity, fc->evicted, fc->reused);
 	if (fc->time_jumps) {
 		struct sbuf j;
 		sbuf_init(&j, 256);
 		fmt_time_jump(&j, fc);
-		sbuf_printf(b, "%sTime: %s; nothing expired for it, and the connections after it carry the `after-time-jump` anomaly (their times count on from before the jump)\n",
+		sbuf_printf(b,
+			    "%sTime: %s; nothing expired for it, and the connections after it "
+			    "carry the `after-time-jump` anomaly (their times count on from before "
+			    "the jump)\n",
 			    bullet, sbuf_str(&j));
 		sbuf_release(&j);
 	}
@@ -942,15 +954,15 @@ static void example(struct sbuf *b, const struct flow *f, enum lt_verdict v, int
 	sbuf_init(&h, 512);
 	verdict_text(&h, f, v);
 	sbuf_printf(&h, ": #%" PRIu64 " `%s` -> `%s`", f->id,
-		    fmt_endpoint(c, f->family, &f->client),
-		    fmt_endpoint(s, f->family, &f->server));
+		    fmt_endpoint(c, f->family, &f->client), fmt_endpoint(s, f->family, &f->server));
 	heading(b, md, 3, sbuf_str(&h));
 	sbuf_release(&h);
 
 	sbuf_printf(b, "%sStarted %s, lasted %s\n", li, fmt_time_iso(t, f->t_first),
 		    fmt_dur(d1, (int64_t)(f->t_last - f->t_first)));
-	sbuf_printf(b, md ? "%sZeek conn_state `%s`, history `%s`\n"
-			  : "%sZeek conn_state %s, history %s\n",
+	sbuf_printf(b,
+		    md ? "%sZeek conn_state `%s`, history `%s`\n"
+		       : "%sZeek conn_state %s, history %s\n",
 		    li, flow_zeek_state(f), f->history);
 	if ((l = flow_syn_to_synack(f)) >= 0) {
 		sbuf_printf(b, "%sHandshake: SYN->SYN-ACK %s", li, fmt_dur(d1, l));
@@ -960,8 +972,9 @@ static void example(struct sbuf *b, const struct flow *f, enum lt_verdict v, int
 	} else if ((l = flow_syn_to_rst(f)) >= 0) {
 		sbuf_printf(b, "%sHandshake: SYN->RST %s\n", li, fmt_dur(d1, l));
 	}
-	sbuf_printf(b, "%sPayload: %" PRIu64 " bytes client->server, %" PRIu64
-		       " bytes server->client\n",
+	sbuf_printf(b,
+		    "%sPayload: %" PRIu64 " bytes client->server, %" PRIu64
+		    " bytes server->client\n",
 		    li, f->side[LT_DIR_C2S].bytes, f->side[LT_DIR_S2C].bytes);
 	if (f->side[LT_DIR_C2S].pid >= 0 || f->side[LT_DIR_S2C].pid >= 0) {
 		sbuf_printf(b, "%sProcesses:", li);
@@ -981,14 +994,16 @@ static void example(struct sbuf *b, const struct flow *f, enum lt_verdict v, int
 			sep = ", ";
 		}
 		if (f->drop_reason[0]) {
-			sbuf_printf(b, "%sdrop reason %s (%u dropped)", sep, f->drop_reason, f->drops);
+			sbuf_printf(b, "%sdrop reason %s (%u dropped)", sep, f->drop_reason,
+				    f->drops);
 			sep = ", ";
 		}
 		if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
 			sbuf_printf(b, "%saccept queue full (%u queued, backlog %u", sep,
 				    f->ovf_queued, f->ovf_backlog);
 			if (f->side[LT_DIR_S2C].pid > 0)
-				sbuf_printf(b, ", listener %s[%d]", f->side[LT_DIR_S2C].comm, (int)f->side[LT_DIR_S2C].pid);
+				sbuf_printf(b, ", listener %s[%d]", f->side[LT_DIR_S2C].comm,
+					    (int)f->side[LT_DIR_S2C].pid);
 			sbuf_putc(b, ')');
 			sep = ", ";
 		}
@@ -1039,7 +1054,9 @@ static void examples_section(struct sbuf *b, const struct view *w, int md)
 		para(b, md, "No connection to show.");
 		return;
 	}
-	para(b, md, "One connection per verdict, the first one seen. In the diagrams the client is on the left, the server on the right, and times count from the connection's first segment.");
+	para(b, md,
+	     "One connection per verdict, the first one seen. In the diagrams the client is on the "
+	     "left, the server on the right, and times count from the connection's first segment.");
 	for (int v = 0; v < LT_V_COUNT; v++)
 		if (w->has_ex[v])
 			example(b, &w->ex[v], (enum lt_verdict)v, md);
@@ -1092,8 +1109,8 @@ static void jtime(struct json *j, const char *k, bool have, uint64_t ts)
 		json_kv_null(j, k);
 }
 
-static void jlistener(struct json *j, const struct listener *l,
-		      const struct listener *start, const struct listener *end)
+static void jlistener(struct json *j, const struct listener *l, const struct listener *start,
+		      const struct listener *end)
 {
 	char a[FMT_ADDR_LEN];
 	json_obj_open(j);
@@ -1216,7 +1233,8 @@ static void write_json(struct sbuf *b, const struct view *w)
 	json_key(j, "listen_counters");
 	if (w->r->live && w->r->c_start.overflows >= 0 && w->c_end.overflows >= 0) {
 		json_obj_open(j);
-		json_kv_u64(j, "overflows_delta", (uint64_t)(w->c_end.overflows - w->r->c_start.overflows));
+		json_kv_u64(j, "overflows_delta",
+			    (uint64_t)(w->c_end.overflows - w->r->c_start.overflows));
 		json_kv_u64(j, "drops_delta", (uint64_t)(w->c_end.drops - w->r->c_start.drops));
 		json_obj_close(j);
 	} else {
@@ -1281,9 +1299,8 @@ static void write_json(struct sbuf *b, const struct view *w)
 
 /* ---- report_write ------------------------------------------------------ */
 
-int report_write(struct report *r, FILE *out, enum lt_format fmt,
-		 const struct lt_run_info *ri, const struct lt_source_stats *ss,
-		 int partial)
+int report_write(struct report *r, FILE *out, enum lt_format fmt, const struct lt_run_info *ri,
+		 const struct lt_source_stats *ss, int partial)
 {
 	struct view w;
 	struct diag *dcopy = NULL;
@@ -1326,8 +1343,9 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt,
 		}
 		memcpy(has, r->has_ex, sizeof(r->has_ex));
 		memcpy(ex, r->ex, sizeof(r->ex));
-		pc = (struct partial_ctx){ .e = r->e, .d = dcopy, .st = scopy,
-					   .has_ex = has, .ex = ex };
+		pc = (struct partial_ctx){
+			.e = r->e, .d = dcopy, .st = scopy, .has_ex = has, .ex = ex
+		};
 		flow_foreach(engine_flows(r->e), add_active, &pc);
 		w.d = dcopy;
 		w.st = scopy;

@@ -27,9 +27,8 @@ struct report *report_attach(struct engine *e, const struct lt_opts *o, int live
 /* Write the report to out in fmt. The engine must be finished (all flows
  * retired) unless partial is set (the TUI's report key: active flows are
  * included as they stand). Returns 0 or -errno. */
-int report_write(struct report *r, FILE *out, enum lt_format fmt,
-		 const struct lt_run_info *ri, const struct lt_source_stats *ss,
-		 int partial);
+int report_write(struct report *r, FILE *out, enum lt_format fmt, const struct lt_run_info *ri,
+		 const struct lt_source_stats *ss, int partial);
 
 /* The format a report file name asks for: .md markdown, .json JSON, else text. */
 enum lt_format report_format_for(const char *path);

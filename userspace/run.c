@@ -48,29 +48,29 @@ struct lt_run {
 	struct lt_run_info ri;
 	char note[LT_ERR_LEN];
 	int live;
-	int paced;                /* src is a src_pace wrapper */
-	int to_stdout;            /* records go to out (stdout, or --json FILE): check it */
-	FILE *out;                /* where records go: stdout, stderr (-w -) or the --json file */
-	int out_owned;            /* out is the --json file: closed and reopened here */
-	struct lt_sink *sink;     /* headless */
+	int paced;	      /* src is a src_pace wrapper */
+	int to_stdout;	      /* records go to out (stdout, or --json FILE): check it */
+	FILE *out;	      /* where records go: stdout, stderr (-w -) or the --json file */
+	int out_owned;	      /* out is the --json file: closed and reopened here */
+	struct lt_sink *sink; /* headless */
 	struct listen_note *notes;
-	struct pcapw *pcap;       /* -w */
+	struct pcapw *pcap; /* -w */
 	struct report *rep;
-	struct metrics *met;      /* --metrics, --metrics-file */
+	struct metrics *met; /* --metrics, --metrics-file */
 	struct metrics_serve *msrv;
 	struct sbuf mtext;
 	uint64_t next_metrics, next_metrics_file, next_listen;
-	int mfile_err;            /* -errno of the last failed --metrics-file write */
+	int mfile_err; /* -errno of the last failed --metrics-file write */
 	enum run_stop stop;
-	int in_err;               /* -errno of a failed poll or dispatch */
-	int out_err;              /* errno of a failed write to out */
-	int pcap_err;             /* errno of a failed write to the -w file */
-	uint64_t pcap_ino;        /* the -w file's inode: SIGHUP reopens only a moved file */
-	uint64_t first_ts;        /* the source's clock when reading began */
+	int in_err;	   /* -errno of a failed poll or dispatch */
+	int out_err;	   /* errno of a failed write to out */
+	int pcap_err;	   /* errno of a failed write to the -w file */
+	uint64_t pcap_ino; /* the -w file's inode: SIGHUP reopens only a moved file */
+	uint64_t first_ts; /* the source's clock when reading began */
 	uint64_t next_check;
 	struct lt_source_stats ss;
-	char cut[LT_ERR_LEN];     /* ri.cut */
-	char why[LT_ERR_LEN];     /* run_stop_text */
+	char cut[LT_ERR_LEN]; /* ri.cut */
+	char why[LT_ERR_LEN]; /* run_stop_text */
 };
 
 static uint64_t mono_ns(void)
@@ -143,7 +143,8 @@ static void check_outputs(struct lt_run *r)
 		/* -w - into a reader that went away: a quiet stop, as for lines */
 		if (r->pcap_err)
 			run_stop(r, r->pcap_err == EPIPE && !strcmp(r->o->write_file, "-")
-					    ? RUN_STOP_PIPE : RUN_STOP_OUTPUT);
+					    ? RUN_STOP_PIPE
+					    : RUN_STOP_OUTPUT);
 	}
 }
 
@@ -171,7 +172,9 @@ static void reopen_outputs(struct lt_run *r)
 		}
 		if (!(nf = fopen(o->json_file, "a"))) {
 			/* keep writing the old one: a record lost is worse */
-			fprintf(stderr, "lotrace: cannot reopen '%s' after SIGHUP: %s; still writing the old file\n",
+			fprintf(stderr,
+				"lotrace: cannot reopen '%s' after SIGHUP: %s; still writing the "
+				"old file\n",
 				o->json_file, strerror(errno));
 		} else {
 			FILE *old = r->out;
@@ -192,13 +195,15 @@ static void reopen_outputs(struct lt_run *r)
 		if (file_ino(o->write_file) == r->pcap_ino)
 			return;
 		if (!(np = pcapw_open(o->write_file, err))) {
-			fprintf(stderr, "lotrace: %s after SIGHUP; still writing the old file\n", err);
+			fprintf(stderr, "lotrace: %s after SIGHUP; still writing the old file\n",
+				err);
 			return;
 		}
 		uint64_t n = pcapw_count(r->pcap);
 		int rc = pcapw_close(r->pcap);
 		if (rc < 0)
-			fprintf(stderr, "lotrace: closing the old -w file failed: %s\n", strerror(-rc));
+			fprintf(stderr, "lotrace: closing the old -w file failed: %s\n",
+				strerror(-rc));
 		r->pcap = np;
 		r->pcap_ino = file_ino(o->write_file);
 		if (o->verbose)
@@ -230,7 +235,8 @@ static int add_taps(struct lt_run *r, int *status)
 		if (o->json_file) {
 			if (!(out = fopen(o->json_file, "a"))) {
 				snprintf(err, sizeof(err),
-					 "cannot open '%s' for --json: %s; choose a file in a directory lotrace can write to",
+					 "cannot open '%s' for --json: %s; choose a file in a "
+					 "directory lotrace can write to",
 					 o->json_file, strerror(errno));
 				return fail_open(r, err, status);
 			}
@@ -244,8 +250,8 @@ static int add_taps(struct lt_run *r, int *status)
 		r->to_stdout = !pcap_stdout || r->out_owned;
 		if (r->live && (r->notes = malloc(sizeof(*r->notes))) &&
 		    listen_note_attach(r->notes, r->eng,
-				      o->format == LT_FMT_ZEEK ? stderr : out, /* conn.log only */
-				      o->format == LT_FMT_JSON) < 0) {
+				       o->format == LT_FMT_ZEEK ? stderr : out, /* conn.log only */
+				       o->format == LT_FMT_JSON) < 0) {
 			free(r->notes);
 			r->notes = NULL;
 		}
@@ -261,7 +267,8 @@ static int add_taps(struct lt_run *r, int *status)
 		const char *in = lt_writes_input(o);
 		if (in) {
 			snprintf(err, sizeof(err),
-				 "refusing to write '%s': it is the capture being read ('%s'); give -w another file",
+				 "refusing to write '%s': it is the capture being read ('%s'); "
+				 "give -w another file",
 				 o->write_file, in);
 			return fail_open(r, err, status);
 		}
@@ -273,7 +280,9 @@ static int add_taps(struct lt_run *r, int *status)
 		if (pcapw_is_pcapng(r->pcap))
 			t.on_retire = pcap_retire;
 		if (!strcmp(r->src->ops->name, "ebpf") && r->fe != RUN_TUI)
-			fprintf(stderr, "lotrace: -w writes header snapshots: the eBPF backend sees headers, not payload (--backend pcap writes whole packets)\n");
+			fprintf(stderr,
+				"lotrace: -w writes header snapshots: the eBPF backend sees "
+				"headers, not payload (--backend pcap writes whole packets)\n");
 		if (engine_add_tap(r->eng, &t) < 0)
 			return fail_open(r, "out of memory for the -w writer", status);
 	}
@@ -293,7 +302,8 @@ static void metrics_refresh(struct lt_run *r, int force_file)
 	uint64_t m = mono_ns();
 
 	run_source_stats(r, &ss);
-	struct metrics_gauges g = { .events_lost = ss.lost, .flows_evicted = fc->evicted,
+	struct metrics_gauges g = { .events_lost = ss.lost,
+				    .flows_evicted = fc->evicted,
 				    .flows_active = fc->active };
 	metrics_set_gauges(r->met, &g);
 	if (r->live && (force_file || m >= r->next_listen)) {
@@ -311,7 +321,9 @@ static void metrics_refresh(struct lt_run *r, int force_file)
 		int rc = metrics_serve_write_file(r->msrv, sbuf_str(&r->mtext), r->mtext.len);
 		/* a service keeps tracing; it says when the file fails and recovers */
 		if (rc < 0 && !r->mfile_err)
-			fprintf(stderr, "lotrace: cannot write --metrics-file '%s': %s; it is tried again every %llus\n",
+			fprintf(stderr,
+				"lotrace: cannot write --metrics-file '%s': %s; it is tried again "
+				"every %llus\n",
 				r->o->metrics_file, strerror(-rc),
 				(unsigned long long)(r->o->metrics_interval_ns / 1000000000ull));
 		else if (rc == 0 && r->mfile_err)
@@ -369,9 +381,8 @@ struct lt_run *run_open(const struct lt_opts *o, enum run_front fe, int *status)
 	return run_open_source(o, fe, src, note, NULL, status);
 }
 
-struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe,
-			       struct lt_source *src, const char *note,
-			       const struct flow_config *cfg_in, int *status)
+struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe, struct lt_source *src,
+			       const char *note, const struct flow_config *cfg_in, int *status)
 {
 	struct lt_run *r = calloc(1, sizeof(*r));
 	struct flow_config cfg;
@@ -392,7 +403,9 @@ struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe,
 	r->paced = src_pace_is(src);
 	snprintf(r->note, sizeof(r->note), "%s", note ? note : "");
 	if (fe == RUN_REPORT && r->live && !o->duration_ns && !o->count)
-		fprintf(stderr, "lotrace: capturing on %s; the report comes when you stop it (Ctrl-C) or use --duration\n",
+		fprintf(stderr,
+			"lotrace: capturing on %s; the report comes when you stop it (Ctrl-C) or "
+			"use --duration\n",
 			r->src->desc);
 	if (cfg_in)
 		cfg = *cfg_in;
@@ -458,9 +471,9 @@ int run_step(struct lt_run *r, uint64_t budget_ns)
 	const struct lt_opts *o = r->o;
 	uint64_t deadline = mono_ns() + budget_ns;
 	/* -c and --duration stop reading at once: read one at a time */
-	int batch = (!r->live && (o->count || o->duration_ns)) ? 1
+	int batch = (!r->live && (o->count || o->duration_ns))		      ? 1
 		    : r->live || run_speed(r) > 0 || budget_ns < 100000000ull ? 4096
-									 : 65536;
+									      : 65536;
 
 	while (!r->stop) {
 		if (lt_stop_requested()) {
@@ -525,8 +538,7 @@ static void describe_stop(struct lt_run *r)
 				 r->ss.read_error);
 		else
 			snprintf(r->why, sizeof(r->why), "capture failed: %s",
-				 r->ss.read_error[0] ? r->ss.read_error
-						     : strerror(-r->in_err));
+				 r->ss.read_error[0] ? r->ss.read_error : strerror(-r->in_err));
 		break;
 	case RUN_STOP_OUTPUT:
 		snprintf(r->why, sizeof(r->why), "cannot write %s: %s",
@@ -545,8 +557,8 @@ static void describe_stop(struct lt_run *r)
 	uint64_t left = engine_unreported(r->eng);
 	if (r->stop == RUN_STOP_COUNT || left) {
 		snprintf(r->cut, sizeof(r->cut), "stopped after %llu connections (-c %llu)%s",
-			 (unsigned long long)engine_reported(r->eng),
-			 (unsigned long long)o->count, left ? "; " : "");
+			 (unsigned long long)engine_reported(r->eng), (unsigned long long)o->count,
+			 left ? "; " : "");
 		if (left)
 			snprintf(r->cut + strlen(r->cut), sizeof(r->cut) - strlen(r->cut),
 				 "%llu more connections were not reported",
@@ -626,8 +638,8 @@ int run_finish(struct lt_run *r)
 	}
 	if (r->pcap) {
 		struct pcapw *w = r->pcap;
-		uint64_t n = pcapw_count(w), synth = pcapw_synth(w),
-			 forced = pcapw_forced(w), skipped = pcapw_skipped(w);
+		uint64_t n = pcapw_count(w), synth = pcapw_synth(w), forced = pcapw_forced(w),
+			 skipped = pcapw_skipped(w);
 		int rc = pcapw_close(w);
 		r->pcap = NULL;
 		if ((rc < 0 || r->pcap_err) && r->stop == RUN_STOP_PIPE) {
@@ -639,14 +651,20 @@ int run_finish(struct lt_run *r)
 		} else if (o->verbose || r->live) {
 			fprintf(stderr, "lotrace: wrote %llu segments to '%s' (%s)\n",
 				(unsigned long long)n, o->write_file,
-				synth ? "header snapshots: the eBPF backend sees headers, not payload"
+				synth ? "header snapshots: the eBPF backend sees headers, not "
+					"payload"
 				      : "packets as captured");
 		}
 		if (forced)
-			fprintf(stderr, "lotrace: %llu packets of '%s' went out before their connection ended (the %u MiB -w buffer was full); their comments say so\n",
+			fprintf(stderr,
+				"lotrace: %llu packets of '%s' went out before their connection "
+				"ended (the %u MiB -w buffer was full); their comments say so\n",
 				(unsigned long long)forced, o->write_file, PCAPW_HOLD_MAX >> 20);
 		if (skipped) {
-			fprintf(stderr, "lotrace: %llu packets of another link type were not written to '%s': a pcap file holds one link type; write pcapng (-w FILE.pcapng)\n",
+			fprintf(stderr,
+				"lotrace: %llu packets of another link type were not written to "
+				"'%s': a pcap file holds one link type; write pcapng (-w "
+				"FILE.pcapng)\n",
 				(unsigned long long)skipped, o->write_file);
 			status = 1;
 		}
@@ -690,16 +708,15 @@ int run_finish(struct lt_run *r)
 		status = 1;
 	} else if (r->ss.read_error[0] && !r->live) {
 		if (!quiet)
-			fprintf(stderr, "lotrace: capture '%s' ends early: %s; %s\n",
-				r->src->desc, r->ss.read_error,
+			fprintf(stderr, "lotrace: capture '%s' ends early: %s; %s\n", r->src->desc,
+				r->ss.read_error,
 				r->fe == RUN_HEADLESS ? "the connections above are what it held"
 				: r->fe == RUN_REPORT ? "the report covers what it held"
 						      : "the view showed what it held");
 		status = 1;
 	}
 	if (r->ss.lost && !quiet)
-		fprintf(stderr, "lotrace: %llu events were lost\n",
-			(unsigned long long)r->ss.lost);
+		fprintf(stderr, "lotrace: %llu events were lost\n", (unsigned long long)r->ss.lost);
 	return status;
 }
 
@@ -806,8 +823,8 @@ void run_feed(struct lt_run *r, const struct lt_obs *o)
 	run_obs(r, o);
 }
 
-void run_foreach_active(const struct lt_run *r,
-			void (*fn)(void *ctx, const struct flow *f), void *ctx)
+void run_foreach_active(const struct lt_run *r, void (*fn)(void *ctx, const struct flow *f),
+			void *ctx)
 {
 	flow_foreach(engine_flows(r->eng), fn, ctx);
 }

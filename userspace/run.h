@@ -32,21 +32,21 @@
 
 enum run_front {
 	RUN_HEADLESS = 0, /* connections and a summary on stdout */
-	RUN_REPORT,       /* "lotrace report": a report on stdout or --report */
-	RUN_TUI,          /* the full-screen view adds its own taps */
+	RUN_REPORT,	  /* "lotrace report": a report on stdout or --report */
+	RUN_TUI,	  /* the full-screen view adds its own taps */
 };
 
 /* Why reading stopped. */
 enum run_stop {
-	RUN_READING = 0,  /* it did not */
-	RUN_STOP_END,     /* end of the capture file */
-	RUN_STOP_COUNT,   /* -c connections went out */
+	RUN_READING = 0, /* it did not */
+	RUN_STOP_END,	 /* end of the capture file */
+	RUN_STOP_COUNT,	 /* -c connections went out */
 	RUN_STOP_DURATION,
-	RUN_STOP_SIGNAL,  /* SIGINT, SIGTERM, SIGHUP without file outputs */
-	RUN_STOP_USER,    /* the TUI's q, or run_finish while reading */
-	RUN_STOP_INPUT,   /* the source failed (cut capture, device gone) */
-	RUN_STOP_OUTPUT,  /* writing an output failed */
-	RUN_STOP_PIPE,    /* stdout's reader went away: a quiet stop */
+	RUN_STOP_SIGNAL, /* SIGINT, SIGTERM, SIGHUP without file outputs */
+	RUN_STOP_USER,	 /* the TUI's q, or run_finish while reading */
+	RUN_STOP_INPUT,	 /* the source failed (cut capture, device gone) */
+	RUN_STOP_OUTPUT, /* writing an output failed */
+	RUN_STOP_PIPE,	 /* stdout's reader went away: a quiet stop */
 };
 
 struct lt_run;
@@ -58,9 +58,8 @@ struct lt_run *run_open(const struct lt_opts *o, enum run_front fe, int *status)
  * failure), with its note (or NULL) and flow table configuration (NULL:
  * from the options): the TUI benchmark's synthetic source. */
 struct lt_source;
-struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe,
-			       struct lt_source *src, const char *note,
-			       const struct flow_config *cfg, int *status);
+struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe, struct lt_source *src,
+			       const char *note, const struct flow_config *cfg, int *status);
 /* Headless and report runs: open, step until done, finish, close. */
 int run_main(const struct lt_opts *o, enum run_front fe);
 
@@ -96,8 +95,8 @@ const struct flow_counters *run_flow_counters(const struct lt_run *r);
 const struct flow_config *run_flow_config(const struct lt_run *r);
 const struct flow_tab *run_flows(const struct lt_run *r);
 /* Each active connection, most recently active first. */
-void run_foreach_active(const struct lt_run *r,
-			void (*fn)(void *ctx, const struct flow *f), void *ctx);
+void run_foreach_active(const struct lt_run *r, void (*fn)(void *ctx, const struct flow *f),
+			void *ctx);
 void run_source_stats(const struct lt_run *r, struct lt_source_stats *ss);
 /* The source's clock: now for live sources, the replay clock for files. */
 uint64_t run_now(const struct lt_run *r);

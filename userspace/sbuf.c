@@ -142,8 +142,7 @@ void sbuf_json_str(struct sbuf *b, const char *s)
 			sbuf_lit(b, "\\t");
 			break;
 		default: {
-			char u[6] = { '\\', 'u', '0', '0', hexdig[*p >> 4],
-				      hexdig[*p & 15] };
+			char u[6] = { '\\', 'u', '0', '0', hexdig[*p >> 4], hexdig[*p & 15] };
 			sbuf_add(b, u, sizeof(u));
 		}
 		}
@@ -250,11 +249,25 @@ void sbuf_u64_rpad(struct sbuf *b, uint64_t v, unsigned width)
 }
 
 static const uint64_t pow10_tab[19] = {
-	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-	100000000000ull, 1000000000000ull, 10000000000000ull,
-	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-	100000000000000000ull, 1000000000000000000ull,
+	1ull,
+	10ull,
+	100ull,
+	1000ull,
+	10000ull,
+	100000ull,
+	1000000ull,
+	10000000ull,
+	100000000ull,
+	1000000000ull,
+	10000000000ull,
+	100000000000ull,
+	1000000000000ull,
+	10000000000000ull,
+	100000000000000ull,
+	1000000000000000ull,
+	10000000000000000ull,
+	100000000000000000ull,
+	1000000000000000000ull,
 };
 
 void sbuf_fixed(struct sbuf *b, uint64_t v, unsigned shift, unsigned decimals)
@@ -339,8 +352,7 @@ void sbuf_addr(struct sbuf *b, uint8_t family, const uint8_t addr[16])
 		sbuf_puts(b, a);
 }
 
-void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16],
-		    uint16_t port)
+void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint16_t port)
 {
 	if (family == 6)
 		sbuf_putc(b, '[');

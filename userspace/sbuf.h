@@ -23,18 +23,18 @@
 #include <string.h>
 
 struct sbuf {
-	char *buf;     /* NULL until the first append; sbuf_str() never is */
+	char *buf; /* NULL until the first append; sbuf_str() never is */
 	size_t len;
 	size_t alloc;
-	size_t cap;    /* most bytes it will hold */
-	bool toobig;   /* an append was cut short by cap (or no memory) */
+	size_t cap;  /* most bytes it will hold */
+	bool toobig; /* an append was cut short by cap (or no memory) */
 };
 
 #define SBUF_DEFAULT_CAP (1u << 20)
 
 void sbuf_init(struct sbuf *b, size_t cap);
 void sbuf_release(struct sbuf *b);
-void sbuf_reset(struct sbuf *b);       /* empty, keeps the memory */
+void sbuf_reset(struct sbuf *b); /* empty, keeps the memory */
 const char *sbuf_str(const struct sbuf *b);
 
 /* The slow path of sbuf_add: grow (within the cap), then copy. */
@@ -88,8 +88,7 @@ SBUF_INLINE void sbuf_putc(struct sbuf *b, char c)
 /* A string literal, its length known at compile time. */
 #define sbuf_lit(b, s) sbuf_add((b), "" s, sizeof(s) - 1)
 
-void sbuf_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Pad with spaces up to column width (counted in bytes from `from`). */
 void sbuf_pad(struct sbuf *b, size_t from, size_t width);
 /* Append s as a JSON string literal, quotes included. */
@@ -126,7 +125,6 @@ void sbuf_hex(struct sbuf *b, uint64_t v, unsigned digits);
 /* "127.0.0.1" (family 4, addr[0..3]) or "::1" (family 6, RFC 5952). */
 void sbuf_addr(struct sbuf *b, uint8_t family, const uint8_t addr[16]);
 /* "127.0.0.1:61900" or "[::1]:61900". */
-void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16],
-		    uint16_t port);
+void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint16_t port);
 
 #endif

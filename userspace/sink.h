@@ -24,10 +24,10 @@
 /* What every output says about the run. */
 struct lt_run_info {
 	const char *version;
-	const char *backend;      /* "pcap-file", "pcap", "ebpf" */
+	const char *backend;	  /* "pcap-file", "pcap", "ebpf" */
 	const char *backend_note; /* why this backend, or NULL */
-	const char *input;        /* capture path or interface */
-	const char *link_name;    /* "EN10MB", or NULL for eBPF */
+	const char *input;	  /* capture path or interface */
+	const char *link_name;	  /* "EN10MB", or NULL for eBPF */
 	const struct ports *ports;
 	uint32_t max_flows;
 	/* Set at the end when reading stopped before the input did (-c,
@@ -46,8 +46,7 @@ struct lt_sink;
 struct lt_sink_ops {
 	void (*begin)(struct lt_sink *s, const struct lt_run_info *ri);
 	void (*conn)(struct lt_sink *s, const struct flow *f, enum lt_verdict v);
-	void (*end)(struct lt_sink *s, const struct lt_run_info *ri,
-		    const struct lt_run_end *re);
+	void (*end)(struct lt_sink *s, const struct lt_run_info *ri, const struct lt_run_end *re);
 	void (*free)(struct lt_sink *s);
 };
 
@@ -60,18 +59,18 @@ struct lt_sink {
 enum lt_ts_mode {
 	LT_TS_DEFAULT = 0, /* 12:26:16.715528; with the date when the capture is
 			    * not from today or spans more than one day */
-	LT_TS_NONE,        /* -t */
-	LT_TS_EPOCH,       /* -tt: 1795263976.715528 */
-	LT_TS_DELTA,       /* -ttt: since the previous line, 00:00:00.000012 */
-	LT_TS_DATE,        /* -tttt: 2026-11-21 12:26:16.715528 */
+	LT_TS_NONE,	   /* -t */
+	LT_TS_EPOCH,	   /* -tt: 1795263976.715528 */
+	LT_TS_DELTA,	   /* -ttt: since the previous line, 00:00:00.000012 */
+	LT_TS_DATE,	   /* -tttt: 2026-11-21 12:26:16.715528 */
 	LT_TS_SINCE_FIRST, /* -ttttt: since the first line */
 };
 
 /* How the connection records look; all zero is the default. */
 struct lt_sink_cfg {
 	enum lt_ts_mode ts_mode;
-	int quiet;        /* -q: the summary only (text, JSON) */
-	int sort_start;   /* --sort start: records by first packet, at the end */
+	int quiet;	  /* -q: the summary only (text, JSON) */
+	int sort_start;	  /* --sort start: records by first packet, at the end */
 	int netns_always; /* --netns: the namespace column even with one */
 };
 

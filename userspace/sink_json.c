@@ -15,7 +15,7 @@ struct json_sink {
 	struct lt_sink_cfg cfg;
 	struct sbuf rec;
 	struct fmt_clock clock;
-	struct sink_sort sorted;    /* --sort start */
+	struct sink_sort sorted; /* --sort start */
 };
 
 static const char *role_name(uint8_t r)
@@ -103,9 +103,8 @@ static void side_obj(struct json *j, const char *k, const struct flow_side *sd)
 	json_obj_close(j);
 }
 
-static void addr_fields(struct json *j, const char *k_ep, const char *k_addr,
-			const char *k_port, const struct flow *f,
-			const struct lt_endpoint *e)
+static void addr_fields(struct json *j, const char *k_ep, const char *k_addr, const char *k_port,
+			const struct flow *f, const struct lt_endpoint *e)
 {
 	struct sbuf *b = j->b;
 	json_key(j, k_ep);
@@ -133,8 +132,7 @@ void sink_json_anomalies(struct json *j, const char *k, uint32_t a)
 	json_arr_close(j);
 }
 
-static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f,
-		     enum lt_verdict v)
+static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f, enum lt_verdict v)
 {
 	struct sbuf *b = j->b;
 
@@ -158,8 +156,7 @@ static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f
 		json_obj_open(j);
 		json_kv_u64(j, "inode", f->ns->ino);
 		json_kv_str_or_null(j, "name", f->ns->name[0] ? f->ns->name : NULL);
-		json_kv_str_or_null(j, "container",
-				    f->ns->container[0] ? f->ns->container : NULL);
+		json_kv_str_or_null(j, "container", f->ns->container[0] ? f->ns->container : NULL);
 		json_obj_close(j);
 	}
 	json_kv_safe(j, "role_basis", role_name(f->role_basis));
@@ -313,8 +310,7 @@ void sink_json_port(struct json *j, const struct port_stats *p, int with_port)
 	json_obj_close(j);
 }
 
-static void json_end(struct lt_sink *s, const struct lt_run_info *ri,
-		     const struct lt_run_end *re)
+static void json_end(struct lt_sink *s, const struct lt_run_info *ri, const struct lt_run_end *re)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	struct sbuf *b = &js->rec;

@@ -21,7 +21,7 @@
 
 struct sink_sort_ent {
 	uint64_t t_ns, id;
-	size_t off;                       /* into data */
+	size_t off; /* into data */
 	uint32_t len[SINK_SORT_PIECES];
 };
 
@@ -29,7 +29,7 @@ struct sink_sort {
 	struct sbuf data;
 	struct sink_sort_ent *v;
 	size_t n, cap;
-	bool nomem;                       /* a record could not be kept */
+	bool nomem; /* a record could not be kept */
 };
 
 void sink_sort_init(struct sink_sort *s);
@@ -40,8 +40,8 @@ bool sink_sort_add(struct sink_sort *s, uint64_t t_ns, uint64_t id,
 /* Sort by (t_ns, id). */
 void sink_sort_done(struct sink_sort *s);
 /* Piece k of entry e. */
-static inline const char *sink_sort_piece(const struct sink_sort *s,
-					  const struct sink_sort_ent *e, int k)
+static inline const char *sink_sort_piece(const struct sink_sort *s, const struct sink_sort_ent *e,
+					  int k)
 {
 	size_t off = e->off;
 	for (int i = 0; i < k; i++)

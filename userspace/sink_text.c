@@ -18,17 +18,17 @@ struct text_sink {
 	struct lt_sink base;
 	struct lt_sink_cfg cfg;
 	struct sbuf line;
-	struct sbuf cl, sv, rest;   /* the pieces of one connection line */
+	struct sbuf cl, sv, rest; /* the pieces of one connection line */
 	struct fmt_clock clock;
-	size_t ep_w;                /* endpoint column width: grows, never shrinks */
-	int today;                  /* local date key of the run's start */
-	int first_day;              /* ... of the first line, -1 before it */
-	bool dated;                 /* the date is shown from now on */
+	size_t ep_w;   /* endpoint column width: grows, never shrinks */
+	int today;     /* local date key of the run's start */
+	int first_day; /* ... of the first line, -1 before it */
+	bool dated;    /* the date is shown from now on */
 	bool have_prev;
 	uint64_t first_ts, prev_ts; /* start of the first / previous line */
 	struct sink_sort sorted;    /* --sort start */
-	uint32_t first_netns;       /* the first namespace seen (eBPF) ... */
-	bool multi_netns;           /* ... and another one since: the column */
+	uint32_t first_netns;	    /* the first namespace seen (eBPF) ... */
+	bool multi_netns;	    /* ... and another one since: the column */
 };
 
 void sink_buffer_output(FILE *out)
@@ -108,8 +108,8 @@ static void pad_to(struct sbuf *b, const char *s, size_t n, size_t width)
 }
 
 /* One line: time, endpoints padded to the column width, the rest. */
-static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl,
-		 const char *sv, size_t nsv, const char *rest, size_t nrest)
+static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, const char *sv,
+		 size_t nsv, const char *rest, size_t nrest)
 {
 	struct sbuf *b = &ts->line;
 
@@ -183,7 +183,8 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v, b
 		if (f->kctx) { /* eBPF: the listener then */
 			sbuf_printf(b, "(queue %u/%u", f->ovf_queued, f->ovf_backlog);
 			if (f->side[LT_DIR_S2C].pid > 0)
-				sbuf_printf(b, " listener=%s[%d]", f->side[LT_DIR_S2C].comm, (int)f->side[LT_DIR_S2C].pid);
+				sbuf_printf(b, " listener=%s[%d]", f->side[LT_DIR_S2C].comm,
+					    (int)f->side[LT_DIR_S2C].pid);
 			sbuf_putc(b, ')');
 		}
 	}
@@ -226,13 +227,12 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 	if (ts->sv.len > ts->ep_w)
 		ts->ep_w = ts->sv.len;
 	if (ts->cfg.sort_start) {
-		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &ts->cl, &ts->sv,
-								       &ts->rest };
+		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &ts->cl, &ts->sv, &ts->rest };
 		sink_sort_add(&ts->sorted, f->t_first, f->id, pieces); /* nomem: said at the end */
 		return;
 	}
-	emit(ts, f->t_first, ts->cl.buf, ts->cl.len, ts->sv.buf, ts->sv.len,
-	     ts->rest.buf, ts->rest.len);
+	emit(ts, f->t_first, ts->cl.buf, ts->cl.len, ts->sv.buf, ts->sv.len, ts->rest.buf,
+	     ts->rest.len);
 }
 
 /* --sort start: every line, in order of first packet, before the summary */
@@ -245,9 +245,8 @@ static void flush_sorted(struct text_sink *ts)
 	sink_sort_done(so);
 	for (size_t i = 0; i < so->n; i++) {
 		const struct sink_sort_ent *e = &so->v[i];
-		emit(ts, e->t_ns, sink_sort_piece(so, e, 0), e->len[0],
-		     sink_sort_piece(so, e, 1), e->len[1], sink_sort_piece(so, e, 2),
-		     e->len[2]);
+		emit(ts, e->t_ns, sink_sort_piece(so, e, 0), e->len[0], sink_sort_piece(so, e, 1),
+		     e->len[1], sink_sort_piece(so, e, 2), e->len[2]);
 	}
 	sink_sort_release(so);
 	sink_sort_init(so);
@@ -255,11 +254,11 @@ static void flush_sorted(struct text_sink *ts)
 
 static void port_row(struct sbuf *b, const char *name, const struct port_stats *p)
 {
-	sbuf_printf(b, "%-7s %6" PRIu64 " %8" PRIu64 " %6" PRIu64 " %7" PRIu64
-		       " %6" PRIu64 " %9" PRIu64 " %6" PRIu64 " %7" PRIu64 "  ",
-		    name, p->conns, p->attempts, p->established,
-		    p->verdict[LT_V_REFUSED], p->verdict[LT_V_UNANSWERED],
-		    p->verdict[LT_V_HALF_OPEN], p->resets,
+	sbuf_printf(b,
+		    "%-7s %6" PRIu64 " %8" PRIu64 " %6" PRIu64 " %7" PRIu64 " %6" PRIu64
+		    " %9" PRIu64 " %6" PRIu64 " %7" PRIu64 "  ",
+		    name, p->conns, p->attempts, p->established, p->verdict[LT_V_REFUSED],
+		    p->verdict[LT_V_UNANSWERED], p->verdict[LT_V_HALF_OPEN], p->resets,
 		    p->syn_retrans + p->synack_retrans);
 	fmt_lat3(b, &p->syn_synack, "/");
 	sbuf_putc(b, '\n');
@@ -270,18 +269,17 @@ static void decode_line(struct sbuf *b, const struct lt_source_stats *ss)
 	const struct dec_stats *d = &ss->dec;
 	uint64_t probs = dec_stats_problems(d);
 
-	sbuf_printf(b, "decode: %" PRIu64 " frames, %" PRIu64 " tcp, %" PRIu64
-		       " other, %" PRIu64 " problems",
+	sbuf_printf(b,
+		    "decode: %" PRIu64 " frames, %" PRIu64 " tcp, %" PRIu64 " other, %" PRIu64
+		    " problems",
 		    d->frames, d->tcp, d->not_tcp, probs);
 	if (probs) {
 		const char *sep = " (";
 		for (int r = DEC_TRUNCATED; r <= DEC_UNSUPPORTED; r++)
 			for (int l = 0; l < DEC_LAYER_COUNT; l++)
 				if (d->problems[r][l]) {
-					sbuf_printf(b, "%s%s %s %" PRIu64, sep,
-						    dec_result_name(r),
-						    dec_layer_name(l),
-						    d->problems[r][l]);
+					sbuf_printf(b, "%s%s %s %" PRIu64, sep, dec_result_name(r),
+						    dec_layer_name(l), d->problems[r][l]);
 					if (r == DEC_MALFORMED && l == DEC_L_IPV4 &&
 					    d->bad_ipv4_csum)
 						sbuf_printf(b, " [bad header checksum %" PRIu64 "]",
@@ -293,8 +291,7 @@ static void decode_line(struct sbuf *b, const struct lt_source_stats *ss)
 	sbuf_putc(b, '\n');
 }
 
-static void text_end(struct lt_sink *s, const struct lt_run_info *ri,
-		     const struct lt_run_end *re)
+static void text_end(struct lt_sink *s, const struct lt_run_info *ri, const struct lt_run_end *re)
 {
 	struct text_sink *ts = (struct text_sink *)s;
 	struct sbuf *b = &ts->line;
@@ -321,20 +318,22 @@ static void text_end(struct lt_sink *s, const struct lt_run_info *ri,
 	sbuf_putc(b, '\n');
 	if (ri->link_name)
 		decode_line(b, re->src);
-	sbuf_printf(b, "flows: %" PRIu64 " tracked, %" PRIu64 " evicted (capacity %u), %" PRIu64
-		       " port reuses, %" PRIu64 " segments on other ports\n",
-		    re->flows->created, re->flows->evicted, re->flows->capacity,
-		    re->flows->reused, re->flows->filtered);
+	sbuf_printf(b,
+		    "flows: %" PRIu64 " tracked, %" PRIu64 " evicted (capacity %u), %" PRIu64
+		    " port reuses, %" PRIu64 " segments on other ports\n",
+		    re->flows->created, re->flows->evicted, re->flows->capacity, re->flows->reused,
+		    re->flows->filtered);
 	if (re->flows->time_jumps) {
 		fmt_time_jump(b, re->flows);
-		sbuf_puts(b, ": nothing expired for it; connections after it are marked [after time jump]\n");
+		sbuf_puts(b, ": nothing expired for it; connections after it are marked [after "
+			     "time jump]\n");
 	}
 	sbuf_printf(b, "lost events: %" PRIu64 "\n", re->src->lost);
 	if (re->src->ncounters) {
 		sbuf_puts(b, "source counters:");
 		for (int i = 0; i < re->src->ncounters; i++)
-			sbuf_printf(b, "%s %s %" PRIu64, i ? "," : "",
-				    re->src->counters[i].name, re->src->counters[i].value);
+			sbuf_printf(b, "%s %s %" PRIu64, i ? "," : "", re->src->counters[i].name,
+				    re->src->counters[i].value);
 		sbuf_putc(b, '\n');
 	}
 	if (re->src->read_error[0])

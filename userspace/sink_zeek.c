@@ -43,8 +43,7 @@ static uint64_t mix64(uint64_t x)
  * connection of the same capture every run. */
 static void zeek_uid(struct sbuf *b, const struct flow *f)
 {
-	static const char b62[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	uint64_t a, c;
 	memcpy(&a, f->client.addr, 8);
 	memcpy(&c, f->server.addr + 8, 8);
@@ -165,8 +164,7 @@ static void zeek_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 	fwrite(sbuf_str(&zs->rec), 1, zs->rec.len, s->out);
 }
 
-static void zeek_end(struct lt_sink *s, const struct lt_run_info *ri,
-		     const struct lt_run_end *re)
+static void zeek_end(struct lt_sink *s, const struct lt_run_info *ri, const struct lt_run_end *re)
 {
 	struct zeek_sink *zs = (struct zeek_sink *)s;
 	struct sink_sort *so = &zs->sorted;

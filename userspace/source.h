@@ -32,19 +32,19 @@ typedef void (*lt_obs_fn)(void *ctx, const struct lt_obs *o);
 /* One of a source's own counters, shown as is in every summary. */
 #define LT_SRC_COUNTERS_MAX 24
 struct lt_src_counter {
-	const char *name;      /* static string, snake_case */
+	const char *name; /* static string, snake_case */
 	uint64_t value;
 };
 
 struct lt_source_stats {
-	uint64_t received;     /* frames/events the source read */
-	uint64_t lost;         /* events lost before we could read them */
-	uint64_t lost_kernel;  /* libpcap ps_drop / BPF reserve failures */
-	uint64_t lost_iface;   /* libpcap ps_ifdrop */
-	struct dec_stats dec;  /* decode outcomes (pcap sources) */
-	int truncated_file;    /* the capture file ended mid-record */
+	uint64_t received;	     /* frames/events the source read */
+	uint64_t lost;		     /* events lost before we could read them */
+	uint64_t lost_kernel;	     /* libpcap ps_drop / BPF reserve failures */
+	uint64_t lost_iface;	     /* libpcap ps_ifdrop */
+	struct dec_stats dec;	     /* decode outcomes (pcap sources) */
+	int truncated_file;	     /* the capture file ended mid-record */
 	char read_error[LT_ERR_LEN]; /* why reading stopped early, or "" */
-	int ncounters;         /* the source's own counters (eBPF: all of them) */
+	int ncounters;		     /* the source's own counters (eBPF: all of them) */
 	struct lt_src_counter counters[LT_SRC_COUNTERS_MAX];
 };
 
@@ -64,9 +64,9 @@ struct lt_source_ops {
 
 struct lt_source {
 	const struct lt_source_ops *ops;
-	char desc[512];       /* for headers: "x.pcap", "a.pcap + b.pcap", "lo" */
-	int link_type;        /* DLT of a pcap source, -1 otherwise */
-	char link_name[32];   /* "EN10MB" */
+	char desc[512];	    /* for headers: "x.pcap", "a.pcap + b.pcap", "lo" */
+	int link_type;	    /* DLT of a pcap source, -1 otherwise */
+	char link_name[32]; /* "EN10MB" */
 };
 
 /* Longest pcap-filter expression taken from the command line. */
@@ -76,12 +76,10 @@ struct lt_source {
 
 /* src_pcap.c. path "-" is standard input; filter: a pcap-filter
  * expression (tcpdump's language) or NULL. */
-struct lt_source *src_pcap_file_open(const char *path, const char *filter,
-				     char err[LT_ERR_LEN]);
+struct lt_source *src_pcap_file_open(const char *path, const char *filter, char err[LT_ERR_LEN]);
 /* ports: list of watched ports (n may be 0 for all); snaplen 0 = default */
-struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
-				     int nports, int snaplen, const char *filter,
-				     char err[LT_ERR_LEN]);
+struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports, int nports,
+				     int snaplen, const char *filter, char err[LT_ERR_LEN]);
 /* The platform's loopback device name ("lo", "lo0"). */
 const char *src_pcap_loopback_name(void);
 

@@ -55,19 +55,19 @@ struct src_bpf {
 	struct netns_set *nsset; /* the other namespaces' lo, their names */
 	uint64_t last_ns_scan;
 	int ifindex;
-	int tcx_fd;           /* tcx link, -1 when none */
-	struct tc_clsact tc;  /* the clsact fallback */
+	int tcx_fd;	       /* tcx link, -1 when none */
+	struct tc_clsact tc;   /* the clsact fallback */
 	uint64_t mono_to_real; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	uint32_t max_flows;   /* conns map size */
+	uint32_t max_flows;    /* conns map size */
 	struct src_bpf_info info;
 	/* counters of this side */
-	uint64_t received;     /* ring records read */
-	uint64_t bad_records;  /* ... of an unknown kind or size */
-	uint64_t conns_ended;  /* connections delivered to their end */
+	uint64_t received;	  /* ring records read */
+	uint64_t bad_records;	  /* ... of an unknown kind or size */
+	uint64_t conns_ended;	  /* connections delivered to their end */
 	uint64_t ends_from_sweep; /* ... by the sweep, the ring being full */
-	uint64_t evicted;      /* live connections dropped from a crowded map */
-	uint64_t dtab_full;    /* alive connections the sweep could not follow */
-	uint64_t expand_cut;   /* observations beyond LT_EXP_MAX per record */
+	uint64_t evicted;	  /* live connections dropped from a crowded map */
+	uint64_t dtab_full;	  /* alive connections the sweep could not follow */
+	uint64_t expand_cut;	  /* observations beyond LT_EXP_MAX per record */
 	uint64_t sweeps, sweep_errors, last_live;
 	/* delivered state of connections the sweep saw alive */
 	struct dent *dtab;
@@ -81,13 +81,13 @@ struct src_bpf {
 	lt_obs_fn fn;
 	void *fn_ctx;
 	int delivered;
-	struct exp *exp;      /* one record's observations */
+	struct exp *exp; /* one record's observations */
 	/* a dispatch's observations, delivered in time order at its end */
 	struct lt_obs *pend;
 	struct pend_ix *pix;
 	size_t npend, cap_pend;
 	uint64_t records_this_dispatch;
-	uint64_t pend_failed;  /* observations without memory to hold them */
+	uint64_t pend_failed; /* observations without memory to hold them */
 };
 
 struct pend_ix {
@@ -174,8 +174,7 @@ static void append_missing(struct src_bpf_info *info, const char *what)
 {
 	size_t n = strlen(info->missing);
 
-	snprintf(info->missing + n, sizeof(info->missing) - n, "%s%s",
-		 n ? ", " : "", what);
+	snprintf(info->missing + n, sizeof(info->missing) - n, "%s%s", n ? ", " : "", what);
 }
 
 /* ---- kernel feature detection ------------------------------------------- */
@@ -205,10 +204,10 @@ static int tp_nparams(const struct btf *btf, const char *tp)
 struct hook {
 	struct bpf_program *prog;
 	struct bpf_link **link;
-	const char *tp;      /* tracepoint name, or NULL */
-	const char *func;    /* kernel function (fentry/kprobe), or NULL */
-	int nargs;           /* tracepoint arguments the program reads */
-	const char *what;    /* for src_bpf_info.missing */
+	const char *tp;	  /* tracepoint name, or NULL */
+	const char *func; /* kernel function (fentry/kprobe), or NULL */
+	int nargs;	  /* tracepoint arguments the program reads */
+	const char *what; /* for src_bpf_info.missing */
 	/* the same hook as a kprobe, tried when fentry/fexit cannot attach */
 	struct bpf_program *alt;
 	struct bpf_link **alt_link;
@@ -217,21 +216,19 @@ struct hook {
 static int hooks_of(struct lotrace_bpf *k, struct hook *h)
 {
 	struct hook all[] = {
-		{ k->progs.lt_fexit_accept, &k->links.lt_fexit_accept, NULL,
-		  "inet_csk_accept", 0, "inet_csk_accept (pid at accept)",
-		  k->progs.lt_kretprobe_accept, &k->links.lt_kretprobe_accept },
-		{ k->progs.lt_set_state, &k->links.lt_set_state,
-		  "inet_sock_set_state", NULL, 3, "inet_sock_set_state (client and listener pids)",
-		  NULL, NULL },
-		{ k->progs.lt_send_reset, &k->links.lt_send_reset,
-		  "tcp_send_reset", NULL, 3, "tcp_send_reset (reset reasons)", NULL, NULL },
-		{ k->progs.lt_kfree_skb, &k->links.lt_kfree_skb,
-		  "kfree_skb", NULL, 3, "kfree_skb (drop reasons)", NULL, NULL },
-		{ k->progs.lt_sk_error, &k->links.lt_sk_error,
-		  "inet_sk_error_report", NULL, 1, "inet_sk_error_report (errno)", NULL, NULL },
-		{ k->progs.lt_retransmit_skb, &k->links.lt_retransmit_skb,
-		  "tcp_retransmit_skb", NULL, 2, "tcp_retransmit_skb (SYN retransmits)",
-		  NULL, NULL },
+		{ k->progs.lt_fexit_accept, &k->links.lt_fexit_accept, NULL, "inet_csk_accept", 0,
+		  "inet_csk_accept (pid at accept)", k->progs.lt_kretprobe_accept,
+		  &k->links.lt_kretprobe_accept },
+		{ k->progs.lt_set_state, &k->links.lt_set_state, "inet_sock_set_state", NULL, 3,
+		  "inet_sock_set_state (client and listener pids)", NULL, NULL },
+		{ k->progs.lt_send_reset, &k->links.lt_send_reset, "tcp_send_reset", NULL, 3,
+		  "tcp_send_reset (reset reasons)", NULL, NULL },
+		{ k->progs.lt_kfree_skb, &k->links.lt_kfree_skb, "kfree_skb", NULL, 3,
+		  "kfree_skb (drop reasons)", NULL, NULL },
+		{ k->progs.lt_sk_error, &k->links.lt_sk_error, "inet_sk_error_report", NULL, 1,
+		  "inet_sk_error_report (errno)", NULL, NULL },
+		{ k->progs.lt_retransmit_skb, &k->links.lt_retransmit_skb, "tcp_retransmit_skb",
+		  NULL, 2, "tcp_retransmit_skb (SYN retransmits)", NULL, NULL },
 		{ k->progs.lt_retransmit_synack, &k->links.lt_retransmit_synack,
 		  "tcp_retransmit_synack", NULL, 2, "tcp_retransmit_synack", NULL, NULL },
 	};
@@ -455,9 +452,9 @@ static void detach_tc(struct src_bpf *s)
  * enter it.
  */
 struct dent {
-	uint64_t id;          /* 0: empty slot */
-	uint64_t t_deliv;     /* monotonic ns of the last delivery */
-	uint64_t t_ended;     /* ended (delivered to the end) at; 0 alive */
+	uint64_t id;	  /* 0: empty slot */
+	uint64_t t_deliv; /* monotonic ns of the last delivery */
+	uint64_t t_ended; /* ended (delivered to the end) at; 0 alive */
 	struct lt_conn *prev;
 };
 
@@ -603,8 +600,8 @@ static void set_reason(struct lt_obs *o, int code, const char *name)
 }
 
 /* A new observation from side d of c at kernel time ts (0: skipped). */
-static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s,
-			      const struct lt_conn *c, int d, uint64_t ts, uint8_t kind)
+static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s, const struct lt_conn *c,
+			      int d, uint64_t ts, uint8_t kind)
 {
 	const struct lt_key *k = &c->key;
 	int src_a = (d == 0) == !!(c->flags & LT_CF_CLIENT_IS_A);
@@ -629,8 +626,8 @@ static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s,
 	o->dst.port = src_a ? k->b_port : k->a_port;
 	o->pid = -1;
 	o->netns = k->netns;
-	o->ns = netns_lookup(s->nsset, k->netns, c->side[0].pid > 0 ? c->side[0].pid
-								 : c->side[1].pid);
+	o->ns = netns_lookup(s->nsset, k->netns,
+			     c->side[0].pid > 0 ? c->side[0].pid : c->side[1].pid);
 	if (sd->pid > 0) {
 		o->kctx |= LT_KCTX_PROC;
 		o->pid = sd->pid;
@@ -679,8 +676,9 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 	x->n = 0;
 	for (int d = 0; d < 2; d++) {
 		const struct lt_side *sd = &c->side[d], *pd = &prev->side[d];
-		uint8_t synfl = sd->syn_flags ? sd->syn_flags
-				: (uint8_t)(d == 0 ? LT_TCP_SYN : LT_TCP_SYN | LT_TCP_ACK);
+		uint8_t synfl = sd->syn_flags
+					? sd->syn_flags
+					: (uint8_t)(d == 0 ? LT_TCP_SYN : LT_TCP_SYN | LT_TCP_ACK);
 		int first = x->n;
 		struct lt_obs *o;
 
@@ -690,8 +688,9 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 		if (sd->t_ack && !pd->t_ack)
 			exp_seg(x, s, c, d, sd->t_ack, LT_TCP_ACK, sd->isn + 1, 0);
 		if (sd->data_pkts && !pd->data_pkts)
-			exp_seg(x, s, c, d, sd->t_data, sd->data_flags ? sd->data_flags : LT_TCP_ACK,
-				sd->isn + 1, sd->first_data_len);
+			exp_seg(x, s, c, d, sd->t_data,
+				sd->data_flags ? sd->data_flags : LT_TCP_ACK, sd->isn + 1,
+				sd->first_data_len);
 		for (unsigned k = pd->fins; k < sd->fins; k++)
 			exp_seg(x, s, c, d, sd->t_fin, sd->fin_flags, sd->fin_seq, 0);
 		for (unsigned k = pd->rsts; k < sd->rsts; k++)
@@ -742,8 +741,9 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 			exp_new(x, s, c, d, c->t_last, LT_OBS_KERNEL); /* the owner, learnt late */
 	}
 	if ((c->flags & LT_CF_OVERFLOW) && !(prev->flags & LT_CF_OVERFLOW)) {
-		struct lt_obs *o = exp_new(x, s, c, 0, c->side[0].t_syn[0] ? c->side[0].t_syn[0]
-								   : c->t_first, LT_OBS_KERNEL);
+		struct lt_obs *o =
+			exp_new(x, s, c, 0, c->side[0].t_syn[0] ? c->side[0].t_syn[0] : c->t_first,
+				LT_OBS_KERNEL);
 		if (o) {
 			o->kctx |= LT_KCTX_LISTEN_OVERFLOW;
 			o->reason_code = (int32_t)c->backlog;
@@ -872,9 +872,9 @@ static int on_sample(void *ctx, void *data, size_t len)
 /* ---- the map sweep ------------------------------------------------------ */
 
 #define LT_SWEEP_NS (100 * 1000000ull)
-#define LT_NETNS_SCAN_NS (1000 * 1000000ull) /* look for new namespaces */
+#define LT_NETNS_SCAN_NS (1000 * 1000000ull)  /* look for new namespaces */
 #define LT_DATA_REPORT_NS (1000 * 1000000ull) /* data-only changes: at most 1/s */
-#define LT_TERM_GRACE_NS (500 * 1000000ull)  /* ended, no socket closed: sweep ends it */
+#define LT_TERM_GRACE_NS (500 * 1000000ull)   /* ended, no socket closed: sweep ends it */
 #define LT_ENDED_KEEP_NS (2000 * 1000000ull)
 #define LT_SEC 1000000000ull
 
@@ -947,7 +947,8 @@ static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt
 	}
 	if (conn_changed(&cur, e->prev) ||
 	    (conn_data_changed(&cur, e->prev) && now - e->t_deliv >= LT_DATA_REPORT_NS)) {
-		deliver(s, &cur, e->prev, (cur.flags & LT_CF_LOSS) && !(e->prev->flags & LT_CF_LOSS));
+		deliver(s, &cur, e->prev,
+			(cur.flags & LT_CF_LOSS) && !(e->prev->flags & LT_CF_LOSS));
 		*e->prev = cur;
 		e->t_deliv = now;
 	}
@@ -966,8 +967,8 @@ static void sweep(struct src_bpf *s, uint64_t now)
 	s->sweeps++;
 	do {
 		count = batch;
-		err = bpf_map_lookup_batch(fd, first ? NULL : in, out, s->sweep_keys,
-					   s->sweep_vals, &count, &opts);
+		err = bpf_map_lookup_batch(fd, first ? NULL : in, out, s->sweep_keys, s->sweep_vals,
+					   &count, &opts);
 		if (err && errno != ENOENT) {
 			s->sweep_errors++; /* ENOSPC: a bucket bigger than the batch */
 			break;
@@ -1125,8 +1126,7 @@ static void bpf_stats(struct lt_source *src, struct lt_source_stats *st)
 	/* Lost: what no record or sweep will ever bring. A deferred end
 	 * record is not lost (the sweep sends it). */
 	st->lost_kernel = c[LT_CNT_CTX_LOST] + c[LT_CNT_MAP_FULL] + c[LT_CNT_REUSE_LOST];
-	st->lost = st->lost_kernel + s->evicted + s->bad_records + s->expand_cut +
-		   s->pend_failed;
+	st->lost = st->lost_kernel + s->evicted + s->bad_records + s->expand_cut + s->pend_failed;
 }
 
 static void bpf_close(struct lt_source *src)
@@ -1178,11 +1178,11 @@ static void load_error(char err[LT_ERR_LEN], int e)
 			 strerror(e));
 	else if (last_warn[0])
 		snprintf(err, LT_ERR_LEN,
-			 "cannot load the eBPF program: %s (%s); use --backend pcap",
-			 strerror(e), last_warn);
+			 "cannot load the eBPF program: %s (%s); use --backend pcap", strerror(e),
+			 last_warn);
 	else
-		snprintf(err, LT_ERR_LEN,
-			 "cannot load the eBPF program: %s; use --backend pcap", strerror(e));
+		snprintf(err, LT_ERR_LEN, "cannot load the eBPF program: %s; use --backend pcap",
+			 strerror(e));
 }
 
 /* The delivered-state table (a quarter of the connections at most can be
@@ -1307,7 +1307,8 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 		if (!s->info.netns_attached) {
 			snprintf(err, LT_ERR_LEN,
 				 "cannot attach the eBPF program to lo in network namespace "
-				 "'%s' (tcx needs Linux 6.6); use --backend pcap", o->netns);
+				 "'%s' (tcx needs Linux 6.6); use --backend pcap",
+				 o->netns);
 			goto fail;
 		}
 	}
@@ -1315,8 +1316,7 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
 	if (!s->rb) {
-		snprintf(err, LT_ERR_LEN, "cannot read the eBPF ring buffer: %s",
-			 strerror(errno));
+		snprintf(err, LT_ERR_LEN, "cannot read the eBPF ring buffer: %s", strerror(errno));
 		goto fail;
 	}
 	s->mono_to_real = mono_to_real_offset();

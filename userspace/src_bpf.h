@@ -63,38 +63,38 @@
 #include "source.h"
 
 enum src_bpf_attach {
-	SRC_BPF_TCX = 1,      /* tcx link (fd-owned) */
-	SRC_BPF_CLSACT = 2,   /* clsact qdisc + cls_bpf filter */
+	SRC_BPF_TCX = 1,    /* tcx link (fd-owned) */
+	SRC_BPF_CLSACT = 2, /* clsact qdisc + cls_bpf filter */
 };
 
 struct src_bpf_opts {
-	const char *ifname;       /* NULL: "lo" */
-	const uint16_t *ports;    /* watched ports */
-	int nports;               /* 0: every port */
-	size_t ringbuf_bytes;     /* 0: 16 MiB; rounded up to a power of two */
-	uint32_t max_flows;       /* connections the kernel tracks; 0: 65536 */
-	const char *netns;        /* NULL: lo of every network namespace (tcx);
+	const char *ifname;    /* NULL: "lo" */
+	const uint16_t *ports; /* watched ports */
+	int nports;	       /* 0: every port */
+	size_t ringbuf_bytes;  /* 0: 16 MiB; rounded up to a power of two */
+	uint32_t max_flows;    /* connections the kernel tracks; 0: 65536 */
+	const char *netns;     /* NULL: lo of every network namespace (tcx);
 				   * else only this one: an `ip netns` name, a
 				   * path (/proc/PID/ns/net) or "host" */
-	int attach;               /* 0: tcx, falling back to clsact;
+	int attach;	       /* 0: tcx, falling back to clsact;
 				   * SRC_BPF_TCX/SRC_BPF_CLSACT: only that */
 	/* libbpf messages (verifier log...): NULL and !verbose drops them. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
-	int verbose;              /* no log callback: libbpf messages to stderr */
+	int verbose; /* no log callback: libbpf messages to stderr */
 };
 
 struct src_bpf_info {
 	enum src_bpf_attach attach;
 	int ifindex;
-	int qdisc_created;        /* clsact: we created the qdisc */
-	int stale_removed;        /* filters of killed earlier runs removed */
+	int qdisc_created; /* clsact: we created the qdisc */
+	int stale_removed; /* filters of killed earlier runs removed */
 	/* optional hooks this kernel lacks or refused, e.g.
 	 * "tcp_send_reset (reset reasons)", comma separated; "" if none */
 	char missing[256];
-	char reasons_from[32];    /* where reason names came from, "btf" */
-	uint32_t netns_attached;  /* other namespaces' lo attached (now) */
-	uint32_t netns_failed;    /* ... that could not be (so far) */
+	char reasons_from[32];	 /* where reason names came from, "btf" */
+	uint32_t netns_attached; /* other namespaces' lo attached (now) */
+	uint32_t netns_failed;	 /* ... that could not be (so far) */
 };
 
 /*

@@ -29,10 +29,10 @@
 
 struct ns_ent {
 	struct lt_netns n;
-	int fd;            /* held attach result; -1 none, -2 attach failed */
-	int seen;          /* in the latest scan */
-	int32_t cg_pid;    /* last pid whose cgroup was read */
-	int dead;          /* gone: a new namespace may reuse its inode */
+	int fd;		/* held attach result; -1 none, -2 attach failed */
+	int seen;	/* in the latest scan */
+	int32_t cg_pid; /* last pid whose cgroup was read */
+	int dead;	/* gone: a new namespace may reuse its inode */
 };
 
 struct netns_set {
@@ -102,7 +102,8 @@ struct netns_set *netns_set_new(const char *only, char *err, int errlen)
 	if (!ns->only) {
 		snprintf(err, (size_t)errlen,
 			 "no network namespace '%s': %s; use an `ip netns` name, a path "
-			 "such as /proc/PID/ns/net, or host", only, strerror(errno));
+			 "such as /proc/PID/ns/net, or host",
+			 only, strerror(errno));
 		free(ns);
 		return NULL;
 	}

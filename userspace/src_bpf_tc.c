@@ -166,8 +166,7 @@ static int prog_held(uint32_t id)
 
 			if (fe->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", de->d_name,
-				 fe->d_name);
+			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", de->d_name, fe->d_name);
 			f = fopen(path, "r");
 			if (!f)
 				continue;
@@ -262,8 +261,8 @@ static void guard_drop_caps(void)
 	struct __user_cap_data_struct d[2];
 
 	memset(d, 0, sizeof(d));
-	d[CAP_NET_ADMIN / 32].effective = d[CAP_NET_ADMIN / 32].permitted =
-		1u << (CAP_NET_ADMIN % 32);
+	d[CAP_NET_ADMIN / 32].effective = d[CAP_NET_ADMIN / 32].permitted = 1u
+									    << (CAP_NET_ADMIN % 32);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	syscall(SYS_capset, &h, d);
 }
@@ -338,8 +337,9 @@ static int guard_start(struct tc_clsact *t)
 
 static void guard_send(struct tc_clsact *t, uint8_t what)
 {
-	struct guard_msg m = { .what = what, .handle = t->handle, .prio = t->prio,
-			       .prog_id = t->prog_id };
+	struct guard_msg m = {
+		.what = what, .handle = t->handle, .prio = t->prio, .prog_id = t->prog_id
+	};
 
 	if (t->guard_fd >= 0)
 		send(t->guard_fd, &m, sizeof(m), MSG_NOSIGNAL);
@@ -364,8 +364,7 @@ static void guard_release(struct tc_clsact *t)
 
 int tc_clsact_attach(struct tc_clsact *t, int ifindex, int prog_fd, int stale_removed)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -415,8 +414,7 @@ void tc_clsact_detach(struct tc_clsact *t)
 	if (t->attached) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex,
 				    .attach_point = BPF_TC_EGRESS);
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = t->handle,
-				    .priority = t->prio);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = t->handle, .priority = t->prio);
 
 		bpf_tc_detach(&hook, &opts);
 		t->attached = 0;

@@ -23,11 +23,11 @@
 
 struct tc_clsact {
 	int ifindex;
-	int attached;       /* our filter is on egress */
-	int qdisc_created;  /* we created the clsact qdisc */
+	int attached;	   /* our filter is on egress */
+	int qdisc_created; /* we created the clsact qdisc */
 	uint32_t handle, prio, prog_id;
-	pid_t guard_pid;    /* 0: no guard */
-	int guard_fd;       /* write end of the guard's pipe, -1 none */
+	pid_t guard_pid; /* 0: no guard */
+	int guard_fd;	 /* write end of the guard's pipe, -1 none */
 };
 
 /* Remove lotrace filters on ifindex's egress whose program no process

@@ -33,8 +33,7 @@ static void on_obs(void *ctx, const struct lt_obs *o)
 	f->fn(f->ctx, o);
 }
 
-static int filter_dispatch(struct lt_source *base, int budget, lt_obs_fn fn,
-			   void *ctx)
+static int filter_dispatch(struct lt_source *base, int budget, lt_obs_fn fn, void *ctx)
 {
 	struct filter_src *f = (struct filter_src *)base;
 	f->fn = fn;
@@ -70,8 +69,7 @@ static void filter_close(struct lt_source *base)
 	free(f);
 }
 
-struct lt_source *src_filter_wrap(struct lt_source *inner, const char *expr,
-				  char err[LT_ERR_LEN])
+struct lt_source *src_filter_wrap(struct lt_source *inner, const char *expr, char err[LT_ERR_LEN])
 {
 	struct filter_src *f = calloc(1, sizeof(*f));
 	if (!f || !(f->pf = pfilter_new(expr, err, LT_ERR_LEN))) {

@@ -11,7 +11,6 @@
 #include "source.h"
 
 /* Wraps inner (taken over: closed with it, and on failure). NULL + err. */
-struct lt_source *src_filter_wrap(struct lt_source *inner, const char *expr,
-				  char err[LT_ERR_LEN]);
+struct lt_source *src_filter_wrap(struct lt_source *inner, const char *expr, char err[LT_ERR_LEN]);
 
 #endif

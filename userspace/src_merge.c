@@ -20,13 +20,13 @@
 struct pending {
 	struct lt_obs o;
 	struct lt_frame fr;
-	uint8_t *buf;        /* copy of fr.data */
+	uint8_t *buf; /* copy of fr.data */
 	size_t cap;
 };
 
 struct slot {
 	struct lt_source *src;
-	struct pending *q;   /* observations of its current packet */
+	struct pending *q; /* observations of its current packet */
 	int n, head, cap;
 	int eof;
 };
@@ -82,8 +82,7 @@ static void fill(struct slot *sl)
 	}
 }
 
-static int merge_dispatch(struct lt_source *base, int budget, lt_obs_fn fn,
-			  void *ctx)
+static int merge_dispatch(struct lt_source *base, int budget, lt_obs_fn fn, void *ctx)
 {
 	struct merge_src *m = (struct merge_src *)base;
 	int delivered = 0;
@@ -173,8 +172,7 @@ static const struct lt_source_ops merge_ops = {
 	.close = merge_close,
 };
 
-struct lt_source *src_merge_open(struct lt_source **subs, int n,
-				 char err[LT_ERR_LEN])
+struct lt_source *src_merge_open(struct lt_source **subs, int n, char err[LT_ERR_LEN])
 {
 	struct merge_src *m = calloc(1, sizeof(*m));
 	if (m)
@@ -189,17 +187,15 @@ struct lt_source *src_merge_open(struct lt_source **subs, int n,
 	m->base.ops = &merge_ops;
 	m->nslots = n;
 	m->base.link_type = subs[0]->link_type;
-	snprintf(m->base.link_name, sizeof(m->base.link_name), "%s",
-		 subs[0]->link_name);
+	snprintf(m->base.link_name, sizeof(m->base.link_name), "%s", subs[0]->link_name);
 	size_t used = 0;
 	for (int i = 0; i < n; i++) {
 		m->slots[i].src = subs[i];
 		if (subs[i]->link_type != m->base.link_type)
 			snprintf(m->base.link_name, sizeof(m->base.link_name), "mixed");
 		if (used < sizeof(m->base.desc))
-			used += (size_t)snprintf(m->base.desc + used,
-						 sizeof(m->base.desc) - used, "%s%s",
-						 i ? " + " : "", subs[i]->desc);
+			used += (size_t)snprintf(m->base.desc + used, sizeof(m->base.desc) - used,
+						 "%s%s", i ? " + " : "", subs[i]->desc);
 	}
 	return &m->base;
 }

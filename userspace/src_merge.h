@@ -13,7 +13,6 @@
  * closes them, and so does a failure here. Its desc names every file
  * ("a.pcap + b.pcap"); a read error names the file it came from.
  */
-struct lt_source *src_merge_open(struct lt_source **subs, int n,
-				 char err[LT_ERR_LEN]);
+struct lt_source *src_merge_open(struct lt_source **subs, int n, char err[LT_ERR_LEN]);
 
 #endif

@@ -16,16 +16,16 @@
 
 struct pace {
 	struct lt_source base;
-	struct lt_source_ops ops;   /* the wrapped source's name, our calls */
+	struct lt_source_ops ops; /* the wrapped source's name, our calls */
 	struct lt_source *inner;
-	double speed;               /* 0: instant; 1: real time; 10: ten times */
+	double speed; /* 0: instant; 1: real time; 10: ten times */
 	int have_pending;
-	struct lt_obs pending;      /* read, not yet due */
+	struct lt_obs pending; /* read, not yet due */
 	int anchored;
-	uint64_t cap_anchor;        /* capture time ... */
-	uint64_t mono_anchor;       /* ... at this monotonic time */
-	uint64_t cap_now;           /* the replay clock */
-	int end;                    /* what the inner source last ended with, 0 */
+	uint64_t cap_anchor;  /* capture time ... */
+	uint64_t mono_anchor; /* ... at this monotonic time */
+	uint64_t cap_now;     /* the replay clock */
+	int end;	      /* what the inner source last ended with, 0 */
 };
 
 static uint64_t mono(void)

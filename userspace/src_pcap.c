@@ -28,8 +28,8 @@ struct pcap_src {
 	int live;
 	int dlt;
 	uint32_t snaplen;
-	struct lt_frame fr;    /* the frame of the last observation */
-	struct instream *in;   /* files: the stream under libpcap (owned by it) */
+	struct lt_frame fr;  /* the frame of the last observation */
+	struct instream *in; /* files: the stream under libpcap (owned by it) */
 	uint64_t last_ts;
 	struct lt_source_stats st;
 	/* the callback of the dispatch under way */
@@ -44,8 +44,7 @@ static uint64_t ts_of(const struct pcap_pkthdr *h)
 	return (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h,
-		      const u_char *bytes)
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct pcap_src *s = (struct pcap_src *)user;
 	struct lt_obs o;
@@ -57,8 +56,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	/* in the source, not on the stack: a wrapper (the replay pacer) may
 	 * hold the observation until after this returns; libpcap's buffer
 	 * stays valid until the next read */
-	s->fr = (struct lt_frame){ .data = bytes, .caplen = h->caplen, .len = h->len,
-				   .snaplen = s->snaplen, .link_type = s->dlt,
+	s->fr = (struct lt_frame){ .data = bytes,
+				   .caplen = h->caplen,
+				   .len = h->len,
+				   .snaplen = s->snaplen,
+				   .link_type = s->dlt,
 				   .number = s->st.received };
 	o.frame = &s->fr;
 	s->last_ts = o.ts_ns;
@@ -78,9 +80,11 @@ static void explain(char *out, size_t len, const char *path, const char *why)
 	if (strstr(why, "snapshot length") || strstr(why, "different from the type"))
 		/* pcapng with several interfaces: libpcap takes one link type
 		 * and snap length per file; editcap rewrites it as pcap */
-		snprintf(out, len,
-			 "%s; libpcap reads one link type and snap length per file: convert it with 'editcap -F pcap -T ether %s out.pcap' (-T: the link type capinfos shows)",
-			 why, path);
+		snprintf(
+			out, len,
+			"%s; libpcap reads one link type and snap length per file: convert it with "
+			"'editcap -F pcap -T ether %s out.pcap' (-T: the link type capinfos shows)",
+			why, path);
 	else
 		snprintf(out, len, "%s", why);
 }
@@ -111,8 +115,7 @@ static int file_dispatch(struct pcap_src *s, int budget)
 	return s->delivered;
 }
 
-static int pcap_src_dispatch(struct lt_source *base, int budget, lt_obs_fn fn,
-			     void *ctx)
+static int pcap_src_dispatch(struct lt_source *base, int budget, lt_obs_fn fn, void *ctx)
 {
 	struct pcap_src *s = (struct pcap_src *)base;
 	s->fn = fn;
@@ -122,8 +125,7 @@ static int pcap_src_dispatch(struct lt_source *base, int budget, lt_obs_fn fn,
 		return file_dispatch(s, budget);
 	int r = pcap_dispatch(s->p, budget, on_packet, (u_char *)s);
 	if (r == PCAP_ERROR) {
-		snprintf(s->st.read_error, sizeof(s->st.read_error), "%s",
-			 pcap_geterr(s->p));
+		snprintf(s->st.read_error, sizeof(s->st.read_error), "%s", pcap_geterr(s->p));
 		return -EIO;
 	}
 	return s->delivered;
@@ -183,12 +185,10 @@ static void set_link_name(struct pcap_src *s)
 {
 	const char *name = pcap_datalink_val_to_name(s->dlt);
 	s->base.link_type = s->dlt;
-	snprintf(s->base.link_name, sizeof(s->base.link_name), "%s",
-		 name ? name : "unknown");
+	snprintf(s->base.link_name, sizeof(s->base.link_name), "%s", name ? name : "unknown");
 }
 
-static int check_link_type(struct pcap_src *s, const char *what,
-			   char err[LT_ERR_LEN])
+static int check_link_type(struct pcap_src *s, const char *what, char err[LT_ERR_LEN])
 {
 	set_link_name(s);
 	if (dec_dlt_supported(s->dlt))
@@ -201,8 +201,7 @@ static int check_link_type(struct pcap_src *s, const char *what,
 }
 
 /* Compile expr for s->p and install it; 0, or -1 with err. */
-static int set_user_filter(struct pcap_src *s, const char *expr,
-			   char err[LT_ERR_LEN])
+static int set_user_filter(struct pcap_src *s, const char *expr, char err[LT_ERR_LEN])
 {
 	struct bpf_program prog;
 	if (!expr || !*expr)
@@ -215,8 +214,8 @@ static int set_user_filter(struct pcap_src *s, const char *expr,
 	int own = 1;
 	if (pcap_compile(s->p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		if (!strstr(pcap_geterr(s->p), "rejects all packets")) {
-			snprintf(err, LT_ERR_LEN, "invalid filter expression '%s': %s",
-				 expr, pcap_geterr(s->p));
+			snprintf(err, LT_ERR_LEN, "invalid filter expression '%s': %s", expr,
+				 pcap_geterr(s->p));
 			return -1;
 		}
 		prog = none;
@@ -226,15 +225,14 @@ static int set_user_filter(struct pcap_src *s, const char *expr,
 	if (own)
 		pcap_freecode(&prog);
 	if (r < 0) {
-		snprintf(err, LT_ERR_LEN, "cannot apply filter expression '%s': %s",
-			 expr, pcap_geterr(s->p));
+		snprintf(err, LT_ERR_LEN, "cannot apply filter expression '%s': %s", expr,
+			 pcap_geterr(s->p));
 		return -1;
 	}
 	return 0;
 }
 
-struct lt_source *src_pcap_file_open(const char *path, const char *filter,
-				     char err[LT_ERR_LEN])
+struct lt_source *src_pcap_file_open(const char *path, const char *filter, char err[LT_ERR_LEN])
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_src *s = calloc(1, sizeof(*s));
@@ -247,19 +245,18 @@ struct lt_source *src_pcap_file_open(const char *path, const char *filter,
 	f = instream_open(path, &s->in, err, LT_ERR_LEN);
 	if (!f)
 		goto fail;
-	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
-							ebuf);
+	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!s->p) {
 		const char *why = instream_error(s->in);
 		char ex[LT_ERR_LEN];
 		if (*why)
-			snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path,
-				 why);
+			snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path, why);
 		else if (explain(ex, sizeof(ex), path, ebuf), strcmp(ex, ebuf))
 			snprintf(err, LT_ERR_LEN, "cannot read capture '%s': %s", path, ex);
 		else
 			snprintf(err, LT_ERR_LEN,
-				 "cannot read capture '%s': %s; is it a complete pcap or pcapng file?",
+				 "cannot read capture '%s': %s; is it a complete pcap or pcapng "
+				 "file?",
 				 path, ebuf);
 		fclose(f);
 		goto fail;
@@ -287,8 +284,7 @@ const char *src_pcap_loopback_name(void)
 #endif
 }
 
-static void build_filter(char *out, size_t len, const uint16_t *ports, int n,
-			 const char *expr)
+static void build_filter(char *out, size_t len, const uint16_t *ports, int n, const char *expr)
 {
 	size_t used = (size_t)snprintf(out, len, "tcp");
 	for (int i = 0; i < n && used < len; i++)
@@ -300,9 +296,8 @@ static void build_filter(char *out, size_t len, const uint16_t *ports, int n,
 		snprintf(out + used, len - used, " and (%s)", expr);
 }
 
-struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
-				     int nports, int snaplen, const char *expr,
-				     char err[LT_ERR_LEN])
+struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports, int nports,
+				     int snaplen, const char *expr, char err[LT_ERR_LEN])
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	char filter[LT_MAX_PORTS * 24 + 32 + LT_FILTER_MAX];
@@ -332,11 +327,13 @@ struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports,
 	if (r < 0) {
 		if (r == PCAP_ERROR_NO_SUCH_DEVICE)
 			snprintf(err, LT_ERR_LEN,
-				 "no such interface '%s'; list interfaces with 'ip link' (loopback is '%s')",
+				 "no such interface '%s'; list interfaces with 'ip link' (loopback "
+				 "is '%s')",
 				 ifname, src_pcap_loopback_name());
 		else if (r == PCAP_ERROR_PERM_DENIED)
 			snprintf(err, LT_ERR_LEN,
-				 "cannot capture on '%s': permission denied; run as root (sudo) or grant CAP_NET_RAW",
+				 "cannot capture on '%s': permission denied; run as root (sudo) or "
+				 "grant CAP_NET_RAW",
 				 ifname);
 		else
 			snprintf(err, LT_ERR_LEN, "cannot capture on '%s': %s", ifname,

@@ -18,24 +18,24 @@
 
 struct port_stats {
 	uint16_t port;
-	uint64_t conns;          /* connections (all verdicts) */
-	uint64_t attempts;       /* connections whose SYN was seen */
-	uint64_t established;    /* handshake completed (or mid-stream) */
+	uint64_t conns;	      /* connections (all verdicts) */
+	uint64_t attempts;    /* connections whose SYN was seen */
+	uint64_t established; /* handshake completed (or mid-stream) */
 	uint64_t verdict[LT_V_COUNT];
-	uint64_t resets;         /* reset by client + by server */
-	uint64_t syn_retrans;    /* SYNs beyond the first */
+	uint64_t resets;	 /* reset by client + by server */
+	uint64_t syn_retrans;	 /* SYNs beyond the first */
 	uint64_t synack_retrans; /* SYN-ACKs beyond the first */
-	uint64_t kernel_drops;   /* segments the kernel dropped (eBPF) */
+	uint64_t kernel_drops;	 /* segments the kernel dropped (eBPF) */
 	uint64_t bytes_c2s, bytes_s2c;
-	struct hist syn_synack;  /* SYN -> SYN-ACK, ns */
-	struct hist syn_rst;     /* SYN -> RST of refused attempts, ns */
+	struct hist syn_synack; /* SYN -> SYN-ACK, ns */
+	struct hist syn_rst;	/* SYN -> RST of refused attempts, ns */
 };
 
 struct stats {
 	struct port_stats *port[65536]; /* NULL until seen */
 	uint32_t nports;
-	struct port_stats total;        /* port field unused */
-	uint64_t first_ts, last_ts;     /* of the connections added */
+	struct port_stats total;    /* port field unused */
+	uint64_t first_ts, last_ts; /* of the connections added */
 };
 
 /* Allocates; NULL on no memory. Free with stats_free. */

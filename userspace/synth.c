@@ -18,8 +18,7 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-size_t synth_frame(uint8_t buf[SYNTH_MAX], const struct lt_obs *o,
-		   uint32_t *wire_len)
+size_t synth_frame(uint8_t buf[SYNTH_MAX], const struct lt_obs *o, uint32_t *wire_len)
 {
 	size_t ip_len = o->family == 6 ? 40 : 20;
 	uint8_t *ip = buf + 14, *tcp = buf + 14 + ip_len;

@@ -21,7 +21,6 @@
 
 /* Write the frame for o into buf (SYNTH_MAX bytes); returns the bytes
  * written and sets *wire_len to the length on the wire. */
-size_t synth_frame(uint8_t buf[SYNTH_MAX], const struct lt_obs *o,
-		   uint32_t *wire_len);
+size_t synth_frame(uint8_t buf[SYNTH_MAX], const struct lt_obs *o, uint32_t *wire_len);
 
 #endif

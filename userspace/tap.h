@@ -22,8 +22,7 @@ struct lt_tap {
 	/* Each observation after the engine took it, with the connection it
 	 * belongs to now (NULL: kernel context, or on no watched port): the
 	 * -w writer, which writes a connection's packets and comments. */
-	void (*on_flow_obs)(void *ctx, const struct lt_obs *o,
-			    const struct flow *f);
+	void (*on_flow_obs)(void *ctx, const struct lt_obs *o, const struct flow *f);
 	/* An active connection changed (its verdict as of now). */
 	void (*on_change)(void *ctx, const struct flow *f, enum lt_verdict v);
 	/* A connection left the table: final verdict. */

@@ -109,8 +109,7 @@ enum lt_verdict flow_outcome(const struct flow *f)
 	uint32_t fins = (f->side[0].fin_count > 0) + (f->side[1].fin_count > 0);
 
 	if (any_rst(f) && !(f->anomalies & LT_A_RST_AFTER_CLOSE))
-		return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT
-						: LT_V_RESET_SERVER;
+		return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT : LT_V_RESET_SERVER;
 	if (fins == 2)
 		return LT_V_CLOSED;
 	if (fins == 1)
@@ -129,17 +128,15 @@ enum lt_verdict flow_verdict(const struct flow *f, uint64_t now_ns, bool final,
 	if (s->syn_count == 0) {
 		if (s->rst_count > 0)
 			return LT_V_REFUSED;
-		if (!final && c->syn_count <= 1 && c->rst_count == 0 &&
-		    c->fin_count == 0 && now_ns - c->t_syn_first < connecting_ns)
+		if (!final && c->syn_count <= 1 && c->rst_count == 0 && c->fin_count == 0 &&
+		    now_ns - c->t_syn_first < connecting_ns)
 			return LT_V_CONNECTING;
 		return LT_V_UNANSWERED;
 	}
 	if (!flow_established(f)) {
 		if (any_rst(f))
-			return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT
-							: LT_V_RESET_SERVER;
-		if (!final && s->syn_count <= 1 &&
-		    now_ns - s->t_syn_first < connecting_ns)
+			return f->rst_dir == LT_DIR_C2S ? LT_V_RESET_CLIENT : LT_V_RESET_SERVER;
+		if (!final && s->syn_count <= 1 && now_ns - s->t_syn_first < connecting_ns)
 			return LT_V_CONNECTING;
 		return LT_V_HALF_OPEN;
 	}
@@ -186,8 +183,7 @@ const char *flow_zeek_state(const struct flow *f)
 	bool payload = f->side[0].bytes + f->side[1].bytes > 0;
 
 	if (r == ZEP_RESET) {
-		if (o == ZEP_SYN_SENT || (syn && !synack) ||
-		    (o == ZEP_RESET && !payload))
+		if (o == ZEP_SYN_SENT || (syn && !synack) || (o == ZEP_RESET && !payload))
 			return "REJ";
 		if (!syn && synack)
 			return "RSTRH";
@@ -232,8 +228,7 @@ int64_t flow_syn_to_rst(const struct flow *f)
 {
 	const struct flow_side *c = &f->side[LT_DIR_C2S];
 	const struct flow_side *s = &f->side[LT_DIR_S2C];
-	if (!c->syn_count || !s->rst_count || s->syn_count ||
-	    s->t_rst < c->t_syn_first)
+	if (!c->syn_count || !s->rst_count || s->syn_count || s->t_rst < c->t_syn_first)
 		return -1;
 	return (int64_t)(s->t_rst - c->t_syn_first);
 }
@@ -294,63 +289,71 @@ void verdict_explain(struct sbuf *b, const struct flow *f, enum lt_verdict v,
 	fmt_endpoint(srv, f->family, &f->server);
 	switch (v) {
 	case LT_V_CONNECTING:
-		sbuf_printf(b, "A SYN went out to %s %s ago and nothing answered yet; "
+		sbuf_printf(b,
+			    "A SYN went out to %s %s ago and nothing answered yet; "
 			    "after %s without an answer lotrace calls it unanswered.",
 			    srv, fmt_dur(d, (int64_t)(now > f->t_first ? now - f->t_first : 0)),
 			    fmt_dur(d2, (int64_t)(x ? x->connecting_ns : 0)));
 		break;
 	case LT_V_REFUSED:
-		sbuf_printf(b, "The server side answered the SYN with a RST: nothing listens on %s "
+		sbuf_printf(b,
+			    "The server side answered the SYN with a RST: nothing listens on %s "
 			    "(or a firewall rejects it); the client gets ECONNREFUSED.",
 			    srv);
 		if (other)
-			sbuf_printf(b, " Yet connections to %s succeed (connection #%" PRIu64
+			sbuf_printf(b,
+				    " Yet connections to %s succeed (connection #%" PRIu64
 				    "): the server listens on IPv%d only; make it listen on both, "
 				    "or connect to %s.",
-				    fmt_endpoint(os, x->other_family, &x->other_server), x->other_id,
-				    x->other_family, os);
+				    fmt_endpoint(os, x->other_family, &x->other_server),
+				    x->other_id, x->other_family, os);
 		if (f->reset_reason[0])
 			sbuf_printf(b, " The kernel's reason for the RST: %s.", f->reset_reason);
 		break;
 	case LT_V_UNANSWERED:
-		sbuf_printf(b, "The SYN got no answer (%u sent). On loopback nothing is lost "
+		sbuf_printf(b,
+			    "The SYN got no answer (%u sent). On loopback nothing is lost "
 			    "by accident: a firewall DROP rule, a full SYN or accept queue, or a "
 			    "listener that stopped accepting swallowed it.",
 			    f->side[LT_DIR_C2S].syn_count ? f->side[LT_DIR_C2S].syn_count : 1);
 		break;
 	case LT_V_HALF_OPEN:
 		sbuf_puts(b, "The server answered with a SYN-ACK but the handshake never "
-			  "completed: the client's ACK did not come (the client gave up) or was "
-			  "dropped, often because the server's accept queue was full.");
+			     "completed: the client's ACK did not come (the client gave up) or was "
+			     "dropped, often because the server's accept queue was full.");
 		break;
 	case LT_V_OPEN:
 		sbuf_puts(b, "The handshake completed (SYN, SYN-ACK, ACK) and the connection "
-			  "is still open.");
+			     "is still open.");
 		break;
 	case LT_V_HALF_CLOSED:
-		sbuf_printf(b, "The connection was established, then the %s sent a FIN and the "
+		sbuf_printf(b,
+			    "The connection was established, then the %s sent a FIN and the "
 			    "other side has not closed yet: it still has to call close() or "
 			    "shutdown().",
 			    f->side[LT_DIR_C2S].fin_count ? "client" : "server");
 		break;
 	case LT_V_CLOSED:
 		sbuf_puts(b, "A healthy connection: the handshake completed and both sides "
-			  "closed it with a FIN.");
+			     "closed it with a FIN.");
 		break;
 	case LT_V_RESET_CLIENT:
-		sbuf_printf(b, "The client aborted the connection with a RST (%s): usually "
+		sbuf_printf(b,
+			    "The client aborted the connection with a RST (%s): usually "
 			    "close() with unread data, SO_LINGER 0, or the client process died.",
 			    lt_rst_phase_name((enum lt_rst_phase)f->rst_phase));
 		break;
 	case LT_V_RESET_SERVER:
-		sbuf_printf(b, "The server aborted the connection with a RST (%s): the "
+		sbuf_printf(b,
+			    "The server aborted the connection with a RST (%s): the "
 			    "application closed with unread data, crashed, or the socket was torn "
 			    "down%s.",
 			    lt_rst_phase_name((enum lt_rst_phase)f->rst_phase),
 			    f->reset_reason[0] ? "; the kernel's reason is below" : "");
 		break;
 	case LT_V_MIDSTREAM:
-		sbuf_printf(b, "The capture started after the handshake, so only the middle "
+		sbuf_printf(b,
+			    "The capture started after the handshake, so only the middle "
 			    "of this connection was seen; what followed: %s.",
 			    lt_verdict_name(flow_outcome(f)));
 		break;
@@ -360,5 +363,5 @@ void verdict_explain(struct sbuf *b, const struct flow *f, enum lt_verdict v,
 	}
 	if (f->anomalies & LT_A_EVENTS_LOST)
 		sbuf_puts(b, " lotrace lost events while this connection was live, so some of "
-			  "its segments may be missing: the verdict may be wrong.");
+			     "its segments may be missing: the verdict may be wrong.");
 }

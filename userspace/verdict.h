@@ -28,15 +28,15 @@ struct sbuf;
 /* Verdicts: the fixed vocabulary documented in docs/verdicts.md. */
 enum lt_verdict {
 	LT_V_CONNECTING = 0, /* SYN sent moments ago; live only */
-	LT_V_REFUSED,        /* RST answered the SYN */
+	LT_V_REFUSED,	     /* RST answered the SYN */
 	LT_V_UNANSWERED,     /* SYN(s), no answer */
-	LT_V_HALF_OPEN,      /* SYN-ACK sent, never acknowledged */
-	LT_V_OPEN,           /* established, still open */
+	LT_V_HALF_OPEN,	     /* SYN-ACK sent, never acknowledged */
+	LT_V_OPEN,	     /* established, still open */
 	LT_V_HALF_CLOSED,    /* established, FIN from one side only */
-	LT_V_CLOSED,         /* established, FIN from both sides */
+	LT_V_CLOSED,	     /* established, FIN from both sides */
 	LT_V_RESET_CLIENT,   /* established (or in handshake), client RST */
 	LT_V_RESET_SERVER,   /* established (or in handshake), server RST */
-	LT_V_MIDSTREAM,      /* no handshake seen: capture started late */
+	LT_V_MIDSTREAM,	     /* no handshake seen: capture started late */
 	LT_V_COUNT,
 };
 
@@ -77,8 +77,8 @@ int64_t flow_syn_to_synack(const struct flow *f);
 int64_t flow_synack_to_ack(const struct flow *f);
 int64_t flow_syn_to_rst(const struct flow *f);
 
-const char *lt_verdict_name(enum lt_verdict v);   /* "refused" */
-const char *lt_verdict_label(enum lt_verdict v);  /* "REFUSED" */
+const char *lt_verdict_name(enum lt_verdict v);	    /* "refused" */
+const char *lt_verdict_label(enum lt_verdict v);    /* "REFUSED" */
 const char *lt_rst_phase_name(enum lt_rst_phase p); /* "after-data" */
 /* The name of one anomaly bit (LT_A_*), e.g. "events-lost"; NULL if none. */
 const char *lt_anomaly_name(uint32_t bit);
@@ -89,7 +89,7 @@ void verdict_text(struct sbuf *b, const struct flow *f, enum lt_verdict v);
 
 /* What verdict_explain may say besides the flow itself. */
 struct verdict_explain_ctx {
-	uint64_t now_ns;        /* to say how long ago a SYN went out */
+	uint64_t now_ns;	/* to say how long ago a SYN went out */
 	uint64_t connecting_ns; /* the "connecting" window */
 	/* Another connection to the same port that was answered over the
 	 * other IP family (see lt_cross_family, listeners.h): its id (0:

@@ -33,9 +33,8 @@
 #include "report.h"
 #include "sink.h"
 
-static const int dlts[8] = { DLT_EN10MB, DLT_NULL,      DLT_LOOP,
-			     DLT_RAW,    DLT_LINUX_SLL, DLT_LINUX_SLL2,
-			     DLT_IPV4,   DLT_IPV6 };
+static const int dlts[8] = { DLT_EN10MB,    DLT_NULL,	    DLT_LOOP, DLT_RAW,
+			     DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_IPV4, DLT_IPV6 };
 
 static uint64_t step_ns(uint16_t t, uint64_t now)
 {
@@ -92,8 +91,8 @@ static int add_sinks(struct engine *e, struct lt_sink **sk, FILE *null)
 	return 0;
 }
 
-static void end_sinks(struct engine *e, struct lt_sink **sk,
-		      const struct lt_run_info *ri, const struct lt_source_stats *ss)
+static void end_sinks(struct engine *e, struct lt_sink **sk, const struct lt_run_info *ri,
+		      const struct lt_source_stats *ss)
 {
 	struct lt_run_end re = { .stats = engine_stats(e),
 				 .flows = flow_tab_counters(engine_flows(e)),
@@ -178,8 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!frame)
 				break;
 			memcpy(frame, rec.p, n);
-			if (dec_frame_count(&ss.dec, dlt, frame, (uint32_t)n, &obs) !=
-			    DEC_OK) {
+			if (dec_frame_count(&ss.dec, dlt, frame, (uint32_t)n, &obs) != DEC_OK) {
 				free(frame);
 				continue;
 			}

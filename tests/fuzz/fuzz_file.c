@@ -45,8 +45,8 @@ static int add_sinks(struct engine *e, struct lt_sink **sk, FILE *null)
 	return 0;
 }
 
-static void end_sinks(struct engine *e, struct lt_sink **sk,
-		      const struct lt_run_info *ri, const struct lt_source_stats *ss)
+static void end_sinks(struct engine *e, struct lt_sink **sk, const struct lt_run_info *ri,
+		      const struct lt_source_stats *ss)
 {
 	struct lt_run_end re = { .stats = engine_stats(e),
 				 .flows = flow_tab_counters(engine_flows(e)),

@@ -37,11 +37,11 @@
 #include <unistd.h>
 
 #define EXIT_USAGE 2
-#define SERVE_MAX_CONNS 256	/* open connections a server juggles at once */
-#define SERVE_TICK_MS 100	/* how often a server looks at the stop flag */
+#define SERVE_MAX_CONNS 256 /* open connections a server juggles at once */
+#define SERVE_TICK_MS 100   /* how often a server looks at the stop flag */
 #define FLOOD_BACKLOG 4096
 #define IO_BUF 65536
-#define MAX_MS 86400000UL	/* a day: the longest wait any option takes */
+#define MAX_MS 86400000UL /* a day: the longest wait any option takes */
 #define MAX_COUNT 1000000000UL
 
 static const char reply_text[] = "lt_peer reply\n";
@@ -98,18 +98,16 @@ static void sleep_ms(unsigned long ms)
 }
 
 /* Parse a decimal in [min, max]; prints the usage error itself. */
-static int parse_ulong(const char *what, const char *s, unsigned long min,
-		       unsigned long max, unsigned long *out)
+static int parse_ulong(const char *what, const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 || v < min ||
-	    v > max) {
-		fprintf(stderr, "lt_peer: invalid %s '%s': expected %lu-%lu\n",
-			what, s, min, max);
+	if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 || v < min || v > max) {
+		fprintf(stderr, "lt_peer: invalid %s '%s': expected %lu-%lu\n", what, s, min, max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -130,8 +128,8 @@ static int bad_option(const char *cmd, int c, char **argv)
 		fprintf(stderr, "lt_peer: option '%s' needs a value: see 'lt_peer %s --help'\n",
 			opt, cmd);
 	else
-		fprintf(stderr, "lt_peer: unknown option '%s': see 'lt_peer %s --help'\n",
-			opt, cmd);
+		fprintf(stderr, "lt_peer: unknown option '%s': see 'lt_peer %s --help'\n", opt,
+			cmd);
 	return EXIT_USAGE;
 }
 
@@ -139,8 +137,7 @@ static int bad_option(const char *cmd, int c, char **argv)
  * Fill *ss with address text s (127.0.0.1, ::1, 0.0.0.0, ::; brackets
  * around an IPv6 address are accepted) and port.
  */
-static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
-		      socklen_t *len)
+static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char buf[INET6_ADDRSTRLEN + 2];
 	size_t n = strlen(s);
@@ -169,7 +166,8 @@ static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
 	}
 bad:
 	fprintf(stderr,
-		"lt_peer: invalid address '%s': expected an IPv4 or IPv6 literal such as 127.0.0.1 or ::1\n",
+		"lt_peer: invalid address '%s': expected an IPv4 or IPv6 literal such as 127.0.0.1 "
+		"or ::1\n",
 		s);
 	return -EINVAL;
 }
@@ -185,8 +183,7 @@ static void close_with_reset(int fd)
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
-		fprintf(stderr, "lt_peer: cannot set SO_LINGER: %s\n",
-			strerror(errno));
+		fprintf(stderr, "lt_peer: cannot set SO_LINGER: %s\n", strerror(errno));
 	close(fd);
 }
 
@@ -241,8 +238,7 @@ static int send_pattern(int fd, unsigned long len)
  * Create a TCP socket for addr; v6only applies to IPv6 sockets only.
  * Returns the fd or a negative errno.
  */
-static int tcp_socket(const struct sockaddr_storage *addr, bool nonblock,
-		      bool v6only)
+static int tcp_socket(const struct sockaddr_storage *addr, bool nonblock, bool v6only)
 {
 	int type = SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0);
 	int fd = socket(addr->ss_family, type, 0);
@@ -261,8 +257,7 @@ static int tcp_socket(const struct sockaddr_storage *addr, bool nonblock,
 }
 
 /* A listening socket on addr; returns the fd or a negative errno. */
-static int listen_on(const struct sockaddr_storage *addr, socklen_t len,
-		     int backlog, bool v6only)
+static int listen_on(const struct sockaddr_storage *addr, socklen_t len, int backlog, bool v6only)
 {
 	int fd = tcp_socket(addr, true, v6only);
 	int err;
@@ -305,8 +300,8 @@ struct serve_opts {
 	bool no_accept;
 	bool v6only;
 	enum serve_mode mode;
-	unsigned long max_conns;	/* 0: no limit */
-	unsigned long duration_ms;	/* 0: until a signal */
+	unsigned long max_conns;   /* 0: no limit */
+	unsigned long duration_ms; /* 0: until a signal */
 	const char *ready_file;
 };
 
@@ -388,13 +383,13 @@ static bool serve_conn_input(const struct server *s, int fd)
 
 	if (n == -EAGAIN)
 		return false;
-	if (n <= 0) {		/* EOF or error: nothing more to do */
+	if (n <= 0) { /* EOF or error: nothing more to do */
 		close(fd);
 		return true;
 	}
 	switch (s->o->mode) {
 	case MODE_ECHO:
-		return false;	/* echoed already; wait for more or EOF */
+		return false; /* echoed already; wait for more or EOF */
 	case MODE_REPLY:
 		/* a peer that is gone gets no reply; the close is the same */
 		(void)send_all(fd, reply_text, sizeof(reply_text) - 1);
@@ -427,8 +422,8 @@ static int serve_accept(struct server *s)
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR || errno == ECONNABORTED)
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			    errno == ECONNABORTED)
 				return 0;
 			return -errno;
 		}
@@ -444,8 +439,7 @@ static bool serve_done(const struct server *s, uint64_t deadline)
 		return true;
 	if (deadline && now_ms() >= deadline)
 		return true;
-	return s->o->max_conns && s->accepted >= s->o->max_conns &&
-	       s->nconns == 0;
+	return s->o->max_conns && s->accepted >= s->o->max_conns && s->nconns == 0;
 }
 
 static int serve_loop(struct server *s)
@@ -523,29 +517,29 @@ static int parse_mode(const char *s, enum serve_mode *out)
 		}
 	}
 	fprintf(stderr,
-		"lt_peer: invalid mode '%s': expected echo, reply, reset-after-request or close-after-request\n",
+		"lt_peer: invalid mode '%s': expected echo, reply, reset-after-request or "
+		"close-after-request\n",
 		s);
 	return -EINVAL;
 }
 
 static void serve_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: lt_peer serve --addr A --port P [options]\n"
-		"Listen on A:P and handle connections one way.\n"
-		"  --addr A            127.0.0.1, ::1, 0.0.0.0 or ::\n"
-		"  --port P            0-65535\n"
-		"  --backlog N         listen() backlog (default 128)\n"
-		"  --no-accept         never accept: connections pile up in the queue\n"
-		"  --mode M            echo (default): echo until EOF\n"
-		"                      reply: read a request, write a reply, close\n"
-		"                      reset-after-request: read a request, close with RST\n"
-		"                      close-after-request: read a request, close\n"
-		"  --max-conns N       stop after N connections were handled\n"
-		"  --duration-ms N     stop after N milliseconds\n"
-		"  --ready-file F      write the pid to F once listening (removed on exit)\n"
-		"  --v6only            IPV6_V6ONLY on an IPv6 listener\n"
-		"Stops on SIGINT or SIGTERM too.\n");
+	fprintf(f, "usage: lt_peer serve --addr A --port P [options]\n"
+		   "Listen on A:P and handle connections one way.\n"
+		   "  --addr A            127.0.0.1, ::1, 0.0.0.0 or ::\n"
+		   "  --port P            0-65535\n"
+		   "  --backlog N         listen() backlog (default 128)\n"
+		   "  --no-accept         never accept: connections pile up in the queue\n"
+		   "  --mode M            echo (default): echo until EOF\n"
+		   "                      reply: read a request, write a reply, close\n"
+		   "                      reset-after-request: read a request, close with RST\n"
+		   "                      close-after-request: read a request, close\n"
+		   "  --max-conns N       stop after N connections were handled\n"
+		   "  --duration-ms N     stop after N milliseconds\n"
+		   "  --ready-file F      write the pid to F once listening (removed on exit)\n"
+		   "  --v6only            IPV6_V6ONLY on an IPv6 listener\n"
+		   "Stops on SIGINT or SIGTERM too.\n");
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -592,13 +586,11 @@ static int cmd_serve(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'c':
-			if (parse_ulong("max-conns", optarg, 1, MAX_COUNT,
-					&o.max_conns) < 0)
+			if (parse_ulong("max-conns", optarg, 1, MAX_COUNT, &o.max_conns) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'd':
-			if (parse_ulong("duration-ms", optarg, 1, MAX_MS,
-					&o.duration_ms) < 0)
+			if (parse_ulong("duration-ms", optarg, 1, MAX_MS, &o.duration_ms) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'r':
@@ -638,22 +630,19 @@ enum outcome {
 };
 
 static const char *const outcome_names[] = {
-	[OUT_CONNECTED] = "connected",
-	[OUT_REFUSED] = "refused",
-	[OUT_TIMEOUT] = "timeout",
-	[OUT_RESET] = "reset",
-	[OUT_ERROR] = "error",
+	[OUT_CONNECTED] = "connected", [OUT_REFUSED] = "refused", [OUT_TIMEOUT] = "timeout",
+	[OUT_RESET] = "reset",	       [OUT_ERROR] = "error",
 };
 
 struct result {
 	enum outcome out;
-	int err;	/* errno for OUT_ERROR */
+	int err; /* errno for OUT_ERROR */
 };
 
 struct connect_opts {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	unsigned long bind_port;	/* 0: kernel picks */
+	unsigned long bind_port; /* 0: kernel picks */
 	unsigned long send_bytes;
 	bool expect_reply;
 	bool linger0;
@@ -692,7 +681,7 @@ static int wait_fd(int fd, short events, unsigned long timeout_ms)
 			return -EINTR;
 		if (now >= deadline)
 			return 0;
-		r = poll(&p, 1, (int)(deadline - now));	/* <= MAX_MS */
+		r = poll(&p, 1, (int)(deadline - now)); /* <= MAX_MS */
 		if (r > 0)
 			return 1;
 		if (r < 0 && errno != EINTR)
@@ -777,7 +766,7 @@ static struct result connect_once(const struct connect_opts *o)
 	}
 	res = dial(fd, o);
 	if (res.out != OUT_CONNECTED) {
-		close(fd);	/* SYN_SENT: closing sends nothing */
+		close(fd); /* SYN_SENT: closing sends nothing */
 		return res;
 	}
 	err = set_blocking(fd, true);
@@ -880,8 +869,7 @@ static int cmd_connect(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'i':
-			if (parse_ulong("interval-ms", optarg, 0, MAX_MS,
-					&o.interval_ms) < 0)
+			if (parse_ulong("interval-ms", optarg, 0, MAX_MS, &o.interval_ms) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'h':
@@ -918,8 +906,8 @@ struct flood {
 	unsigned long conns;
 	unsigned long parallel;
 	int lfd;
-	atomic_ulong next;	/* next cycle a client thread may claim */
-	atomic_int failed;	/* first errno that stopped the flood */
+	atomic_ulong next; /* next cycle a client thread may claim */
+	atomic_int failed; /* first errno that stopped the flood */
 };
 
 static void flood_fail(struct flood *f, int err)
@@ -953,8 +941,8 @@ static void *flood_acceptor(void *arg)
 		while (done < f->conns) {
 			fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd < 0) {
-				if (errno != EAGAIN && errno != EWOULDBLOCK &&
-				    errno != EINTR && errno != ECONNABORTED)
+				if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+				    errno != ECONNABORTED)
 					flood_fail(f, errno);
 				break;
 			}
@@ -1055,8 +1043,7 @@ static int flood_run(struct flood *f)
 	free(cli);
 	err = atomic_load(&f->failed);
 	if (err || stop_requested) {
-		fprintf(stderr, "lt_peer: flood stopped: %s\n",
-			strerror(err ? err : EINTR));
+		fprintf(stderr, "lt_peer: flood stopped: %s\n", strerror(err ? err : EINTR));
 		return 1;
 	}
 	printf("conns=%lu seconds=%.3f rate=%.0f/s\n", f->conns, secs,
@@ -1066,11 +1053,10 @@ static int flood_run(struct flood *f)
 
 static void flood_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: lt_peer flood --addr A --port P --conns N [--parallel K]\n"
-		"Listen on A:P in a thread and run N connect/accept/close cycles from\n"
-		"K client threads (default 1) as fast as possible; prints\n"
-		"conns=N seconds=S rate=R/s.\n");
+	fprintf(f, "usage: lt_peer flood --addr A --port P --conns N [--parallel K]\n"
+		   "Listen on A:P in a thread and run N connect/accept/close cycles from\n"
+		   "K client threads (default 1) as fast as possible; prints\n"
+		   "conns=N seconds=S rate=R/s.\n");
 }
 
 static int cmd_flood(int argc, char **argv)
@@ -1131,12 +1117,11 @@ static int cmd_flood(int argc, char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: lt_peer serve|connect|flood [options]\n"
-		"Real-socket peers for lotrace's tests; 'lt_peer CMD --help' for details.\n"
-		"  serve     listen and handle connections (echo, reply, reset, close)\n"
-		"  connect   connect and report: connected, refused, timeout, reset, error\n"
-		"  flood     measure the loopback connection rate\n");
+	fprintf(f, "usage: lt_peer serve|connect|flood [options]\n"
+		   "Real-socket peers for lotrace's tests; 'lt_peer CMD --help' for details.\n"
+		   "  serve     listen and handle connections (echo, reply, reset, close)\n"
+		   "  connect   connect and report: connected, refused, timeout, reset, error\n"
+		   "  flood     measure the loopback connection rate\n");
 }
 
 int main(int argc, char **argv)
@@ -1161,8 +1146,7 @@ int main(int argc, char **argv)
 	}
 	err = install_signals();
 	if (err < 0) {
-		fprintf(stderr, "lt_peer: cannot install signal handlers: %s\n",
-			strerror(-err));
+		fprintf(stderr, "lt_peer: cannot install signal handlers: %s\n", strerror(-err));
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

@@ -28,8 +28,8 @@
 #define BENCH_T0 1700000000000000000ull
 
 static void seg(struct tui_app *e, uint64_t ts, const struct lt_endpoint *src,
-		const struct lt_endpoint *dst, uint8_t flags, uint32_t seq,
-		uint32_t ack, uint32_t len)
+		const struct lt_endpoint *dst, uint8_t flags, uint32_t seq, uint32_t ack,
+		uint32_t len)
 {
 	struct lt_obs o;
 	memset(&o, 0, sizeof(o));
@@ -71,8 +71,7 @@ static void one_conn(struct tui_app *e, long i, uint16_t port)
 	default:
 		break;
 	}
-	seg(e, t + 1000 + (uint64_t)(i % 37) * 100, &s, &c, LT_TCP_SYN | LT_TCP_ACK, ss,
-	    cs + 1, 0);
+	seg(e, t + 1000 + (uint64_t)(i % 37) * 100, &s, &c, LT_TCP_SYN | LT_TCP_ACK, ss, cs + 1, 0);
 	seg(e, t + 5000, &c, &s, LT_TCP_ACK, cs + 1, ss + 1, 0);
 	seg(e, t + 6000, &c, &s, LT_TCP_PSH | LT_TCP_ACK, cs + 1, ss + 1, 100);
 	if (i % 10 == 9) {
@@ -99,11 +98,12 @@ static int cmp_u64(const void *a, const void *b)
 
 #define CTRL_U 21
 static const int bench_keys[] = {
-	'j', 'j', 'j', 'k', KEY_NPAGE, KEY_NPAGE, KEY_PPAGE, KEY_END, KEY_HOME,
-	's', 's', 's', 's', '\r', 'j', 'j', 27, '\\', 'r', 'e', 'f', 'u', 's',
-	'e', 'd', '\r', 'j', KEY_END, '\\', CTRL_U, '\r', '?', '?', 'p', 'p',
-	'\\', '6', '1', '9', '0', '1', '\r', '\\', CTRL_U, '\r', KEY_HOME,
-	'/', 'r', 'e', 's', 'e', 't', '\r', 'n', 'n', 'N',
+	'j',  'j',  'j',  'k',	  KEY_NPAGE, KEY_NPAGE, KEY_PPAGE, KEY_END, KEY_HOME, 's',
+	's',  's',  's',  '\r',	  'j',	     'j',	27,	   '\\',    'r',      'e',
+	'f',  'u',  's',  'e',	  'd',	     '\r',	'j',	   KEY_END, '\\',     CTRL_U,
+	'\r', '?',  '?',  'p',	  'p',	     '\\',	'6',	   '1',	    '9',      '0',
+	'1',  '\r', '\\', CTRL_U, '\r',	     KEY_HOME,	'/',	   'r',	    'e',      's',
+	'e',  't',  '\r', 'n',	  'n',	     'N',
 };
 
 int main(int argc, char **argv)
@@ -118,8 +118,7 @@ int main(int argc, char **argv)
 		n = 100000;
 	if (size)
 		sscanf(size, "%dx%d", &cols, &rows);
-	struct tui_app *a = tui_app_new_bench(&o, (uint32_t)n + 1024,
-					      n > 131072 ? (uint32_t)n : 0);
+	struct tui_app *a = tui_app_new_bench(&o, (uint32_t)n + 1024, n > 131072 ? (uint32_t)n : 0);
 	if (!a) {
 		fprintf(stderr, "tui_bench: out of memory for %ld connections\n", n);
 		return 1;

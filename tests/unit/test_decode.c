@@ -13,10 +13,10 @@
 
 /* Ethernet + IPv4 + TCP SYN 127.0.0.1:40000 -> 127.0.0.1:61900, MSS 65495, 3 payload bytes */
 static const uint8_t eth_ipv4_syn[] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00,
-	0x45, 0, 0, 47, 0, 1, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
-	0x9c, 0x40, 0xf1, 0xcc, 0, 0, 0, 100, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff,
-	0, 0, 0, 0, 2, 4, 0xff, 0xd7, 'a', 'b', 'c',
+	0,    0,    0,	  0,	0,    0,    0,	0, 0,	 0,    0,   0,	 0x08, 0x00, 0x45, 0,
+	0,    47,   0,	  1,	0x40, 0,    64, 6, 0,	 0,    127, 0,	 0,    1,    127,  0,
+	0,    1,    0x9c, 0x40, 0xf1, 0xcc, 0,	0, 0,	 100,  0,   0,	 0,    0,    0x60, 0x02,
+	0xff, 0xff, 0,	  0,	0,    0,    2,	4, 0xff, 0xd7, 'a', 'b', 'c',
 };
 
 static void test_eth_ipv4(void **state)
@@ -172,10 +172,13 @@ static void test_ipv6_ext_headers(void **state)
 	f[7] = 64;
 	f[23] = 1;
 	f[39] = 1;
-	f[40] = 6;     /* hop-by-hop next: TCP */
-	f[41] = 0;     /* 8 bytes */
+	f[40] = 6; /* hop-by-hop next: TCP */
+	f[41] = 0; /* 8 bytes */
 	uint8_t *t = f + 48;
-	t[0] = 0xf1; t[1] = 0xcc; t[2] = 0x9c; t[3] = 0x40;
+	t[0] = 0xf1;
+	t[1] = 0xcc;
+	t[2] = 0x9c;
+	t[3] = 0x40;
 	t[12] = 0x50;
 	t[13] = 0x14;
 	assert_int_equal(dec_frame(DLT_RAW, f, sizeof(f), &o, NULL), DEC_OK);

@@ -88,8 +88,8 @@ static void set_addr(struct lt_endpoint *e, uint8_t family, uint16_t port)
 	e->port = port;
 }
 
-static void seg(struct h *h, uint8_t family, uint16_t cport, int dir, uint8_t flags,
-		uint32_t seq, uint32_t len, uint64_t ts)
+static void seg(struct h *h, uint8_t family, uint16_t cport, int dir, uint8_t flags, uint32_t seq,
+		uint32_t len, uint64_t ts)
 {
 	struct lt_obs o;
 	struct lt_endpoint c, s;
@@ -232,9 +232,9 @@ static void test_refused_fires_with_its_connections(void **state)
 	struct h h;
 	(void)state;
 	h_init(&h);
-	clean(&h, 4, 40000, 0);                 /* #1: unrelated, answered */
-	refused(&h, 4, 40001, 10 * MS);         /* #2 */
-	refused(&h, 4, 40002, 20 * MS);         /* #3 */
+	clean(&h, 4, 40000, 0);		/* #1: unrelated, answered */
+	refused(&h, 4, 40001, 10 * MS); /* #2 */
+	refused(&h, 4, 40002, 20 * MS); /* #3 */
 	findings(&h, NULL);
 	/* answered on the same address before: the listener went away */
 	const struct diag_finding *f = find(&h, "refused-after-listening");
@@ -254,8 +254,8 @@ static void test_refused_cross_family(void **state)
 	struct h h;
 	(void)state;
 	h_init(&h);
-	refused(&h, 4, 40001, 0);               /* #1: 127.0.0.1 refused */
-	clean(&h, 6, 40002, 10 * MS);           /* #2: ::1 answered */
+	refused(&h, 4, 40001, 0);     /* #1: 127.0.0.1 refused */
+	clean(&h, 6, 40002, 10 * MS); /* #2: ::1 answered */
 	findings(&h, NULL);
 	const struct diag_finding *f = find(&h, "refused-other-family");
 	assert_non_null(f);
@@ -297,8 +297,8 @@ static void test_unanswered_and_half_open(void **state)
 	struct h h;
 	(void)state;
 	h_init(&h);
-	unanswered(&h, 4, 40001, 0, 3);         /* #1 */
-	half_open(&h, 4, 40002, 10 * SEC);      /* #2 */
+	unanswered(&h, 4, 40001, 0, 3);	   /* #1 */
+	half_open(&h, 4, 40002, 10 * SEC); /* #2 */
 	findings(&h, NULL);
 	const struct diag_finding *u = find(&h, "unanswered");
 	const struct diag_finding *o = find(&h, "half-open");
@@ -320,8 +320,8 @@ static void test_resets_by_side(void **state)
 	struct h h;
 	(void)state;
 	h_init(&h);
-	reset_by(&h, 40001, S2C, 0, 0);         /* #1: server, after data */
-	reset_by(&h, 40002, C2S, 1, 10 * MS);   /* #2: client, after its FIN */
+	reset_by(&h, 40001, S2C, 0, 0);	      /* #1: server, after data */
+	reset_by(&h, 40002, C2S, 1, 10 * MS); /* #2: client, after its FIN */
 	findings(&h, NULL);
 	const struct diag_finding *s = find(&h, "reset-by-server");
 	const struct diag_finding *c = find(&h, "reset-by-client");
@@ -376,8 +376,8 @@ static void test_refused_before_and_between(void **state)
 
 	/* refused first, answered later: the server was not ready yet */
 	h_init(&h);
-	refused(&h, 4, 40001, 0);               /* #1 */
-	clean(&h, 4, 40002, 1 * SEC);           /* #2 */
+	refused(&h, 4, 40001, 0);     /* #1 */
+	clean(&h, 4, 40002, 1 * SEC); /* #2 */
 	findings(&h, NULL);
 	const struct diag_finding *f = find(&h, "refused-before-listening");
 	assert_non_null(f);
@@ -481,7 +481,8 @@ static void test_retransmissions_then_fine(void **state)
 	assert_int_equal(s->total, 1);
 	assert_int_equal(a->refs[0].id, 2);
 	assert_non_null(strstr(a->text, "after the client's ACK was already in the capture"));
-	assert_string_equal(ok->title, "Nothing failed: every handshake completed, some only after retries");
+	assert_string_equal(ok->title,
+			    "Nothing failed: every handshake completed, some only after retries");
 	assert_false(any_error(&h));
 	h_free(&h);
 }
@@ -603,7 +604,8 @@ static void test_loss_is_no_diagnosis(void **state)
 	const struct diag_finding *ok = find(&h, "no-problem");
 	assert_non_null(ok);
 	assert_int_equal(ok->total, 2000);
-	assert_non_null(strstr(ok->text, "All 2000 connections whose evidence is complete completed the handshake and closed normally;"));
+	assert_non_null(strstr(ok->text, "All 2000 connections whose evidence is complete "
+					 "completed the handshake and closed normally;"));
 	assert_non_null(strstr(ok->text, "warnings about the input"));
 	h_free(&h);
 }
@@ -619,8 +621,8 @@ static void test_loss_first_above_errors(void **state)
 	h_init(&h);
 	h.lost_lo = 50000;
 	h.lost_hi = 50000;
-	unanswered(&h, 4, 40001, 0, 3);         /* #1: a real one, evidence intact */
-	unanswered(&h, 4, 50000, 0, 1);         /* #2: live while events were lost */
+	unanswered(&h, 4, 40001, 0, 3); /* #1: a real one, evidence intact */
+	unanswered(&h, 4, 50000, 0, 1); /* #2: live while events were lost */
 	memset(&ss, 0, sizeof(ss));
 	ss.lost = 7;
 	memset(&c, 0, sizeof(c));
@@ -649,10 +651,10 @@ static void test_unattributed_loss_doubt(void **state)
 	for (int i = 0; i < 100; i++)
 		clean(&h, 4, (uint16_t)(40000 + i), (uint64_t)i * US * 200);
 	for (int i = 0; i < 5; i++)
-		unanswered(&h, 4, (uint16_t)(41000 + i), SEC, 1);   /* #101..#105 */
-	half_open(&h, 4, 42000, 2 * SEC);                           /* #106 */
-	midstream(&h, 4, 42500, 2 * SEC);                           /* #107 */
-	refused(&h, 6, 43000, 3 * SEC);                             /* #108 */
+		unanswered(&h, 4, (uint16_t)(41000 + i), SEC, 1); /* #101..#105 */
+	half_open(&h, 4, 42000, 2 * SEC);			  /* #106 */
+	midstream(&h, 4, 42500, 2 * SEC);			  /* #107 */
+	refused(&h, 6, 43000, 3 * SEC);				  /* #108 */
 	memset(&ss, 0, sizeof(ss));
 	ss.lost = 10;
 	memset(&c, 0, sizeof(c));
@@ -660,7 +662,8 @@ static void test_unattributed_loss_doubt(void **state)
 	findings(&h, &c);
 	const struct diag_finding *l = &h.fnd[0];
 	assert_string_equal(l->id, "events-lost");
-	assert_non_null(strstr(l->text, "connections that look unanswered (5), half-open (1), mid-stream (1) are not findings here"));
+	assert_non_null(strstr(l->text, "connections that look unanswered (5), half-open (1), "
+					"mid-stream (1) are not findings here"));
 	assert_int_equal(l->total, 7);
 	assert_int_equal(l->nrefs, 7);
 	assert_int_equal(l->refs[0].id, 101);
@@ -918,13 +921,15 @@ static void test_listener_format(void **state)
 	assert_string_equal(sbuf_str(&b), "`[::1]:61903` (IPv6 only)");
 	sbuf_reset(&b);
 	listener_format(&b, &l, LISTENER_NOTE, false);
-	assert_string_equal(sbuf_str(&b), "[::1]:61903 python3[812] (IPv6 only) backlog 128 queued 3");
+	assert_string_equal(sbuf_str(&b),
+			    "[::1]:61903 python3[812] (IPv6 only) backlog 128 queued 3");
 	sbuf_reset(&b);
 	listener_format(&b, &l, LISTENER_BRIEF, false);
 	assert_string_equal(sbuf_str(&b), "[::1]:61903 python3[812] (3/128 queued)");
 	sbuf_reset(&b);
 	listener_format(&b, &l, LISTENER_PROSE, true);
-	assert_string_equal(sbuf_str(&b), "`[::1]:61903` (IPv6 only, `python3` pid 812, 3 waiting for accept(), backlog 128)");
+	assert_string_equal(sbuf_str(&b), "`[::1]:61903` (IPv6 only, `python3` pid 812, 3 waiting "
+					  "for accept(), backlog 128)");
 	/* dual stack, owner unknown */
 	memset(&l, 0, sizeof(l));
 	l.family = 6;

@@ -112,8 +112,7 @@ static void test_limit(void **state)
 	assert_int_equal(c.ended, 3);
 	assert_int_equal(engine_stats(e)->total.conns, 3);
 	assert_int_equal(engine_reported(e), 3);
-	assert_int_equal(engine_unreported(e),
-			 flow_tab_counters(engine_flows(e))->created - 3);
+	assert_int_equal(engine_unreported(e), flow_tab_counters(engine_flows(e))->created - 3);
 	src->ops->close(src);
 	engine_release(e);
 }

@@ -47,8 +47,8 @@ static struct flow_tab *new_tab(struct rec *r, uint32_t cap)
 }
 
 /* one segment of 127.0.0.1:cport <-> 127.0.0.1:61900 */
-static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
-		uint32_t seq, uint32_t len, uint64_t ts)
+static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags, uint32_t seq,
+		uint32_t len, uint64_t ts)
 {
 	struct lt_obs o;
 	memset(&o, 0, sizeof(o));
@@ -72,8 +72,8 @@ static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
 #define RST LT_TCP_RST
 
 /* seg() in a VLAN tag stack (encap key; 0 = untagged) */
-static void seg_encap(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
-		      uint32_t seq, uint64_t ts, uint32_t encap)
+static void seg_encap(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags, uint32_t seq,
+		      uint64_t ts, uint32_t encap)
 {
 	struct lt_obs o;
 	memset(&o, 0, sizeof(o));
@@ -117,8 +117,8 @@ static void test_vlan_copies(void **state)
 
 	t = new_tab(&r, 16);
 	seg_encap(t, 40001, C2S, SYN, 100, 0, 7);
-	seg_encap(t, 40001, C2S, SYN, 100, 5 * US, 7);  /* same VLAN */
-	seg_encap(t, 40001, C2S, SYN, 100, SEC, 9);     /* a second later */
+	seg_encap(t, 40001, C2S, SYN, 100, 5 * US, 7); /* same VLAN */
+	seg_encap(t, 40001, C2S, SYN, 100, SEC, 9);    /* a second later */
 	flow_flush(t);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(r.f[0].side[C2S].syn_count, 3);
@@ -192,8 +192,7 @@ static void test_unanswered_retries(void **state)
 	assert_int_equal(r.f[0].tl_len, 3); /* each retransmission, with its time */
 	assert_int_equal(r.f[0].tl[2].t_ns, T0 + 2 * SEC);
 	/* a single fresh SYN counts as "connecting" until 1 s passes, live */
-	assert_int_equal(flow_verdict(&r.f[0], T0 + 2 * SEC, false, SEC),
-			 LT_V_UNANSWERED);
+	assert_int_equal(flow_verdict(&r.f[0], T0 + 2 * SEC, false, SEC), LT_V_UNANSWERED);
 	flow_tab_free(t);
 }
 
@@ -301,7 +300,7 @@ static void test_expiry(void **state)
 	seg(t, 40000, C2S, SYN, 100, 0, 0);
 	seg(t, 40000, S2C, RST | ACK, 0, 0, 10 * US);
 	flow_expire(t, T0 + 2 * SEC);
-	assert_int_equal(r.n, 0);              /* linger is 5 s */
+	assert_int_equal(r.n, 0); /* linger is 5 s */
 	flow_expire(t, T0 + 6 * SEC);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(flow_tab_counters(t)->expired, 1);

@@ -60,13 +60,20 @@ static void test_port_bound_and_other(void **state)
 		metrics_retire(m, &f, LT_V_CLOSED);
 	}
 	text(m, &b);
-	assert_true(has(&b, "lotrace_connections_total{port=\"50031\",family=\"ipv4\",verdict=\"closed\"} 1"));
+	assert_true(has(
+		&b,
+		"lotrace_connections_total{port=\"50031\",family=\"ipv4\",verdict=\"closed\"} 1"));
 	assert_false(strstr(sbuf_str(&b), "port=\"50032\""));
-	assert_true(has(&b, "lotrace_connections_total{port=\"other\",family=\"ipv4\",verdict=\"closed\"} 8"));
+	assert_true(has(
+		&b,
+		"lotrace_connections_total{port=\"other\",family=\"ipv4\",verdict=\"closed\"} 8"));
 	/* 30 us: not in the 25 us bucket, in the 50 us one; +Inf is the count */
-	assert_true(has(&b, "lotrace_handshake_duration_seconds_bucket{port=\"other\",le=\"2.5e-05\"} 0"));
-	assert_true(has(&b, "lotrace_handshake_duration_seconds_bucket{port=\"other\",le=\"5e-05\"} 8"));
-	assert_true(has(&b, "lotrace_handshake_duration_seconds_bucket{port=\"other\",le=\"+Inf\"} 8"));
+	assert_true(has(
+		&b, "lotrace_handshake_duration_seconds_bucket{port=\"other\",le=\"2.5e-05\"} 0"));
+	assert_true(has(
+		&b, "lotrace_handshake_duration_seconds_bucket{port=\"other\",le=\"5e-05\"} 8"));
+	assert_true(
+		has(&b, "lotrace_handshake_duration_seconds_bucket{port=\"other\",le=\"+Inf\"} 8"));
 	assert_true(has(&b, "lotrace_handshake_duration_seconds_sum{port=\"other\"} 0.000240000"));
 	assert_true(has(&b, "lotrace_build_info{version=\"1.2.3\",backend=\"pcap\"} 1"));
 	sbuf_release(&b);
@@ -85,8 +92,12 @@ static void test_watched_ports_only(void **state)
 	metrics_retire(m, &f, LT_V_REFUSED);
 	text(m, &b);
 	/* a watched port with no traffic has its zero series */
-	assert_true(has(&b, "lotrace_connections_total{port=\"61900\",family=\"ipv6\",verdict=\"refused\"} 0"));
-	assert_true(has(&b, "lotrace_connections_total{port=\"61901\",family=\"ipv4\",verdict=\"refused\"} 1"));
+	assert_true(has(
+		&b,
+		"lotrace_connections_total{port=\"61900\",family=\"ipv6\",verdict=\"refused\"} 0"));
+	assert_true(has(
+		&b,
+		"lotrace_connections_total{port=\"61901\",family=\"ipv4\",verdict=\"refused\"} 1"));
 	assert_false(strstr(sbuf_str(&b), "verdict=\"connecting\""));
 	assert_false(strstr(sbuf_str(&b), "port=\"other\""));
 	uint16_t ports[8];
@@ -110,9 +121,11 @@ static void test_reasons_bounded_and_escaped(void **state)
 	f.drops = 3;
 	metrics_retire(m, &f, LT_V_CLOSED);
 	text(m, &b);
-	assert_true(has(&b, "lotrace_resets_total{port=\"61900\",side=\"server\",reason=\"R15\"} 1"));
+	assert_true(
+		has(&b, "lotrace_resets_total{port=\"61900\",side=\"server\",reason=\"R15\"} 1"));
 	assert_false(strstr(sbuf_str(&b), "reason=\"R16\""));
-	assert_true(has(&b, "lotrace_resets_total{port=\"61900\",side=\"server\",reason=\"other\"} 4"));
+	assert_true(
+		has(&b, "lotrace_resets_total{port=\"61900\",side=\"server\",reason=\"other\"} 4"));
 	assert_true(has(&b, "lotrace_kernel_drops_total{port=\"61900\",reason=\"A\\\"B\\\\C\"} 3"));
 	sbuf_release(&b);
 	metrics_free(m);

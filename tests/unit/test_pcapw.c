@@ -64,8 +64,8 @@ static int read_epbs(const char *path, struct epb *out, int max)
 	return n;
 }
 
-static struct lt_obs seg(uint64_t ts, uint16_t cport, uint32_t caplen,
-			 struct lt_frame *fr, const uint8_t *data)
+static struct lt_obs seg(uint64_t ts, uint16_t cport, uint32_t caplen, struct lt_frame *fr,
+			 const uint8_t *data)
 {
 	struct lt_obs o;
 	memset(&o, 0, sizeof(o));
@@ -74,8 +74,9 @@ static struct lt_obs seg(uint64_t ts, uint16_t cport, uint32_t caplen,
 	o.ts_ns = ts;
 	o.src.port = cport;
 	o.dst.port = 80;
-	*fr = (struct lt_frame){ .data = data, .caplen = caplen, .len = caplen,
-				 .snaplen = 262144, .link_type = 1 };
+	*fr = (struct lt_frame){
+		.data = data, .caplen = caplen, .len = caplen, .snaplen = 262144, .link_type = 1
+	};
 	o.frame = fr;
 	return o;
 }

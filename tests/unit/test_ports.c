@@ -25,8 +25,8 @@ static void test_valid(void **state)
 
 static void test_invalid(void **state)
 {
-	const char *bad[] = { "619009", "65536", "-1", "abc", "61900x", "", " 80",
-			      "0x50", "80,", ",80", "+80", "1e3", "999999999999" };
+	const char *bad[] = { "619009", "65536", "-1",	"abc", "61900x",      "", " 80", "0x50",
+			      "80,",	",80",	 "+80", "1e3", "999999999999" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ports p;
 		char err[128] = "";

@@ -26,24 +26,26 @@ static const uint8_t client_hello[64] = {
 };
 
 /* A short ClientHello (no session id, one suite, SNI "db"): fits. */
-static const uint8_t short_hello[] = {
-	0x16, 0x03, 0x01, 0x00, 0x3b, 0x01, 0x00, 0x00, 0x37, 0x03, 0x03,
-	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
-	0x00,                   /* session id length */
-	0x00, 0x02, 0x13, 0x01, /* cipher suites */
-	0x01, 0x00,             /* compression */
-	0x00, 0x0b,             /* extensions length */
-	0x00, 0x00, 0x00, 0x07, 0x00, 0x05, 0x00, 0x00, 0x02, 'd', 'b',
-};
+static const uint8_t
+	short_hello
+		[] = {
+			0x16, 0x03, 0x01, 0x00, 0x3b, 0x01, 0x00, 0x00, 0x37, 0x03, 0x03, 1,
+			2,    3,    4,	  5,	6,    7,    8,	  9,	10,   11,   12,	  13,
+			14,   15,   16,	  17,	18,   19,   20,	  21,	22,   23,   24,	  25,
+			26,   27,   28,	  29,	30,   31,   32,	  0x00, /* session id length */
+			0x00, 0x02, 0x13, 0x01,				/* cipher suites */
+			0x01, 0x00,					/* compression */
+			0x00, 0x0b,					/* extensions length */
+			0x00, 0x00, 0x00, 0x07, 0x00, 0x05, 0x00, 0x00, 0x02, 'd',  'b',
+		};
 
 /* What OpenSSL sends before closing on a bad handshake: fatal
  * protocol_version. */
 static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46 };
 
 static const uint8_t pg_ssl[] = { 0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f };
-static const uint8_t pg_startup[] = { 0, 0, 0, 0x21, 0, 3, 0, 0, 'u', 's', 'e', 'r', 0,
-				      'p', 'o', 's', 't', 'g', 'r', 'e', 's', 0 };
+static const uint8_t pg_startup[] = { 0,   0, 0,   0x21, 0,   3,   0,	0,   'u', 's', 'e',
+				      'r', 0, 'p', 'o',	 's', 't', 'g', 'r', 'e', 's', 0 };
 
 #define STR(s) (const uint8_t *)(s), sizeof(s) - 1
 
@@ -86,7 +88,8 @@ static void test_http(void **state)
 	struct proto_id p;
 	char w[200];
 
-	proto_classify(STR("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/7.88.1\r\n"),
+	proto_classify(STR("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: "
+			   "curl/7.88.1\r\n"),
 		       NULL, &p);
 	assert_int_equal(p.kind, PROTO_HTTP_REQUEST);
 	assert_string_equal(p.line, "GET /v1/models HTTP/1.1");
@@ -101,8 +104,9 @@ static void test_http(void **state)
 	assert_int_equal(strlen(p.line), PROTO_HEAD_MAX);
 	assert_memory_equal(p.line, longreq, PROTO_HEAD_MAX);
 
-	proto_classify(STR("HTTP/1.0 404 File not found\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\n"),
-		       NULL, &p);
+	proto_classify(
+		STR("HTTP/1.0 404 File not found\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\n"),
+		NULL, &p);
 	assert_int_equal(p.kind, PROTO_HTTP_RESPONSE);
 	assert_int_equal(p.status, 404);
 	assert_string_equal(p.line, "HTTP/1.0 404 File not found");

@@ -23,8 +23,7 @@ static struct engine *e;
 
 /* Replay a capture into an engine with the model as its tap; finish:
  * retire every flow at the end (else the engine keeps the active ones). */
-static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32_t bcap,
-			int finish)
+static void replay_into(struct tui_model *m, uint32_t cap, uint32_t dcap, uint32_t bcap, int finish)
 {
 	struct flow_config cfg = { .linger_ns = 5000000000ull };
 	char err[LT_ERR_LEN];

@@ -62,8 +62,8 @@ static void check_fixed(struct sbuf *b, uint64_t v, unsigned shift, unsigned dec
 	sbuf_reset(b);
 	sbuf_fixed(b, v, shift, dec);
 	if (strcmp(sbuf_str(b), want))
-		fail_msg("sbuf_fixed(%llu, %u, %u) = %s, printf says %s",
-			 (unsigned long long)v, shift, dec, sbuf_str(b), want);
+		fail_msg("sbuf_fixed(%llu, %u, %u) = %s, printf says %s", (unsigned long long)v,
+			 shift, dec, sbuf_str(b), want);
 }
 
 static void test_sbuf_numbers(void **state)
@@ -119,7 +119,8 @@ static void test_sbuf_numbers(void **state)
 	sbuf_addr_port(&b, 6, a6, 80);
 	assert_string_equal(sbuf_str(&b), "[::1]:80");
 	for (unsigned i = 0; i < 256; i++) {
-		uint8_t q[16] = { (uint8_t)i, (uint8_t)(255 - i), (uint8_t)(i * 7), (uint8_t)(i / 3) };
+		uint8_t q[16] = { (uint8_t)i, (uint8_t)(255 - i), (uint8_t)(i * 7),
+				  (uint8_t)(i / 3) };
 		char ref[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, q, ref, sizeof(ref));
 		sbuf_reset(&b);
@@ -195,10 +196,8 @@ static void test_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hist),
-		cmocka_unit_test(test_sbuf),
-		cmocka_unit_test(test_sbuf_numbers),
-		cmocka_unit_test(test_fmt_sb),
+		cmocka_unit_test(test_hist),	     cmocka_unit_test(test_sbuf),
+		cmocka_unit_test(test_sbuf_numbers), cmocka_unit_test(test_fmt_sb),
 		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,8 +42,7 @@ static struct flow_tab *new_tab(struct rec *r)
 	return flow_tab_new(&cfg, &hooks);
 }
 
-static void seg(struct flow_tab *t, int dir, uint8_t flags, uint32_t seq, uint32_t len,
-		uint64_t ts)
+static void seg(struct flow_tab *t, int dir, uint8_t flags, uint32_t seq, uint32_t len, uint64_t ts)
 {
 	struct lt_obs o;
 	struct lt_endpoint c = { { 127, 0, 0, 1 }, 40000 };
@@ -113,7 +112,8 @@ static void test_refused_explained(void **state)
 	x.other_server.port = 61900;
 	sbuf_reset(&b);
 	verdict_explain(&b, f, LT_V_REFUSED, &x);
-	assert_non_null(strstr(sbuf_str(&b), "Yet connections to [::1]:61900 succeed (connection #7): the server listens on IPv6 only"));
+	assert_non_null(strstr(sbuf_str(&b), "Yet connections to [::1]:61900 succeed (connection "
+					     "#7): the server listens on IPv6 only"));
 
 	/* lost events: the explanation says the verdict may be wrong */
 	f->anomalies |= LT_A_EVENTS_LOST;
