@@ -34,6 +34,7 @@ struct flow_tab {
 	uint64_t now;	   /* the table's clock: newest time, jumps removed */
 	int64_t ts_offset; /* capture time - table time, after a jump */
 	struct flow_counters c;
+	bool loss_seen; /* a source said it lost events (LT_KCTX_EVENTS_LOST) */
 	/* Flows last reported "connecting": the only verdict that changes
 	 * with time alone. flow_expire walks for them only when one may be
 	 * due (connecting_due, a lower bound) and stops once it saw them all. */
@@ -680,6 +681,8 @@ static void kernel_input(struct flow_tab *t, const struct lt_obs *o)
 {
 	struct flow *f = lookup(t, o);
 	t->c.kernel_events++;
+	if (o->kctx & LT_KCTX_EVENTS_LOST)
+		t->loss_seen = true;
 	if (!f) {
 		t->c.kernel_unmatched++;
 		return;
@@ -781,6 +784,10 @@ void flow_input(struct flow_tab *t, const struct lt_obs *obs)
 		dir = endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C;
 		if (t->c.time_jumps)
 			f->anomalies |= LT_A_TIME_JUMP;
+		/* After a loss, a connection first seen without its SYN may
+		 * have lost its start: never evidence of mid-stream. */
+		if (t->loss_seen && !(o->tcp_flags & LT_TCP_SYN))
+			f->anomalies |= LT_A_EVENTS_LOST;
 	}
 	if (jumped)
 		f->anomalies |= LT_A_TIME_JUMP;
