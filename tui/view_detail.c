@@ -311,6 +311,8 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g, const st
 		sink_netns_label(f, ns, sizeof(ns));
 		addl(p, TC_NORMAL, 0, "network namespace: %s (inode %u)", ns, (unsigned)f->ns->ino);
 	}
+	addl(p, TC_DIM, 0, "stream %llu (tshark -Y 'tcp.stream == %llu')",
+	     (unsigned long long)sink_stream_index(f), (unsigned long long)sink_stream_index(f));
 	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f), l3 = flow_syn_to_rst(f);
 	if (l1 >= 0)
 		addl(p, TC_NORMAL, 0, "handshake: SYN%sSYN-ACK %s, SYN-ACK%sACK %s",

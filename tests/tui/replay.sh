@@ -50,6 +50,10 @@ check "tui detail: diagnosis" "no refused diagnosis" \
 	grep -q 'nothing listens on 127.0.0.1:61903' <<<"$scr"
 check "tui detail: IPv6-only hint" "no hint that [::1] works" \
 	grep -q 'connections to \[::1\]:61903 succeed' <<<"$scr"
+want=$("$LOTRACE" -r "$CAP/v6-listener-v4-client.pcap" --json |
+	grep '"verdict":"refused"' | grep -o '"stream":[0-9]*' | head -1 | cut -d: -f2)
+check "tui detail: the stream index, as in the JSON and tshark ($want)" "no 'stream $want'" \
+	grep -q "stream $want (tshark -Y 'tcp.stream == $want')" <<<"$scr"
 tui_keys $S Escape
 check "tui detail: Esc goes back" "list not back" tui_wait $S 'VERDICT'
 
