@@ -248,6 +248,11 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 		f->anomalies |= LT_A_EVICTED;
 	if (why == LT_RETIRE_REUSED)
 		f->anomalies |= LT_A_REUSED;
+	/* After a loss, a connection whose client SYN was never seen may
+	 * have lost its start: never evidence of mid-stream. Decided here,
+	 * not at creation, because the loss may be reported after it began. */
+	if (t->loss_seen && !f->side[LT_DIR_C2S].syn_count)
+		f->anomalies |= LT_A_EVENTS_LOST;
 	if (t->hooks.on_retire)
 		t->hooks.on_retire(t->hooks.ctx, f, why);
 	if (f->verdict_seen == LT_V_CONNECTING)
@@ -784,10 +789,6 @@ void flow_input(struct flow_tab *t, const struct lt_obs *obs)
 		dir = endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C;
 		if (t->c.time_jumps)
 			f->anomalies |= LT_A_TIME_JUMP;
-		/* After a loss, a connection first seen without its SYN may
-		 * have lost its start: never evidence of mid-stream. */
-		if (t->loss_seen && !(o->tcp_flags & LT_TCP_SYN))
-			f->anomalies |= LT_A_EVENTS_LOST;
 	}
 	if (jumped)
 		f->anomalies |= LT_A_TIME_JUMP;
