@@ -851,6 +851,84 @@ static __always_inline bool sk_is_tcp(const struct sock *sk)
 }
 
 /*
+ * The same from plain loads, for a socket a tp_btf program got as its
+ * argument (a trusted pointer: no bpf_probe_read_kernel call per field).
+ * inet_sock_set_state runs ten times per connection, so this matters.
+ */
+static __always_inline bool sk_is_tcp_arg(const struct sock *sk)
+{
+	return BPF_CORE_READ_BITFIELD(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+/* sk's local port, also after CLOSE released it (see sk_tuple_known). */
+static __always_inline __u16 sk_local_port_arg(const struct sock *sk)
+{
+	__u16 port = sk->__sk_common.skc_num;
+
+	if (!port)
+		port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	return port;
+}
+
+/* Is one of sk's ports watched? Two plain loads and two bit tests. */
+static __always_inline bool sk_watched_arg(const struct sock *sk)
+{
+	return port_watched(bpf_ntohs(sk->__sk_common.skc_dport)) ||
+	       port_watched(sk_local_port_arg(sk));
+}
+
+/* sk_tuple_known from plain loads (sk: a tp_btf argument). */
+static __always_inline int sk_tuple_arg(const struct sock *sk, struct tuple *t)
+{
+	__u16 fam = sk->__sk_common.skc_family;
+	const struct net *net = sk->__sk_common.skc_net.net;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	t->netns = net ? net->ns.inum : 0;
+	t->sport = sk_local_port_arg(sk);
+	t->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (fam == AF_INET) {
+		__u32 s = sk->__sk_common.skc_rcv_saddr;
+		__u32 d = sk->__sk_common.skc_daddr;
+
+		t->family = 4;
+		__builtin_memcpy(t->saddr, &s, 4);
+		__builtin_memcpy(t->daddr, &d, 4);
+		return 0;
+	}
+	if (fam != AF_INET6)
+		return -1;
+	{
+		const __u32 *s6 = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32;
+		const __u32 *d6 = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
+		__u32 s[4] = { s6[0], s6[1], s6[2], s6[3] };
+		__u32 d[4] = { d6[0], d6[1], d6[2], d6[3] };
+
+		__builtin_memcpy(t->saddr, s, 16);
+		__builtin_memcpy(t->daddr, d, 16);
+	}
+	t->family = 6;
+	if (is_v4mapped(t->saddr) || is_v4mapped(t->daddr)) {
+		__u32 s, d;
+
+		__builtin_memcpy(&s, t->saddr + 12, 4);
+		__builtin_memcpy(&d, t->daddr + 12, 4);
+		__builtin_memset(t->saddr, 0, 16);
+		__builtin_memset(t->daddr, 0, 16);
+		__builtin_memcpy(t->saddr, &s, 4);
+		__builtin_memcpy(t->daddr, &d, 4);
+		t->family = 4;
+	}
+	return 0;
+}
+
+/* Is t in our network namespace (netns_ino 0: any)? */
+static __always_inline bool tuple_net_ok(const struct tuple *t)
+{
+	return !netns_ino || !t->netns || t->netns == netns_ino;
+}
+
+/*
  * sk_tuple of a full socket, also after it closed: tcp_set_state(CLOSE)
  * releases the port (inet_num = 0) before the state change is traced,
  * but inet_sport, the port its segments carried, stays.
@@ -933,23 +1011,25 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	/* (A child socket is born LISTEN -> SYN_RECV: not the listener's end.) */
 	if (newstate != TCP_LISTEN && newstate != TCP_SYN_SENT && newstate != TCP_CLOSE)
 		return 0;
-	if (!sk_is_tcp(sk) || sk_tuple(sk, &t) || !sk_net_ok(sk))
+	/* A connection's socket (not a listener's): first of all, is one of
+	 * its ports watched? Plain loads, before anything else. */
+	if (newstate != TCP_LISTEN && oldstate != TCP_LISTEN && !sk_watched_arg(sk))
+		return 0;
+	if (!sk_is_tcp_arg(sk) || sk_tuple_arg(sk, &t) || !tuple_net_ok(&t))
 		return 0;
 	if (newstate == TCP_SYN_SENT) {
-		if (!tuple_watched(&t))
-			return 0;
 		cookie = bpf_get_socket_cookie(sk);
 		current_owner(&o);
 		bpf_map_update_elem(&cookies, &cookie, &o, BPF_ANY);
 		return 0;
 	}
 	if (newstate == TCP_CLOSE && oldstate != TCP_LISTEN) {
-		if (sk_tuple_known(sk, &t) || !t.sport || !tuple_watched(&t))
+		if (!t.sport)
 			return 0;
 		c = conn_for(&t, &k, &d, &ended);
 		if (!c)
 			return 0;
-		err = BPF_CORE_READ(sk, sk_err);
+		err = sk->sk_err;
 		if (err && !c->side[d & 1].sk_errno)
 			c->side[d & 1].sk_errno = err;
 		if ((c->flags & LT_CF_TERM) || oldstate == TCP_SYN_SENT) {
