@@ -996,6 +996,36 @@ int BPF_KRETPROBE(lt_kretprobe_accept, struct sock *newsk)
  * is already set then (tcp_done_with_error); its port is released, so
  * the tuple comes from inet_sport.
  */
+/*
+ * A listener record: the socket t (its local end) began or stopped
+ * listening, in the process context of listen() or close(). Watched
+ * ports only; a full ring is a lost context record.
+ */
+static __always_inline void emit_listen(__u8 what, const struct sock *sk, const struct tuple *t)
+{
+	struct lt_listen_rec r = {};
+	struct task_struct *task;
+
+	if (!port_watched(t->sport))
+		return;
+	r.kind = LT_REC_LISTEN;
+	r.what = what;
+	r.family = t->family;
+	r.netns = t->netns;
+	r.ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(r.addr, t->saddr, 16);
+	r.port = t->sport;
+	r.backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	r.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(r.comm, sizeof(r.comm));
+	task = (struct task_struct *)bpf_get_current_task();
+	r.proc_start_ns = BPF_CORE_READ(task, group_leader, start_time);
+	if (bpf_ringbuf_output(&events, &r, sizeof(r), rb_flags()))
+		note_loss(LT_CNT_CTX_LOST);
+	else
+		count(LT_CNT_CTX);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newstate)
 {
@@ -1047,8 +1077,10 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 			return 0;
 		current_owner(&o);
 		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+		emit_listen(LT_LISTEN_UP, sk, &t);
 	} else {
 		bpf_map_delete_elem(&listeners, &lk);
+		emit_listen(LT_LISTEN_DOWN, sk, &t);
 	}
 	return 0;
 }

@@ -26,8 +26,9 @@ typedef int __s32;
 
 /* What a ring buffer record is (first byte of every record). */
 enum lt_rec_kind {
-	LT_REC_CONN = 1, /* struct lt_conn: a connection's state (LT_CF_END: final) */
-	LT_REC_CTX = 2,	 /* struct lt_ctx_rec: kernel context, no tracked connection */
+	LT_REC_CONN = 1,   /* struct lt_conn: a connection's state (LT_CF_END: final) */
+	LT_REC_CTX = 2,	   /* struct lt_ctx_rec: kernel context, no tracked connection */
+	LT_REC_LISTEN = 3, /* struct lt_listen_rec: a socket began or stopped listening */
 };
 
 /* lt_ctx_rec.what */
@@ -141,6 +142,35 @@ struct lt_ctx_rec {
 	__u16 sport;
 	__u16 dport;
 	__u32 netns; /* inode of the network namespace */
+};
+
+/* lt_listen_rec.what */
+enum lt_listen_what {
+	LT_LISTEN_UP = 1,   /* -> TCP_LISTEN (listen()) */
+	LT_LISTEN_DOWN = 2, /* TCP_LISTEN -> TCP_CLOSE (close(), exit) */
+};
+
+/*
+ * A listening socket on a watched port began or stopped listening
+ * (inet_sock_set_state, in the process context of listen() or close()).
+ * The process is the one that made the call; proc_start_ns is its
+ * thread group leader's start_time (CLOCK_MONOTONIC, like ts_ns).
+ */
+struct lt_listen_rec {
+	__u8 kind; /* LT_REC_LISTEN */
+	__u8 what; /* enum lt_listen_what */
+	__u8 family;
+	__u8 pad;
+	__u32 netns; /* inode of the listener's network namespace */
+	__u64 ts_ns;
+	__u64 proc_start_ns; /* 0: unknown */
+	__u8 addr[16];	     /* bound address, all zero: the wildcard */
+	__u16 port;
+	__u16 pad2;
+	__u32 backlog; /* sk_max_ack_backlog then */
+	__s32 pid;     /* tgid */
+	char comm[16];
+	__u32 pad3;
 };
 
 /* The watched-ports map (an ARRAY of one value): one bit per port. */

@@ -3,7 +3,8 @@
  * engine.c - flow table + stats + taps, wired together.
  *
  * Owns: the flow table's hooks (change, retire), the final verdict of a
- * retired connection, the connection limit and the list of taps. Does not
+ * retired connection, the connection limit, the list of taps and the
+ * listener timeline (listen_tl.h: LT_OBS_LISTEN goes there, not to a flow). Does not
  * own: where observations come from, what the taps do with them, the
  * clock (callers pass the source's time).
  */
@@ -29,6 +30,7 @@ struct engine {
 	uint64_t next_tick;
 	struct lt_tap taps[ENGINE_MAX_TAPS];
 	int ntaps;
+	struct listen_tl listen; /* sockets that began or stopped listening */
 };
 
 static int ended_bit(const struct engine *e, uint64_t id)
@@ -114,6 +116,7 @@ void engine_release(struct engine *e)
 	flow_tab_free(e->flows);
 	stats_free(e->stats);
 	free(e->ended);
+	listen_tl_free(&e->listen);
 	free(e);
 }
 
@@ -149,6 +152,14 @@ void engine_set_limit(struct engine *e, uint64_t n)
 void engine_obs(void *ctx, const struct lt_obs *o)
 {
 	struct engine *e = ctx;
+	if (o->kind == LT_OBS_LISTEN) {
+		/* no packet: the listener timeline, not the flow table */
+		const struct listen_ev *ev = listen_tl_add(&e->listen, o);
+		for (int i = 0; ev && i < e->ntaps; i++)
+			if (e->taps[i].on_listen)
+				e->taps[i].on_listen(e->taps[i].ctx, ev);
+		return;
+	}
 	for (int i = 0; i < e->ntaps; i++)
 		if (e->taps[i].on_obs)
 			e->taps[i].on_obs(e->taps[i].ctx, o);
@@ -195,6 +206,11 @@ const struct flow_config *engine_config(const struct engine *e)
 uint64_t engine_reported(const struct engine *e)
 {
 	return e->reported;
+}
+
+const struct listen_tl *engine_listen_tl(const struct engine *e)
+{
+	return &e->listen;
 }
 
 uint64_t engine_unreported(const struct engine *e)

@@ -58,6 +58,8 @@ const struct flow_tab *engine_flows(const struct engine *e);
 const struct flow_config *engine_config(const struct engine *e);
 /* Connections retired (so: counted) and retired past the limit. */
 uint64_t engine_reported(const struct engine *e);
+/* Sockets that began or stopped listening during the run (eBPF). */
+const struct listen_tl *engine_listen_tl(const struct engine *e);
 uint64_t engine_unreported(const struct engine *e);
 
 #endif

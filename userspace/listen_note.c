@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* listen_note.c - who listens on a port, said at start and after refusals. */
+/*
+ * listen_note.c - who listens on a port, said at start and after refusals,
+ * and each socket that began or stopped listening as it happens (eBPF).
+ */
 #include "listen_note.h"
 
 #include <stdbool.h>
@@ -183,9 +186,76 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 		listen_note_print(ln, f->server.port, "refused", f);
 }
 
+void listen_note_event(struct sbuf *b, const struct listen_ev *ev, int json)
+{
+	char a[FMT_ADDR_LEN], t[FMT_TIME_LEN];
+	bool up = ev->what == LT_LISTEN_BEGAN;
+
+	if (json) {
+		struct json j;
+		json_init(&j, b);
+		json_obj_open(&j);
+		json_kv_str(&j, "type", "listener");
+		json_kv_str(&j, "event", up ? "listen" : "close");
+		json_kv_str(&j, "time", fmt_time_iso(t, ev->ts_ns));
+		json_kv_u64(&j, "time_ns", ev->ts_ns);
+		json_kv_str(&j, "addr", fmt_addr(a, ev->l.family, ev->l.addr));
+		json_kv_u64(&j, "port", ev->l.port);
+		json_kv_u64(&j, "ip_version", ev->l.family);
+		if (ev->l.backlog)
+			json_kv_u64(&j, "backlog", ev->l.backlog);
+		else
+			json_kv_null(&j, "backlog");
+		if (ev->l.pid > 0) {
+			json_kv_i64(&j, "pid", ev->l.pid);
+			json_kv_str(&j, "comm", ev->l.comm);
+		} else {
+			json_kv_null(&j, "pid");
+			json_kv_null(&j, "comm");
+		}
+		if (ev->proc_start_ns) {
+			json_kv_str(&j, "process_start", fmt_time_iso(t, ev->proc_start_ns));
+			json_kv_u64(&j, "process_start_ns", ev->proc_start_ns);
+		} else {
+			json_kv_null(&j, "process_start");
+			json_kv_null(&j, "process_start_ns");
+		}
+		if (ev->netns)
+			json_kv_u64(&j, "netns", ev->netns);
+		else
+			json_kv_null(&j, "netns");
+		json_obj_close(&j);
+		sbuf_putc(b, '\n');
+		return;
+	}
+	sbuf_printf(b, "# %s ", fmt_time(t, ev->ts_ns, 0));
+	listener_format(b, &ev->l, LISTENER_ENDPOINT, false);
+	sbuf_puts(b, up ? " began listening: " : " stopped listening: ");
+	if (ev->l.pid > 0)
+		sbuf_printf(b, "%s[%d]", ev->l.comm, (int)ev->l.pid);
+	else
+		sbuf_puts(b, "unknown process");
+	if (ev->proc_start_ns)
+		sbuf_printf(b, " (started %s)", fmt_time(t, ev->proc_start_ns, 0));
+	if (up && ev->l.backlog)
+		sbuf_printf(b, " backlog %u", ev->l.backlog);
+	sbuf_putc(b, '\n');
+}
+
+static void on_listen(void *ctx, const struct listen_ev *ev)
+{
+	struct listen_note *ln = ctx;
+	struct sbuf b;
+
+	sbuf_init(&b, 512);
+	listen_note_event(&b, ev, ln->json);
+	fwrite(sbuf_str(&b), 1, b.len, ln->out);
+	sbuf_release(&b);
+}
+
 int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json)
 {
-	struct lt_tap t = { .on_retire = on_retire, .ctx = ln };
+	struct lt_tap t = { .on_retire = on_retire, .on_listen = on_listen, .ctx = ln };
 	memset(ln, 0, sizeof(*ln));
 	ln->out = out;
 	ln->json = json;

@@ -6,7 +6,8 @@
  * port), lotrace says who listens on the port and on which address, so
  * that "refused on 127.0.0.1 while the server listens only on ::1" is in
  * plain sight. Text lines start with "# "; JSON is a {"type":"listeners"}
- * object. Linux only (sock_diag); elsewhere nothing is printed.
+ * object. Each socket on a watched port that begins or stops listening
+ * (eBPF) is a line of its own as it happens ({"type":"listener"}). Linux only (sock_diag); elsewhere nothing is printed.
  */
 #ifndef LT_LISTEN_NOTE_H
 #define LT_LISTEN_NOTE_H
@@ -17,6 +18,7 @@
 #include "sbuf.h"
 
 struct listener;
+struct listen_ev;
 
 /* The per-port rate limit remembers this many ports at once: a note per
  * port and second, and at most this many notes a second in all. */
@@ -35,6 +37,10 @@ struct listen_note {
 /* One description of port's listeners, e.g.
  * "[::1]:61903 lt_peer[812] (IPv6 only)" or "nothing listens on port 61903". */
 void listen_note_describe(struct sbuf *b, uint16_t port, const struct listener *ls, int n);
+/* One line for a socket that began or stopped listening (eBPF), e.g.
+ * "# 12:00:02.050123 127.0.0.1:61900 began listening: mcp-server[4242]
+ * (started 12:00:00.900211) backlog 128", or a {"type":"listener"} object. */
+void listen_note_event(struct sbuf *b, const struct listen_ev *ev, int json);
 /* Print the note for port now; why: "start" or "refused". */
 void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		       const struct flow *refused);

@@ -14,6 +14,10 @@
  *  - LT_OBS_KERNEL: context only the kernel knows (reset reason, drop
  *    reason, errno reported to the socket, owning process). It refers to a
  *    connection by its 4-tuple and never creates one.
+ *  - LT_OBS_LISTEN: a socket began or stopped listening (eBPF only): src is
+ *    the listening endpoint, listen_what says which, pid/comm the process
+ *    that called listen() or close(), proc_start_ns when it started. It is
+ *    no packet: the engine keeps it in its listener timeline, not a flow.
  */
 #ifndef LT_OBS_H
 #define LT_OBS_H
@@ -35,6 +39,13 @@ enum {
 enum lt_obs_kind {
 	LT_OBS_SEGMENT = 1,
 	LT_OBS_KERNEL = 2,
+	LT_OBS_LISTEN = 3,
+};
+
+/* lt_obs.listen_what (LT_OBS_LISTEN) */
+enum lt_listen_change {
+	LT_LISTEN_BEGAN = 1,   /* listen() */
+	LT_LISTEN_STOPPED = 2, /* the listening socket closed */
 };
 
 /* What a LT_OBS_KERNEL observation says; several may be set at once. */
@@ -114,6 +125,10 @@ struct lt_obs {
 	/* LT_KCTX_LISTEN_OVERFLOW: the listener then (eBPF): its backlog and
 	 * accept queue length (its owner is the server side's process) */
 	uint32_t listen_backlog, listen_queued;
+	/* LT_OBS_LISTEN: enum lt_listen_change, and when the process started
+	 * (ns since the epoch, 0 unknown) */
+	uint8_t listen_what;
+	uint64_t proc_start_ns;
 
 	const struct lt_frame *frame; /* the frame behind a segment, or NULL */
 	/* The captured start of the TCP payload (segments from a frame): at

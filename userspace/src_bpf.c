@@ -33,6 +33,7 @@
 
 _Static_assert(sizeof(struct lt_conn) == 448, "struct lt_conn layout changed");
 _Static_assert(sizeof(struct lt_ctx_rec) == 56, "struct lt_ctx_rec layout changed");
+_Static_assert(sizeof(struct lt_listen_rec) == 72, "struct lt_listen_rec layout changed");
 _Static_assert(sizeof(struct lt_owner) == 20, "struct lt_owner layout changed");
 _Static_assert(sizeof(struct lt_listen_key) == 24, "struct lt_listen_key layout changed");
 _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
@@ -832,6 +833,29 @@ static void ctx_record(struct src_bpf *s, const struct lt_ctx_rec *r)
 	pend_add(s, &o);
 }
 
+/* A socket on a watched port began or stopped listening. */
+static void listen_record(struct src_bpf *s, const struct lt_listen_rec *r)
+{
+	struct lt_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_LISTEN;
+	o.ts_ns = r->ts_ns + s->mono_to_real;
+	o.family = r->family;
+	memcpy(o.src.addr, r->addr, r->family == 6 ? 16 : 4);
+	o.src.port = r->port;
+	o.listen_what = r->what == LT_LISTEN_UP ? LT_LISTEN_BEGAN : LT_LISTEN_STOPPED;
+	o.listen_backlog = r->backlog;
+	o.pid = r->pid;
+	memcpy(o.comm, r->comm, sizeof(o.comm));
+	o.comm[sizeof(o.comm) - 1] = 0;
+	o.kctx = LT_KCTX_PROC;
+	o.proc_start_ns = r->proc_start_ns ? r->proc_start_ns + s->mono_to_real : 0;
+	o.netns = r->netns;
+	o.ns = netns_lookup(s->nsset, r->netns, r->pid);
+	pend_add(s, &o);
+}
+
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct src_bpf *s = ctx;
@@ -862,6 +886,15 @@ static int on_sample(void *ctx, void *data, size_t len)
 		if ((r.family == 4 || r.family == 6) && r.what >= LT_CTX_RESET &&
 		    r.what <= LT_CTX_SYNACK_RETRANS) {
 			ctx_record(s, &r);
+			return stop;
+		}
+	} else if (kind == LT_REC_LISTEN && len >= sizeof(struct lt_listen_rec)) {
+		struct lt_listen_rec r;
+
+		memcpy(&r, data, sizeof(r));
+		if ((r.family == 4 || r.family == 6) &&
+		    (r.what == LT_LISTEN_UP || r.what == LT_LISTEN_DOWN)) {
+			listen_record(s, &r);
 			return stop;
 		}
 	}

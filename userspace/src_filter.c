@@ -27,7 +27,8 @@ struct filter_src {
 static void on_obs(void *ctx, const struct lt_obs *o)
 {
 	struct filter_src *f = ctx;
-	if (!o->frame && !pfilter_match(f->pf, o))
+	/* a listener's change is no packet: no filter expression is about it */
+	if (!o->frame && o->kind != LT_OBS_LISTEN && !pfilter_match(f->pf, o))
 		return;
 	f->passed++;
 	f->fn(f->ctx, o);

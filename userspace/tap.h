@@ -5,7 +5,8 @@
  * A tap is a set of callbacks and a context: every observation as it is
  * read (the -w pcap writer), every change of an active connection (the
  * TUI) and every connection as it is retired with its final verdict (the
- * text and JSON sinks, the report, listener notes, the TUI). Any callback
+ * text and JSON sinks, the report, listener notes, the TUI), and every
+ * change of a listener the source saw (eBPF). Any callback
  * may be NULL. Taps are added to and removed from the engine through its
  * API (engine_add_tap, engine_remove_tap); the engine never knows what is
  * behind one.
@@ -14,6 +15,7 @@
 #define LT_TAP_H
 
 #include "flow.h"
+#include "listen_tl.h"
 #include "obs.h"
 
 struct lt_tap {
@@ -27,6 +29,9 @@ struct lt_tap {
 	void (*on_change)(void *ctx, const struct flow *f, enum lt_verdict v);
 	/* A connection left the table: final verdict. */
 	void (*on_retire)(void *ctx, const struct flow *f, enum lt_verdict v);
+	/* A socket began or stopped listening (eBPF), as the engine's
+	 * listener timeline keeps it (listen_tl.h). */
+	void (*on_listen)(void *ctx, const struct listen_ev *ev);
 	void *ctx;
 };
 
