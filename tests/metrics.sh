@@ -224,6 +224,14 @@ grep -q '^lotrace_build_info{' "$tmp/ne.txt" &&
 	ok "live: node_exporter also shows lotrace_build_info and lotrace_listening" ||
 	fail "live: node_exporter series" "$(grep '^lotrace_\(build\|listening\)' "$tmp/ne.txt")"
 
+if grep -q '^lotrace_build_info{.*backend="ebpf"' "$tmp/scraped.txt"; then
+	rr=$(sed -n 's/^lotrace_source_total{name="records_read",problem="0"} //p' "$tmp/scraped.txt")
+	mf=$(sed -n 's/^lotrace_source_total{name="map_full",problem="1"} //p' "$tmp/scraped.txt")
+	[ "${rr:-0}" -gt 0 ] && [ "$mf" = 0 ] &&
+		ok "live: the eBPF source's counters are series (records_read $rr, map_full $mf)" ||
+		fail "live: lotrace_source_total" "records_read '$rr' map_full '$mf'"
+fi
+
 kill -INT $LT
 wait $LT
 rc=$?

@@ -87,6 +87,7 @@ struct tui_view {
 };
 
 /* What a frame shows, filled by the loop; views only read it. */
+#define TUI_MAX_PROBLEMS 8
 struct tui_snap {
 	const struct tui_model *m;
 	/* the run */
@@ -109,7 +110,13 @@ struct tui_snap {
 	uint64_t dec_problems; /* frames that did not decode */
 	uint64_t evicted;      /* flows retired early: table full */
 	uint64_t time_jumps;   /* capture time jumps (flow_counters) */
-	double rate;	       /* connections per second */
+	/* the source's non-zero problem counters (map_full, truncated, ...) */
+	struct tui_problem {
+		const char *name; /* static, snake_case */
+		uint64_t value;
+	} problems[TUI_MAX_PROBLEMS];
+	int nproblems;
+	double rate; /* connections per second */
 	/* who listens (live) */
 	struct listener lis[TUI_MAX_LISTENERS];
 	int nlis;    /* may exceed TUI_MAX_LISTENERS */

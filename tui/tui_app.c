@@ -142,6 +142,12 @@ static void fill_snap(struct tui_app *a)
 	s->frame_ts = a->model.last_ts;
 	s->frames = a->ss.dec.frames;
 	s->lost = a->ss.lost;
+	s->nproblems = 0;
+	for (int i = 0; i < a->ss.ncounters && s->nproblems < TUI_MAX_PROBLEMS; i++)
+		if (a->ss.counters[i].problem && a->ss.counters[i].value)
+			s->problems[s->nproblems++] =
+				(struct tui_problem){ a->ss.counters[i].name,
+						      a->ss.counters[i].value };
 	s->dec_problems = dec_stats_problems(&a->ss.dec);
 	s->evicted = fc ? fc->evicted : 0;
 	s->time_jumps = fc ? fc->time_jumps : 0;

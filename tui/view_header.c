@@ -6,7 +6,8 @@
  *   line 0  title bar: version, backend and why, ports, paused/speed
  *   line 1  listeners on the watched ports (live) or the replayed file
  *   line 2  conns/s, total, established, refused, unanswered, half-open,
- *           resets, lost events (always, even 0), decode problems
+ *           resets, lost events (always, even 0), decode problems, the
+ *           source's problem counters when not zero (map_full, truncated)
  *   line 3  handshake latency p50/p99 and a histogram per port
  */
 #include <arpa/inet.h>
@@ -235,8 +236,9 @@ static void counter(struct line *ln, const struct tui_look *lk, const char *name
 	putf(ln, n ? tui_attr(lk, bad) | A_BOLD : A_BOLD, "%llu", (unsigned long long)n);
 }
 
-/* The counters, with short names when the long ones would not fit. */
-/* The counters, with short names when the long ones would not fit. */
+/* The counters, with short names when the long ones would not fit; the
+ * source's problem counters (map_full, truncated, ...) by their own names
+ * when not zero. */
 static void counters(struct line *ln, const struct tui_snap *s, const struct tui_look *lk, int tiny)
 {
 	const struct tui_model *m = s->m;
@@ -261,6 +263,8 @@ static void counters(struct line *ln, const struct tui_snap *s, const struct tui
 		counter(ln, lk, tiny ? "evict" : "evicted", s->evicted, TC_WARN);
 	if (s->time_jumps)
 		counter(ln, lk, tiny ? "tjump" : "time jumps", s->time_jumps, TC_WARN);
+	for (int i = 0; i < s->nproblems; i++)
+		counter(ln, lk, s->problems[i].name, s->problems[i].value, TC_ALERT);
 }
 
 static void draw_counters(const struct tui_snap *s, const struct tui_ui *ui, int y, int w)

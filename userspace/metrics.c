@@ -399,6 +399,18 @@ void metrics_text(const struct metrics *m, struct sbuf *b)
 	sbuf_lit(b, "lotrace_events_lost_total ");
 	sbuf_u64(b, m->g.events_lost);
 	sbuf_putc(b, '\n');
+	head(b, "lotrace_source_total", "counter",
+	     "The capture source's own counters, by name (eBPF backend: the kernel program's "
+	     "and the ring reader's; problem=\"1\" marks those that count cut or lost "
+	     "evidence).");
+	for (int i = 0; i < m->g.ncounters; i++) {
+		sbuf_lit(b, "lotrace_source_total{name=\"");
+		label_value(b, m->g.counters[i].name);
+		sbuf_puts(b,
+			  m->g.counters[i].problem ? "\",problem=\"1\"} " : "\",problem=\"0\"} ");
+		sbuf_u64(b, m->g.counters[i].value);
+		sbuf_putc(b, '\n');
+	}
 	head(b, "lotrace_flows_evicted_total", "counter",
 	     "Connections retired early because the flow table was full (--max-flows).");
 	sbuf_lit(b, "lotrace_flows_evicted_total ");

@@ -27,6 +27,7 @@
 #include "flow.h"
 #include "listeners.h"
 #include "ports.h"
+#include "source.h"
 #include "tap.h"
 
 struct sbuf;
@@ -51,6 +52,9 @@ struct metrics_gauges {
 	uint64_t events_lost;	/* lt_source_stats.lost */
 	uint64_t flows_evicted; /* flow_counters.evicted */
 	uint64_t flows_active;	/* flow_counters.active */
+	/* the source's own counters (lt_source_stats.counters), all of them */
+	int ncounters;
+	struct lt_src_counter counters[LT_SRC_COUNTERS_MAX];
 };
 void metrics_set_gauges(struct metrics *m, const struct metrics_gauges *g);
 /* The listening sockets on the labelled ports (n may exceed what is

@@ -899,6 +899,23 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 	sbuf_release(&s);
 }
 
+/* The source's counters of cut or lost evidence that are not zero, on
+ * one line (nothing when all are zero). */
+static void problem_counters(struct sbuf *b, const struct lt_source_stats *ss, const char *bullet)
+{
+	int n = 0;
+	for (int i = 0; i < ss->ncounters; i++) {
+		const struct lt_src_counter *c = &ss->counters[i];
+		if (!c->problem || !c->value)
+			continue;
+		if (!n++)
+			sbuf_printf(b, "%sSource counters of cut or lost evidence:", bullet);
+		sbuf_printf(b, "%s %s %" PRIu64, n > 1 ? "," : "", c->name, c->value);
+	}
+	if (n)
+		sbuf_putc(b, '\n');
+}
+
 static void input_section(struct sbuf *b, const struct view *w, int md)
 {
 	const struct lt_source_stats *ss = w->ss;
@@ -916,6 +933,8 @@ static void input_section(struct sbuf *b, const struct view *w, int md)
 		sbuf_printf(b, "%sEvents received: %" PRIu64 "\n", bullet, ss->received);
 	if (ss)
 		sbuf_printf(b, "%sLost events: %" PRIu64 "\n", bullet, ss->lost);
+	if (ss)
+		problem_counters(b, ss, bullet);
 	sbuf_printf(b,
 		    "%sConnections tracked: %" PRIu64 " (table capacity %u, %" PRIu64
 		    " evicted), %" PRIu64 " reuses of a 4-tuple\n",
@@ -1214,6 +1233,11 @@ static void write_json(struct sbuf *b, const struct view *w)
 	json_kv_u64(j, "decode_problems", ss ? dec_stats_problems(&ss->dec) : 0);
 	json_kv_u64(j, "events_received", ss ? ss->received : 0);
 	json_kv_u64(j, "lost_events", ss ? ss->lost : 0);
+	json_key(j, "source_counters"); /* all of them, by name */
+	json_obj_open(j);
+	for (int i = 0; ss && i < ss->ncounters; i++)
+		json_kv_u64(j, ss->counters[i].name, ss->counters[i].value);
+	json_obj_close(j);
 	json_kv_u64(j, "flows_tracked", fc->created);
 	json_kv_u64(j, "flows_evicted", fc->evicted);
 	json_kv_u64(j, "flow_capacity", fc->capacity);

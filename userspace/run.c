@@ -304,7 +304,9 @@ static void metrics_refresh(struct lt_run *r, int force_file)
 	run_source_stats(r, &ss);
 	struct metrics_gauges g = { .events_lost = ss.lost,
 				    .flows_evicted = fc->evicted,
-				    .flows_active = fc->active };
+				    .flows_active = fc->active,
+				    .ncounters = ss.ncounters };
+	memcpy(g.counters, ss.counters, sizeof(ss.counters[0]) * (size_t)ss.ncounters);
 	metrics_set_gauges(r->met, &g);
 	if (r->live && (force_file || m >= r->next_listen)) {
 		uint16_t ports[LT_MAX_PORTS];

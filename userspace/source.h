@@ -34,6 +34,7 @@ typedef void (*lt_obs_fn)(void *ctx, const struct lt_obs *o);
 struct lt_src_counter {
 	const char *name; /* static string, snake_case */
 	uint64_t value;
+	int problem; /* non-zero means evidence was cut or lost: shown everywhere */
 };
 
 struct lt_source_stats {

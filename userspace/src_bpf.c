@@ -1117,10 +1117,28 @@ int src_bpf_counters(struct lt_source *src, uint64_t *out, int n)
 	return 0;
 }
 
+/* The counters whose non-zero value means some evidence was cut or lost
+ * (the TUI header, the report and the metrics name them). */
+static int counter_is_problem(const char *name)
+{
+	static const char *const problems[] = {
+		"context_records_lost", "map_full",
+		"reused_tuple_lost",	"truncated",
+		"bad_records",		"evicted",
+		"untracked_alive",	"observations_cut",
+		"sweep_errors",		"observations_no_memory",
+	};
+	for (size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++)
+		if (!strcmp(name, problems[i]))
+			return 1;
+	return 0;
+}
+
 static void add_counter(struct lt_source_stats *st, const char *name, uint64_t v)
 {
 	if (st->ncounters < LT_SRC_COUNTERS_MAX)
-		st->counters[st->ncounters++] = (struct lt_src_counter){ name, v };
+		st->counters[st->ncounters++] =
+			(struct lt_src_counter){ name, v, counter_is_problem(name) };
 }
 
 static void bpf_stats(struct lt_source *src, struct lt_source_stats *st)

@@ -125,6 +125,21 @@ check("SIGSTOP overflow: the report's first finding is events-lost", ids[:1] == 
 bad = [i for i in ids if i.split("-")[0] in ("refused", "unanswered") or i in ("half-open", "mid-stream")]
 check("SIGSTOP overflow: no refused/unanswered/half-open/mid-stream finding from a flood of clean connections",
       not bad, f"findings {ids}")
+def find(o, key):
+    if isinstance(o, dict):
+        if key in o:
+            return o[key]
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = find(v, key)
+            if r is not None:
+                return r
+    return None
+sc = find(rep, "source_counters") or {}
+lossy = {k: sc.get(k, 0) for k in ("context_records_lost", "map_full", "reused_tuple_lost", "evicted")}
+check("SIGSTOP overflow: the report's source_counters name the loss " + str(lossy),
+      "records_read" in sc and sum(lossy.values()) > 0, f"source_counters {sc}")
 conns = [o for o in map(json.loads, open(sys.argv[2])) if o["type"] == "connection"]
 odd = [c for c in conns if c["verdict"] != "closed" and "events-lost" not in c["anomalies"]]
 check("SIGSTOP overflow: every connection not cleanly closed carries events-lost",
