@@ -408,11 +408,13 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 	sender_is_client = !((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK));
 	if (sender_is_client == src_a)
 		c->flags |= LT_CF_CLIENT_IS_A;
-	if (!(fl & TH_SYN)) {
+	if (!(fl & TH_SYN))
 		c->flags |= LT_CF_MIDSTREAM;
-		if (last_loss_ns)
-			c->flags |= LT_CF_LOSS; /* its start may be what was lost */
-	}
+	/* Begun by anything but the client's SYN (mid-stream, or a SYN-ACK
+	 * whose SYN found the map full): after a loss, its start may be what
+	 * was lost. */
+	if (last_loss_ns && (fl & (TH_SYN | TH_ACK)) != TH_SYN)
+		c->flags |= LT_CF_LOSS;
 	if (cookie) {
 		o = bpf_map_lookup_elem(&cookies, &cookie);
 		if (o) {
