@@ -74,17 +74,43 @@ SBUF_INLINE void json_key(struct json *j, const char *k)
 	j->after_key = true;
 }
 
-void json_str(struct json *j, const char *s);
+SBUF_INLINE void json_str(struct json *j, const char *s)
+{
+	json__sep(j);
+	sbuf_json_str(j->b, s);
+}
 /* s, or null when s is NULL or empty. */
-void json_str_or_null(struct json *j, const char *s);
+SBUF_INLINE void json_str_or_null(struct json *j, const char *s)
+{
+	json__sep(j);
+	if (s && *s)
+		sbuf_json_str(j->b, s);
+	else
+		sbuf_lit(j->b, "null");
+}
 SBUF_INLINE void json_u64(struct json *j, uint64_t v)
 {
 	json__sep(j);
 	sbuf_u64(j->b, v);
 }
-void json_i64(struct json *j, int64_t v);
-void json_null(struct json *j);
-void json_bool(struct json *j, bool v);
+SBUF_INLINE void json_i64(struct json *j, int64_t v)
+{
+	json__sep(j);
+	sbuf_i64(j->b, v);
+}
+SBUF_INLINE void json_null(struct json *j)
+{
+	json__sep(j);
+	sbuf_lit(j->b, "null");
+}
+SBUF_INLINE void json_bool(struct json *j, bool v)
+{
+	json__sep(j);
+	if (v)
+		sbuf_lit(j->b, "true");
+	else
+		sbuf_lit(j->b, "false");
+}
 /* v / 10^shift with `decimals` digits, e.g. seconds from ns: (ns, 9, 6). */
 void json_fixed(struct json *j, uint64_t v, unsigned shift, unsigned decimals);
 
@@ -113,7 +139,11 @@ SBUF_INLINE void json_kv_str(struct json *j, const char *k, const char *s)
 	json_key(j, k);
 	json_str(j, s);
 }
-void json_kv_str_or_null(struct json *j, const char *k, const char *s);
+SBUF_INLINE void json_kv_str_or_null(struct json *j, const char *k, const char *s)
+{
+	json_key(j, k);
+	json_str_or_null(j, s);
+}
 SBUF_INLINE void json_kv_safe(struct json *j, const char *k, const char *s)
 {
 	json_key(j, k);
@@ -125,10 +155,101 @@ SBUF_INLINE void json_kv_u64(struct json *j, const char *k, uint64_t v)
 	json_key(j, k);
 	json_u64(j, v);
 }
-void json_kv_i64(struct json *j, const char *k, int64_t v);
+SBUF_INLINE void json_kv_i64(struct json *j, const char *k, int64_t v)
+{
+	json_key(j, k);
+	json_i64(j, v);
+}
 /* v, or null when v < 0 ("not measured") */
-void json_kv_nonneg_or_null(struct json *j, const char *k, int64_t v);
-void json_kv_null(struct json *j, const char *k);
-void json_kv_bool(struct json *j, const char *k, bool v);
+SBUF_INLINE void json_kv_nonneg_or_null(struct json *j, const char *k, int64_t v)
+{
+	json_key(j, k);
+	if (v < 0)
+		json_null(j);
+	else
+		json_u64(j, (uint64_t)v);
+}
+SBUF_INLINE void json_kv_null(struct json *j, const char *k)
+{
+	json_key(j, k);
+	json_null(j);
+}
+SBUF_INLINE void json_kv_bool(struct json *j, const char *k, bool v)
+{
+	json_key(j, k);
+	json_bool(j, v);
+}
+
+/* ---- fixed-shape records ------------------------------------------------
+ * A record whose keys and their order never change (the per-connection
+ * line) is written as constant fragments between values: JSON_K("port")
+ * is the literal `,"port":`, adjacent literals merge at compile time, and
+ * json_frag appends one with a single copy of known length. The values
+ * between go through the json_raw_* appenders, which place no comma (the
+ * fragment carries it):
+ *
+ *	json_obj_open(&j);
+ *	json_frag(&j, "\"id\":");
+ *	json_raw_u64(&j, 7);
+ *	json_frag(&j, JSON_K("name"));
+ *	json_raw_str_or_null(&j, name);
+ *	json_obj_close(&j);            -> {"id":7,"name":null}
+ *
+ * A fragment marks the open container as having an item, so tracked calls
+ * (json_kv_u64...) may follow it in the same container.
+ */
+#define JSON_K(k) ",\"" k "\":"
+#define json_frag(j, lit) json__frag((j), "" lit, sizeof(lit) - 1)
+SBUF_INLINE void json__frag(struct json *j, const char *s, size_t n)
+{
+	j->after_key = false;
+	if (j->depth <= JSON_MAX_DEPTH)
+		j->has_item |= 1ull << j->depth;
+	sbuf_add(j->b, s, n);
+}
+SBUF_INLINE void json_raw_u64(struct json *j, uint64_t v)
+{
+	sbuf_u64(j->b, v);
+}
+SBUF_INLINE void json_raw_i64(struct json *j, int64_t v)
+{
+	sbuf_i64(j->b, v);
+}
+SBUF_INLINE void json_raw_null(struct json *j)
+{
+	sbuf_lit(j->b, "null");
+}
+/* An escaped string; json_raw_str_or_null: null when s is NULL or "". */
+SBUF_INLINE void json_raw_str(struct json *j, const char *s)
+{
+	sbuf_json_str(j->b, s);
+}
+SBUF_INLINE void json_raw_str_or_null(struct json *j, const char *s)
+{
+	if (s && *s)
+		sbuf_json_str(j->b, s);
+	else
+		sbuf_lit(j->b, "null");
+}
+/* A string lotrace names itself, quoted without the escaping scan. */
+SBUF_INLINE void json_raw_safe(struct json *j, const char *s)
+{
+	size_t n = strlen(s);
+	char *p = sbuf_room(j->b, n + 2);
+	if (p) {
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		sbuf_commit(j->b, n + 2);
+	}
+}
+/* v, or null when v < 0 ("not measured") */
+SBUF_INLINE void json_raw_nonneg_or_null(struct json *j, int64_t v)
+{
+	if (v < 0)
+		sbuf_lit(j->b, "null");
+	else
+		sbuf_u64(j->b, (uint64_t)v);
+}
 
 #endif

@@ -115,11 +115,9 @@ static bool json_plain(unsigned char c)
 	return c >= 0x20 && c != '"' && c != '\\';
 }
 
-void sbuf_json_str(struct sbuf *b, const char *s)
+/* The escaping path: runs of plain bytes between escapes. */
+static void json_str_escaped(struct sbuf *b, const unsigned char *p)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	sbuf_putc(b, '"');
 	for (;;) {
 		const unsigned char *run = p;
 		while (*p && json_plain(*p))
@@ -151,52 +149,104 @@ void sbuf_json_str(struct sbuf *b, const char *s)
 	sbuf_putc(b, '"');
 }
 
+void sbuf_json_str(struct sbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	while (p[n] && json_plain(p[n]))
+		n++;
+	if (!p[n]) { /* nothing to escape (the usual case): one copy */
+		char *o = sbuf_room(b, n + 2);
+		if (!o)
+			return;
+		o[0] = '"';
+		memcpy(o + 1, s, n);
+		o[n + 1] = '"';
+		sbuf_commit(b, n + 2);
+		return;
+	}
+	sbuf_putc(b, '"');
+	sbuf_add(b, s, n);
+	json_str_escaped(b, p + n);
+}
+
 /* ---- numbers ----------------------------------------------------------- */
 
-static const char digit_pairs[201] =
+const char sbuf_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* How many decimal digits v has (1 for 0). */
+static const uint64_t pow10_tab[20] = {
+	1ull,
+	10ull,
+	100ull,
+	1000ull,
+	10000ull,
+	100000ull,
+	1000000ull,
+	10000000ull,
+	100000000ull,
+	1000000000ull,
+	10000000000ull,
+	100000000000ull,
+	1000000000000ull,
+	10000000000000ull,
+	100000000000000ull,
+	1000000000000000ull,
+	10000000000000000ull,
+	100000000000000000ull,
+	1000000000000000000ull,
+	10000000000000000000ull,
+};
+
+/* How many decimal digits v has (1 for 0): log10 from the bit length
+ * (bits * 1233 / 4096 is floor(bits * log10(2)) for bits <= 64), then one
+ * compare. */
 static unsigned u64_len(uint64_t v)
 {
-	unsigned n = 1;
-	if (v <= UINT32_MAX) {
-		uint32_t w = (uint32_t)v;
-		while (w >= 10000) {
-			w /= 10000;
-			n += 4;
-		}
-		return n + (w >= 10) + (w >= 100) + (w >= 1000);
-	}
-	while (v >= 10000) {
-		v /= 10000;
-		n += 4;
-	}
-	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+	unsigned bits = 64u - (unsigned)__builtin_clzll(v | 1);
+	unsigned t = (bits * 1233u) >> 12;
+	return t + ((v | 1) >= pow10_tab[t]);
 }
 
-/* The last n digits of v into p[0..n-1], zero-filled on the left. */
+/* Four digits of c (< 10000) into p[0..3]; c * 5243 >> 19 is c / 100 for
+ * every c below 43699. */
+static inline void put4(char *p, uint32_t c)
+{
+	uint32_t hi = (c * 5243u) >> 19, lo = c - hi * 100u;
+	memcpy(p, sbuf_digit_pairs + 2 * hi, 2);
+	memcpy(p + 2, sbuf_digit_pairs + 2 * lo, 2);
+}
+
+/* The last n digits of v into p[0..n-1], zero-filled on the left: eight
+ * digits at a time while v needs 64 bits, then four at a time in 32. */
 static void put_digits(char *p, uint64_t v, unsigned n)
 {
-	while (n >= 2 && v > UINT32_MAX) {
-		unsigned d = (unsigned)(v % 100) * 2;
-		v /= 100;
-		n -= 2;
-		p[n] = digit_pairs[d];
-		p[n + 1] = digit_pairs[d + 1];
+	while (n >= 8 && v > UINT32_MAX) {
+		uint32_t c = (uint32_t)(v % 100000000u);
+		v /= 100000000u;
+		n -= 8;
+		put4(p + n, c / 10000u);
+		put4(p + n + 4, c % 10000u);
 	}
-	uint32_t w = (uint32_t)v; /* 32-bit division is cheaper */
-	while (n >= 2) {
-		unsigned d = (w % 100) * 2;
-		w /= 100;
+	if (v > UINT32_MAX) /* n < 8: only the last n digits are wanted */
+		v %= 100000000u;
+	uint32_t w = (uint32_t)v;
+	while (n >= 4) {
+		uint32_t c = w % 10000u;
+		w /= 10000u;
+		n -= 4;
+		put4(p + n, c);
+	}
+	if (n >= 2) {
 		n -= 2;
-		p[n] = digit_pairs[d];
-		p[n + 1] = digit_pairs[d + 1];
+		memcpy(p + n, sbuf_digit_pairs + 2 * (w % 100u), 2);
+		w /= 100u;
 	}
 	if (n)
-		p[0] = (char)('0' + w % 10);
+		p[0] = (char)('0' + w % 10u);
 }
 
 void sbuf_u64_slow(struct sbuf *b, uint64_t v)
@@ -247,28 +297,6 @@ void sbuf_u64_rpad(struct sbuf *b, uint64_t v, unsigned width)
 	put_digits(p + (w - n), v, n);
 	sbuf_commit(b, w);
 }
-
-static const uint64_t pow10_tab[19] = {
-	1ull,
-	10ull,
-	100ull,
-	1000ull,
-	10000ull,
-	100000ull,
-	1000000ull,
-	10000000ull,
-	100000000ull,
-	1000000000ull,
-	10000000000ull,
-	100000000000ull,
-	1000000000000ull,
-	10000000000000ull,
-	100000000000000ull,
-	1000000000000000ull,
-	10000000000000000ull,
-	100000000000000000ull,
-	1000000000000000000ull,
-};
 
 void sbuf_fixed(struct sbuf *b, uint64_t v, unsigned shift, unsigned decimals)
 {

@@ -96,14 +96,21 @@ void sbuf_json_str(struct sbuf *b, const char *s);
 
 /* ---- numbers without printf ---------------------------------------- */
 
-/* Decimal: 0, 18446744073709551615; -12. */
+/* Decimal: 0, 18446744073709551615; -12. Most counts in a record have
+ * one or two digits: those are written inline. */
 void sbuf_u64_slow(struct sbuf *b, uint64_t v);
+extern const char sbuf_digit_pairs[201]; /* "00" "01" ... "99" */
 SBUF_INLINE void sbuf_u64(struct sbuf *b, uint64_t v)
 {
-	if (v < 10)
+	if (v < 10) {
 		sbuf_putc(b, (char)('0' + v));
-	else
+	} else if (v < 100 && b->len + 3 <= b->alloc) {
+		memcpy(b->buf + b->len, sbuf_digit_pairs + 2 * v, 2);
+		b->len += 2;
+		b->buf[b->len] = '\0';
+	} else {
 		sbuf_u64_slow(b, v);
+	}
 }
 void sbuf_i64(struct sbuf *b, int64_t v);
 /* At least width digits, zero-filled on the left: (7, 3) -> "007". */

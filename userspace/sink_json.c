@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* sink_json.c - newline-delimited JSON, fixed key order (docs/json-schema.md). */
+/*
+ * sink_json.c - newline-delimited JSON, fixed key order (docs/json-schema.md):
+ * the connection records (written as fixed-shape records, json.h) and the
+ * summary. Owns: what the JSON lines contain. Does not own: JSON syntax
+ * and escaping (json.c, sbuf.c), the verdicts (verdict.c).
+ */
 #include "sink.h"
 
 #include <inttypes.h>
@@ -10,14 +15,191 @@
 #include "sbuf.h"
 #include "sink_sort.h"
 
-struct json_sink {
-	struct lt_sink base;
-	struct lt_sink_cfg cfg;
-	struct sbuf rec;
-	struct fmt_clock clock;
-	struct sink_sort sorted; /* --sort start */
+/*
+ * The connection record is the hot path (one per connection, ~1.8 kB):
+ * it is written as constant fragments between values (json.h, "fixed-shape
+ * records"), so each gap between two values is one copy of a literal, and
+ * null or all-zero parts are literals too. Key order: docs/json-schema.md.
+ */
+
+/* `,"dir":"c2s","kind":"SYN","count":` for each direction and timeline
+ * kind, made once: a timeline entry is then three numbers and four copies. */
+struct tl_frag {
+	char s[48]; /* copied whole (a fixed-size copy is a few moves) */
+	uint8_t len;
 };
 
+struct conn_writer {
+	struct fmt_clock clock;
+	struct tl_frag tl[2][LT_TL_KIND_COUNT];
+};
+
+static void conn_writer_init(struct conn_writer *w)
+{
+	fmt_clock_init(&w->clock);
+	for (int d = 0; d < 2; d++) {
+		for (int k = 0; k < LT_TL_KIND_COUNT; k++) {
+			struct tl_frag *t = &w->tl[d][k];
+			const char *name = lt_tl_kind_name((enum lt_tl_kind)k);
+			int n = snprintf(t->s, sizeof(t->s),
+					 ",\"dir\":\"%s\",\"kind\":\"%s\",\"count\":",
+					 d == LT_DIR_C2S ? "c2s" : "s2c", name);
+			t->len = n > 0 && (size_t)n < sizeof(t->s) ? (uint8_t)n : 0;
+		}
+	}
+}
+
+/* What one side's first bytes were (proto.h): never more than a line. */
+static void proto_side(struct json *j, const struct proto_id *p)
+{
+	if (p->kind == PROTO_NONE) {
+		json_raw_null(j);
+		return;
+	}
+	json_frag(j, "{\"kind\":");
+	json_raw_safe(j, proto_kind_name(p->kind));
+	json_frag(j, JSON_K("protocol"));
+	json_raw_str_or_null(j, proto_family(p->kind));
+	json_frag(j, JSON_K("line"));
+	json_raw_str_or_null(j, p->line);
+	if (p->kind == PROTO_HTTP_RESPONSE) {
+		json_frag(j, JSON_K("status"));
+		json_raw_u64(j, p->status);
+	} else {
+		json_frag(j, JSON_K("status") "null");
+	}
+	json_frag(j, JSON_K("tls_version"));
+	json_raw_str_or_null(j, proto_tls_version_name(p->tls_version));
+	json_frag(j, JSON_K("sni"));
+	json_raw_str_or_null(j, p->sni);
+	if (p->kind == PROTO_TLS_ALERT) {
+		json_frag(j, JSON_K("tls_alert"));
+		json_raw_str(j, proto_tls_alert_name(p->alert_desc));
+		json_frag(j, "}");
+	} else {
+		json_frag(j, JSON_K("tls_alert") "null}");
+	}
+}
+
+/* "protocol": null when no payload byte was kept (eBPF, --no-payload,
+ * no data), else what each side spoke and the mismatch. */
+static void protocol_obj(struct json *j, const struct flow *f)
+{
+	if (!f->side[LT_DIR_C2S].head_len && !f->side[LT_DIR_S2C].head_len) {
+		json_frag(j, JSON_K("protocol") "null");
+		return;
+	}
+	struct proto_id c, s;
+	flow_protocols(f, &c, &s);
+	json_frag(j, JSON_K("protocol") "{\"client\":");
+	proto_side(j, &c);
+	json_frag(j, ",\"server\":");
+	proto_side(j, &s);
+	json_frag(j, JSON_K("mismatch"));
+	json_raw_safe(j, proto_clash_name(proto_clash(&c, &s)));
+	json_frag(j, "}");
+}
+
+/* One side's counts and owner; its key is written by the caller. */
+static void side_obj(struct json *j, const struct flow_side *sd)
+{
+	json_frag(j, "{\"packets\":");
+	json_raw_u64(j, sd->pkts);
+	json_frag(j, JSON_K("data_packets"));
+	json_raw_u64(j, sd->data_pkts);
+	json_frag(j, JSON_K("bytes"));
+	json_raw_u64(j, sd->bytes);
+	json_frag(j, JSON_K("syn"));
+	json_raw_u64(j, sd->syn_count);
+	json_frag(j, JSON_K("fin"));
+	json_raw_u64(j, sd->fin_count);
+	json_frag(j, JSON_K("rst"));
+	json_raw_u64(j, sd->rst_count);
+	/* copies: not in the counts above (flow.h); nearly always none */
+	if (!(sd->copies.pkts | sd->copies.syn | sd->copies.fin | sd->copies.rst |
+	      sd->copies.data_pkts | sd->copies.bytes)) {
+		json_frag(j, JSON_K("copies") "{\"packets\":0,\"syn\":0,\"fin\":0,\"rst\":0,"
+					      "\"data_packets\":0,\"bytes\":0}");
+	} else {
+		json_frag(j, JSON_K("copies") "{\"packets\":");
+		json_raw_u64(j, sd->copies.pkts);
+		json_frag(j, JSON_K("syn"));
+		json_raw_u64(j, sd->copies.syn);
+		json_frag(j, JSON_K("fin"));
+		json_raw_u64(j, sd->copies.fin);
+		json_frag(j, JSON_K("rst"));
+		json_raw_u64(j, sd->copies.rst);
+		json_frag(j, JSON_K("data_packets"));
+		json_raw_u64(j, sd->copies.data_pkts);
+		json_frag(j, JSON_K("bytes"));
+		json_raw_u64(j, sd->copies.bytes);
+		json_frag(j, "}");
+	}
+	if (sd->pid >= 0) {
+		json_frag(j, JSON_K("pid"));
+		json_raw_i64(j, sd->pid);
+		json_frag(j, JSON_K("comm"));
+		json_raw_str(j, sd->comm);
+		json_frag(j, "}");
+	} else {
+		json_frag(j, JSON_K("pid") "null" JSON_K("comm") "null}");
+	}
+}
+
+/* "client":"127.0.0.1:32768","client_addr":"127.0.0.1","client_port":32768
+ * (or the server's): the address is formatted once and copied, the keys
+ * are fragments. */
+#define ENDPOINT(j, f, e, k_ep, k_addr, k_port)                                               \
+	do {                                                                                  \
+		json_frag(j, JSON_K(k_ep) "\"");                                              \
+		endpoint_value(j, f, e, "\"" JSON_K(k_addr) "\"", sizeof(JSON_K(k_addr)) + 1, \
+			       "\"" JSON_K(k_port), sizeof(JSON_K(k_port)));                  \
+	} while (0)
+
+static void endpoint_value(struct json *j, const struct flow *f, const struct lt_endpoint *e,
+			   const char *k_addr, size_t n_addr, const char *k_port, size_t n_port)
+{
+	struct sbuf *b = j->b;
+	char a[48]; /* INET6_ADDRSTRLEN fits */
+	size_t at;
+
+	if (f->family == 6)
+		sbuf_putc(b, '[');
+	at = b->len;
+	size_t n = 0;
+	if (sbuf_room(b, sizeof(a))) { /* then a whole a[] can be read back */
+		sbuf_addr(b, f->family, e->addr);
+		n = b->len - at;
+		memcpy(a, b->buf + at, sizeof(a));
+	}
+	if (f->family == 6)
+		sbuf_lit(b, "]:");
+	else
+		sbuf_putc(b, ':');
+	sbuf_u64(b, e->port);
+	sbuf_add(b, k_addr, n_addr);
+	char *p = sbuf_room(b, sizeof(a)); /* a fixed-size copy: a few moves */
+	if (p) {
+		memcpy(p, a, sizeof(a));
+		sbuf_commit(b, n);
+	}
+	sbuf_add(b, k_port, n_port);
+	sbuf_u64(b, e->port);
+}
+
+void sink_json_anomalies(struct json *j, const char *k, uint32_t a)
+{
+	json_key(j, k);
+	json_arr_open(j);
+	for (uint32_t left = a; left; left &= left - 1) { /* set bits, lowest first */
+		const char *name = lt_anomaly_name(left & -left);
+		if (name)
+			json_str_safe(j, name);
+	}
+	json_arr_close(j);
+}
+
+/* The role basis's name, as a fragment's tail. */
 static const char *role_name(uint8_t r)
 {
 	switch ((enum lt_role_basis)r) {
@@ -31,220 +213,169 @@ static const char *role_name(uint8_t r)
 	return "?";
 }
 
-/* What one side's first bytes were (proto.h): never more than a line. */
-static void proto_side(struct json *j, const char *k, const struct proto_id *p)
+static void kernel_obj(struct json *j, const struct flow *f)
 {
-	json_key(j, k);
-	if (p->kind == PROTO_NONE) {
-		json_null(j);
+	if (!f->kctx) {
+		json_frag(j, JSON_K("kernel") "null");
 		return;
 	}
-	json_obj_open(j);
-	json_kv_safe(j, "kind", proto_kind_name(p->kind));
-	json_kv_str_or_null(j, "protocol", proto_family(p->kind));
-	json_kv_str_or_null(j, "line", p->line);
-	if (p->kind == PROTO_HTTP_RESPONSE)
-		json_kv_u64(j, "status", p->status);
-	else
-		json_kv_null(j, "status");
-	json_kv_str_or_null(j, "tls_version", proto_tls_version_name(p->tls_version));
-	json_kv_str_or_null(j, "sni", p->sni);
-	if (p->kind == PROTO_TLS_ALERT)
-		json_kv_str(j, "tls_alert", proto_tls_alert_name(p->alert_desc));
-	else
-		json_kv_null(j, "tls_alert");
-	json_obj_close(j);
-}
-
-/* "protocol": null when no payload byte was kept (eBPF, --no-payload,
- * no data), else what each side spoke and the mismatch. */
-static void protocol_obj(struct json *j, const struct flow *f)
-{
-	json_key(j, "protocol");
-	if (!f->side[LT_DIR_C2S].head_len && !f->side[LT_DIR_S2C].head_len) {
-		json_null(j);
-		return;
-	}
-	struct proto_id c, s;
-	flow_protocols(f, &c, &s);
-	json_obj_open(j);
-	proto_side(j, "client", &c);
-	proto_side(j, "server", &s);
-	json_kv_safe(j, "mismatch", proto_clash_name(proto_clash(&c, &s)));
-	json_obj_close(j);
-}
-
-static void side_obj(struct json *j, const char *k, const struct flow_side *sd)
-{
-	json_key(j, k);
-	json_obj_open(j);
-	json_kv_u64(j, "packets", sd->pkts);
-	json_kv_u64(j, "data_packets", sd->data_pkts);
-	json_kv_u64(j, "bytes", sd->bytes);
-	json_kv_u64(j, "syn", sd->syn_count);
-	json_kv_u64(j, "fin", sd->fin_count);
-	json_kv_u64(j, "rst", sd->rst_count);
-	json_key(j, "copies"); /* not in the counts above (flow.h) */
-	json_obj_open(j);
-	json_kv_u64(j, "packets", sd->copies.pkts);
-	json_kv_u64(j, "syn", sd->copies.syn);
-	json_kv_u64(j, "fin", sd->copies.fin);
-	json_kv_u64(j, "rst", sd->copies.rst);
-	json_kv_u64(j, "data_packets", sd->copies.data_pkts);
-	json_kv_u64(j, "bytes", sd->copies.bytes);
-	json_obj_close(j);
-	if (sd->pid >= 0) {
-		json_kv_i64(j, "pid", sd->pid);
-		json_kv_str(j, "comm", sd->comm);
+	json_frag(j, JSON_K("kernel") "{\"reset_reason\":");
+	json_raw_str_or_null(j, f->reset_reason);
+	json_frag(j, JSON_K("drop_reason"));
+	json_raw_str_or_null(j, f->drop_reason);
+	json_frag(j, JSON_K("drops"));
+	json_raw_u64(j, f->drops);
+	if (f->sk_errno) {
+		json_frag(j, JSON_K("errno"));
+		json_raw_i64(j, f->sk_errno);
 	} else {
-		json_kv_null(j, "pid");
-		json_kv_null(j, "comm");
+		json_frag(j, JSON_K("errno") "null");
 	}
-	json_obj_close(j);
-}
-
-static void addr_fields(struct json *j, const char *k_ep, const char *k_addr, const char *k_port,
-			const struct flow *f, const struct lt_endpoint *e)
-{
-	struct sbuf *b = j->b;
-	json_key(j, k_ep);
-	json_value_begin(j);
-	sbuf_putc(b, '"');
-	sbuf_addr_port(b, f->family, e->addr, e->port);
-	sbuf_putc(b, '"');
-	json_key(j, k_addr);
-	json_value_begin(j);
-	sbuf_putc(b, '"');
-	sbuf_addr(b, f->family, e->addr);
-	sbuf_putc(b, '"');
-	json_kv_u64(j, k_port, e->port);
-}
-
-void sink_json_anomalies(struct json *j, const char *k, uint32_t a)
-{
-	json_key(j, k);
-	json_arr_open(j);
-	for (int i = 0; i < 32; i++) {
-		const char *name = lt_anomaly_name(1u << i);
-		if ((a & (1u << i)) && name)
-			json_str_safe(j, name);
-	}
-	json_arr_close(j);
-}
-
-static void conn_obj(struct json *j, struct fmt_clock *clk, const struct flow *f, enum lt_verdict v)
-{
-	struct sbuf *b = j->b;
-
-	json_obj_open(j);
-	json_kv_safe(j, "type", "connection");
-	json_kv_u64(j, "schema_version", LT_JSON_SCHEMA_VERSION);
-	json_kv_u64(j, "id", f->id);
-	json_kv_u64(j, "stream", sink_stream_index(f));
-	json_key(j, "start");
-	json_value_begin(j);
-	sbuf_putc(b, '"');
-	fmt_time_iso_sb(b, clk, f->t_first);
-	sbuf_putc(b, '"');
-	json_kv_u64(j, "start_ns", f->t_first);
-	json_kv_u64(j, "duration_ns", f->t_last - f->t_first);
-	json_kv_u64(j, "ip_version", f->family);
-	addr_fields(j, "client", "client_addr", "client_port", f, &f->client);
-	addr_fields(j, "server", "server_addr", "server_port", f, &f->server);
-	if (f->ns) { /* eBPF only: captures know no namespaces */
-		json_key(j, "netns");
-		json_obj_open(j);
-		json_kv_u64(j, "inode", f->ns->ino);
-		json_kv_str_or_null(j, "name", f->ns->name[0] ? f->ns->name : NULL);
-		json_kv_str_or_null(j, "container", f->ns->container[0] ? f->ns->container : NULL);
-		json_obj_close(j);
-	}
-	json_kv_safe(j, "role_basis", role_name(f->role_basis));
-	json_kv_safe(j, "verdict", lt_verdict_name(v));
-	json_kv_safe(j, "outcome", lt_verdict_name(flow_outcome(f)));
-	json_kv_safe(j, "zeek_state", flow_zeek_state(f));
-	json_kv_str(j, "history", f->history);
-	if (f->side[0].rst_count + f->side[1].rst_count)
-		json_kv_safe(j, "rst_by", f->rst_dir == LT_DIR_C2S ? "client" : "server");
-	else
-		json_kv_null(j, "rst_by");
-	json_kv_safe(j, "rst_phase", lt_rst_phase_name(f->rst_phase));
-	json_kv_u64(j, "syn_retransmissions",
-		    f->side[0].syn_count > 1 ? f->side[0].syn_count - 1 : 0);
-	json_kv_u64(j, "synack_retransmissions",
-		    f->side[1].syn_count > 1 ? f->side[1].syn_count - 1 : 0);
-	json_kv_nonneg_or_null(j, "syn_to_synack_ns", flow_syn_to_synack(f));
-	json_kv_nonneg_or_null(j, "synack_to_ack_ns", flow_synack_to_ack(f));
-	json_kv_nonneg_or_null(j, "syn_to_rst_ns", flow_syn_to_rst(f));
-	side_obj(j, "c2s", &f->side[LT_DIR_C2S]);
-	side_obj(j, "s2c", &f->side[LT_DIR_S2C]);
-	json_key(j, "kernel");
-	if (f->kctx) {
-		json_obj_open(j);
-		json_kv_str_or_null(j, "reset_reason", f->reset_reason);
-		json_kv_str_or_null(j, "drop_reason", f->drop_reason);
-		json_kv_u64(j, "drops", f->drops);
-		if (f->sk_errno)
-			json_kv_i64(j, "errno", f->sk_errno);
-		else
-			json_kv_null(j, "errno");
-		json_kv_u64(j, "kernel_syn_retransmits", f->kernel_syn_retrans);
-		/* the listener when its accept queue was full */
-		json_key(j, "listen_overflow");
-		if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
-			json_obj_open(j);
-			json_kv_u64(j, "backlog", f->ovf_backlog);
-			json_kv_u64(j, "queued", f->ovf_queued);
-			if (f->side[LT_DIR_S2C].pid > 0) {
-				json_kv_i64(j, "pid", f->side[LT_DIR_S2C].pid);
-				json_kv_str_or_null(j, "comm", f->side[LT_DIR_S2C].comm);
-			} else {
-				json_kv_null(j, "pid");
-				json_kv_null(j, "comm");
-			}
-			json_obj_close(j);
+	json_frag(j, JSON_K("kernel_syn_retransmits"));
+	json_raw_u64(j, f->kernel_syn_retrans);
+	/* the listener when its accept queue was full */
+	if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
+		json_frag(j, JSON_K("listen_overflow") "{\"backlog\":");
+		json_raw_u64(j, f->ovf_backlog);
+		json_frag(j, JSON_K("queued"));
+		json_raw_u64(j, f->ovf_queued);
+		if (f->side[LT_DIR_S2C].pid > 0) {
+			json_frag(j, JSON_K("pid"));
+			json_raw_i64(j, f->side[LT_DIR_S2C].pid);
+			json_frag(j, JSON_K("comm"));
+			json_raw_str_or_null(j, f->side[LT_DIR_S2C].comm);
+			json_frag(j, "}}");
 		} else {
-			json_null(j);
+			json_frag(j, JSON_K("pid") "null" JSON_K("comm") "null}}");
 		}
-		json_obj_close(j);
 	} else {
-		json_null(j);
+		json_frag(j, JSON_K("listen_overflow") "null}");
 	}
-	sink_json_anomalies(j, "anomalies", f->anomalies);
-	protocol_obj(j, f);
-	json_key(j, "timeline");
-	json_arr_open(j);
+}
+
+static void timeline_arr(struct json *j, const struct conn_writer *w, const struct flow *f)
+{
+	struct sbuf *b = j->b;
+
+	json_frag(j, JSON_K("timeline") "[");
 	for (unsigned i = 0; i < f->tl_len; i++) {
-		/* the bulk of a record: written as fixed pieces between numbers */
 		const struct lt_tl_entry *e = &f->tl[i];
-		json_value_begin(j);
-		sbuf_lit(b, "{\"t_ns\":");
-		sbuf_u64(b, e->t_ns - f->t_first);
-		if (e->dir == LT_DIR_C2S)
-			sbuf_lit(b, ",\"dir\":\"c2s\",\"kind\":\"");
+		const struct tl_frag *t =
+			e->kind < LT_TL_KIND_COUNT && e->dir < 2 ? &w->tl[e->dir][e->kind] : NULL;
+		if (i)
+			sbuf_lit(b, ",{\"t_ns\":");
 		else
-			sbuf_lit(b, ",\"dir\":\"s2c\",\"kind\":\"");
-		sbuf_puts(b, lt_tl_kind_name(e->kind));
-		sbuf_lit(b, "\",\"count\":");
+			sbuf_lit(b, "{\"t_ns\":");
+		sbuf_u64(b, e->t_ns - f->t_first);
+		char *p;
+		if (t && t->len && (p = sbuf_room(b, sizeof(t->s)))) {
+			memcpy(p, t->s, sizeof(t->s));
+			sbuf_commit(b, t->len);
+		} else { /* a kind the table does not know (none today) */
+			if (e->dir == LT_DIR_C2S)
+				sbuf_lit(b, ",\"dir\":\"c2s\",\"kind\":\"");
+			else
+				sbuf_lit(b, ",\"dir\":\"s2c\",\"kind\":\"");
+			sbuf_puts(b, lt_tl_kind_name(e->kind));
+			sbuf_lit(b, "\",\"count\":");
+		}
 		sbuf_u64(b, e->count);
 		sbuf_lit(b, ",\"bytes\":");
 		sbuf_u64(b, e->bytes);
 		sbuf_putc(b, '}');
 	}
-	json_arr_close(j);
-	json_kv_u64(j, "timeline_omitted", f->tl_omitted);
+	json_frag(j, "]" JSON_K("timeline_omitted"));
+	json_raw_u64(j, f->tl_omitted);
+}
+
+#define LT_STR_(x) #x
+#define LT_STR(x) LT_STR_(x)
+
+static void conn_obj(struct json *j, struct conn_writer *w, const struct flow *f, enum lt_verdict v)
+{
+	const struct flow_side *c = &f->side[LT_DIR_C2S], *s = &f->side[LT_DIR_S2C];
+
+	json_obj_open(j);
+	json_frag(j, "\"type\":\"connection\"" JSON_K("schema_version")
+			     LT_STR(LT_JSON_SCHEMA_VERSION) JSON_K("id"));
+	json_raw_u64(j, f->id);
+	json_frag(j, JSON_K("stream"));
+	json_raw_u64(j, sink_stream_index(f));
+	json_frag(j, JSON_K("start") "\"");
+	fmt_time_iso_sb(j->b, &w->clock, f->t_first);
+	json_frag(j, "\"" JSON_K("start_ns"));
+	json_raw_u64(j, f->t_first);
+	json_frag(j, JSON_K("duration_ns"));
+	json_raw_u64(j, f->t_last - f->t_first);
+	json_frag(j, JSON_K("ip_version"));
+	json_raw_u64(j, f->family);
+	ENDPOINT(j, f, &f->client, "client", "client_addr", "client_port");
+	ENDPOINT(j, f, &f->server, "server", "server_addr", "server_port");
+	if (f->ns) { /* eBPF only: captures know no namespaces */
+		json_frag(j, JSON_K("netns") "{\"inode\":");
+		json_raw_u64(j, f->ns->ino);
+		json_frag(j, JSON_K("name"));
+		json_raw_str_or_null(j, f->ns->name);
+		json_frag(j, JSON_K("container"));
+		json_raw_str_or_null(j, f->ns->container);
+		json_frag(j, "}");
+	}
+	json_frag(j, JSON_K("role_basis"));
+	json_raw_safe(j, role_name(f->role_basis));
+	json_frag(j, JSON_K("verdict"));
+	json_raw_safe(j, lt_verdict_name(v));
+	json_frag(j, JSON_K("outcome"));
+	json_raw_safe(j, lt_verdict_name(flow_outcome(f)));
+	json_frag(j, JSON_K("zeek_state"));
+	json_raw_safe(j, flow_zeek_state(f));
+	json_frag(j, JSON_K("history"));
+	json_raw_str(j, f->history);
+	if (!(c->rst_count + s->rst_count))
+		json_frag(j, JSON_K("rst_by") "null");
+	else if (f->rst_dir == LT_DIR_C2S)
+		json_frag(j, JSON_K("rst_by") "\"client\"");
+	else
+		json_frag(j, JSON_K("rst_by") "\"server\"");
+	json_frag(j, JSON_K("rst_phase"));
+	json_raw_safe(j, lt_rst_phase_name(f->rst_phase));
+	json_frag(j, JSON_K("syn_retransmissions"));
+	json_raw_u64(j, c->syn_count > 1 ? c->syn_count - 1 : 0);
+	json_frag(j, JSON_K("synack_retransmissions"));
+	json_raw_u64(j, s->syn_count > 1 ? s->syn_count - 1 : 0);
+	json_frag(j, JSON_K("syn_to_synack_ns"));
+	json_raw_nonneg_or_null(j, flow_syn_to_synack(f));
+	json_frag(j, JSON_K("synack_to_ack_ns"));
+	json_raw_nonneg_or_null(j, flow_synack_to_ack(f));
+	json_frag(j, JSON_K("syn_to_rst_ns"));
+	json_raw_nonneg_or_null(j, flow_syn_to_rst(f));
+	json_frag(j, JSON_K("c2s"));
+	side_obj(j, c);
+	json_frag(j, JSON_K("s2c"));
+	side_obj(j, s);
+	kernel_obj(j, f);
+	sink_json_anomalies(j, "anomalies", f->anomalies);
+	protocol_obj(j, f);
+	timeline_arr(j, w, f);
 	json_obj_close(j);
 }
 
 void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 {
 	struct json j;
-	struct fmt_clock clk;
+	struct conn_writer w;
 
-	fmt_clock_init(&clk);
+	conn_writer_init(&w);
 	json_init(&j, b);
-	conn_obj(&j, &clk, f, v);
+	conn_obj(&j, &w, f, v);
 }
+
+struct json_sink {
+	struct lt_sink base;
+	struct lt_sink_cfg cfg;
+	struct sbuf rec;
+	struct conn_writer w;	 /* the record's fragments and clock */
+	struct sink_sort sorted; /* --sort start */
+};
 
 static void json_begin(struct lt_sink *s, const struct lt_run_info *ri)
 {
@@ -261,7 +392,7 @@ static void json_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 		return;
 	sbuf_reset(&js->rec);
 	json_init(&j, &js->rec);
-	conn_obj(&j, &js->clock, f, v);
+	conn_obj(&j, &js->w, f, v);
 	sbuf_putc(&js->rec, '\n');
 	if (js->cfg.sort_start) {
 		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &js->rec, NULL, NULL };
@@ -435,7 +566,7 @@ struct lt_sink *sink_json_open(FILE *out, const struct lt_sink_cfg *cfg)
 		js->cfg = *cfg;
 	sbuf_init(&js->rec, 1u << 20);
 	sink_sort_init(&js->sorted);
-	fmt_clock_init(&js->clock);
+	conn_writer_init(&js->w);
 	sink_buffer_output(out);
 	return &js->base;
 }

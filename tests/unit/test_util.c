@@ -193,12 +193,179 @@ static void test_json(void **state)
 	sbuf_release(&b);
 }
 
+/* What sbuf_json_str wrote before its one-copy fast path: quotes, then
+ * every byte as is except '"' '\\' \n \t (two-character escapes) and the
+ * other control bytes (\u00XX, from snprintf); bytes >= 0x80 (UTF-8 or
+ * not) pass through. */
+static void ref_json_str(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+	out[o++] = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 8 < len; p++) {
+		if (*p == '"' || *p == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\%c", *p);
+		else if (*p == '\n')
+			o += (size_t)snprintf(out + o, len - o, "\\n");
+		else if (*p == '\t')
+			o += (size_t)snprintf(out + o, len - o, "\\t");
+		else if (*p < 0x20)
+			o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+static void check_json_str(struct sbuf *b, const char *s)
+{
+	char want[1024];
+	ref_json_str(want, sizeof(want), s);
+	sbuf_reset(b);
+	sbuf_json_str(b, s);
+	assert_string_equal(sbuf_str(b), want);
+	sbuf_reset(b); /* after other text: the fast path appends, too */
+	sbuf_puts(b, "x");
+	sbuf_json_str(b, s);
+	assert_string_equal(sbuf_str(b) + 1, want);
+}
+
+static void test_json_str(void **state)
+{
+	struct sbuf b;
+	char s[160];
+	sbuf_init(&b, 0);
+	check_json_str(&b, "");
+	check_json_str(&b, "ShADdFf");
+	check_json_str(&b, "quote\" back\\slash");
+	check_json_str(&b, "\"\\\n\t\r\x01\x1f\x7f");
+	check_json_str(&b, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"); /* UTF-8 */
+	check_json_str(&b, "bad \xc3 \xff\xfe \xe2\x82 \xc0\xaf");	 /* invalid UTF-8 */
+	for (unsigned c = 1; c < 256; c++) { /* every byte, alone and in a run */
+		s[0] = (char)c;
+		s[1] = '\0';
+		check_json_str(&b, s);
+		snprintf(s, sizeof(s), "abc%cdef%cg", (char)c, (char)c);
+		check_json_str(&b, s);
+	}
+	uint64_t x = 0x9e3779b97f4a7c15ull; /* random strings, escapes sparse */
+	for (int i = 0; i < 20000; i++) {
+		size_t n = (size_t)(i % 150);
+		for (size_t k = 0; k < n; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			unsigned char c = (unsigned char)(x >> 24);
+			s[k] = (char)(c ? ((x & 7) ? (c | 0x40) & 0x7f : c) : 'z');
+		}
+		s[n] = '\0';
+		check_json_str(&b, s);
+	}
+	/* the cap: a string that does not fit is dropped whole, toobig said */
+	struct sbuf small;
+	sbuf_init(&small, 8);
+	sbuf_json_str(&small, "abcdefghij");
+	assert_true(small.toobig);
+	assert_true(small.len < 8);
+	sbuf_release(&small);
+	sbuf_release(&b);
+}
+
+/* Digit counts at every power of ten and of two (sbuf_u64 from the bit
+ * length), the extremes, zero padding past the number's own length. */
+static void test_sbuf_digits(void **state)
+{
+	struct sbuf b;
+	char want[64];
+	sbuf_init(&b, 0);
+	uint64_t p = 1;
+	for (int i = 0; i < 20; i++, p *= 10) {
+		const uint64_t v[] = { p - 1, p, p + 1, p * 2 - 1, p * 5 };
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			sbuf_reset(&b);
+			sbuf_u64(&b, v[k]);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v[k]);
+			assert_string_equal(sbuf_str(&b), want);
+			sbuf_reset(&b);
+			sbuf_u64_zpad(&b, v[k], 20);
+			snprintf(want, sizeof(want), "%020llu", (unsigned long long)v[k]);
+			assert_string_equal(sbuf_str(&b), want);
+		}
+	}
+	for (int bit = 0; bit < 64; bit++) {
+		const uint64_t v[] = { (1ull << bit) - 1, 1ull << bit, (1ull << bit) + 1 };
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			sbuf_reset(&b);
+			sbuf_u64(&b, v[k]);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v[k]);
+			assert_string_equal(sbuf_str(&b), want);
+		}
+	}
+	sbuf_reset(&b);
+	sbuf_u64(&b, UINT64_MAX);
+	sbuf_putc(&b, ' ');
+	sbuf_i64(&b, INT64_MIN);
+	sbuf_putc(&b, ' ');
+	sbuf_i64(&b, INT64_MAX);
+	sbuf_putc(&b, ' ');
+	sbuf_u64(&b, 0);
+	assert_string_equal(sbuf_str(&b), "18446744073709551615 -9223372036854775808 "
+					  "9223372036854775807 0");
+	for (uint64_t v = 0; v < 100000; v++) { /* every small number */
+		sbuf_reset(&b);
+		sbuf_u64(&b, v);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		assert_string_equal(sbuf_str(&b), want);
+	}
+	/* milliseconds from ns, ties included, as printf("%.3f") rounds */
+	for (uint64_t ns = 0; ns < 3000000; ns += 250)
+		check_fixed(&b, ns, 6, 3), check_fixed(&b, ns, 6, 2), check_fixed(&b, ns, 6, 0);
+	check_fixed(&b, UINT64_MAX, 6, 3);
+	check_fixed(&b, (1ull << 53) - 1, 6, 2);
+	sbuf_release(&b);
+}
+
+/* Fixed-shape records: fragments, raw values, and tracked calls after them. */
+static void test_json_frag(void **state)
+{
+	struct sbuf b;
+	struct json j;
+	sbuf_init(&b, 0);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	json_u64(&j, 1);
+	json_obj_open(&j);
+	json_frag(&j, "\"id\":");
+	json_raw_u64(&j, 18446744073709551615ull);
+	json_frag(&j, JSON_K("neg"));
+	json_raw_i64(&j, INT64_MIN);
+	json_frag(&j, JSON_K("name"));
+	json_raw_str_or_null(&j, "");
+	json_frag(&j, JSON_K("s"));
+	json_raw_str(&j, "a\"\\\x02\xc3\xa9");
+	json_frag(&j, JSON_K("v"));
+	json_raw_safe(&j, "closed");
+	json_frag(&j, JSON_K("rtt"));
+	json_raw_nonneg_or_null(&j, -1);
+	json_frag(&j, JSON_K("ok") "null");
+	json_kv_u64(&j, "after", 5); /* a tracked key after fragments: comma */
+	json_obj_close(&j);
+	json_u64(&j, 2);
+	json_arr_close(&j);
+	assert_string_equal(sbuf_str(&b), "[1,{\"id\":18446744073709551615,"
+					  "\"neg\":-9223372036854775808,\"name\":null,"
+					  "\"s\":\"a\\\"\\\\\\u0002\xc3\xa9\",\"v\":\"closed\","
+					  "\"rtt\":null,\"ok\":null,\"after\":5},2]");
+	sbuf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hist),	     cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_sbuf_numbers), cmocka_unit_test(test_fmt_sb),
-		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json),	     cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_sbuf_digits),  cmocka_unit_test(test_json_frag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
