@@ -160,7 +160,13 @@ static void count_common(struct diag_group *b, const struct flow *f)
 {
 	struct diag_ref r;
 
+	uint32_t ns = f->ns ? f->ns->ino : 0;
+
 	b->n++;
+	if (b->n == 1)
+		b->netns = ns;
+	else if (b->netns != ns)
+		b->netns = 0;
 	if (b->n == 1 || f->t_first < b->t_min)
 		b->t_min = f->t_first;
 	if (f->t_first > b->t_max)
@@ -340,6 +346,8 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 		add_protocols(d, f);
 
 	if (s->syn_count && (b = add_to(d, DG_ANSWERED, f))) {
+		if (s->t_syn_first && (!b->t_answer || s->t_syn_first < b->t_answer))
+			b->t_answer = s->t_syn_first;
 		if (est)
 			b->established++;
 		if (est && server_silent(f))
@@ -515,6 +523,47 @@ static const struct diag_group *answered_elsewhere(const struct diag *d, const s
 	return best;
 }
 
+/*
+ * Live eBPF: the listener timeline around b's refusals. The last change
+ * of a listener for b's address before the first refusal and the first
+ * one after the last: none before (and none at the start) then a listen:
+ * refused before the server started listening; a close before and a
+ * listen after: refused while it restarted; a close before and nothing
+ * after: it stopped listening. A listener that changed between two
+ * refusals, or one that was there at the refusal, is left to the other
+ * rules. Returns whether it decided.
+ */
+static bool r_refused_timeline(struct facts *fs, const struct diag_context *c,
+			       const struct diag_group *b, const struct listener *at_start)
+{
+	const struct listen_ev *before, *after, *b2, *a2;
+	struct diag_fact *x;
+	enum diag_id id;
+
+	if (!listen_tl_around(c->lev, c->nlev, b->family, b->server.addr, b->server.port, b->netns,
+			      b->t_min, &before, &after))
+		return false;
+	listen_tl_around(c->lev, c->nlev, b->family, b->server.addr, b->server.port, b->netns,
+			 b->t_max, &b2, &a2);
+	if (b2 != before)
+		return false; /* it changed between the refusals */
+	if (!before && !at_start && after && after->what == LT_LISTEN_BEGAN)
+		id = DIAG_REFUSED_BEFORE_LISTENING;
+	else if (before && before->what == LT_LISTEN_STOPPED && after &&
+		 after->what == LT_LISTEN_BEGAN)
+		id = DIAG_REFUSED_WHILE_RESTARTING;
+	else if (before && before->what == LT_LISTEN_STOPPED && !after)
+		id = DIAG_REFUSED_AFTER_LISTENING;
+	else
+		return false;
+	if ((x = fact(fs, id, DIAG_ERROR, b))) {
+		x->by_timeline = true;
+		x->ev_before = before;
+		x->ev_after = after;
+	}
+	return true;
+}
+
 /* SYNs to b's address were answered with a reset. Live, the listener
  * lists say what was there at the start and the end; when they show
  * nothing but the capture has answers from this port, a listener came
@@ -540,7 +589,12 @@ static void r_refused(struct facts *fs, const struct diag *d, const struct diag_
 		if (!any && c->nstart > 0)
 			any = lst_on_port(c->start, c->nstart, port);
 	}
-	if (listeners_known(c) && (any || (!same && !other))) {
+	if (c->nlev > 0 && r_refused_timeline(fs, c, b, cs))
+		return;
+	/* Nothing listened at the start but the capture has answers from
+	 * that address (libpcap, or the timeline said nothing): what the
+	 * capture shows, and when, says more than the two samples. */
+	if (listeners_known(c) && (any || (!same && !other)) && !(same && !cs)) {
 		enum diag_id id;
 		const struct listener *cite = NULL;
 		if (!cs && !ce && any && any->family != b->family) {
@@ -1078,6 +1132,7 @@ const char *diag_id_name(enum diag_id id)
 		[DIAG_REFUSED_AFTER_LISTENING] = "refused-after-listening",
 		[DIAG_REFUSED_INTERMITTENT] = "refused-intermittent",
 		[DIAG_REFUSED_WHILE_LISTENING] = "refused-while-listening",
+		[DIAG_REFUSED_WHILE_RESTARTING] = "refused-while-restarting",
 		[DIAG_UNANSWERED] = "unanswered",
 		[DIAG_HALF_OPEN] = "half-open",
 		[DIAG_RESET_AFTER_REQUEST] = "reset-after-request",

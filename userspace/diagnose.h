@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "listen_tl.h"
 #include "listeners.h"
 #include "ports.h"
 #include "source.h"
@@ -89,6 +90,10 @@ struct diag_context {
 	const struct lt_source_stats *src;     /* may be NULL */
 	const struct flow_counters *flows;     /* may be NULL */
 	const struct ports *watched;	       /* may be NULL */
+	/* Live eBPF: the sockets that began or stopped listening during the
+	 * run, in time order (listen_tl.h); NULL, 0 otherwise. */
+	const struct listen_ev *lev;
+	int nlev;
 	/* Live: this machine's SYN retry sysctls, for the timeout anatomy
 	 * of unanswered SYNs; NULL for a capture (the gaps seen instead). */
 	const struct tcp_syn_sysctls *sys;
@@ -126,6 +131,8 @@ struct diag_group {
 	struct lt_endpoint server;
 	uint64_t n;
 	uint64_t t_min, t_max; /* earliest and latest connection start */
+	uint64_t t_answer;     /* answered: the earliest SYN-ACK */
+	uint32_t netns;	       /* the connections' namespace; 0: unknown or several */
 	struct diag_ref refs[DIAG_REFS_MAX];
 	int nrefs;
 	uint64_t phase[LT_RST_PHASE_COUNT]; /* resets by enum lt_rst_phase */
@@ -178,6 +185,7 @@ enum diag_id {
 	DIAG_REFUSED_AFTER_LISTENING,
 	DIAG_REFUSED_INTERMITTENT,
 	DIAG_REFUSED_WHILE_LISTENING,
+	DIAG_REFUSED_WHILE_RESTARTING,
 	DIAG_UNANSWERED,
 	DIAG_HALF_OPEN,
 	DIAG_RESET_AFTER_REQUEST,
@@ -232,6 +240,11 @@ struct diag_fact {
 	 * and the one the finding cites (e.g. on the other family). */
 	bool by_listeners;
 	const struct listener *l_start, *l_end, *listener;
+	/* Live eBPF: decided from the listener timeline; the change of a
+	 * listener for this address just before the refusals (a close) and
+	 * just after them (a listen), NULL: none in the run. */
+	bool by_timeline;
+	const struct listen_ev *ev_before, *ev_after;
 	bool cross_family; /* other is the other family's loopback address */
 	bool no_socket;	   /* every reset carried the kernel reason NO_SOCKET */
 	bool queue_full;   /* a listener list shows more waiting than its backlog */

@@ -305,6 +305,109 @@ static void w_refused_live(struct words *w, const struct diag_fact *x)
 	put_kernel(t, b, 0, 1);
 }
 
+/* "`mcp-server` (pid 4242, started 12:00:00.900211)", or "a process". */
+static void put_proc(struct sbuf *b, const struct listen_ev *e)
+{
+	char t[FMT_TIME_LEN];
+
+	if (e->l.pid <= 0) {
+		sbuf_puts(b, "a process");
+		return;
+	}
+	sbuf_printf(b, "`%s` (pid %d", e->l.comm, (int)e->l.pid);
+	if (e->proc_start_ns)
+		sbuf_printf(b, ", started %s", hms(t, e->proc_start_ns));
+	sbuf_putc(b, ')');
+}
+
+/* "The connection attempt to `E` at T" / "The N connection attempts to `E`
+ * (T1 to T2)" */
+static void put_attempts(struct sbuf *t, const struct diag_group *b, const char *e1)
+{
+	char t1[FMT_TIME_LEN], t2[FMT_TIME_LEN];
+
+	if (b->n == 1)
+		sbuf_printf(t, "The connection attempt to `%s` at %s", e1, hms(t1, b->t_min));
+	else
+		sbuf_printf(t, "The %" PRIu64 " connection attempts to `%s` (%s to %s)", b->n, e1,
+			    hms(t1, b->t_min), hms(t2, b->t_max));
+}
+
+/* Decided from the listener timeline (eBPF): listen() and close() of the
+ * listening socket, with their process, around the refusals. */
+static void w_refused_timeline(struct words *w, const struct diag_fact *x)
+{
+	const struct diag_group *b = x->g;
+	const struct listen_ev *dn = x->ev_before, *up = x->ev_after;
+	struct sbuf *t = w->t, *nx = w->x;
+	const char *e1 = w->e1;
+	char t1[FMT_TIME_LEN], t2[FMT_TIME_LEN], d[24];
+	const char *last = b->n == 1 ? "" : " after the last refusal";
+
+	switch ((int)x->id) {
+	case DIAG_REFUSED_BEFORE_LISTENING:
+		fmt_dur(d, (int64_t)(up->ts_ns - b->t_max));
+		sbuf_printf(w->title, "Refused before the server started listening on `%s` (by %s)",
+			    e1, d);
+		put_attempts(t, b, e1);
+		sbuf_printf(t,
+			    " got a reset (RST) in reply to the SYN: nothing listened there yet. ");
+		put_proc(t, up);
+		sbuf_puts(t, " began listening on ");
+		listener_format(t, &up->l, LISTENER_ENDPOINT, true);
+		sbuf_printf(t, " at %s, %s later%s.", hms(t1, up->ts_ns), d, last);
+		sbuf_puts(nx,
+			  "Start the client once the server listens (wait for its port or a "
+			  "readiness signal), or make it retry refused connections for a while.");
+		break;
+	case DIAG_REFUSED_WHILE_RESTARTING:
+		fmt_dur(d, (int64_t)(up->ts_ns - dn->ts_ns));
+		sbuf_printf(w->title,
+			    "Refused while the server on `%s` was restarting (down from %s to %s)",
+			    e1, hms(t1, dn->ts_ns), hms(t2, up->ts_ns));
+		put_attempts(t, b, e1);
+		sbuf_puts(t, " got a reset (RST) in reply to the SYN while no socket listened "
+			     "there: ");
+		put_proc(t, dn);
+		sbuf_printf(t, " stopped listening on `%s` at %s, and ", e1, hms(t1, dn->ts_ns));
+		put_proc(t, up);
+		sbuf_printf(t, " began listening again at %s, %s later.", hms(t2, up->ts_ns), d);
+		sbuf_printf(nx,
+			    "Make the client retry refused connections for longer than the restart "
+			    "(%s), or restart the server without closing its listening socket "
+			    "(socket activation, or the new process listening before the old one "
+			    "closes, with SO_REUSEPORT).",
+			    d);
+		break;
+	default: /* DIAG_REFUSED_AFTER_LISTENING */
+		fmt_dur(d, (int64_t)(b->t_min - dn->ts_ns));
+		sbuf_printf(w->title, "Refused after the server stopped listening on `%s` at %s",
+			    e1, hms(t1, dn->ts_ns));
+		put_proc(t, dn);
+		sbuf_printf(t, " stopped listening on `%s` at %s; ", e1, hms(t1, dn->ts_ns));
+		if (b->n == 1)
+			sbuf_printf(t, "the attempt after that (at %s, %s later)",
+				    hms(t2, b->t_min), d);
+		else
+			sbuf_printf(t, "the %" PRIu64 " attempts after that (from %s, %s later)",
+				    b->n, hms(t2, b->t_min), d);
+		sbuf_puts(t,
+			  " got a reset (RST) in reply to the SYN. Nothing began listening there "
+			  "again after that.");
+		sbuf_printf(nx, "Check why ");
+		if (dn->l.pid > 0)
+			sbuf_printf(nx, "`%s` (pid %d)", dn->l.comm, (int)dn->l.pid);
+		else
+			sbuf_puts(nx, "the server");
+		sbuf_printf(nx,
+			    " closed its listening socket or exited around %s (its log, "
+			    "`journalctl`).",
+			    hms(t1, dn->ts_ns));
+		break;
+	}
+	put_kernel(t, b, 0, 1);
+}
+
 /* Decided from the capture: what answered on that port, and when. */
 static void w_refused(struct words *w, const struct diag_fact *x)
 {
@@ -314,6 +417,10 @@ static void w_refused(struct words *w, const struct diag_fact *x)
 	const char *e1 = w->e1;
 	char e2[FMT_EP_LEN], t1[FMT_TIME_LEN], t2[FMT_TIME_LEN], t3[FMT_TIME_LEN];
 
+	if (x->by_timeline) {
+		w_refused_timeline(w, x);
+		return;
+	}
 	if (x->by_listeners) {
 		w_refused_live(w, x);
 		return;
@@ -368,9 +475,13 @@ static void w_refused(struct words *w, const struct diag_fact *x)
 			char gap[24];
 			sbuf_printf(
 				t,
-				" The first answered SYN came %s after the last refusal. A capture "
-				"shows no listen() call: that SYN-ACK is the only evidence of a "
-				"listener, so the server began listening between %s and %s.",
+				" The first SYN-ACK was seen at %s, for a SYN sent %s after the "
+				"last "
+				"refusal. A capture shows no listen() call: that SYN-ACK is the "
+				"only "
+				"evidence of a listener, so the server began listening between %s "
+				"and %s.",
+				hms(t3, o->t_answer ? o->t_answer : o->t_min),
 				fmt_dur(gap, (int64_t)(o->t_min - b->t_max)), hms(t1, b->t_max),
 				hms(t2, o->t_min));
 		}
@@ -1457,6 +1568,7 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c, struct 
 	case DIAG_REFUSED_AFTER_LISTENING:
 	case DIAG_REFUSED_INTERMITTENT:
 	case DIAG_REFUSED_WHILE_LISTENING:
+	case DIAG_REFUSED_WHILE_RESTARTING:
 		w_refused(&w, x);
 		break;
 	case DIAG_UNANSWERED:

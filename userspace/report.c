@@ -823,6 +823,73 @@ static int came_and_went(struct sbuf *b, const struct view *w, int md)
 	return named;
 }
 
+/* A listener's change kept in the report: on a port the report covers. */
+static bool event_relevant(const struct view *w, const struct listen_ev *e)
+{
+	return listener_relevant(w, &e->l);
+}
+
+/* Sockets that began or stopped listening during the run (eBPF), one row
+ * each in time order. Returns how many rows. */
+static int listener_changes(struct sbuf *b, const struct view *w, int md)
+{
+	const struct listen_tl *tl = engine_listen_tl(w->r->e);
+	struct table t;
+	int rows = 0;
+
+	tbl_init(&t, "lllll");
+	tbl_cell(&t, "Time");
+	tbl_cell(&t, "Change");
+	tbl_cell(&t, "Listening on");
+	tbl_cell(&t, "Process");
+	tbl_cell(&t, "Process started");
+	for (uint32_t i = 0; i < tl->n; i++) {
+		const struct listen_ev *e = &tl->v[i];
+		char t1[FMT_TIME_LEN];
+		struct sbuf c;
+
+		if (!event_relevant(w, e))
+			continue;
+		tbl_cell(&t, "%s", fmt_time(t1, e->ts_ns, 0));
+		if (e->what == LT_LISTEN_BEGAN && e->l.backlog)
+			tbl_cell(&t, "began listening (backlog %u)", e->l.backlog);
+		else
+			tbl_cell(&t, "%s",
+				 e->what == LT_LISTEN_BEGAN ? "began listening"
+							    : "stopped listening");
+		sbuf_init(&c, 128);
+		listener_format(&c, &e->l, LISTENER_ENDPOINT, true);
+		tbl_cell(&t, "%s", sbuf_str(&c));
+		sbuf_release(&c);
+		if (e->l.pid > 0)
+			tbl_cell(&t, "`%s` (pid %d)", e->l.comm, (int)e->l.pid);
+		else
+			tbl_cell(&t, "unknown");
+		if (e->proc_start_ns)
+			tbl_cell(&t, "%s", fmt_time(t1, e->proc_start_ns, 0));
+		else
+			tbl_cell(&t, "unknown");
+		rows++;
+	}
+	if (rows) {
+		para(b, md, "Sockets that began or stopped listening during the run (eBPF):");
+		tbl_render(b, &t, md);
+		sbuf_putc(b, '\n');
+	}
+	tbl_release(&t);
+	if (tl->dropped) {
+		struct sbuf s;
+		sbuf_init(&s, 256);
+		sbuf_printf(&s,
+			    "(%" PRIu64 " more listener changes than the report keeps were not "
+			    "listed)",
+			    tl->dropped);
+		para(b, md, sbuf_str(&s));
+		sbuf_release(&s);
+	}
+	return rows;
+}
+
 static void listeners_section(struct sbuf *b, const struct view *w, int md)
 {
 	const struct report *r = w->r;
@@ -875,6 +942,7 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 		sbuf_putc(b, '\n');
 	}
 	tbl_release(&t);
+	rows += listener_changes(b, w, md);
 	if (came_and_went(b, w, md) == 0 && !rows)
 		para(b, md,
 		     "No socket listened on the watched ports or on the ports seen in the traffic, "
@@ -1187,6 +1255,56 @@ static void jlisteners(struct json *j, const struct view *w)
 	json_arr_close(j);
 }
 
+static void jlistener_events(struct json *j, const struct view *w)
+{
+	const struct listen_tl *tl = engine_listen_tl(w->r->e);
+
+	json_key(j, "listener_events");
+	if (!w->r->live || !w->ri->backend || strcmp(w->ri->backend, "ebpf")) {
+		json_null(j);
+		return;
+	}
+	json_arr_open(j);
+	for (uint32_t i = 0; i < tl->n; i++) {
+		const struct listen_ev *e = &tl->v[i];
+		char a[FMT_ADDR_LEN], t[FMT_TIME_LEN];
+
+		if (!event_relevant(w, e))
+			continue;
+		json_obj_open(j);
+		json_kv_str(j, "event", e->what == LT_LISTEN_BEGAN ? "listen" : "close");
+		json_kv_str(j, "time", fmt_time_iso(t, e->ts_ns));
+		json_kv_u64(j, "time_ns", e->ts_ns);
+		json_kv_u64(j, "ip_version", e->l.family);
+		json_kv_str(j, "address", fmt_addr(a, e->l.family, e->l.addr));
+		json_kv_u64(j, "port", e->l.port);
+		if (e->l.pid > 0) {
+			json_kv_i64(j, "pid", e->l.pid);
+			json_kv_str(j, "comm", e->l.comm);
+		} else {
+			json_kv_null(j, "pid");
+			json_kv_null(j, "comm");
+		}
+		if (e->proc_start_ns) {
+			json_kv_str(j, "process_start", fmt_time_iso(t, e->proc_start_ns));
+			json_kv_u64(j, "process_start_ns", e->proc_start_ns);
+		} else {
+			json_kv_null(j, "process_start");
+			json_kv_null(j, "process_start_ns");
+		}
+		if (e->l.backlog)
+			json_kv_u64(j, "backlog", e->l.backlog);
+		else
+			json_kv_null(j, "backlog");
+		if (e->netns)
+			json_kv_u64(j, "netns", e->netns);
+		else
+			json_kv_null(j, "netns");
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
 static void write_json(struct sbuf *b, const struct view *w)
 {
 	const struct lt_run_info *ri = w->ri;
@@ -1254,6 +1372,7 @@ static void write_json(struct sbuf *b, const struct view *w)
 	if (w->ri->cut) /* only when reading stopped before the input did */
 		json_kv_str(j, "cut", w->ri->cut);
 	jlisteners(j, w);
+	jlistener_events(j, w);
 	json_key(j, "listen_counters");
 	if (w->r->live && w->r->c_start.overflows >= 0 && w->c_end.overflows >= 0) {
 		json_obj_open(j);
@@ -1401,6 +1520,8 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt, const struct l
 	ctx.watched = &r->ports;
 	ctx.t_end = flow_tab_now(engine_flows(r->e));
 	ctx.sys = r->live && w.sys.syn_retries >= 0 ? &w.sys : NULL;
+	ctx.lev = engine_listen_tl(r->e)->v;
+	ctx.nlev = (int)engine_listen_tl(r->e)->n;
 	if (r->live) {
 		struct timespec now;
 		if (clock_gettime(CLOCK_REALTIME, &now) == 0)

@@ -729,6 +729,228 @@ static void test_fact_refused_live_cites_listener(void **state)
 	h_free(&h);
 }
 
+/* ---- the listener timeline (eBPF: listen() and close() with the process) */
+
+/* (a finding's title is a char array: strstr on it through a pointer
+ * GCC cannot follow trips -Wstringop-overread) */
+static bool title_has(const struct diag_finding *f, const char *want)
+{
+	char t[sizeof(f->title)];
+	snprintf(t, sizeof(t), "%s", f->title);
+	return strstr(t, want) != NULL;
+}
+
+static void lev(struct listen_ev *e, uint8_t what, uint16_t port, uint64_t ts, int32_t pid)
+{
+	memset(e, 0, sizeof(*e));
+	e->ts_ns = T0 + ts;
+	e->what = what;
+	e->l.family = 4;
+	e->l.addr[0] = 127;
+	e->l.addr[3] = 1;
+	e->l.port = port;
+	e->l.backlog = 128;
+	e->l.pid = pid;
+	snprintf(e->l.comm, sizeof(e->l.comm), "mcp-server");
+	e->proc_start_ns = T0 + ts - 150 * MS;
+}
+
+static void live_ctx(struct diag_context *c, const struct listen_ev *v, int n)
+{
+	memset(c, 0, sizeof(*c));
+	c->live = 1;
+	c->kernel = 1;
+	c->nstart = c->nend = 0; /* nothing listened at the start or the end */
+	c->lev = v;
+	c->nlev = n;
+}
+
+static void test_timeline_refused_before_listening(void **state)
+{
+	struct h h;
+	struct listen_ev ev[2];
+	struct diag_context c;
+	struct facts fx;
+	(void)state;
+
+	/* refused at 1.2 s; the server listens at 2.05 s and answers later */
+	h_init(&h);
+	refused(&h, 4, 40001, 1200 * MS);
+	clean(&h, 4, 40002, 2100 * MS);
+	lev(&ev[0], LT_LISTEN_BEGAN, SPORT, 2050 * MS, 4242);
+	live_ctx(&c, ev, 1);
+	c.nend = 0;
+	decide(&h, &c, &fx);
+	const struct diag_fact *x = fact_of(&fx, DIAG_REFUSED_BEFORE_LISTENING);
+	assert_non_null(x);
+	assert_true(x->by_timeline);
+	assert_ptr_equal(x->ev_after, &ev[0]);
+	assert_null(x->ev_before);
+	assert_int_equal(x->g->n, 1);
+	free(fx.v);
+	findings(&h, &c);
+	const struct diag_finding *f = find(&h, "refused-before-listening");
+	assert_non_null(f);
+	assert_true(title_has(f, "Refused before the server started listening on "
+				 "`127.0.0.1:61900` (by 850.00ms)"));
+	assert_non_null(strstr(f->text, "`mcp-server` (pid 4242, started "));
+	assert_non_null(strstr(f->text, "850.00ms later"));
+	h_free(&h);
+
+	/* does not fire: the listener was up before the refusal (that is a
+	 * refusal while listening, not before), nor for another port */
+	h_init(&h);
+	refused(&h, 4, 40001, 1200 * MS);
+	lev(&ev[0], LT_LISTEN_BEGAN, SPORT, 1000 * MS, 4242);
+	lev(&ev[1], LT_LISTEN_BEGAN, SPORT + 1, 2000 * MS, 4243);
+	live_ctx(&c, ev, 2);
+	decide(&h, &c, &fx);
+	for (int i = 0; i < fx.n; i++)
+		assert_false(fx.v[i].by_timeline);
+	assert_null(fact_of(&fx, DIAG_REFUSED_BEFORE_LISTENING));
+	free(fx.v);
+	h_free(&h);
+}
+
+static void test_timeline_refused_while_restarting(void **state)
+{
+	struct h h;
+	struct listen_ev ev[3];
+	struct diag_context c;
+	struct facts fx;
+	(void)state;
+
+	/* up before the run's first connection, down at 1 s, refused twice,
+	 * up again at 1.8 s */
+	h_init(&h);
+	clean(&h, 4, 40001, 500 * MS);
+	refused(&h, 4, 40002, 1200 * MS);
+	refused(&h, 4, 40003, 1500 * MS);
+	clean(&h, 4, 40004, 2000 * MS);
+	lev(&ev[0], LT_LISTEN_STOPPED, SPORT, 1000 * MS, 4242);
+	lev(&ev[1], LT_LISTEN_BEGAN, SPORT, 1800 * MS, 4300);
+	live_ctx(&c, ev, 2);
+	decide(&h, &c, &fx);
+	const struct diag_fact *x = fact_of(&fx, DIAG_REFUSED_WHILE_RESTARTING);
+	assert_non_null(x);
+	assert_true(x->by_timeline);
+	assert_ptr_equal(x->ev_before, &ev[0]);
+	assert_ptr_equal(x->ev_after, &ev[1]);
+	assert_int_equal(x->g->n, 2);
+	assert_null(fact_of(&fx, DIAG_REFUSED_INTERMITTENT));
+	free(fx.v);
+	findings(&h, &c);
+	const struct diag_finding *f = find(&h, "refused-while-restarting");
+	assert_non_null(f);
+	assert_true(title_has(f, "was restarting (down from "));
+	assert_non_null(strstr(f->text, "(pid 4300, started "));
+	h_free(&h);
+
+	/* does not fire: the listener came back between the two refusals */
+	h_init(&h);
+	refused(&h, 4, 40002, 1200 * MS);
+	refused(&h, 4, 40003, 2500 * MS);
+	lev(&ev[0], LT_LISTEN_STOPPED, SPORT, 1000 * MS, 4242);
+	lev(&ev[1], LT_LISTEN_BEGAN, SPORT, 1800 * MS, 4300);
+	lev(&ev[2], LT_LISTEN_STOPPED, SPORT, 2000 * MS, 4300);
+	live_ctx(&c, ev, 3);
+	decide(&h, &c, &fx);
+	assert_null(fact_of(&fx, DIAG_REFUSED_WHILE_RESTARTING));
+	free(fx.v);
+	h_free(&h);
+}
+
+static void test_timeline_stopped_listening(void **state)
+{
+	struct h h;
+	struct listen_ev ev[2];
+	struct diag_context c;
+	struct facts fx;
+	(void)state;
+
+	h_init(&h);
+	clean(&h, 4, 40001, 500 * MS);
+	refused(&h, 4, 40002, 1500 * MS);
+	lev(&ev[0], LT_LISTEN_STOPPED, SPORT, 1000 * MS, 4242);
+	live_ctx(&c, ev, 1);
+	decide(&h, &c, &fx);
+	const struct diag_fact *x = fact_of(&fx, DIAG_REFUSED_AFTER_LISTENING);
+	assert_non_null(x);
+	assert_true(x->by_timeline);
+	assert_ptr_equal(x->ev_before, &ev[0]);
+	assert_null(x->ev_after);
+	free(fx.v);
+	findings(&h, &c);
+	const struct diag_finding *f = find(&h, "refused-after-listening");
+	assert_non_null(f);
+	assert_true(title_has(f, "Refused after the server stopped listening on "
+				 "`127.0.0.1:61900` at "));
+	h_free(&h);
+
+	/* does not fire: it began listening again after the refusal (a
+	 * restart), and a close on another address says nothing */
+	h_init(&h);
+	refused(&h, 4, 40002, 1500 * MS);
+	lev(&ev[0], LT_LISTEN_STOPPED, SPORT, 1000 * MS, 4242);
+	lev(&ev[1], LT_LISTEN_BEGAN, SPORT, 1600 * MS, 4242);
+	live_ctx(&c, ev, 2);
+	decide(&h, &c, &fx);
+	assert_null(fact_of(&fx, DIAG_REFUSED_AFTER_LISTENING));
+	assert_non_null(fact_of(&fx, DIAG_REFUSED_WHILE_RESTARTING));
+	free(fx.v);
+	h_free(&h);
+
+	h_init(&h);
+	refused(&h, 4, 40002, 1500 * MS);
+	lev(&ev[0], LT_LISTEN_STOPPED, SPORT, 1000 * MS, 4242);
+	ev[0].l.addr[3] = 2; /* 127.0.0.2 */
+	live_ctx(&c, ev, 1);
+	decide(&h, &c, &fx);
+	assert_null(fact_of(&fx, DIAG_REFUSED_AFTER_LISTENING));
+	free(fx.v);
+	h_free(&h);
+}
+
+/* Without listener events (a capture, or libpcap live with nothing
+ * listening at the start): the first SYN-ACK is the evidence. */
+static void test_no_timeline_capture_style(void **state)
+{
+	struct h h;
+	struct listener l;
+	struct diag_context c;
+	struct facts fx;
+	(void)state;
+
+	h_init(&h);
+	refused(&h, 4, 40001, 1200 * MS);
+	clean(&h, 4, 40002, 2100 * MS);
+	memset(&l, 0, sizeof(l));
+	l.family = 4;
+	l.addr[0] = 127;
+	l.addr[3] = 1;
+	l.port = SPORT;
+	l.pid = -1;
+	memset(&c, 0, sizeof(c));
+	c.live = 1; /* libpcap: listening at the end only */
+	c.nstart = 0;
+	c.end = &l;
+	c.nend = 1;
+	decide(&h, &c, &fx);
+	const struct diag_fact *x = fact_of(&fx, DIAG_REFUSED_BEFORE_LISTENING);
+	assert_non_null(x);
+	assert_false(x->by_timeline);
+	assert_false(x->by_listeners);
+	assert_non_null(x->other);
+	free(fx.v);
+	findings(&h, &c);
+	const struct diag_finding *f = find(&h, "refused-before-listening");
+	assert_non_null(f);
+	assert_non_null(strstr(f->text, "The first SYN-ACK was seen at "));
+	assert_non_null(strstr(f->text, "that SYN-ACK is the only evidence of a listener"));
+	assert_null(strstr(f->text, "pid"));
+	h_free(&h);
+}
+
 static void test_fact_unanswered_causes(void **state)
 {
 	struct h h;
@@ -994,6 +1216,10 @@ int main(void)
 		cmocka_unit_test(test_unattributed_loss_doubt),
 		cmocka_unit_test(test_no_loss_no_finding),
 		cmocka_unit_test(test_fact_refused_live_cites_listener),
+		cmocka_unit_test(test_timeline_refused_before_listening),
+		cmocka_unit_test(test_timeline_refused_while_restarting),
+		cmocka_unit_test(test_timeline_stopped_listening),
+		cmocka_unit_test(test_no_timeline_capture_style),
 		cmocka_unit_test(test_fact_unanswered_causes),
 		cmocka_unit_test(test_fact_resets_and_silence),
 		cmocka_unit_test(test_fact_more_addresses),
