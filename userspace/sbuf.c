@@ -171,6 +171,37 @@ void sbuf_json_str(struct sbuf *b, const char *s)
 	json_str_escaped(b, p + n);
 }
 
+char *sbuf_put_json_str(char *o, const char *s)
+{
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		if (json_plain(c)) {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*o++ = (char)c;
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		default:
+			o = sbuf_put_lit(o, "u00");
+			*o++ = hexdig[c >> 4];
+			*o++ = hexdig[c & 15];
+		}
+	}
+	*o++ = '"';
+	return o;
+}
+
 /* ---- numbers ----------------------------------------------------------- */
 
 const char sbuf_digit_pairs[201] =
@@ -257,6 +288,13 @@ void sbuf_u64_slow(struct sbuf *b, uint64_t v)
 		return;
 	put_digits(p, v, n);
 	sbuf_commit(b, n);
+}
+
+char *sbuf_put_u64_slow(char *p, uint64_t v)
+{
+	unsigned n = u64_len(v);
+	put_digits(p, v, n);
+	return p + n;
 }
 
 void sbuf_i64(struct sbuf *b, int64_t v)
@@ -389,4 +427,26 @@ void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint
 		sbuf_putc(b, ']');
 	sbuf_putc(b, ':');
 	sbuf_u64(b, port);
+}
+
+char *sbuf_put_addr(char *p, uint8_t family, const uint8_t addr[16])
+{
+	if (family != 6) {
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (i)
+				*p++ = '.';
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+		}
+		return p;
+	}
+	if (!inet_ntop(AF_INET6, addr, p, SBUF_ADDR_MAX)) {
+		*p = '?';
+		return p + 1;
+	}
+	return p + strlen(p);
 }

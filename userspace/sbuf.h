@@ -134,4 +134,49 @@ void sbuf_addr(struct sbuf *b, uint8_t family, const uint8_t addr[16]);
 /* "127.0.0.1:61900" or "[::1]:61900". */
 void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint16_t port);
 
+/* ---- writing into reserved room ---------------------------------------
+ * The hottest records (a --json connection line) reserve room once for a
+ * stretch whose length has a known bound (sbuf_room), write it through a
+ * local pointer with the sbuf_put_* calls below (no checks, no NUL; each
+ * returns the pointer past what it wrote), then sbuf_commit the bytes
+ * used. A local pointer stays in a register: appends through the sbuf
+ * reload its fields after every store, as a char store may alias them.
+ * The caller must reserve enough: the most each call writes is named. */
+#define SBUF_U64_MAX 20	 /* sbuf_put_u64: "18446744073709551615" */
+#define SBUF_I64_MAX 20	 /* sbuf_put_i64: "-9223372036854775808" */
+#define SBUF_ADDR_MAX 46 /* sbuf_put_addr: INET6_ADDRSTRLEN */
+/* sbuf_put_json_str of a string of n bytes: quotes, \u00XX each. */
+#define SBUF_JSON_STR_MAX(n) (6 * (size_t)(n) + 2)
+
+SBUF_INLINE char *sbuf_put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+/* A string literal, its length known at compile time. */
+#define sbuf_put_lit(p, s) sbuf_put((p), "" s, sizeof(s) - 1)
+char *sbuf_put_u64_slow(char *p, uint64_t v);
+SBUF_INLINE char *sbuf_put_u64(char *p, uint64_t v)
+{
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100)
+		return sbuf_put(p, sbuf_digit_pairs + 2 * v, 2);
+	return sbuf_put_u64_slow(p, v);
+}
+SBUF_INLINE char *sbuf_put_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return sbuf_put_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return sbuf_put_u64(p, (uint64_t)v);
+}
+/* s as a JSON string literal, quotes included (as sbuf_json_str). */
+char *sbuf_put_json_str(char *p, const char *s);
+/* The address as sbuf_addr writes it. */
+char *sbuf_put_addr(char *p, uint8_t family, const uint8_t addr[16]);
+
 #endif

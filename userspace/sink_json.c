@@ -16,10 +16,14 @@
 #include "sink_sort.h"
 
 /*
- * The connection record is the hot path (one per connection, ~1.8 kB):
- * it is written as constant fragments between values (json.h, "fixed-shape
- * records"), so each gap between two values is one copy of a literal, and
- * null or all-zero parts are literals too. Key order: docs/json-schema.md.
+ * The connection record is the hot path (one per connection, ~1.8 kB).
+ * It is written in a few stretches: each reserves room for the most it
+ * can take (sbuf_room), is written through a local pointer with sbuf's
+ * put appenders, constant key fragments (JSON_K) between values and null
+ * or all-zero parts as literals, then committed. Key order:
+ * docs/json-schema.md. The bounds: every number takes at most 20 bytes,
+ * every string its escaped most (SBUF_JSON_STR_MAX of its array's size,
+ * or of its length when it is a name); stretch_end checks them.
  */
 
 /* `,"dir":"c2s","kind":"SYN","count":` for each direction and timeline
@@ -49,142 +53,202 @@ static void conn_writer_init(struct conn_writer *w)
 	}
 }
 
-/* What one side's first bytes were (proto.h): never more than a line. */
-static void proto_side(struct json *j, const struct proto_id *p)
+/* Fragment and value shorthands on the local pointer p. */
+#define PUT(s) (p = sbuf_put_lit(p, s))
+#define PUT_U64(v) (p = sbuf_put_u64(p, (v)))
+#define PUT_I64(v) (p = sbuf_put_i64(p, (v)))
+#define PUT_STR(s) (p = sbuf_put_json_str(p, (s)))
+/* a string, or null when it is NULL or "" */
+#define PUT_STR_OR_NULL(s) (p = str_or_null(p, (s)))
+/* a name lotrace gives (no escaping needed), quoted */
+#define PUT_NAME(s, n) (*p++ = '"', p = sbuf_put(p, (s), (n)), *p++ = '"')
+#define PUT_NONNEG_OR_NULL(v) (p = nonneg_or_null(p, (v)))
+/* most bytes a value takes: a number, an escaped string of an array's size */
+#define NUM SBUF_U64_MAX
+#define STR(arr) SBUF_JSON_STR_MAX(sizeof(arr))
+
+static char *str_or_null(char *p, const char *s)
 {
-	if (p->kind == PROTO_NONE) {
-		json_raw_null(j);
-		return;
+	if (s && *s)
+		return sbuf_put_json_str(p, s);
+	return sbuf_put_lit(p, "null");
+}
+
+static char *nonneg_or_null(char *p, int64_t v)
+{
+	if (v < 0)
+		return sbuf_put_lit(p, "null");
+	return sbuf_put_u64(p, (uint64_t)v);
+}
+
+static size_t len_or_0(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+/* A stretch of at most `most` bytes begins: where to write, or NULL when
+ * the record's cap is reached (toobig is set; the rest is left out). */
+static char *stretch_begin(struct sbuf *b, size_t most)
+{
+	return sbuf_room(b, most);
+}
+
+static void stretch_end(struct sbuf *b, const char *p, size_t most)
+{
+	size_t used = (size_t)(p - (b->buf + b->len));
+	if (used > most) { /* a bound below is wrong: memory is already overwritten */
+		fprintf(stderr,
+			"lotrace: internal error: JSON record stretch of %zu bytes "
+			"exceeds its bound %zu\n",
+			used, most);
+		abort();
 	}
-	json_frag(j, "{\"kind\":");
-	json_raw_safe(j, proto_kind_name(p->kind));
-	json_frag(j, JSON_K("protocol"));
-	json_raw_str_or_null(j, proto_family(p->kind));
-	json_frag(j, JSON_K("line"));
-	json_raw_str_or_null(j, p->line);
-	if (p->kind == PROTO_HTTP_RESPONSE) {
-		json_frag(j, JSON_K("status"));
-		json_raw_u64(j, p->status);
+	sbuf_commit(b, used);
+}
+
+/* What one side's first bytes were (proto.h): never more than a line. */
+static size_t proto_side_most(const struct proto_id *q)
+{
+	return 200 + 2 * NUM + STR(q->line) + STR(q->sni) + len_or_0(proto_kind_name(q->kind)) +
+	       len_or_0(proto_family(q->kind)) * 6 +
+	       len_or_0(proto_tls_version_name(q->tls_version)) * 6 +
+	       (q->kind == PROTO_TLS_ALERT ? 6 * len_or_0(proto_tls_alert_name(q->alert_desc)) : 0);
+}
+
+static char *proto_side(char *p, const struct proto_id *q)
+{
+	if (q->kind == PROTO_NONE)
+		return sbuf_put_lit(p, "null");
+	const char *kind = proto_kind_name(q->kind);
+	PUT("{\"kind\":");
+	PUT_NAME(kind, strlen(kind));
+	PUT(JSON_K("protocol"));
+	PUT_STR_OR_NULL(proto_family(q->kind));
+	PUT(JSON_K("line"));
+	PUT_STR_OR_NULL(q->line);
+	if (q->kind == PROTO_HTTP_RESPONSE) {
+		PUT(JSON_K("status"));
+		PUT_U64(q->status);
 	} else {
-		json_frag(j, JSON_K("status") "null");
+		PUT(JSON_K("status") "null");
 	}
-	json_frag(j, JSON_K("tls_version"));
-	json_raw_str_or_null(j, proto_tls_version_name(p->tls_version));
-	json_frag(j, JSON_K("sni"));
-	json_raw_str_or_null(j, p->sni);
-	if (p->kind == PROTO_TLS_ALERT) {
-		json_frag(j, JSON_K("tls_alert"));
-		json_raw_str(j, proto_tls_alert_name(p->alert_desc));
-		json_frag(j, "}");
+	PUT(JSON_K("tls_version"));
+	PUT_STR_OR_NULL(proto_tls_version_name(q->tls_version));
+	PUT(JSON_K("sni"));
+	PUT_STR_OR_NULL(q->sni);
+	if (q->kind == PROTO_TLS_ALERT) {
+		PUT(JSON_K("tls_alert"));
+		PUT_STR(proto_tls_alert_name(q->alert_desc));
+		PUT("}");
 	} else {
-		json_frag(j, JSON_K("tls_alert") "null}");
+		PUT(JSON_K("tls_alert") "null}");
 	}
+	return p;
 }
 
 /* "protocol": null when no payload byte was kept (eBPF, --no-payload,
  * no data), else what each side spoke and the mismatch. */
-static void protocol_obj(struct json *j, const struct flow *f)
+static void protocol_obj(struct sbuf *b, const struct flow *f)
 {
+	char *p;
 	if (!f->side[LT_DIR_C2S].head_len && !f->side[LT_DIR_S2C].head_len) {
-		json_frag(j, JSON_K("protocol") "null");
+		sbuf_lit(b, JSON_K("protocol") "null");
 		return;
 	}
 	struct proto_id c, s;
 	flow_protocols(f, &c, &s);
-	json_frag(j, JSON_K("protocol") "{\"client\":");
-	proto_side(j, &c);
-	json_frag(j, ",\"server\":");
-	proto_side(j, &s);
-	json_frag(j, JSON_K("mismatch"));
-	json_raw_safe(j, proto_clash_name(proto_clash(&c, &s)));
-	json_frag(j, "}");
+	const char *clash = proto_clash_name(proto_clash(&c, &s));
+	size_t nclash = strlen(clash);
+	size_t most = 64 + proto_side_most(&c) + proto_side_most(&s) + nclash;
+	if (!(p = stretch_begin(b, most)))
+		return;
+	PUT(JSON_K("protocol") "{\"client\":");
+	p = proto_side(p, &c);
+	PUT(",\"server\":");
+	p = proto_side(p, &s);
+	PUT(JSON_K("mismatch"));
+	PUT_NAME(clash, nclash);
+	PUT("}");
+	stretch_end(b, p, most);
 }
 
 /* One side's counts and owner; its key is written by the caller. */
-static void side_obj(struct json *j, const struct flow_side *sd)
+#define SIDE_MOST (256 + 14 * NUM + STR(((struct flow_side *)0)->comm))
+static char *side_obj(char *p, const struct flow_side *sd)
 {
-	json_frag(j, "{\"packets\":");
-	json_raw_u64(j, sd->pkts);
-	json_frag(j, JSON_K("data_packets"));
-	json_raw_u64(j, sd->data_pkts);
-	json_frag(j, JSON_K("bytes"));
-	json_raw_u64(j, sd->bytes);
-	json_frag(j, JSON_K("syn"));
-	json_raw_u64(j, sd->syn_count);
-	json_frag(j, JSON_K("fin"));
-	json_raw_u64(j, sd->fin_count);
-	json_frag(j, JSON_K("rst"));
-	json_raw_u64(j, sd->rst_count);
+	PUT("{\"packets\":");
+	PUT_U64(sd->pkts);
+	PUT(JSON_K("data_packets"));
+	PUT_U64(sd->data_pkts);
+	PUT(JSON_K("bytes"));
+	PUT_U64(sd->bytes);
+	PUT(JSON_K("syn"));
+	PUT_U64(sd->syn_count);
+	PUT(JSON_K("fin"));
+	PUT_U64(sd->fin_count);
+	PUT(JSON_K("rst"));
+	PUT_U64(sd->rst_count);
 	/* copies: not in the counts above (flow.h); nearly always none */
 	if (!(sd->copies.pkts | sd->copies.syn | sd->copies.fin | sd->copies.rst |
 	      sd->copies.data_pkts | sd->copies.bytes)) {
-		json_frag(j, JSON_K("copies") "{\"packets\":0,\"syn\":0,\"fin\":0,\"rst\":0,"
-					      "\"data_packets\":0,\"bytes\":0}");
+		PUT(JSON_K("copies") "{\"packets\":0,\"syn\":0,\"fin\":0,\"rst\":0,"
+				     "\"data_packets\":0,\"bytes\":0}");
 	} else {
-		json_frag(j, JSON_K("copies") "{\"packets\":");
-		json_raw_u64(j, sd->copies.pkts);
-		json_frag(j, JSON_K("syn"));
-		json_raw_u64(j, sd->copies.syn);
-		json_frag(j, JSON_K("fin"));
-		json_raw_u64(j, sd->copies.fin);
-		json_frag(j, JSON_K("rst"));
-		json_raw_u64(j, sd->copies.rst);
-		json_frag(j, JSON_K("data_packets"));
-		json_raw_u64(j, sd->copies.data_pkts);
-		json_frag(j, JSON_K("bytes"));
-		json_raw_u64(j, sd->copies.bytes);
-		json_frag(j, "}");
+		PUT(JSON_K("copies") "{\"packets\":");
+		PUT_U64(sd->copies.pkts);
+		PUT(JSON_K("syn"));
+		PUT_U64(sd->copies.syn);
+		PUT(JSON_K("fin"));
+		PUT_U64(sd->copies.fin);
+		PUT(JSON_K("rst"));
+		PUT_U64(sd->copies.rst);
+		PUT(JSON_K("data_packets"));
+		PUT_U64(sd->copies.data_pkts);
+		PUT(JSON_K("bytes"));
+		PUT_U64(sd->copies.bytes);
+		PUT("}");
 	}
 	if (sd->pid >= 0) {
-		json_frag(j, JSON_K("pid"));
-		json_raw_i64(j, sd->pid);
-		json_frag(j, JSON_K("comm"));
-		json_raw_str(j, sd->comm);
-		json_frag(j, "}");
+		PUT(JSON_K("pid"));
+		PUT_I64(sd->pid);
+		PUT(JSON_K("comm"));
+		PUT_STR(sd->comm);
+		PUT("}");
 	} else {
-		json_frag(j, JSON_K("pid") "null" JSON_K("comm") "null}");
+		PUT(JSON_K("pid") "null" JSON_K("comm") "null}");
 	}
+	return p;
 }
 
 /* "client":"127.0.0.1:32768","client_addr":"127.0.0.1","client_port":32768
- * (or the server's): the address is formatted once and copied, the keys
- * are fragments. */
-#define ENDPOINT(j, f, e, k_ep, k_addr, k_port)                                               \
-	do {                                                                                  \
-		json_frag(j, JSON_K(k_ep) "\"");                                              \
-		endpoint_value(j, f, e, "\"" JSON_K(k_addr) "\"", sizeof(JSON_K(k_addr)) + 1, \
-			       "\"" JSON_K(k_port), sizeof(JSON_K(k_port)));                  \
+ * (or the server's; k_addr and k_port are the fragments after the first
+ * two values): the address is formatted once and copied. */
+#define ENDPOINT_MOST (64 + 2 * SBUF_ADDR_MAX + 2 * NUM)
+#define ENDPOINT(f, e, k_ep, k_addr, k_port)                                                      \
+	do {                                                                                      \
+		PUT(JSON_K(k_ep) "\"");                                                           \
+		p = endpoint_value(p, f, e, "\"" JSON_K(k_addr) "\"", sizeof(JSON_K(k_addr)) + 1, \
+				   "\"" JSON_K(k_port), sizeof(JSON_K(k_port)));                  \
 	} while (0)
 
-static void endpoint_value(struct json *j, const struct flow *f, const struct lt_endpoint *e,
-			   const char *k_addr, size_t n_addr, const char *k_port, size_t n_port)
+static char *endpoint_value(char *p, const struct flow *f, const struct lt_endpoint *e,
+			    const char *k_addr, size_t n_addr, const char *k_port, size_t n_port)
 {
-	struct sbuf *b = j->b;
-	char a[48]; /* INET6_ADDRSTRLEN fits */
-	size_t at;
-
 	if (f->family == 6)
-		sbuf_putc(b, '[');
-	at = b->len;
-	size_t n = 0;
-	if (sbuf_room(b, sizeof(a))) { /* then a whole a[] can be read back */
-		sbuf_addr(b, f->family, e->addr);
-		n = b->len - at;
-		memcpy(a, b->buf + at, sizeof(a));
-	}
+		*p++ = '[';
+	char *a = p;
+	p = sbuf_put_addr(p, f->family, e->addr);
+	size_t n = (size_t)(p - a);
 	if (f->family == 6)
-		sbuf_lit(b, "]:");
-	else
-		sbuf_putc(b, ':');
-	sbuf_u64(b, e->port);
-	sbuf_add(b, k_addr, n_addr);
-	char *p = sbuf_room(b, sizeof(a)); /* a fixed-size copy: a few moves */
-	if (p) {
-		memcpy(p, a, sizeof(a));
-		sbuf_commit(b, n);
-	}
-	sbuf_add(b, k_port, n_port);
-	sbuf_u64(b, e->port);
+		*p++ = ']';
+	*p++ = ':';
+	PUT_U64(e->port);
+	p = sbuf_put(p, k_addr, n_addr);
+	memmove(p, a, SBUF_ADDR_MAX); /* fixed size: a few moves; n of them count */
+	p += n;
+	p = sbuf_put(p, k_port, n_port);
+	PUT_U64(e->port);
+	return p;
 }
 
 void sink_json_anomalies(struct json *j, const char *k, uint32_t a)
@@ -199,7 +263,6 @@ void sink_json_anomalies(struct json *j, const char *k, uint32_t a)
 	json_arr_close(j);
 }
 
-/* The role basis's name, as a fragment's tail. */
 static const char *role_name(uint8_t r)
 {
 	switch ((enum lt_role_basis)r) {
@@ -213,79 +276,87 @@ static const char *role_name(uint8_t r)
 	return "?";
 }
 
-static void kernel_obj(struct json *j, const struct flow *f)
+#define KERNEL_MOST                                                  \
+	(400 + 8 * NUM + 2 * STR(((struct flow *)0)->reset_reason) + \
+	 STR(((struct flow_side *)0)->comm))
+static char *kernel_obj(char *p, const struct flow *f)
 {
-	if (!f->kctx) {
-		json_frag(j, JSON_K("kernel") "null");
-		return;
-	}
-	json_frag(j, JSON_K("kernel") "{\"reset_reason\":");
-	json_raw_str_or_null(j, f->reset_reason);
-	json_frag(j, JSON_K("drop_reason"));
-	json_raw_str_or_null(j, f->drop_reason);
-	json_frag(j, JSON_K("drops"));
-	json_raw_u64(j, f->drops);
+	if (!f->kctx)
+		return sbuf_put_lit(p, JSON_K("kernel") "null");
+	PUT(JSON_K("kernel") "{\"reset_reason\":");
+	PUT_STR_OR_NULL(f->reset_reason);
+	PUT(JSON_K("drop_reason"));
+	PUT_STR_OR_NULL(f->drop_reason);
+	PUT(JSON_K("drops"));
+	PUT_U64(f->drops);
 	if (f->sk_errno) {
-		json_frag(j, JSON_K("errno"));
-		json_raw_i64(j, f->sk_errno);
+		PUT(JSON_K("errno"));
+		PUT_I64(f->sk_errno);
 	} else {
-		json_frag(j, JSON_K("errno") "null");
+		PUT(JSON_K("errno") "null");
 	}
-	json_frag(j, JSON_K("kernel_syn_retransmits"));
-	json_raw_u64(j, f->kernel_syn_retrans);
+	PUT(JSON_K("kernel_syn_retransmits"));
+	PUT_U64(f->kernel_syn_retrans);
 	/* the listener when its accept queue was full */
 	if (f->anomalies & LT_A_LISTEN_OVERFLOW) {
-		json_frag(j, JSON_K("listen_overflow") "{\"backlog\":");
-		json_raw_u64(j, f->ovf_backlog);
-		json_frag(j, JSON_K("queued"));
-		json_raw_u64(j, f->ovf_queued);
+		PUT(JSON_K("listen_overflow") "{\"backlog\":");
+		PUT_U64(f->ovf_backlog);
+		PUT(JSON_K("queued"));
+		PUT_U64(f->ovf_queued);
 		if (f->side[LT_DIR_S2C].pid > 0) {
-			json_frag(j, JSON_K("pid"));
-			json_raw_i64(j, f->side[LT_DIR_S2C].pid);
-			json_frag(j, JSON_K("comm"));
-			json_raw_str_or_null(j, f->side[LT_DIR_S2C].comm);
-			json_frag(j, "}}");
+			PUT(JSON_K("pid"));
+			PUT_I64(f->side[LT_DIR_S2C].pid);
+			PUT(JSON_K("comm"));
+			PUT_STR_OR_NULL(f->side[LT_DIR_S2C].comm);
+			PUT("}}");
 		} else {
-			json_frag(j, JSON_K("pid") "null" JSON_K("comm") "null}}");
+			PUT(JSON_K("pid") "null" JSON_K("comm") "null}}");
 		}
 	} else {
-		json_frag(j, JSON_K("listen_overflow") "null}");
+		PUT(JSON_K("listen_overflow") "null}");
 	}
+	return p;
 }
 
-static void timeline_arr(struct json *j, const struct conn_writer *w, const struct flow *f)
-{
-	struct sbuf *b = j->b;
+/* One timeline entry at most: {"t_ns":N + fragment + N,"bytes":N} and a comma. */
+#define TL_ENTRY_MOST (16 + sizeof(((struct tl_frag *)0)->s) + 3 * NUM + 16)
 
-	json_frag(j, JSON_K("timeline") "[");
+static void timeline_arr(struct sbuf *b, const struct conn_writer *w, const struct flow *f)
+{
+	size_t most = 64 + (size_t)f->tl_len * TL_ENTRY_MOST + NUM;
+	char *p = stretch_begin(b, most);
+	if (!p)
+		return;
+	PUT(JSON_K("timeline") "[");
 	for (unsigned i = 0; i < f->tl_len; i++) {
 		const struct lt_tl_entry *e = &f->tl[i];
 		const struct tl_frag *t =
 			e->kind < LT_TL_KIND_COUNT && e->dir < 2 ? &w->tl[e->dir][e->kind] : NULL;
 		if (i)
-			sbuf_lit(b, ",{\"t_ns\":");
-		else
-			sbuf_lit(b, "{\"t_ns\":");
-		sbuf_u64(b, e->t_ns - f->t_first);
-		char *p;
-		if (t && t->len && (p = sbuf_room(b, sizeof(t->s)))) {
-			memcpy(p, t->s, sizeof(t->s));
-			sbuf_commit(b, t->len);
+			*p++ = ',';
+		PUT("{\"t_ns\":");
+		PUT_U64(e->t_ns - f->t_first);
+		if (t && t->len) {
+			memcpy(p, t->s, sizeof(t->s)); /* fixed size: a few moves */
+			p += t->len;
 		} else { /* a kind the table does not know (none today) */
-			if (e->dir == LT_DIR_C2S)
-				sbuf_lit(b, ",\"dir\":\"c2s\",\"kind\":\"");
-			else
-				sbuf_lit(b, ",\"dir\":\"s2c\",\"kind\":\"");
-			sbuf_puts(b, lt_tl_kind_name(e->kind));
-			sbuf_lit(b, "\",\"count\":");
+			const char *name = lt_tl_kind_name(e->kind);
+			size_t n = strnlen(name, 16);
+			PUT(",\"dir\":");
+			p = e->dir == LT_DIR_C2S ? sbuf_put_lit(p, "\"c2s\"")
+						 : sbuf_put_lit(p, "\"s2c\"");
+			PUT(JSON_K("kind"));
+			PUT_NAME(name, n);
+			PUT(JSON_K("count"));
 		}
-		sbuf_u64(b, e->count);
-		sbuf_lit(b, ",\"bytes\":");
-		sbuf_u64(b, e->bytes);
-		sbuf_putc(b, '}');
+		PUT_U64(e->count);
+		PUT(JSON_K("bytes"));
+		PUT_U64(e->bytes);
+		PUT("}");
 	}
-	json_frag(j, "]" JSON_K("timeline_omitted"));
-	json_raw_u64(j, f->tl_omitted);
+	PUT("]" JSON_K("timeline_omitted"));
+	PUT_U64(f->tl_omitted);
+	stretch_end(b, p, most);
 }
 
 #define LT_STR_(x) #x
@@ -294,68 +365,88 @@ static void timeline_arr(struct json *j, const struct conn_writer *w, const stru
 static void conn_obj(struct json *j, struct conn_writer *w, const struct flow *f, enum lt_verdict v)
 {
 	const struct flow_side *c = &f->side[LT_DIR_C2S], *s = &f->side[LT_DIR_S2C];
+	struct sbuf *b = j->b;
+	char *p;
+	size_t most;
 
 	json_obj_open(j);
 	json_frag(j, "\"type\":\"connection\"" JSON_K("schema_version")
 			     LT_STR(LT_JSON_SCHEMA_VERSION) JSON_K("id"));
-	json_raw_u64(j, f->id);
-	json_frag(j, JSON_K("stream"));
-	json_raw_u64(j, sink_stream_index(f));
-	json_frag(j, JSON_K("start") "\"");
-	fmt_time_iso_sb(j->b, &w->clock, f->t_first);
-	json_frag(j, "\"" JSON_K("start_ns"));
-	json_raw_u64(j, f->t_first);
-	json_frag(j, JSON_K("duration_ns"));
-	json_raw_u64(j, f->t_last - f->t_first);
-	json_frag(j, JSON_K("ip_version"));
-	json_raw_u64(j, f->family);
-	ENDPOINT(j, f, &f->client, "client", "client_addr", "client_port");
-	ENDPOINT(j, f, &f->server, "server", "server_addr", "server_port");
+	most = 3 * NUM + 64;
+	if (!(p = stretch_begin(b, most)))
+		goto cut;
+	PUT_U64(f->id);
+	PUT(JSON_K("stream"));
+	PUT_U64(sink_stream_index(f));
+	PUT(JSON_K("start") "\"");
+	stretch_end(b, p, most);
+	fmt_time_iso_sb(b, &w->clock, f->t_first);
+
+	const char *role = role_name(f->role_basis), *verdict = lt_verdict_name(v);
+	const char *outcome = lt_verdict_name(flow_outcome(f)), *zeek = flow_zeek_state(f);
+	const char *phase = lt_rst_phase_name(f->rst_phase);
+	size_t n_role = strlen(role), n_verdict = strlen(verdict), n_outcome = strlen(outcome);
+	size_t n_zeek = strlen(zeek), n_phase = strlen(phase);
+	most = 640 + 10 * NUM + 2 * ENDPOINT_MOST + STR(f->history) + 2 * SIDE_MOST + KERNEL_MOST +
+	       n_role + n_verdict + n_outcome + n_zeek + n_phase +
+	       (f->ns ? STR(f->ns->name) + STR(f->ns->container) : 0);
+	if (!(p = stretch_begin(b, most)))
+		goto cut;
+	PUT("\"" JSON_K("start_ns"));
+	PUT_U64(f->t_first);
+	PUT(JSON_K("duration_ns"));
+	PUT_U64(f->t_last - f->t_first);
+	PUT(JSON_K("ip_version"));
+	PUT_U64(f->family);
+	ENDPOINT(f, &f->client, "client", "client_addr", "client_port");
+	ENDPOINT(f, &f->server, "server", "server_addr", "server_port");
 	if (f->ns) { /* eBPF only: captures know no namespaces */
-		json_frag(j, JSON_K("netns") "{\"inode\":");
-		json_raw_u64(j, f->ns->ino);
-		json_frag(j, JSON_K("name"));
-		json_raw_str_or_null(j, f->ns->name);
-		json_frag(j, JSON_K("container"));
-		json_raw_str_or_null(j, f->ns->container);
-		json_frag(j, "}");
+		PUT(JSON_K("netns") "{\"inode\":");
+		PUT_U64(f->ns->ino);
+		PUT(JSON_K("name"));
+		PUT_STR_OR_NULL(f->ns->name);
+		PUT(JSON_K("container"));
+		PUT_STR_OR_NULL(f->ns->container);
+		PUT("}");
 	}
-	json_frag(j, JSON_K("role_basis"));
-	json_raw_safe(j, role_name(f->role_basis));
-	json_frag(j, JSON_K("verdict"));
-	json_raw_safe(j, lt_verdict_name(v));
-	json_frag(j, JSON_K("outcome"));
-	json_raw_safe(j, lt_verdict_name(flow_outcome(f)));
-	json_frag(j, JSON_K("zeek_state"));
-	json_raw_safe(j, flow_zeek_state(f));
-	json_frag(j, JSON_K("history"));
-	json_raw_str(j, f->history);
+	PUT(JSON_K("role_basis"));
+	PUT_NAME(role, n_role);
+	PUT(JSON_K("verdict"));
+	PUT_NAME(verdict, n_verdict);
+	PUT(JSON_K("outcome"));
+	PUT_NAME(outcome, n_outcome);
+	PUT(JSON_K("zeek_state"));
+	PUT_NAME(zeek, n_zeek);
+	PUT(JSON_K("history"));
+	PUT_STR(f->history);
 	if (!(c->rst_count + s->rst_count))
-		json_frag(j, JSON_K("rst_by") "null");
+		PUT(JSON_K("rst_by") "null");
 	else if (f->rst_dir == LT_DIR_C2S)
-		json_frag(j, JSON_K("rst_by") "\"client\"");
+		PUT(JSON_K("rst_by") "\"client\"");
 	else
-		json_frag(j, JSON_K("rst_by") "\"server\"");
-	json_frag(j, JSON_K("rst_phase"));
-	json_raw_safe(j, lt_rst_phase_name(f->rst_phase));
-	json_frag(j, JSON_K("syn_retransmissions"));
-	json_raw_u64(j, c->syn_count > 1 ? c->syn_count - 1 : 0);
-	json_frag(j, JSON_K("synack_retransmissions"));
-	json_raw_u64(j, s->syn_count > 1 ? s->syn_count - 1 : 0);
-	json_frag(j, JSON_K("syn_to_synack_ns"));
-	json_raw_nonneg_or_null(j, flow_syn_to_synack(f));
-	json_frag(j, JSON_K("synack_to_ack_ns"));
-	json_raw_nonneg_or_null(j, flow_synack_to_ack(f));
-	json_frag(j, JSON_K("syn_to_rst_ns"));
-	json_raw_nonneg_or_null(j, flow_syn_to_rst(f));
-	json_frag(j, JSON_K("c2s"));
-	side_obj(j, c);
-	json_frag(j, JSON_K("s2c"));
-	side_obj(j, s);
-	kernel_obj(j, f);
+		PUT(JSON_K("rst_by") "\"server\"");
+	PUT(JSON_K("rst_phase"));
+	PUT_NAME(phase, n_phase);
+	PUT(JSON_K("syn_retransmissions"));
+	PUT_U64(c->syn_count > 1 ? c->syn_count - 1 : 0);
+	PUT(JSON_K("synack_retransmissions"));
+	PUT_U64(s->syn_count > 1 ? s->syn_count - 1 : 0);
+	PUT(JSON_K("syn_to_synack_ns"));
+	PUT_NONNEG_OR_NULL(flow_syn_to_synack(f));
+	PUT(JSON_K("synack_to_ack_ns"));
+	PUT_NONNEG_OR_NULL(flow_synack_to_ack(f));
+	PUT(JSON_K("syn_to_rst_ns"));
+	PUT_NONNEG_OR_NULL(flow_syn_to_rst(f));
+	PUT(JSON_K("c2s"));
+	p = side_obj(p, c);
+	PUT(JSON_K("s2c"));
+	p = side_obj(p, s);
+	p = kernel_obj(p, f);
+	stretch_end(b, p, most);
 	sink_json_anomalies(j, "anomalies", f->anomalies);
-	protocol_obj(j, f);
-	timeline_arr(j, w, f);
+	protocol_obj(b, f);
+	timeline_arr(b, w, f);
+cut: /* past the record's cap: toobig is set, the object is still closed */
 	json_obj_close(j);
 }
 

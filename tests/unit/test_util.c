@@ -228,6 +228,14 @@ static void check_json_str(struct sbuf *b, const char *s)
 	sbuf_puts(b, "x");
 	sbuf_json_str(b, s);
 	assert_string_equal(sbuf_str(b) + 1, want);
+	/* the put variant, into reserved room: the same bytes, in its bound */
+	char room[1024];
+	size_t n = strlen(s);
+	assert_true(SBUF_JSON_STR_MAX(n) < sizeof(room));
+	char *end = sbuf_put_json_str(room, s);
+	assert_true((size_t)(end - room) <= SBUF_JSON_STR_MAX(n));
+	*end = '\0';
+	assert_string_equal(room, want);
 }
 
 static void test_json_str(void **state)
@@ -299,6 +307,33 @@ static void test_sbuf_digits(void **state)
 			sbuf_u64(&b, v[k]);
 			snprintf(want, sizeof(want), "%llu", (unsigned long long)v[k]);
 			assert_string_equal(sbuf_str(&b), want);
+			char room[SBUF_I64_MAX + 1];
+			*sbuf_put_u64(room, v[k]) = '\0';
+			assert_string_equal(room, want);
+			*sbuf_put_i64(room, -(int64_t)(v[k] >> 1)) = '\0';
+			snprintf(want, sizeof(want), "%lld", -(long long)(v[k] >> 1));
+			assert_string_equal(room, want);
+		}
+	}
+	char room[SBUF_I64_MAX + 1];
+	*sbuf_put_i64(room, INT64_MIN) = '\0';
+	assert_string_equal(room, "-9223372036854775808");
+	*sbuf_put_u64(room, UINT64_MAX) = '\0';
+	assert_string_equal(room, "18446744073709551615");
+	/* addresses: the put variant writes what sbuf_addr writes */
+	for (unsigned i = 0; i < 512; i++) {
+		uint8_t q[16] = { 0 };
+		for (int k = 0; k < 16; k++)
+			q[k] = (uint8_t)(i & 256 ? (k * 37 + i) & (k & 1 ? 0 : 0xff)
+						 : (i * (k + 3)));
+		for (uint8_t fam = 4; fam <= 6; fam += 2) {
+			char ra[SBUF_ADDR_MAX + 1];
+			sbuf_reset(&b);
+			sbuf_addr(&b, fam, q);
+			char *e = sbuf_put_addr(ra, fam, q);
+			assert_true(e - ra < SBUF_ADDR_MAX);
+			*e = '\0';
+			assert_string_equal(ra, sbuf_str(&b));
 		}
 	}
 	sbuf_reset(&b);
