@@ -282,20 +282,76 @@ static void put_digits(char *p, uint64_t v, unsigned n)
 
 void sbuf_u64_slow(struct sbuf *b, uint64_t v)
 {
+	bool was_toobig = b->toobig;
+	char *p = sbuf_room(b, SBUF_U64_MAX);
+	if (p) { /* the usual case: the put appender's room is there */
+		sbuf_commit(b, (size_t)(sbuf_put_u64_slow(p, v) - p));
+		return;
+	}
+	b->toobig = was_toobig; /* near the cap: maybe the digits alone fit */
 	unsigned n = u64_len(v);
-	char *p = sbuf_room(b, n);
-	if (!p)
+	if (!(p = sbuf_room(b, n)))
 		return;
 	put_digits(p, v, n);
 	sbuf_commit(b, n);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The eight digits of v (< 10^8), zero-filled, as the bytes of one word
+ * in memory order: two 4-digit halves, two pairs each, no loop. */
+static inline uint64_t digits8(uint32_t v)
+{
+	uint32_t hi = v / 10000u, lo = v - hi * 10000u;
+	uint32_t a = (hi * 5243u) >> 19, b = hi - a * 100u;
+	uint32_t c = (lo * 5243u) >> 19, d = lo - c * 100u;
+	uint16_t pa, pb, pc, pd;
+	memcpy(&pa, sbuf_digit_pairs + 2 * a, 2);
+	memcpy(&pb, sbuf_digit_pairs + 2 * b, 2);
+	memcpy(&pc, sbuf_digit_pairs + 2 * c, 2);
+	memcpy(&pd, sbuf_digit_pairs + 2 * d, 2);
+	return (uint64_t)pa | (uint64_t)pb << 16 | (uint64_t)pc << 32 | (uint64_t)pd << 48;
+}
+
+/* v (< 10^8, n digits, 1 <= n <= 8) without leading zeros: the word
+ * shifted past them, stored whole (8 bytes: within SBUF_U64_MAX). */
+static inline char *put8_trim(char *p, uint32_t v, unsigned n)
+{
+	uint64_t w = digits8(v) >> (8 * (8 - n));
+	memcpy(p, &w, 8);
+	return p + n;
+}
+
+static inline char *put8(char *p, uint32_t v)
+{
+	uint64_t w = digits8(v);
+	memcpy(p, &w, 8);
+	return p + 8;
+}
+
+char *sbuf_put_u64_slow(char *p, uint64_t v)
+{
+	unsigned n = u64_len(v);
+	if (n <= 8)
+		return put8_trim(p, (uint32_t)v, n);
+	uint64_t hi = v / 100000000u;
+	uint32_t lo = (uint32_t)(v - hi * 100000000u);
+	if (n <= 16) {
+		p = put8_trim(p, (uint32_t)hi, n - 8);
+	} else {
+		uint32_t top = (uint32_t)(hi / 100000000u); /* at most 1844 */
+		p = put8_trim(p, top, n - 16);
+		p = put8(p, (uint32_t)(hi - (uint64_t)top * 100000000u));
+	}
+	return put8(p, lo);
+}
+#else
 char *sbuf_put_u64_slow(char *p, uint64_t v)
 {
 	unsigned n = u64_len(v);
 	put_digits(p, v, n);
 	return p + n;
 }
+#endif
 
 void sbuf_i64(struct sbuf *b, int64_t v)
 {

@@ -141,7 +141,9 @@ void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint
  * returns the pointer past what it wrote), then sbuf_commit the bytes
  * used. A local pointer stays in a register: appends through the sbuf
  * reload its fields after every store, as a char store may alias them.
- * The caller must reserve enough: the most each call writes is named. */
+ * The caller must reserve enough: the most each call writes is named
+ * (sbuf_put_u64 may store up to SBUF_U64_MAX bytes past p even when the
+ * number is shorter; the pointer it returns is past the digits). */
 #define SBUF_U64_MAX 20	 /* sbuf_put_u64: "18446744073709551615" */
 #define SBUF_I64_MAX 20	 /* sbuf_put_i64: "-9223372036854775808" */
 #define SBUF_ADDR_MAX 46 /* sbuf_put_addr: INET6_ADDRSTRLEN */

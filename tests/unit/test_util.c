@@ -352,6 +352,17 @@ static void test_sbuf_digits(void **state)
 		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
 		assert_string_equal(sbuf_str(&b), want);
 	}
+	/* near the cap a number still goes in when its digits fit */
+	struct sbuf cap;
+	sbuf_init(&cap, 8);
+	sbuf_puts(&cap, "abc");
+	sbuf_u64(&cap, 1234);
+	assert_string_equal(sbuf_str(&cap), "abc1234");
+	assert_false(cap.toobig);
+	sbuf_u64(&cap, 567);
+	assert_string_equal(sbuf_str(&cap), "abc1234");
+	assert_true(cap.toobig);
+	sbuf_release(&cap);
 	/* milliseconds from ns, ties included, as printf("%.3f") rounds */
 	for (uint64_t ns = 0; ns < 3000000; ns += 250)
 		check_fixed(&b, ns, 6, 3), check_fixed(&b, ns, 6, 2), check_fixed(&b, ns, 6, 0);
