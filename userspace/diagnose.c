@@ -92,12 +92,20 @@ static bool same_ep(uint8_t fa, const struct lt_endpoint *a, uint8_t fb,
 	return fa == fb && a->port == b->port && !memcmp(a->addr, b->addr, addr_len(fa));
 }
 
+/* Groups are kept per network namespace: each has its own loopback. */
+static bool same_ns(const struct lt_netns *a, const struct lt_netns *b)
+{
+	return a == b;
+}
+
 static void group_init(struct diag_group *b, int kind, const struct flow *f)
 {
 	memset(b, 0, sizeof(*b));
 	b->kind = (uint8_t)kind;
 	b->family = f->family;
 	b->server = f->server;
+	b->ns = f->ns;
+	b->srv_pid = -1;
 	b->lat_min = b->req_min = UINT64_MAX;
 }
 
@@ -105,11 +113,13 @@ static struct diag_group *group_get(struct diag *d, int kind, const struct flow 
 {
 	size_t i = d->last[kind];
 
-	if (i < d->nb && same_ep(d->b[i].family, &d->b[i].server, f->family, &f->server))
+	if (i < d->nb && same_ep(d->b[i].family, &d->b[i].server, f->family, &f->server) &&
+	    same_ns(d->b[i].ns, f->ns))
 		return &d->b[i];
 	for (i = 0; i < d->nb; i++)
 		if (d->b[i].kind == kind &&
-		    same_ep(d->b[i].family, &d->b[i].server, f->family, &f->server)) {
+		    same_ep(d->b[i].family, &d->b[i].server, f->family, &f->server) &&
+		    same_ns(d->b[i].ns, f->ns)) {
 			d->last[kind] = i;
 			return &d->b[i];
 		}
@@ -154,6 +164,7 @@ static void ref_of(struct diag_ref *r, const struct flow *f)
 	r->family = f->family;
 	r->client = f->client;
 	r->server = f->server;
+	r->ns = f->ns;
 }
 
 static void count_common(struct diag_group *b, const struct flow *f)
@@ -348,6 +359,10 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 	if (s->syn_count && (b = add_to(d, DG_ANSWERED, f))) {
 		if (s->t_syn_first && (!b->t_answer || s->t_syn_first < b->t_answer))
 			b->t_answer = s->t_syn_first;
+		if (b->srv_pid < 0 && s->pid > 0) {
+			b->srv_pid = s->pid;
+			memcpy(b->srv_comm, s->comm, LT_COMM_LEN);
+		}
 		if (est)
 			b->established++;
 		if (est && server_silent(f))
@@ -484,6 +499,13 @@ static bool listeners_known(const struct diag_context *c)
 	return c->live && (c->nstart >= 0 || c->nend >= 0);
 }
 
+/* The live lists are lotrace's namespace's listeners: they say nothing
+ * of b's address when b's connections were in another namespace. */
+static bool lists_apply(const struct diag_context *c, const struct diag_group *b)
+{
+	return listeners_known(c) && !(b->ns && c->netns_self && b->ns->ino != c->netns_self);
+}
+
 static const struct listener *lst_on_port(const struct listener *v, int n, uint16_t port)
 {
 	for (int i = 0; i < n; i++)
@@ -492,11 +514,14 @@ static const struct listener *lst_on_port(const struct listener *v, int n, uint1
 	return NULL;
 }
 
-static const struct diag_group *find_group(const struct diag *d, int kind, uint8_t family,
-					   const struct lt_endpoint *e)
+/* The group of kind on b's address, in b's namespace. */
+static const struct diag_group *find_group(const struct diag *d, int kind,
+					   const struct diag_group *b)
 {
 	for (size_t i = 0; i < d->nb; i++)
-		if (d->b[i].kind == kind && same_ep(d->b[i].family, &d->b[i].server, family, e))
+		if (d->b[i].kind == kind &&
+		    same_ep(d->b[i].family, &d->b[i].server, b->family, &b->server) &&
+		    same_ns(d->b[i].ns, b->ns))
 			return &d->b[i];
 	return NULL;
 }
@@ -511,7 +536,7 @@ static const struct diag_group *answered_elsewhere(const struct diag *d, const s
 	for (size_t i = 0; i < d->nb; i++) {
 		const struct diag_group *a = &d->b[i];
 		if (a->kind != DG_ANSWERED || a->server.port != r->server.port ||
-		    same_ep(a->family, &a->server, r->family, &r->server))
+		    !same_ns(a->ns, r->ns) || same_ep(a->family, &a->server, r->family, &r->server))
 			continue;
 		if (lt_cross_family(a->family, a->server.addr, r->family, r->server.addr)) {
 			*cross = true;
@@ -564,6 +589,70 @@ static bool r_refused_timeline(struct facts *fs, const struct diag_context *c,
 	return true;
 }
 
+/* ---- refused in one network namespace, served in another ---------------- */
+
+/* Does a listener in l[0..n) take SYNs to b's address? */
+static const struct listener *taker_in(const struct listener *l, int n, const struct diag_group *b)
+{
+	return n > 0 ? listener_find_taker(l, n, b->family, b->server.addr, b->server.port) : NULL;
+}
+
+/* The answered group on b's address in another namespace than b's. */
+static const struct diag_group *answered_other_ns(const struct diag *d, const struct diag_group *b)
+{
+	for (size_t i = 0; i < d->nb; i++) {
+		const struct diag_group *a = &d->b[i];
+		if (a->kind == DG_ANSWERED && a->ns && !same_ns(a->ns, b->ns) &&
+		    same_ep(a->family, &a->server, b->family, &b->server))
+			return a;
+	}
+	return NULL;
+}
+
+/*
+ * Each network namespace has its own loopback: a client in a container
+ * or an `ip netns` namespace that dials 127.0.0.1:P reaches its own
+ * namespace's, not the host's. b's SYNs were refused in b's namespace
+ * while the address is served in another one: by a listener of
+ * lotrace's namespace (live lists, when b is elsewhere), or by
+ * connections answered there in this run. Only when nothing in b's own
+ * namespace took that address (no answer there; live, when b is in
+ * lotrace's namespace, no listener there either). Without namespaces
+ * (a capture, libpcap) it never fires. Returns whether it did.
+ */
+static bool r_refused_netns(struct facts *fs, const struct diag *d, const struct diag_context *c,
+			    const struct diag_group *b)
+{
+	const struct listener *l = NULL, *ls = NULL, *le = NULL;
+	const struct diag_group *a;
+	struct diag_fact *x;
+
+	if (!b->ns || find_group(d, DG_ANSWERED, b))
+		return false;
+	bool here = c->netns_self && b->ns->ino == c->netns_self;
+	if (listeners_known(c) && c->netns_self) {
+		ls = taker_in(c->start, c->nstart, b);
+		le = taker_in(c->end, c->nend, b);
+		if (here && (ls || le))
+			return false; /* served here: not a namespace matter */
+		if (here)
+			ls = le = NULL;
+		l = le ? le : ls;
+	}
+	a = answered_other_ns(d, b);
+	if (!l && !a)
+		return false;
+	if (!(x = fact(fs, DIAG_REFUSED_OTHER_NETNS, DIAG_ERROR, b)))
+		return true;
+	x->other_netns = true;
+	x->by_listeners = l != NULL;
+	x->listener = l;
+	x->l_start = ls;
+	x->l_end = le;
+	x->other = a;
+	return true;
+}
+
 /* SYNs to b's address were answered with a reset. Live, the listener
  * lists say what was there at the start and the end; when they show
  * nothing but the capture has answers from this port, a listener came
@@ -572,13 +661,15 @@ static void r_refused(struct facts *fs, const struct diag *d, const struct diag_
 		      const struct diag_group *b)
 {
 	const uint16_t port = b->server.port;
-	const struct diag_group *same = find_group(d, DG_ANSWERED, b->family, &b->server);
+	if (r_refused_netns(fs, d, c, b))
+		return;
+	const struct diag_group *same = find_group(d, DG_ANSWERED, b);
 	bool cross = false;
 	const struct diag_group *other = answered_elsewhere(d, b, &cross);
 	const struct listener *cs = NULL, *ce = NULL, *any = NULL;
 	struct diag_fact *x;
 
-	if (listeners_known(c)) {
+	if (lists_apply(c, b)) {
 		if (c->nstart > 0)
 			cs = listener_find_taker(c->start, c->nstart, b->family, b->server.addr,
 						 port);
@@ -594,7 +685,7 @@ static void r_refused(struct facts *fs, const struct diag *d, const struct diag_
 	/* Nothing listened at the start but the capture has answers from
 	 * that address (libpcap, or the timeline said nothing): what the
 	 * capture shows, and when, says more than the two samples. */
-	if (listeners_known(c) && (any || (!same && !other)) && !(same && !cs)) {
+	if (lists_apply(c, b) && (any || (!same && !other)) && !(same && !cs)) {
 		enum diag_id id;
 		const struct listener *cite = NULL;
 		if (!cs && !ce && any && any->family != b->family) {
@@ -654,8 +745,8 @@ static void r_unanswered(struct facts *fs, const struct diag *d, const struct di
 
 	if (!(x = fact(fs, DIAG_UNANSWERED, DIAG_ERROR, b)))
 		return;
-	x->also = find_group(d, DG_ANSWERED, b->family, &b->server);
-	if (listeners_known(c)) {
+	x->also = find_group(d, DG_ANSWERED, b);
+	if (lists_apply(c, b)) {
 		x->by_listeners = true;
 		if (c->nstart > 0)
 			x->l_start = listener_find_taker(c->start, c->nstart, b->family,
@@ -846,7 +937,11 @@ static int cmp_group(const void *a, const void *b)
 		return x->server.port < y->server.port ? -1 : 1;
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
-	return memcmp(x->server.addr, y->server.addr, 16);
+	int c = memcmp(x->server.addr, y->server.addr, 16);
+	if (c)
+		return c;
+	uint32_t nx = x->ns ? x->ns->ino : 0, ny = y->ns ? y->ns->ino : 0;
+	return nx < ny ? -1 : nx > ny;
 }
 
 /* What the run knows besides the connections. doubt[0..ndoubt): groups
@@ -1154,6 +1249,7 @@ const char *diag_id_name(enum diag_id id)
 		[DIAG_NO_PROBLEM] = "no-problem",
 		[DIAG_PROTOCOL_MISMATCH] = "protocol-mismatch",
 		[DIAG_HTTP_ERROR] = "http-error",
+		[DIAG_REFUSED_OTHER_NETNS] = "refused-other-netns",
 	};
 	return (unsigned)id < DIAG_ID_COUNT && names[id] ? names[id] : "other";
 }

@@ -27,6 +27,7 @@
 #ifndef LT_DIAGNOSE_H
 #define LT_DIAGNOSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "flow.h"
@@ -49,6 +50,7 @@ struct diag_ref {
 	uint64_t id;
 	uint8_t family;
 	struct lt_endpoint client, server;
+	const struct lt_netns *ns; /* its network namespace (eBPF), NULL unknown */
 };
 
 enum diag_severity {
@@ -97,6 +99,11 @@ struct diag_context {
 	/* Live: this machine's SYN retry sysctls, for the timeout anatomy
 	 * of unanswered SYNs; NULL for a capture (the gaps seen instead). */
 	const struct tcp_syn_sysctls *sys;
+	/* Live eBPF: lotrace's network namespace (inode), whose listeners
+	 * the lists above are, and whether it is the host's (pid 1's); 0:
+	 * unknown (then no namespace finding rests on the lists). */
+	uint32_t netns_self;
+	bool netns_self_host;
 };
 
 /* What a group of connections has in common; kept as they are added. */
@@ -129,6 +136,11 @@ struct diag_group {
 	uint8_t kind; /* enum diag_group_kind */
 	uint8_t family;
 	struct lt_endpoint server;
+	/* the network namespace of its connections (eBPF), part of the key:
+	 * the same address in two namespaces is two loopbacks; NULL unknown */
+	const struct lt_netns *ns;
+	int32_t srv_pid; /* answered: the server's process, -1 unknown */
+	char srv_comm[LT_COMM_LEN];
 	uint64_t n;
 	uint64_t t_min, t_max; /* earliest and latest connection start */
 	uint64_t t_answer;     /* answered: the earliest SYN-ACK */
@@ -207,6 +219,7 @@ enum diag_id {
 	DIAG_NO_PROBLEM,
 	DIAG_PROTOCOL_MISMATCH,
 	DIAG_HTTP_ERROR,
+	DIAG_REFUSED_OTHER_NETNS,
 	DIAG_ID_COUNT,
 };
 
@@ -246,8 +259,12 @@ struct diag_fact {
 	bool by_timeline;
 	const struct listen_ev *ev_before, *ev_after;
 	bool cross_family; /* other is the other family's loopback address */
-	bool no_socket;	   /* every reset carried the kernel reason NO_SOCKET */
-	bool queue_full;   /* a listener list shows more waiting than its backlog */
+	/* refused-other-netns: the server is in another network namespace;
+	 * other: connections it answered there, or listener: a listener of
+	 * lotrace's own namespace (diag_context.netns_self) that takes them */
+	bool other_netns;
+	bool no_socket;	 /* every reset carried the kernel reason NO_SOCKET */
+	bool queue_full; /* a listener list shows more waiting than its backlog */
 	enum diag_cause cause;
 	int phase; /* resets: the phase most of them came in */
 	/* The run as a whole (no-problem, events-lost, findings-cut). */

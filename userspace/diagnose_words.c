@@ -408,6 +408,130 @@ static void w_refused_timeline(struct words *w, const struct diag_fact *x)
 	put_kernel(t, b, 0, 1);
 }
 
+/* ---- refused in one network namespace, served in another ---------------- */
+
+/* "namespace `lt-test`", "the host namespace", "container `docker:3f2a9c1b7e4d`
+ * (namespace `netns:4026532123`)" */
+static void put_ns(struct sbuf *b, const struct lt_netns *ns)
+{
+	char id[48];
+
+	if (ns->name[0] && !strcmp(ns->name, "host") && !ns->container[0]) {
+		sbuf_puts(b, "the host namespace");
+		return;
+	}
+	if (ns->name[0])
+		snprintf(id, sizeof(id), "%s", ns->name);
+	else
+		snprintf(id, sizeof(id), "netns:%u", (unsigned)ns->ino);
+	if (ns->container[0])
+		sbuf_printf(b, "container `%s` (namespace `%s`)", ns->container, id);
+	else
+		sbuf_printf(b, "namespace `%s`", id);
+}
+
+/* lotrace's own namespace, whose listeners the live lists are */
+static void put_self_ns(struct sbuf *b, const struct diag_context *c)
+{
+	if (c->netns_self_host)
+		sbuf_puts(b, "the host namespace");
+	else
+		sbuf_printf(b, "lotrace's namespace (`netns:%u`)", (unsigned)c->netns_self);
+}
+
+/* "`lt_peer` pid 812" of the server that answered group a */
+static void put_server_of(struct sbuf *b, const struct diag_group *a)
+{
+	if (a->srv_pid > 0)
+		sbuf_printf(b, "`%s` pid %d", a->srv_comm, (int)a->srv_pid);
+	else
+		sbuf_puts(b, "a process lotrace could not name");
+}
+
+static bool ns_is_host(const struct lt_netns *ns, const struct diag_context *c)
+{
+	return !strcmp(ns->name, "host") || (c->netns_self_host && ns->ino == c->netns_self);
+}
+
+static void w_refused_netns(struct words *w, const struct diag_fact *x,
+			    const struct diag_context *c)
+{
+	const struct diag_group *b = x->g, *a = x->other;
+	const struct listener *l = x->listener;
+	struct sbuf *t = w->t, *nx = w->x, *ti = w->title;
+	const char *e1 = w->e1;
+	const uint16_t port = b->server.port;
+	/* lotrace's own lists speak for b's namespace too */
+	bool lists_here = c->live && (c->nstart >= 0 || c->nend >= 0) && c->netns_self &&
+			  b->ns->ino == c->netns_self;
+
+	sbuf_puts(ti, "Refused in ");
+	put_ns(ti, b->ns);
+	sbuf_printf(ti, ": `%s` is served in ", e1);
+	if (l) {
+		put_self_ns(ti, c);
+		if (l->pid >= 0)
+			sbuf_printf(ti, " by `%s` pid %d", l->comm, (int)l->pid);
+	} else {
+		put_ns(ti, a->ns);
+		sbuf_puts(ti, " by ");
+		put_server_of(ti, a);
+	}
+	sbuf_puts(ti, ", another loopback");
+
+	sbuf_printf(t, "The client in ");
+	put_ns(t, b->ns);
+	sbuf_printf(t,
+		    " dialed `%s` and was refused: %" PRIu64 " connection attempt%s got a reset "
+		    "(RST) in reply to the SYN. Nothing listens on that address in ",
+		    e1, b->n, s_(b->n));
+	put_ns(t, b->ns);
+	sbuf_puts(t, lists_here ? " (no socket listened there at the start or at the end of the "
+				  "run, and no connection to it was answered)"
+				: " (no connection to it was answered there during the run)");
+	sbuf_puts(t, ". Each network namespace has its own loopback; in ");
+	if (l) {
+		put_self_ns(t, c);
+		sbuf_puts(t, " a socket listens for it: ");
+		put_listener(t, l);
+		sbuf_printf(t, ", at the %s of the run",
+			    x->l_start && x->l_end ? "start and the end"
+			    : x->l_end		   ? "end"
+						   : "start");
+	} else {
+		put_ns(t, a->ns);
+		sbuf_printf(t, " `%s` answered %" PRIu64 " connection%s during the run, served by ",
+			    e1, a->n, s_(a->n));
+		put_server_of(t, a);
+	}
+	sbuf_puts(t, ".");
+	put_kernel(t, b, 0, 1);
+
+	if (ns_is_host(b->ns, c)) {
+		/* the server is the one inside: bring its port out */
+		sbuf_printf(nx,
+			    "Publish the server's port to the host (a container: `-p "
+			    "127.0.0.1:%u:%u`), or run the client inside ",
+			    port, port);
+		put_ns(nx, a ? a->ns : b->ns);
+		sbuf_puts(nx, " (`ip netns exec NAME`, `nsenter -n -t PID`, `docker exec`), or the "
+			      "server in the host namespace.");
+	} else {
+		sbuf_puts(nx, "Run the client in ");
+		if (l)
+			put_self_ns(nx, c);
+		else
+			put_ns(nx, a->ns);
+		sbuf_puts(nx, " (a container: `--network host`), or dial an address of the host "
+			      "that reaches it from inside (not 127.0.0.1; the server must listen "
+			      "there too, e.g. `host.docker.internal`), or run the server in ");
+		put_ns(nx, b->ns);
+		sbuf_puts(nx, ".");
+	}
+	sbuf_puts(nx, " `ip netns exec NAME ss -ltnp` (or `nsenter -n -t PID ss -ltnp`) shows "
+		      "what listens in a namespace.");
+}
+
 /* Decided from the capture: what answered on that port, and when. */
 static void w_refused(struct words *w, const struct diag_fact *x)
 {
@@ -1645,6 +1769,9 @@ void diag_words(const struct diag_fact *x, const struct diag_context *c, struct 
 		break;
 	case DIAG_HTTP_ERROR:
 		w_http_error(&w, x);
+		break;
+	case DIAG_REFUSED_OTHER_NETNS:
+		w_refused_netns(&w, x, c);
 		break;
 	case DIAG_NO_PROBLEM:
 		w_no_problem(&w, x);

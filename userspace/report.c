@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -575,11 +576,17 @@ static void run_table(struct sbuf *b, const struct view *w, int md)
 	sbuf_release(&s);
 }
 
-static void put_ref(struct sbuf *b, const struct diag_ref *r)
+/* with_ns: the finding's connections are in more than one network
+ * namespace, each is named ("in `lt-cli`") */
+static void put_ref(struct sbuf *b, const struct diag_ref *r, bool with_ns)
 {
-	char c[FMT_EP_LEN], s[FMT_EP_LEN];
+	char c[FMT_EP_LEN], s[FMT_EP_LEN], ns[96];
 	sbuf_printf(b, "#%" PRIu64 " `%s` -> `%s`", r->id, fmt_endpoint(c, r->family, &r->client),
 		    fmt_endpoint(s, r->family, &r->server));
+	if (with_ns && r->ns) {
+		sink_netns_name(r->ns, ns, sizeof(ns));
+		sbuf_printf(b, " in `%s`", ns);
+	}
 }
 
 #define PROSE_REFS 3
@@ -599,10 +606,13 @@ static void evidence(struct sbuf *b, const struct diag_finding *f)
 		pick[n++] = i;
 	for (int i = f->nprimary; i < f->nrefs && n < PROSE_REFS; i++)
 		pick[n++] = i;
+	bool with_ns = false;
+	for (int i = 1; i < f->nrefs; i++)
+		with_ns |= f->refs[i].ns != f->refs[0].ns;
 	for (int i = 0; i < n; i++) {
 		if (i)
 			sbuf_puts(b, ", ");
-		put_ref(b, &f->refs[pick[i]]);
+		put_ref(b, &f->refs[pick[i]], with_ns);
 	}
 	if (f->total > (uint64_t)n)
 		sbuf_printf(b, " and %" PRIu64 " more", f->total - (uint64_t)n);
@@ -1442,6 +1452,19 @@ static void write_json(struct sbuf *b, const struct view *w)
 
 /* ---- report_write ------------------------------------------------------ */
 
+/* Live: lotrace's network namespace, whose listeners the lists are (a
+ * refusal in another namespace is judged against them, diagnose.c). */
+static void self_netns(struct diag_context *c)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/net", &self))
+		return;
+	c->netns_self = (uint32_t)self.st_ino;
+	/* no view of pid 1's namespace: ours is the host's (as src_bpf_netns.c) */
+	c->netns_self_host = stat("/proc/1/ns/net", &init) != 0 || init.st_ino == self.st_ino;
+}
+
 int report_write(struct report *r, FILE *out, enum lt_format fmt, const struct lt_run_info *ri,
 		 const struct lt_source_stats *ss, int partial)
 {
@@ -1522,6 +1545,8 @@ int report_write(struct report *r, FILE *out, enum lt_format fmt, const struct l
 	ctx.sys = r->live && w.sys.syn_retries >= 0 ? &w.sys : NULL;
 	ctx.lev = engine_listen_tl(r->e)->v;
 	ctx.nlev = (int)engine_listen_tl(r->e)->n;
+	if (r->live)
+		self_netns(&ctx);
 	if (r->live) {
 		struct timespec now;
 		if (clock_gettime(CLOCK_REALTIME, &now) == 0)

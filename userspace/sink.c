@@ -10,19 +10,26 @@
 
 #include "opts.h"
 
-void sink_netns_label(const struct flow *f, char *out, size_t len)
+void sink_netns_name(const struct lt_netns *ns, char *out, size_t len)
 {
 	int n;
 
-	out[0] = 0;
-	if (!f->ns || !len)
+	if (!len)
 		return;
-	if (f->ns->name[0])
-		n = snprintf(out, len, "%s", f->ns->name);
+	out[0] = 0;
+	if (!ns)
+		return;
+	if (ns->name[0])
+		n = snprintf(out, len, "%s", ns->name);
 	else
-		n = snprintf(out, len, "netns:%u", (unsigned)f->ns->ino);
-	if (f->ns->container[0] && n >= 0 && (size_t)n < len)
-		snprintf(out + n, len - (size_t)n, "/%s", f->ns->container);
+		n = snprintf(out, len, "netns:%u", (unsigned)ns->ino);
+	if (ns->container[0] && n >= 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, "/%s", ns->container);
+}
+
+void sink_netns_label(const struct flow *f, char *out, size_t len)
+{
+	sink_netns_name(f->ns, out, len);
 }
 
 struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)

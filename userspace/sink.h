@@ -78,6 +78,8 @@ struct lt_sink_cfg {
  * "host"), else "netns:INODE", then "/CONTAINER" when one is known; ""
  * when the source knows no namespaces (captures, libpcap). */
 void sink_netns_label(const struct flow *f, char *out, size_t len);
+/* The same for a namespace (NULL: "") */
+void sink_netns_name(const struct lt_netns *ns, char *out, size_t len);
 
 /* One line per connection, then the per-port table. cfg may be NULL. */
 struct lt_sink *sink_text_new(FILE *out);

@@ -44,6 +44,10 @@ struct h {
 	/* retired flows with a client port in [lost_lo, lost_hi] are marked
 	 * as the engine marks flows that were live while events were lost */
 	uint16_t lost_lo, lost_hi;
+	/* the network namespace segments are seen in (eBPF), NULL none */
+	const struct lt_netns *ns;
+	/* the server's process on its segments, 0 none */
+	int32_t srv_pid;
 	struct diag_finding *fnd;
 	int n;
 };
@@ -102,6 +106,13 @@ static void seg(struct h *h, uint8_t family, uint16_t cport, int dir, uint8_t fl
 	o.seq = seq;
 	o.payload_len = len;
 	o.pid = -1;
+	if (dir == S2C && h->srv_pid) {
+		o.kctx = LT_KCTX_PROC;
+		o.pid = h->srv_pid;
+		snprintf(o.comm, sizeof(o.comm), "srv");
+	}
+	o.ns = h->ns;
+	o.netns = h->ns ? h->ns->ino : 0;
 	set_addr(&c, family, cport);
 	set_addr(&s, family, SPORT);
 	o.src = dir == C2S ? c : s;
@@ -1167,6 +1178,149 @@ static void test_listener_format(void **state)
  * tcp_syn_retries 2 / linear 4: SYNs at 0,1,2,3,4,5 s, ETIMEDOUT at 7.16 s;
  * 4 / 4: 0,1,2,3,4,5,7,11,19 s, ETIMEDOUT at 35.6 s; and the classic
  * 6 without linear timeouts: 1,3,7,15,31,63 s, ETIMEDOUT at 127 s. */
+
+/* ---- network namespaces --------------------------------------------------- */
+
+static const struct lt_netns ns_host = { .ino = 4026531840u, .name = "host" };
+static const struct lt_netns ns_cli = { .ino = 4026532001u, .name = "lt-cli" };
+static const struct lt_netns ns_box = { .ino = 4026532002u, .container = "docker:3f2a9c1b7e4d" };
+
+/* a listener on 127.0.0.1:SPORT, owned by "srv" pid 4242 */
+static void lo_listener(struct listener *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->family = 4;
+	l->addr[0] = 127;
+	l->addr[3] = 1;
+	l->port = SPORT;
+	l->pid = 4242;
+	snprintf(l->comm, sizeof(l->comm), "srv");
+	l->backlog = 128;
+}
+
+static void ns_ctx(struct diag_context *c, const struct listener *l, int n)
+{
+	memset(c, 0, sizeof(*c));
+	c->live = 1;
+	c->start = c->end = l;
+	c->nstart = c->nend = n;
+	c->netns_self = ns_host.ino;
+	c->netns_self_host = true;
+}
+
+/* A client in another namespace refused; lotrace's (the host's)
+ * listener takes the address: the namespace is the cause, not "nothing
+ * listens", and not "refused while listening". */
+static void test_netns_client_in_namespace(void **state)
+{
+	struct h h;
+	struct listener l;
+	struct diag_context c;
+	(void)state;
+	h_init(&h);
+	h.ns = &ns_cli;
+	refused(&h, 4, 40001, 0);      /* #1 */
+	refused(&h, 4, 40002, 5 * MS); /* #2 */
+	lo_listener(&l);
+	ns_ctx(&c, &l, 1);
+	findings(&h, &c);
+	const struct diag_finding *f = find(&h, "refused-other-netns");
+	assert_non_null(f);
+	assert_int_equal(f->severity, DIAG_ERROR);
+	assert_int_equal(f->nprimary, 2);
+	assert_int_equal(f->refs[0].id, 1);
+	assert_non_null(strstr(f->title, "namespace `lt-cli`"));
+	assert_non_null(strstr(f->title, "`127.0.0.1:61900` is served in the host namespace"));
+	assert_non_null(strstr(f->title, "`srv` pid 4242"));
+	assert_non_null(
+		strstr(f->text, "The client in namespace `lt-cli` dialed `127.0.0.1:61900`"));
+	assert_non_null(strstr(f->text, "Nothing listens on that address in namespace `lt-cli`"));
+	assert_null(find(&h, "refused"));
+	assert_null(find(&h, "refused-while-listening"));
+	assert_string_equal(h.fnd[0].id, "refused-other-netns"); /* it leads */
+	h_free(&h);
+}
+
+/* The reverse: the host's client refused, nothing listens in the host
+ * namespace, and a container answered on the same address. */
+static void test_netns_server_in_container(void **state)
+{
+	struct h h;
+	struct diag_context c;
+	(void)state;
+	h_init(&h);
+	h.ns = &ns_box;
+	h.srv_pid = 777;
+	clean(&h, 4, 40001, 0); /* #1: inside the container, answered */
+	h.ns = &ns_host;
+	h.srv_pid = 0;
+	refused(&h, 4, 40002, 10 * MS); /* #2: the host's client */
+	ns_ctx(&c, NULL, 0);
+	findings(&h, &c);
+	const struct diag_finding *f = find(&h, "refused-other-netns");
+	assert_non_null(f);
+	assert_int_equal(f->nprimary, 1);
+	assert_int_equal(f->refs[0].id, 2);
+	assert_int_equal(f->nrefs, 2); /* compared with the answered one */
+	assert_int_equal(f->refs[1].id, 1);
+	assert_non_null(strstr(f->title, "Refused in the host namespace"));
+	assert_non_null(
+		strstr(f->title, "container `docker:3f2a9c1b7e4d` (namespace `netns:4026532002`)"));
+	assert_non_null(strstr(f->title, "`srv` pid 777"));
+	assert_null(find(&h, "refused"));
+	assert_null(find(&h, "refused-before-listening"));
+	h_free(&h);
+}
+
+/* Not a namespace matter: the refused namespace itself answered on that
+ * address during the run, or (lotrace's namespace) a listener takes it. */
+static void test_netns_same_namespace_no_finding(void **state)
+{
+	struct h h;
+	struct listener l;
+	struct diag_context c;
+	(void)state;
+	h_init(&h);
+	h.ns = &ns_cli;
+	refused(&h, 4, 40001, 0);     /* #1 */
+	clean(&h, 4, 40002, 1 * SEC); /* #2: answered in lt-cli later */
+	h.ns = &ns_host;
+	clean(&h, 4, 40003, 2 * SEC); /* #3: and in the host */
+	lo_listener(&l);
+	ns_ctx(&c, &l, 1);
+	findings(&h, &c);
+	assert_null(find(&h, "refused-other-netns"));
+	assert_non_null(find(&h, "refused-before-listening"));
+	h_free(&h);
+
+	/* the host's client refused while the host listener takes it, a
+	 * container answering the same address changes nothing */
+	h_init(&h);
+	h.ns = &ns_box;
+	clean(&h, 4, 40001, 0);
+	h.ns = &ns_host;
+	refused(&h, 4, 40002, 10 * MS);
+	findings(&h, &c);
+	assert_null(find(&h, "refused-other-netns"));
+	assert_non_null(find(&h, "refused-while-listening"));
+	h_free(&h);
+}
+
+/* A capture has no namespaces: the same connections (answered and
+ * refused on one address) are one loopback's story, never this finding. */
+static void test_netns_capture_no_finding(void **state)
+{
+	struct h h;
+	(void)state;
+	h_init(&h);
+	clean(&h, 4, 40001, 0);
+	refused(&h, 4, 40002, 10 * MS);
+	findings(&h, NULL);
+	assert_null(find(&h, "refused-other-netns"));
+	assert_non_null(find(&h, "refused-after-listening"));
+	h_free(&h);
+}
+
 static void test_syn_schedule(void **state)
 {
 	(void)state;
@@ -1225,6 +1379,10 @@ int main(void)
 		cmocka_unit_test(test_fact_more_addresses),
 		cmocka_unit_test(test_listener_takes),
 		cmocka_unit_test(test_listener_format),
+		cmocka_unit_test(test_netns_client_in_namespace),
+		cmocka_unit_test(test_netns_server_in_container),
+		cmocka_unit_test(test_netns_same_namespace_no_finding),
+		cmocka_unit_test(test_netns_capture_no_finding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
