@@ -97,8 +97,34 @@ static void lat_add(struct tui_model *m, const struct tui_row *r)
 		}
 }
 
+/* f's namespace as a row keeps it: 1 + its index in m->ns. */
+static uint16_t ns_index(struct tui_model *m, const struct lt_netns *ns)
+{
+	if (!ns)
+		return 0;
+	for (int i = m->nns - 1; i >= 0; i--) /* the newest are the likeliest */
+		if (m->ns[i] == ns)
+			return (uint16_t)(i + 1);
+	if (m->nns == TUI_NS_MAX) {
+		m->ns_over = 1;
+		return TUI_NS_MAX + 1;
+	}
+	m->ns[m->nns++] = ns;
+	return m->nns;
+}
+
+int tui_model_nns(const struct tui_model *m)
+{
+	return m->nns + m->ns_over;
+}
+
+const struct lt_netns *tui_model_row_ns(const struct tui_model *m, const struct tui_row *r)
+{
+	return r->ns && r->ns <= m->nns ? m->ns[r->ns - 1] : NULL;
+}
+
 /* The row's part of f: what the list shows and sorts by. */
-static void fill_row(struct tui_row *r, const struct flow *f)
+static void fill_row(struct tui_model *m, struct tui_row *r, const struct flow *f)
 {
 	r->id = f->id;
 	r->t_first = f->t_first;
@@ -107,7 +133,8 @@ static void fill_row(struct tui_row *r, const struct flow *f)
 	r->client = f->client;
 	r->server = f->server;
 	r->kctx = f->kctx;
-	r->netns = f->ns ? f->ns->ino : 0;
+	if (!r->ns) /* part of the flow's identity: set once */
+		r->ns = ns_index(m, f->ns);
 	r->est = flow_established(f);
 	for (int d = 0; d < 2; d++) {
 		r->bytes[d] = f->side[d].bytes;
@@ -138,7 +165,7 @@ static struct tui_row *upsert(struct tui_model *m, const struct flow *f, enum lt
 		m->max_id = f->id;
 	if (fresh)
 		memset(r, 0, sizeof(*r));
-	fill_row(r, f);
+	fill_row(m, r, f);
 	if (f->t_last > m->last_ts)
 		m->last_ts = f->t_last;
 	r->verdict = (uint8_t)v;
@@ -371,8 +398,9 @@ static void kput_ep(struct kbuf *k, uint8_t family, const struct lt_endpoint *e)
 	kput_u(k, e->port);
 }
 
-size_t tui_row_key(const struct tui_row *r, char *out, size_t len)
+size_t tui_row_key(const struct tui_model *m, const struct tui_row *r, char *out, size_t len)
 {
+	const struct lt_netns *ns = m ? tui_model_row_ns(m, r) : NULL;
 	struct kbuf k = { out, 0, len };
 	if (!len)
 		return 0;
@@ -389,6 +417,14 @@ size_t tui_row_key(const struct tui_row *r, char *out, size_t len)
 			kput_u(&k, (unsigned)r->pid[d]);
 			kput(&k, "]");
 		}
+	if (ns && ns->name[0]) {
+		kput(&k, " ");
+		kput(&k, ns->name);
+	}
+	if (ns && ns->container[0]) {
+		kput(&k, " ");
+		kput(&k, ns->container);
+	}
 	out[k.n] = '\0';
 	for (size_t i = 0; i < k.n; i++)
 		if (out[i] >= 'A' && out[i] <= 'Z')

@@ -37,6 +37,7 @@
 #define TUI_ROW_MAX 200 /* bytes a row may take */
 #define TUI_SPARK 16	/* latency buckets: 1us, 2us, ... 16ms+ */
 #define TUI_LAT_PORTS 8 /* ports with their own latency line */
+#define TUI_NS_MAX 1024 /* network namespaces the rows name; more: "?" */
 
 /* One connection as the list and the detail header show it. */
 struct tui_row {
@@ -45,7 +46,6 @@ struct tui_row {
 	uint64_t bytes[2]; /* payload, [LT_DIR_C2S] client, [LT_DIR_S2C] server */
 	int64_t lat_ns;	   /* SYN -> SYN-ACK, -1 unknown */
 	uint32_t kctx;	   /* LT_KCTX_* seen: kernel context changed */
-	uint32_t netns;	   /* network namespace inode, 0 unknown (names: detail) */
 	int32_t pid[2];	   /* -1 unknown */
 	char comm[2][LT_COMM_LEN];
 	struct lt_endpoint client, server;
@@ -61,6 +61,8 @@ struct tui_row {
 	uint8_t active_counted;	      /* in active_v as counted_v by the last sync */
 	uint8_t counted_v;
 	uint8_t counted_est;
+	uint16_t ns; /* network namespace: 1 + index in tui_model.ns, 0 unknown,
+		      * TUI_NS_MAX + 1 one beyond the table */
 };
 
 _Static_assert(sizeof(struct tui_row) <= TUI_ROW_MAX,
@@ -107,6 +109,12 @@ struct tui_model {
 	struct tui_lat lat_all;
 	struct tui_lat lat_port[TUI_LAT_PORTS];
 	int nlat_port;
+
+	/* The network namespaces the rows were in (eBPF), in order of first
+	 * sight; owned by the source, which outlives the model. Not cleared. */
+	const struct lt_netns *ns[TUI_NS_MAX];
+	uint16_t nns;
+	uint8_t ns_over; /* a row's namespace did not fit in the table */
 };
 
 /* 0, or -ENOMEM. cap/dcap/bcap 0: the defaults. ports: watched ports
@@ -138,8 +146,14 @@ void tui_model_clear(struct tui_model *m);
 uint64_t tui_model_count(const struct tui_model *m, enum lt_verdict v);
 uint64_t tui_model_total(const struct tui_model *m);
 uint64_t tui_model_established(const struct tui_model *m);
+/* Network namespaces seen so far (a row's namespace joins at its first
+ * copy); 0 without namespaces (captures, libpcap). */
+int tui_model_nns(const struct tui_model *m);
+/* The namespace of row r, NULL unknown (or one beyond the table). */
+const struct lt_netns *tui_model_row_ns(const struct tui_model *m, const struct tui_row *r);
 /* The lowercase text the filter and search look in: endpoints, verdict,
- * processes. Returns its length. */
-size_t tui_row_key(const struct tui_row *r, char *out, size_t len);
+ * processes, and the namespace's name (m may be NULL: none). Returns its
+ * length. */
+size_t tui_row_key(const struct tui_model *m, const struct tui_row *r, char *out, size_t len);
 
 #endif

@@ -92,12 +92,12 @@ static void split_words(const char *s, struct words *ws)
 	}
 }
 
-static int matches(const struct tui_row *r, const struct words *ws)
+static int matches(const struct tui_model *m, const struct tui_row *r, const struct words *ws)
 {
-	char key[192];
+	char key[256];
 	if (!ws->n)
 		return 1;
-	tui_row_key(r, key, sizeof(key));
+	tui_row_key(m, r, key, sizeof(key));
 	for (int i = 0; i < ws->n; i++)
 		if (!strstr(key, ws->w[i]))
 			return 0;
@@ -166,7 +166,7 @@ int tui_view_rebuild(struct tui_view *v, const struct tui_model *l)
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct tui_row *r = tui_model_row(l, v->id[i]);
-			if (r && matches(r, &ws))
+			if (r && matches(l, r, &ws))
 				v->id[n++] = v->id[i];
 		}
 		v->n = n;
@@ -180,7 +180,7 @@ int tui_view_rebuild(struct tui_view *v, const struct tui_model *l)
 	v->n = 0;
 	for (uint64_t id = l->max_id; id >= lo && id; id--) {
 		const struct tui_row *r = &l->rows[id % l->cap];
-		if (r->id != id || (ws.n && !matches(r, &ws)))
+		if (r->id != id || (ws.n && !matches(l, r, &ws)))
 			continue;
 		v->id[v->n++] = id;
 	}
@@ -290,7 +290,7 @@ int tui_view_search(struct tui_view *v, const struct tui_model *m, const char *q
 	for (uint32_t k = 1; k <= v->n; k++) {
 		uint32_t i = dir < 0 ? (v->sel + v->n - k % v->n) % v->n : (v->sel + k) % v->n;
 		const struct tui_row *r = tui_model_row(m, v->id[i]);
-		if (r && matches(r, &ws)) {
+		if (r && matches(m, r, &ws)) {
 			select_index(v, i);
 			v->follow = 0;
 			return 1;

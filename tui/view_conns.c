@@ -8,7 +8,9 @@
  * loses the middle of its text to an ellipsis, always keeping its port,
  * then the latency goes; at 80 columns time (with milliseconds),
  * client -> server, verdict and timeline remain. The timeline takes what
- * is left. Only the visible rows are formatted, so the cost of a frame
+ * is left. Once connections in a second network namespace were seen
+ * (eBPF), a NETNS column names each one's (container, `ip netns` name,
+ * "host"), as the text output's netns= does. Only the visible rows are formatted, so the cost of a frame
  * does not grow with the number of connections.
  */
 #include <stdio.h>
@@ -17,7 +19,7 @@
 #include "fmt.h"
 #include "views.h"
 
-enum col_id { C_TIME = 0, C_CONN, C_PROC, C_VERDICT, C_TL, C_LAT, C_BYTES, C_DUR, C_N };
+enum col_id { C_TIME = 0, C_CONN, C_NS, C_PROC, C_VERDICT, C_TL, C_LAT, C_BYTES, C_DUR, C_N };
 
 struct col {
 	const char *title;
@@ -26,16 +28,21 @@ struct col {
 };
 
 static const struct col col_def[C_N] = {
-	[C_TIME] = { "TIME", 12, 0 },	   [C_CONN] = { "CLIENT", 0, 0 }, /* from the endpoints */
-	[C_PROC] = { "PROCESS", 14, 0 },   [C_VERDICT] = { "VERDICT", 15, 0 },
-	[C_TL] = { "TIMELINE", 16, 0 },	   [C_LAT] = { "HS LAT", 6, 1 },
+	[C_TIME] = { "TIME", 12, 0 },
+	[C_CONN] = { "CLIENT", 0, 0 }, /* from the endpoints */
+	[C_PROC] = { "PROCESS", 14, 0 },
+	[C_VERDICT] = { "VERDICT", 15, 0 },
+	[C_TL] = { "TIMELINE", 16, 0 },
+	[C_LAT] = { "HS LAT", 6, 1 },
 	[C_BYTES] = { "BYTES c/s", 9, 1 }, /* at least; from the values */
 	[C_DUR] = { "DUR", 8, 1 },
+	[C_NS] = { "NETNS", 5, 0 }, /* at least; from the names */
 };
 
 #define TL_MAX_W 44
-#define EP_MIN 15  /* "127.0.0.1:61900": IPv4 loopback is never shortened */
-#define EP_TINY 10 /* below 80 columns, at the very least */
+#define NS_MAX_W 20 /* a longer namespace name loses its end */
+#define EP_MIN 15   /* "127.0.0.1:61900": IPv4 loopback is never shortened */
+#define EP_TINY 10  /* below 80 columns, at the very least */
 
 struct layout {
 	int on[C_N];
@@ -58,7 +65,7 @@ static int sum_width(const struct layout *L)
 
 /* What the visible rows need: endpoint and byte widths. */
 struct wants {
-	int cw, sw, bytes, lat;
+	int cw, sw, bytes, lat, ns;
 };
 
 /* Shorten the wider endpoint by one column, not below floor. */
@@ -75,15 +82,18 @@ static int shrink_ep(struct layout *L, int floor)
  * Which columns fit in width w, and where they go. proc: the backend
  * names processes (eBPF); a column of dashes is not worth its width.
  */
-static void layout(struct layout *L, int w, int utf8, int proc, const struct wants *want)
+static void layout(struct layout *L, int w, int utf8, int proc, int ns, const struct wants *want)
 {
-	static const int drop_order[] = { C_DUR, C_BYTES, C_PROC };
+	static const int drop_order[] = { C_DUR, C_BYTES, C_PROC, C_NS };
 
 	for (int c = 0; c < C_N; c++) {
 		L->on[c] = 1;
 		L->w[c] = col_def[c].w;
 	}
 	L->on[C_PROC] = proc;
+	L->on[C_NS] = ns;
+	if (want->ns > L->w[C_NS])
+		L->w[C_NS] = want->ns > NS_MAX_W ? NS_MAX_W : want->ns;
 	L->arrow = utf8 ? 3 : 4;
 	L->cw = want->cw;
 	L->sw = want->sw;
@@ -192,8 +202,24 @@ void tui_tl_glyphs(const struct tui_glyphs *g, const struct tui_row *r, char *ou
 
 /* ---- rows ----------------------------------------------------------------- */
 
-static void row_text(const struct tui_glyphs *g, const struct layout *L, const struct tui_row *r,
-		     int c, char *buf, size_t len)
+/* The NETNS cell: the container when its cgroup named one, else the `ip
+ * netns` name ("host" for the host's), else the inode; "-" unknown. */
+static void ns_text(const struct tui_model *m, const struct tui_row *r, char *buf, size_t len)
+{
+	const struct lt_netns *ns = tui_model_row_ns(m, r);
+
+	if (!ns)
+		snprintf(buf, len, "%s", r->ns ? "?" : "-");
+	else if (ns->container[0])
+		snprintf(buf, len, "%s", ns->container);
+	else if (ns->name[0])
+		snprintf(buf, len, "%s", ns->name);
+	else
+		snprintf(buf, len, "netns:%u", (unsigned)ns->ino);
+}
+
+static void row_text(const struct tui_glyphs *g, const struct layout *L, const struct tui_model *m,
+		     const struct tui_row *r, int c, char *buf, size_t len)
 {
 	char a[FMT_EP_LEN], b[FMT_EP_LEN], d1[24], d2[24], tm[FMT_TIME_LEN];
 
@@ -214,6 +240,13 @@ static void row_text(const struct tui_glyphs *g, const struct layout *L, const s
 			 se);
 		break;
 	}
+	case C_NS:
+		ns_text(m, r, buf, len);
+		if ((int)strlen(buf) > L->w[C_NS]) {
+			int keep = L->w[C_NS] - 1;
+			snprintf(buf + keep, len - (size_t)keep, "%s", g->ellipsis);
+		}
+		break;
 	case C_PROC:
 		if (r->pid[LT_DIR_C2S] >= 0)
 			snprintf(buf, len, "%s[%d]", r->comm[LT_DIR_C2S], r->pid[LT_DIR_C2S]);
@@ -323,7 +356,7 @@ static void draw_empty(const struct tui_snap *s, const struct tui_ui *ui, int y,
 static void visible_wants(const struct tui_snap *s, const struct tui_view *v, int h,
 			  struct wants *want)
 {
-	char a[FMT_EP_LEN], b1[24], b2[24], d[24];
+	char a[FMT_EP_LEN], b1[24], b2[24], d[24], ns[96];
 	for (int i = 0; i < h && v->top + (uint32_t)i < v->n; i++) {
 		const struct tui_row *r = tui_model_row(s->m, v->id[v->top + (uint32_t)i]);
 		if (!r)
@@ -341,6 +374,9 @@ static void visible_wants(const struct tui_snap *s, const struct tui_view *v, in
 		int lw = r->lat_ns >= 0 ? (int)strlen(fmt_dur(d, r->lat_ns)) : 1;
 		if (lw > want->lat)
 			want->lat = lw;
+		ns_text(s->m, r, ns, sizeof(ns));
+		if ((int)strlen(ns) > want->ns)
+			want->ns = (int)strlen(ns);
 	}
 }
 
@@ -354,9 +390,10 @@ void tui_draw_conns(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, 
 		return;
 	v->rows = h - 1;
 	tui_view_scroll(v, h - 1);
-	struct wants want = { EP_MIN, EP_MIN, 0, 0 };
+	struct wants want = { EP_MIN, EP_MIN, 0, 0, 0 };
 	visible_wants(s, v, h - 1, &want);
-	layout(&L, w, ui->look.g->utf8, s->backend && !strcmp(s->backend, "ebpf"), &want);
+	layout(&L, w, ui->look.g->utf8, s->backend && !strcmp(s->backend, "ebpf"),
+	       tui_model_nns(s->m) > 1, &want);
 	draw_titles(ui, &L, y0, w);
 	y0++;
 	h--;
@@ -381,7 +418,7 @@ void tui_draw_conns(const struct tui_snap *s, struct tui_ui *ui, int y0, int h, 
 		for (int c = 0; c < C_N; c++) {
 			if (!L.on[c])
 				continue;
-			row_text(ui->look.g, &L, r, c, buf, sizeof(buf));
+			row_text(ui->look.g, &L, s->m, r, c, buf, sizeof(buf));
 			attr_t a = base;
 			if (c == C_VERDICT)
 				a |= tui_attr(&ui->look,

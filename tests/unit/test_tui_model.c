@@ -125,7 +125,7 @@ static void test_rows_of_a_capture(void **state)
 		assert_int_equal(r->bytes[0], d->f.side[0].bytes);
 		assert_int_equal(r->server.port, d->f.server.port);
 		assert_int_equal(r->steps, d->f.tl_len);
-		tui_row_key(r, key, sizeof(key));
+		tui_row_key(&m, r, key, sizeof(key));
 		assert_non_null(strstr(key, lt_verdict_name((enum lt_verdict)r->verdict)));
 	}
 	/* an IPv6 refusal on 61910 next to answered IPv4 connections */
@@ -136,12 +136,51 @@ static void test_rows_of_a_capture(void **state)
 			v6 = r;
 	}
 	assert_non_null(v6);
-	tui_row_key(v6, key, sizeof(key));
+	tui_row_key(&m, v6, key, sizeof(key));
 	assert_non_null(strstr(key, "[::1]:61910 refused"));
 	const struct tui_row *o = tui_model_answered_other(&m, 6, 61910);
 	assert_non_null(o);
 	assert_int_equal(o->family, 4);
 	assert_true(o->est);
+	tui_model_release(&m);
+}
+
+
+/* Rows keep a namespace as a small index into the model's table; the
+ * list shows its name, the filter finds it. */
+static void test_netns_rows(void **state)
+{
+	static const struct lt_netns host = { .ino = 4026531840u, .name = "host" };
+	static const struct lt_netns box = { .ino = 4026532002u,
+					     .name = "lt-cli",
+					     .container = "docker:3f2a9c1b7e4d" };
+	struct tui_model m;
+	struct flow f;
+	char key[256];
+	(void)state;
+
+	assert_int_equal(tui_model_init(&m, 64, 8, 8, NULL, 0), 0);
+	memset(&f, 0, sizeof(f));
+	f.family = 4;
+	f.side[0].pid = f.side[1].pid = -1;
+	f.id = 1;
+	tui_model_on_retire(&m, &f, LT_V_CLOSED); /* no namespace (a capture) */
+	assert_int_equal(tui_model_nns(&m), 0);
+	assert_null(tui_model_row_ns(&m, tui_model_row(&m, 1)));
+	const struct lt_netns *seq[] = { &host, &box, &host, &box };
+	for (int i = 0; i < 4; i++) {
+		f.id = (uint64_t)i + 2;
+		f.ns = seq[i];
+		tui_model_on_retire(&m, &f, LT_V_REFUSED);
+	}
+	assert_int_equal(tui_model_nns(&m), 2);
+	for (int i = 0; i < 4; i++)
+		assert_ptr_equal(tui_model_row_ns(&m, tui_model_row(&m, (uint64_t)i + 2)), seq[i]);
+	assert_int_equal(tui_model_row(&m, 3)->ns, tui_model_row(&m, 5)->ns);
+	tui_row_key(&m, tui_model_row(&m, 3), key, sizeof(key));
+	assert_non_null(strstr(key, " refused lt-cli docker:3f2a9c1b7e4d"));
+	tui_model_clear(&m); /* the names stay: older pointers stay valid */
+	assert_int_equal(tui_model_nns(&m), 2);
 	tui_model_release(&m);
 }
 
@@ -185,10 +224,9 @@ static void test_windows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_row_size),
-		cmocka_unit_test(test_rows_of_a_capture),
-		cmocka_unit_test(test_windows),
-		cmocka_unit_test(test_pin),
+		cmocka_unit_test(test_row_size),   cmocka_unit_test(test_rows_of_a_capture),
+		cmocka_unit_test(test_windows),	   cmocka_unit_test(test_pin),
+		cmocka_unit_test(test_netns_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
