@@ -212,6 +212,8 @@ static int enter_and_attach(const char *path, uint32_t ino, netns_attach_fn fn, 
 
 /* ---- scanning ----------------------------------------------------------- */
 
+static void container_of_pid(struct ns_ent *e, int32_t pid);
+
 static int consider(struct netns_set *ns, const char *path, netns_attach_fn fn, void *ctx,
 		    int *failed)
 {
@@ -227,6 +229,11 @@ static int consider(struct netns_set *ns, const char *path, netns_attach_fn fn, 
 	if (e->seen)
 		return 0;
 	e->seen = 1;
+	/* found by a process in it: its cgroup may name the container (the
+	 * namespace's long-lived owner, which an event's short-lived client
+	 * may not be) */
+	if (!e->n.container[0] && ino != ns->init && !strncmp(path, "/proc/", 6))
+		container_of_pid(e, (int32_t)atoi(path + 6));
 	if (e->fd != -1)
 		return 0; /* attached, or failed before: not again */
 	fd = enter_and_attach(path, ino, fn, ctx);
@@ -328,28 +335,36 @@ void netns_container_of_cgroup(const char *cg, char *out, int outlen)
 		return;
 }
 
-const struct lt_netns *netns_lookup(struct netns_set *ns, uint32_t ino, int32_t pid)
+/* The container pid's cgroup names, once per pid. */
+static void container_of_pid(struct ns_ent *e, int32_t pid)
 {
-	struct ns_ent *e;
 	char p[64], cg[1024];
 	FILE *f;
 	size_t n;
+
+	if (pid <= 0 || pid == e->cg_pid)
+		return;
+	e->cg_pid = pid;
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+	if ((f = fopen(p, "re"))) {
+		n = fread(cg, 1, sizeof(cg) - 1, f);
+		cg[n] = 0;
+		fclose(f);
+		netns_container_of_cgroup(cg, e->n.container, sizeof(e->n.container));
+	}
+}
+
+const struct lt_netns *netns_lookup(struct netns_set *ns, uint32_t ino, int32_t pid)
+{
+	struct ns_ent *e;
 
 	if (!ino)
 		return NULL;
 	e = find(ns, ino);
 	if (!e && !(e = add(ns, ino)))
 		return NULL;
-	if (!e->n.container[0] && pid > 0 && pid != e->cg_pid && ino != ns->init) {
-		e->cg_pid = pid;
-		snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
-		if ((f = fopen(p, "re"))) {
-			n = fread(cg, 1, sizeof(cg) - 1, f);
-			cg[n] = 0;
-			fclose(f);
-			netns_container_of_cgroup(cg, e->n.container, sizeof(e->n.container));
-		}
-	}
+	if (!e->n.container[0] && ino != ns->init)
+		container_of_pid(e, pid);
 	return &e->n;
 }
 

@@ -49,7 +49,7 @@ TUI_PIDS+=($!)
 for _ in $(seq 50); do [ -s "$ready" ] && break; sleep 0.1; done
 "$PEER" connect --addr 127.0.0.1 --port "$P" --timeout-ms 2000 >/dev/null 2>&1
 check "tui netns: an answered row" "no closed row" \
-	tui_wait $S "127\.0\.0\.1:[0-9]+ +-> 127\.0\.0\.1:$P +closed "
+	tui_wait $S "127\.0\.0\.1:[0-9]+ +-> 127\.0\.0\.1:$P .* closed "
 check "tui netns: no NETNS column with one namespace" "a NETNS column already" \
 	eval '! tui_screen $S | grep -q NETNS'
 
