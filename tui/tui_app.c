@@ -453,6 +453,15 @@ static void listener_contradicted(void *ctx, const struct flow *f, enum lt_verdi
 		a->lis_next_mono = soon;
 }
 
+/* A socket on a watched port began or stopped listening (eBPF): the
+ * listener line asks who listens now, on the loop's next turn. */
+static void listener_changed(void *ctx, const struct listen_ev *ev)
+{
+	struct tui_app *a = ctx;
+	(void)ev;
+	a->lis_next_mono = 0;
+}
+
 static int attach_model(struct tui_app *a, uint32_t rows)
 {
 	struct lt_tap t = { .on_change = tui_model_on_change,
@@ -460,6 +469,7 @@ static int attach_model(struct tui_app *a, uint32_t rows)
 			    .ctx = &a->model };
 	struct lt_tap l = { .on_change = listener_contradicted,
 			    .on_retire = listener_contradicted,
+			    .on_listen = listener_changed,
 			    .ctx = a };
 	if (tui_model_init(&a->model, rows, 0, 0, &a->o->ports,
 			   run_flow_config(a->run)->connecting_ns) < 0)

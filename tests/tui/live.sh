@@ -107,3 +107,35 @@ kill -TERM "$(tui_pid $S)"
 check "tui live SIGTERM: exits" "still running after SIGTERM" tui_wait_dead $S
 check "tui live SIGTERM: terminal restored" "alternate_on is $(tui_alt $S)" \
 	test "$(tui_alt $S)" = 0
+
+# eBPF: the listener line follows listen() and close() at once (the kernel
+# says so), not at the next 2 s query and with no connection needed
+for _ in $(seq 20); do
+	Q=$((62000 + RANDOM % 2000))
+	[ "$Q" != "$P" ] && ! ss -Hltn "sport = :$Q" 2>/dev/null | grep -q . && break
+done
+S=ebpf
+tui_start $S 120 40 "$LOTRACE --backend ebpf --port $Q"
+if tui_wait $S 'eBPF' && tui_wait $S "nothing listening on 127\.0\.0\.1:$Q"; then
+	sleep 0.3 # past the first query
+	"$LT_PEER" serve --addr 127.0.0.1 --port "$Q" --mode reply --duration-ms 1500 \
+		--ready-file "$TUI_TMP/ebpf.ready" >/dev/null 2>&1 &
+	srv=$!
+	TUI_PIDS+=($srv)
+	# at most 0.6 s: the ring is read every 100 ms, a frame drawn every 100 ms
+	within() { # within REGEX: the screen matches within 0.6 s
+		for _ in $(seq 12); do tui_screen $S | grep -Eq -- "$1" && return 0; sleep 0.05; done
+		return 1
+	}
+	check "tui live ebpf: the listener line shows a new listener within 0.6 s of listen()" \
+		"no 'listening: 127.0.0.1:$Q lt_peer[pid]' within 0.6 s" \
+		within "listening: 127\.0\.0\.1:$Q lt_peer\[[0-9]+\]"
+	wait $srv
+	check "tui live ebpf: ... and says nothing listens within 0.6 s of its close" \
+		"no 'nothing listening on 127.0.0.1:$Q' within 0.6 s" \
+		within "nothing listening on 127\.0\.0\.1:$Q"
+else
+	fail "tui live ebpf" "no eBPF TUI with 'nothing listening on 127.0.0.1:$Q': $(tui_screen $S | head -3)"
+fi
+tui_keys $S q
+tui_wait_dead $S >/dev/null
