@@ -13,8 +13,9 @@
  *    then ingress, so one hook sees each segment once). Every segment on a
  *    watched port updates its connection in place: SYN and SYN-ACK times
  *    (retransmissions included), the first pure ACK, the first data
- *    segment, FIN and RST of each side, data totals. Nothing is sent per
- *    segment. A SYN meeting a full accept queue is noted on its connection
+ *    segment (and its first LT_HEAD_MAX payload bytes, unless userspace
+ *    said --no-payload), FIN and RST of each side, data totals. Nothing is
+ *    sent per segment. A SYN meeting a full accept queue is noted on its connection
  *    (the kernel drops such SYNs without a drop reason).
  *  - tracing programs (tp_btf, no kprobes or fentry needed): the reset
  *    reason, drop reason, errno and SYN / SYN-ACK retransmits land on the
@@ -74,6 +75,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by userspace before load. */
 const volatile __u32 netns_ino = 0;	   /* our netns; 0 = do not filter */
 const volatile __u64 wake_bytes = 1 << 20; /* wake the reader past this fill */
+const volatile __u8 copy_head = 1;	   /* 0 (--no-payload): copy no payload byte */
 
 /* Written here, read (mmapped) by userspace; plain stores, races harmless. */
 __u64 next_id = 0;
@@ -274,7 +276,7 @@ static __always_inline void conn_end(const struct lt_key *k, struct lt_conn *c, 
 	c->flags |= LT_CF_END | why;
 	if (c->t_first <= last_loss_ns)
 		c->flags |= LT_CF_LOSS;
-	if (bpf_ringbuf_output(&events, c, sizeof(*c), rb_flags())) {
+	if (bpf_ringbuf_output(&events, c, LT_CONN_LEN(c), rb_flags())) {
 		c->flags |= LT_CF_END_PENDING;
 		count(LT_CNT_END_DEFERRED);
 		return;
@@ -374,6 +376,39 @@ static __always_inline bool listen_queue_full(struct __sk_buff *skb, const struc
 	}
 	bpf_sk_release(sk);
 	return full;
+}
+
+/* Where head_load copies to: one side's head[] in a struct lt_conn. */
+struct lt_head_buf {
+	__u8 b[LT_HEAD_MAX];
+};
+
+/*
+ * The first payload bytes of a first data segment (len bytes at off): at
+ * most LT_HEAD_MAX, into dst. Returns how many (0: none). A global
+ * function, so the verifier checks it once on its own instead of once
+ * per path through lotrace_tc (inlined, its branches doubled the states
+ * of the whole program). The length it passes is one the verifier can
+ * bound: the whole head, or 1..LT_HEAD_MAX-1 bytes.
+ */
+__noinline int head_load(struct __sk_buff *skb, __u32 off, __u32 len, struct lt_head_buf *dst)
+{
+	if (!skb || !dst)
+		return 0;
+	if (len >= LT_HEAD_MAX) {
+		if (bpf_skb_load_bytes(skb, off, dst->b, LT_HEAD_MAX))
+			return 0;
+		len = LT_HEAD_MAX;
+	} else {
+		/* hide len < LT_HEAD_MAX from the compiler: the mask must stay,
+		 * it is what bounds the length for the verifier */
+		asm volatile("" : "+r"(len));
+		len &= LT_HEAD_MAX - 1;
+		if (!len || bpf_skb_load_bytes(skb, off, dst->b, len))
+			return 0;
+	}
+	count(LT_CNT_HEADS);
+	return len;
 }
 
 /* A new connection for segment t (flags fl), or NULL when the map is full. */
@@ -633,6 +668,9 @@ int lotrace_tc(struct __sk_buff *skb)
 			s->t_data = now;
 			s->first_data_len = payload;
 			s->data_flags = fl;
+			if (copy_head)
+				c->head_len[d] = head_load(skb, l4off + doff, payload,
+							   (struct lt_head_buf *)c->head[d]);
 		}
 		__sync_fetch_and_add(&s->data_pkts, 1);
 		__sync_fetch_and_add(&s->bytes, payload);

@@ -7,7 +7,10 @@
  * ends a connection), the small context record (struct lt_ctx_rec) for
  * kernel events about connections the kernel does not track, the values
  * of the maps userspace writes (watched ports, listener owners) and the
- * per-CPU counter indices. Includes nothing: the kernel side gets
+ * per-CPU counter indices. The first up to LT_HEAD_MAX payload bytes of
+ * each direction ride at the end of struct lt_conn and are sent only
+ * when there are some (a record is 448, 512 or 576 bytes long: up to
+ * head[0], head[1] or all). Includes nothing: the kernel side gets
  * __u8..__u64 from vmlinux.h, userspace from the typedef block below.
  * Every field has a fixed width and the padding is explicit, so both
  * compilers agree; src_bpf.c asserts the sizes.
@@ -56,6 +59,9 @@ struct lt_key {
 	__u32 netns; /* inode of the network namespace (same 4-tuples in
 			   * two namespaces are two connections) */
 };
+
+/* Payload bytes the kernel copies per direction (= PROTO_HEAD_MAX). */
+#define LT_HEAD_MAX 64
 
 /* How many SYN (or SYN-ACK) times a side keeps; later ones overwrite the last. */
 #define LT_SYN_SLOTS 6
@@ -116,8 +122,9 @@ enum {
  * the first segment seen), side[1] the server.
  */
 struct lt_conn {
-	__u8 kind; /* LT_REC_CONN */
-	__u8 pad0[3];
+	__u8 kind;	  /* LT_REC_CONN */
+	__u8 head_len[2]; /* bytes in head[d]; 0: none copied (--no-payload) */
+	__u8 pad0;
 	__u32 flags; /* LT_CF_* */
 	struct lt_key key;
 	__u64 id; /* 1, 2, ... unique per run */
@@ -127,7 +134,18 @@ struct lt_conn {
 	__u32 backlog; /* LT_CF_OVERFLOW: the listener's backlog ... */
 	__u32 qlen;    /* ... and its accept queue length then */
 	struct lt_side side[2];
+	/* The first LT_HEAD_MAX bytes of each side's first data segment.
+	 * Last, so a record can stop before them (LT_CONN_LEN). */
+	__u8 head[2][LT_HEAD_MAX];
 };
+
+/* How long a struct lt_conn record is: no head bytes, the client's only,
+ * or both sides' (the receiver zero-fills what was not sent). */
+#define LT_CONN_BASE_LEN (sizeof(struct lt_conn) - 2 * LT_HEAD_MAX)
+#define LT_CONN_LEN(c)                                       \
+	((c)->head_len[1]   ? sizeof(struct lt_conn)         \
+	 : (c)->head_len[0] ? LT_CONN_BASE_LEN + LT_HEAD_MAX \
+			    : LT_CONN_BASE_LEN)
 
 /* Kernel context about a 4-tuple the kernel does not track (any more). */
 struct lt_ctx_rec {
@@ -214,6 +232,7 @@ enum lt_counter {
 			       * still waits for ring room: not tracked */
 	LT_CNT_TRUNCATED,    /* headers not in the linear skb area */
 	LT_CNT_WAKEUPS,	     /* records that woke the reader (ring filling up) */
+	LT_CNT_HEADS,	     /* first data segments whose bytes were copied */
 	LT_CNT_MAX,
 };
 

@@ -114,6 +114,7 @@ static struct lt_source *open_live(const struct lt_opts *o, char *note, size_t n
 			.max_flows = o->max_flows,
 			.verbose = o->verbose,
 			.netns = o->netns,
+			.no_payload = o->no_payload,
 			.attach = o->attach == 1   ? SRC_BPF_TCX
 				  : o->attach == 2 ? SRC_BPF_CLSACT
 						   : 0,

@@ -131,10 +131,11 @@ struct lt_obs {
 	uint64_t proc_start_ns;
 
 	const struct lt_frame *frame; /* the frame behind a segment, or NULL */
-	/* The captured start of the TCP payload (segments from a frame): at
-	 * most payload_len bytes, fewer when the snap length cut them; NULL
-	 * and 0 when the source has no payload (eBPF) or nothing was
-	 * captured. Points into the frame: valid as long as it is. The flow
+	/* The captured start of the TCP payload: at most payload_len bytes,
+	 * fewer when the snap length cut them (a frame) or past the 64 the
+	 * kernel copies (eBPF: each side's first data segment only); NULL
+	 * and 0 when nothing was captured (--no-payload). Valid during the
+	 * call that delivers the observation (frames: as long as the frame). The flow
 	 * keeps the first PROTO_HEAD_MAX bytes of each direction (proto.h). */
 	const uint8_t *payload;
 	uint32_t payload_cap;

@@ -146,8 +146,8 @@ static char *proto_side(char *p, const struct proto_id *q)
 	return p;
 }
 
-/* "protocol": null when no payload byte was kept (eBPF, --no-payload,
- * no data), else what each side spoke and the mismatch. */
+/* "protocol": null when no payload byte was kept (--no-payload, no
+ * data), else what each side spoke and the mismatch. */
 static void protocol_obj(struct sbuf *b, const struct flow *f)
 {
 	char *p;

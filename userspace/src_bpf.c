@@ -29,9 +29,12 @@
 #include "listeners.h"
 #include "lotrace.h"
 #include "lotrace.skel.h"
+#include "proto.h"
 #include "src_bpf_tc.h"
 
-_Static_assert(sizeof(struct lt_conn) == 448, "struct lt_conn layout changed");
+_Static_assert(sizeof(struct lt_conn) == 576, "struct lt_conn layout changed");
+_Static_assert(LT_CONN_BASE_LEN == 448, "struct lt_conn head[] is not last");
+_Static_assert(LT_HEAD_MAX == PROTO_HEAD_MAX, "the kernel copies what the flow keeps");
 _Static_assert(sizeof(struct lt_ctx_rec) == 56, "struct lt_ctx_rec layout changed");
 _Static_assert(sizeof(struct lt_listen_rec) == 72, "struct lt_listen_rec layout changed");
 _Static_assert(sizeof(struct lt_owner) == 20, "struct lt_owner layout changed");
@@ -86,6 +89,7 @@ struct src_bpf {
 	/* a dispatch's observations, delivered in time order at its end */
 	struct lt_obs *pend;
 	struct pend_ix *pix;
+	uint8_t (*pend_head)[LT_HEAD_MAX]; /* pend[i]'s payload bytes, if any */
 	size_t npend, cap_pend;
 	uint64_t records_this_dispatch;
 	uint64_t pend_failed; /* observations without memory to hold them */
@@ -539,14 +543,19 @@ static void pend_add(struct src_bpf *s, const struct lt_obs *o)
 		struct lt_obs *p = realloc(s->pend, n * sizeof(*p));
 		struct pend_ix *x;
 
+		uint8_t(*h)[LT_HEAD_MAX];
+
 		if (p)
 			s->pend = p;
 		x = p ? realloc(s->pix, n * sizeof(*x)) : NULL;
-		if (!x) {
+		if (x)
+			s->pix = x;
+		h = x ? realloc(s->pend_head, n * sizeof(*h)) : NULL;
+		if (!h) {
 			s->pend_failed++;
 			return;
 		}
-		s->pix = x;
+		s->pend_head = h;
 		s->cap_pend = n;
 	}
 	/* Keep the index in time order as it grows: a connection's
@@ -575,7 +584,17 @@ static void pend_add(struct src_bpf *s, const struct lt_obs *o)
 	memmove(&s->pix[at + 1], &s->pix[at], (s->npend - at) * sizeof(*s->pix));
 	s->pix[at].ts = ts;
 	s->pix[at].idx = s->npend;
-	s->pend[s->npend++] = *o;
+	s->pend[s->npend] = *o;
+	/* payload points into a record copy that is gone by the flush */
+	s->pend[s->npend].payload = NULL;
+	if (o->payload && o->payload_cap) {
+		s->pend[s->npend].payload_cap =
+			o->payload_cap < LT_HEAD_MAX ? o->payload_cap : LT_HEAD_MAX;
+		memcpy(s->pend_head[s->npend], o->payload, s->pend[s->npend].payload_cap);
+	} else {
+		s->pend[s->npend].payload_cap = 0;
+	}
+	s->npend++;
 }
 
 /*
@@ -585,8 +604,12 @@ static void pend_add(struct src_bpf *s, const struct lt_obs *o)
 static void pend_flush(struct src_bpf *s)
 {
 	for (size_t i = 0; i < s->npend; i++) {
+		struct lt_obs *o = &s->pend[s->pix[i].idx];
+
+		if (o->payload_cap)
+			o->payload = s->pend_head[s->pix[i].idx];
 		s->delivered++;
-		s->fn(s->fn_ctx, &s->pend[s->pix[i].idx]);
+		s->fn(s->fn_ctx, o);
 	}
 	s->npend = 0;
 }
@@ -688,10 +711,17 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 				synfl, sd->isn, 0);
 		if (sd->t_ack && !pd->t_ack)
 			exp_seg(x, s, c, d, sd->t_ack, LT_TCP_ACK, sd->isn + 1, 0);
-		if (sd->data_pkts && !pd->data_pkts)
+		if (sd->data_pkts && !pd->data_pkts) {
+			int at = x->n;
+
 			exp_seg(x, s, c, d, sd->t_data,
 				sd->data_flags ? sd->data_flags : LT_TCP_ACK, sd->isn + 1,
 				sd->first_data_len);
+			if (x->n > at && c->head_len[d]) { /* its first bytes (pend_add copies) */
+				x->o[at].payload = c->head[d];
+				x->o[at].payload_cap = c->head_len[d];
+			}
+		}
 		for (unsigned k = pd->fins; k < sd->fins; k++)
 			exp_seg(x, s, c, d, sd->t_fin, sd->fin_flags, sd->fin_seq, 0);
 		for (unsigned k = pd->rsts; k < sd->rsts; k++)
@@ -870,11 +900,17 @@ static int on_sample(void *ctx, void *data, size_t len)
 	s->received++;
 	if (++s->records_this_dispatch >= LT_DISPATCH_RECORDS)
 		stop = LT_RB_STOP; /* this record is consumed; the rest next time */
-	if (kind == LT_REC_CONN && len >= sizeof(struct lt_conn)) {
+	if (kind == LT_REC_CONN && len >= LT_CONN_BASE_LEN) {
 		struct lt_conn c;
 
-		/* Copy out: alignment in the ring buffer is not ours to assume. */
-		memcpy(&c, data, sizeof(c));
+		/* Copy out: alignment in the ring buffer is not ours to assume.
+		 * The head bytes come only as far as there are some. */
+		memset(c.head, 0, sizeof(c.head));
+		memcpy(&c, data, len < sizeof(c) ? len : sizeof(c));
+		for (int d = 0; d < 2; d++)
+			if (c.head_len[d] > LT_HEAD_MAX ||
+			    len < LT_CONN_BASE_LEN + (d + 1) * LT_HEAD_MAX)
+				c.head_len[d] = 0;
 		if (c.key.family == 4 || c.key.family == 6) {
 			conn_final(s, &c, s->now_mono);
 			return stop;
@@ -1155,6 +1191,7 @@ static void bpf_stats(struct lt_source *src, struct lt_source_stats *st)
 		[LT_CNT_REUSE_LOST] = "reused_tuple_lost",
 		[LT_CNT_TRUNCATED] = "truncated",
 		[LT_CNT_WAKEUPS] = "wakeups",
+		[LT_CNT_HEADS] = "payload_heads",
 	};
 	struct src_bpf *s = (struct src_bpf *)src;
 	uint64_t c[LT_CNT_MAX];
@@ -1196,6 +1233,7 @@ static void bpf_close(struct lt_source *src)
 	free(s->exp);
 	free(s->pend);
 	free(s->pix);
+	free(s->pend_head);
 	free(s->sweep_keys);
 	free(s->sweep_vals);
 	lotrace_bpf__destroy(s->skel);
@@ -1305,6 +1343,7 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	s->skel->rodata->netns_ino = netns_only(s->nsset);
 	rb_bytes = ringbuf_size(o ? o->ringbuf_bytes : 0);
 	s->skel->rodata->wake_bytes = rb_bytes / 4;
+	s->skel->rodata->copy_head = o && o->no_payload ? 0 : 1;
 	s->max_flows = o && o->max_flows ? o->max_flows : LT_CONNS_DEFAULT;
 	e = bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)rb_bytes);
 	if (!e)

@@ -24,7 +24,9 @@
  *  - LT_OBS_SEGMENT for each SYN and SYN-ACK (retransmissions at their own
  *    times), the first pure ACK of each side, the first data segment of
  *    each side (carrying the side's data totals in agg_pkts/agg_bytes/
- *    agg_first_ns), each FIN and RST. Segments carry LT_KCTX_PROC with the
+ *    agg_first_ns, and its first up to 64 payload bytes in payload/
+ *    payload_cap, copied by the kernel unless no_payload), each FIN and
+ *    RST. Segments carry LT_KCTX_PROC with the
  *    pid/comm of the side's owner when known: the client's recorded at
  *    connect() (inet_sock_set_state -> SYN_SENT, process context), the
  *    server's from its listener (listen(), or /proc at open for older
@@ -78,6 +80,7 @@ struct src_bpf_opts {
 				   * path (/proc/PID/ns/net) or "host" */
 	int attach;	       /* 0: tcx, falling back to clsact;
 				   * SRC_BPF_TCX/SRC_BPF_CLSACT: only that */
+	int no_payload;	       /* --no-payload: the kernel copies no payload byte */
 	/* libbpf messages (verifier log...): NULL and !verbose drops them. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
