@@ -86,7 +86,7 @@ wait_live() { # the runs started, to their end
 tcpdump -i lo -U -s 0 -w "$tmp/cap.pcap" "tcp and (portrange $P-$((P + 4)))" 2>"$tmp/tcpdump.err" &
 td=$!
 pids+=($td)
-for _ in $(seq 100); do grep -q listening "$tmp/tcpdump.err" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs listening "$tmp/tcpdump.err" && break; sleep 0.05; done
 for b in $backends; do start_live "live-$b" "$b"; done
 clients
 wait_live
