@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "frame.h"
 #include "frontends.h"
 #include "keys.h"
@@ -300,7 +301,7 @@ static void cmd_speed(struct tui_app *a, int dir)
 	if (run_set_speed(a->run, s) < 0)
 		return;
 	a->speed = s;
-	tui_message(&a->ui, 0, "replay speed %s", tui_speed_name(s, sp));
+	tui_message(&a->ui, 0, "replay speed %s", fmt_speed(sp, s));
 }
 
 /* A key: its flags for the loop, after carrying out its commands. */

@@ -205,17 +205,6 @@ void tui_clear_to_eol(int y, int x)
 	spaces(y, x, COLS - x);
 }
 
-const char *tui_speed_name(double speed, char out[24])
-{
-	if (speed <= 0)
-		snprintf(out, 24, "instant");
-	else if (speed == (double)(long)speed)
-		snprintf(out, 24, "%ldx", (long)speed);
-	else
-		snprintf(out, 24, "%gx", speed);
-	return out;
-}
-
 char *tui_elide_ep(const char *ep, int w, const char *ell, char *out, size_t len)
 {
 	size_t n = strlen(ep);

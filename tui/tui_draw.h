@@ -67,8 +67,6 @@ void tui_put_pad(int y, int x, int w, const char *s, int right);
  * always kept. Returns out.
  */
 char *tui_elide_ep(const char *ep, int w, const char *ell, char *out, size_t len);
-/* A replay speed as the header says it: "instant", "1x", "10x", "0.5x". */
-const char *tui_speed_name(double speed, char out[24]);
 /* Clear row y from x to the end of the line. */
 void tui_clear_to_eol(int y, int x);
 

@@ -105,7 +105,7 @@ static void draw_title(const struct tui_snap *s, const struct tui_ui *ui, int y,
 	else
 		snprintf(right, sizeof(right), "%s%s | %s%s ", ui->paused ? "PAUSED | " : "", ports,
 			 s->replay_done ? "done" : "playing ",
-			 s->replay_done ? "" : tui_speed_name(s->speed, sp));
+			 s->replay_done ? "" : fmt_speed(sp, s->speed));
 	int rw = tui_width(right);
 	if (ln.x + rw <= w)
 		tui_put(y, w - rw, rw, right);

@@ -84,6 +84,17 @@ char *fmt_bytes(char out[24], uint64_t n)
 	return out;
 }
 
+char *fmt_speed(char out[24], double speed)
+{
+	if (speed <= 0)
+		snprintf(out, 24, "instant");
+	else if (speed == (double)(long)speed)
+		snprintf(out, 24, "%ldx", (long)speed);
+	else
+		snprintf(out, 24, "%gx", speed);
+	return out;
+}
+
 void fmt_dur_sb(struct sbuf *b, int64_t ns)
 {
 	if (ns < 0) {

@@ -30,6 +30,8 @@ char *fmt_time(char out[FMT_TIME_LEN], uint64_t ts_ns, int with_date);
 char *fmt_time_iso(char out[FMT_TIME_LEN], uint64_t ts_ns);
 /* "15us", "1.20ms", "2.03s"; negative: "-" */
 char *fmt_dur(char out[24], int64_t ns);
+/* A replay speed: "instant" (0), "1x", "10x", "0.5x" */
+char *fmt_speed(char out[24], double speed);
 
 /* Compact timeline: "S> SA<@42us A>@55us D>27B@60us F>@1.20ms F<@1.30ms" */
 void fmt_timeline(struct sbuf *b, const struct flow *f);

@@ -863,11 +863,6 @@ double run_next_speed(double speed, int dir)
 	return src_pace_next_speed(speed, dir);
 }
 
-const char *run_speed_name(double speed, char out[24])
-{
-	return src_pace_speed_name(speed, out);
-}
-
 int run_write_report(struct lt_run *r, const char *path)
 {
 	struct lt_source_stats ss;

@@ -106,8 +106,6 @@ double run_speed(const struct lt_run *r);
 int run_set_speed(struct lt_run *r, double speed);
 /* The next preset speed up (dir 1) or down (-1): 1x, 10x, 100x, instant. */
 double run_next_speed(double speed, int dir);
-/* "instant", "1x", "10x", "0.5x" */
-const char *run_speed_name(double speed, char out[24]);
 
 /* Write the report as it stands (partial while reading) to path, in the
  * format its name asks for; 0 or -errno. */

@@ -208,14 +208,3 @@ double src_pace_next_speed(double speed, int dir)
 	}
 	return speed;
 }
-
-const char *src_pace_speed_name(double speed, char out[24])
-{
-	if (speed <= 0)
-		snprintf(out, 24, "instant");
-	else if (speed == (double)(long)speed)
-		snprintf(out, 24, "%ldx", (long)speed);
-	else
-		snprintf(out, 24, "%gx", speed);
-	return out;
-}

@@ -26,7 +26,5 @@ double src_pace_speed(const struct lt_source *s);
 int src_pace_wait_ms(const struct lt_source *s);
 /* The next preset speed up (dir 1) or down (-1): 1x, 10x, 100x, instant. */
 double src_pace_next_speed(double speed, int dir);
-/* "instant", "1x", "10x", "0.5x" */
-const char *src_pace_speed_name(double speed, char out[24]);
 
 #endif

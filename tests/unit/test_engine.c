@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "fmt.h"
 #include "source.h"
 #include "src_pace.h"
 
@@ -161,8 +162,8 @@ static void test_pace(void **state)
 	src->ops->close(src);
 
 	char name[24];
-	assert_string_equal(src_pace_speed_name(0, name), "instant");
-	assert_string_equal(src_pace_speed_name(10, name), "10x");
+	assert_string_equal(fmt_speed(name, 0), "instant");
+	assert_string_equal(fmt_speed(name, 10), "10x");
 	assert_true(src_pace_next_speed(1, 1) == 10);
 	assert_true(src_pace_next_speed(100, 1) == 0);
 	assert_true(src_pace_next_speed(0, -1) == 100);
