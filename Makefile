@@ -165,15 +165,19 @@ $(BUILD)/lotrace: $(OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 	@printf '  %-8s %s\n' BACKEND '$(BACKEND_NOTE)'
 
+# Programs compiled from their source and linked with the objects in one
+# step: their .d files add the headers to $^, which are not compiler input.
+LINK_INPUTS = $(filter %.c %.o,$^)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(LINK_INPUTS) -o $@ $(LDLIBS) -lcmocka
 
 $(TUI_BENCH): tests/tui/tui_bench.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LINK_INPUTS) -o $@ $(LDLIBS)
 
 # The replay benchmark's floor: a bare libpcap read loop.
 $(BUILD)/bench/pcap_loop: tests/bench/pcap_loop.c
@@ -203,11 +207,13 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined \
 	-fsanitize-coverage-ignorelist=tests/fuzz/ignorelist.txt
 
 fuzzers: $(FUZZ_BINS)
+-include $(FUZZ_BINS:=.d)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+# tests/fuzz/harness.c: the engine set-up both targets share
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/harness.c $(LIB_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(LINK_INPUTS) -o $@ $(LDLIBS)
 
 fuzz-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz BACKEND=pcap CC=clang \

@@ -28,10 +28,7 @@
 
 #include "cursor.h"
 #include "decode.h"
-#include "engine.h"
-#include "frontends.h"
-#include "report.h"
-#include "sink.h"
+#include "harness.h"
 
 static const int dlts[8] = { DLT_EN10MB,    DLT_NULL,	    DLT_LOOP, DLT_RAW,
 			     DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_IPV4, DLT_IPV6 };
@@ -72,47 +69,13 @@ static void kernel_obs(struct lt_obs *o, struct cur c)
 	cur_bytes(&c, (uint8_t *)o->reason_name, sizeof(o->reason_name) - 1);
 }
 
-/* The sinks as taps of the engine, as run.c adds them. */
-static void sink_conn(void *ctx, const struct flow *f, enum lt_verdict v)
-{
-	struct lt_sink *s = ctx;
-	s->ops->conn(s, f, v);
-}
-
-static int add_sinks(struct engine *e, struct lt_sink **sk, FILE *null)
-{
-	sk[0] = sink_text_new(null);
-	sk[1] = sink_json_new(null);
-	for (int i = 0; i < 2; i++) {
-		struct lt_tap t = { .on_retire = sink_conn, .ctx = sk[i] };
-		if (!sk[i] || engine_add_tap(e, &t) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void end_sinks(struct engine *e, struct lt_sink **sk, const struct lt_run_info *ri,
-		      const struct lt_source_stats *ss)
-{
-	struct lt_run_end re = { .stats = engine_stats(e),
-				 .flows = flow_tab_counters(engine_flows(e)),
-				 .src = ss };
-	for (int i = 0; i < 2; i++)
-		if (sk[i]) {
-			sk[i]->ops->end(sk[i], ri, &re);
-			sk[i]->ops->free(sk[i]);
-		}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cur c = cur_make(data, size);
 	struct lt_opts o;
-	struct flow_config cfg;
-	struct engine *eng;
-	struct lt_sink *sk[2] = { NULL, NULL };
+	struct fuzz_run fr;
 	struct lt_source_stats ss;
 	struct lt_run_info ri;
 	uint8_t hdr;
@@ -121,26 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cur_u8(&c, &hdr))
 		return 0;
 	int dlt = dlts[hdr & 7];
-	memset(&o, 0, sizeof(o));
-	if (hdr & 0x10)
-		o.count = 3;
-	if (hdr & 0x20) {
-		char err[64];
-		ports_add(&o.ports, "61900", err, sizeof(err));
-	}
-	o.max_flows = (hdr & 0x08) ? 16 : 1024;
-
-	FILE *null = fopen("/dev/null", "w");
-	if (!null)
+	fuzz_opts(&o, hdr >> 3);
+	if (fuzz_start(&fr, &o, 0) < 0)
 		return 0;
-	lt_flow_config(&cfg, &o, 0);
-	if (!(eng = engine_init(&cfg))) {
-		fclose(null);
-		return 0;
-	}
-	engine_set_limit(eng, o.count);
-	add_sinks(eng, sk, null);
-	struct report *rep = report_attach(eng, &o, 0);
 
 	memset(&ss, 0, sizeof(ss));
 	memset(&ri, 0, sizeof(ri));
@@ -150,11 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ri.link_name = "fuzz";
 	ri.ports = &o.ports;
 	ri.max_flows = o.max_flows;
-	for (int i = 0; i < 2; i++)
-		if (sk[i])
-			sk[i]->ops->begin(sk[i], &ri);
+	fuzz_begin(&fr, &ri);
 
-	while (!engine_done(eng)) {
+	while (!engine_done(fr.eng)) {
 		uint8_t type;
 		uint16_t t, len;
 		struct lt_obs obs;
@@ -183,18 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		obs.ts_ns = now;
-		engine_obs(eng, &obs);
+		engine_obs(fr.eng, &obs);
 		free(frame);
 	}
-	engine_finish(eng);
-	end_sinks(eng, sk, &ri, &ss);
-	if (rep) {
-		report_write(rep, null, LT_FMT_MARKDOWN, &ri, &ss, 0);
-		report_write(rep, null, LT_FMT_TEXT, &ri, &ss, 0);
-		report_write(rep, null, LT_FMT_JSON, &ri, &ss, 0);
-		report_free(rep);
-	}
-	engine_release(eng);
-	fclose(null);
+	fuzz_end(&fr, &ri, &ss);
 	return 0;
 }
