@@ -285,7 +285,7 @@ bashcompdir := $(PREFIX)/share/bash-completion/completions
 zshcompdir := $(PREFIX)/share/zsh/site-functions
 INSTALL_BUILD ?= build-install
 INSTALL ?= install
-DOC_FILES := README.md $(sort $(wildcard docs/*.md docs/*.txt))
+DOC_FILES := README.md LICENSE $(sort $(wildcard docs/*.md docs/*.txt))
 REPORT_FILES := $(sort $(wildcard docs/reports/*.md))
 DEMO_CAPTURE := captures/busy-mixed.pcap
 

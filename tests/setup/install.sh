@@ -32,7 +32,7 @@ outside=$(real)
 (cd "$dest" && find . -type f | sort) >"$tmp/files"
 for f in ./usr/sbin/lotrace ./usr/share/man/man8/lotrace.8 \
 	./usr/share/bash-completion/completions/lotrace ./usr/share/zsh/site-functions/_lotrace \
-	./usr/share/doc/lotrace/README.md ./usr/share/doc/lotrace/verdicts.md \
+	./usr/share/doc/lotrace/README.md ./usr/share/doc/lotrace/LICENSE ./usr/share/doc/lotrace/verdicts.md \
 	./usr/share/lotrace/captures/busy-mixed.pcap; do
 	grep -qxF "$f" "$tmp/files" && ok "installs $f" || fail "installs $f" "not there: $(tr '\n' ' ' <"$tmp/files")"
 done
