@@ -110,6 +110,16 @@ grep '"type":"summary"' "$tmp/merged.json" | grep -q "busy-mixed.pcap + .*port-r
 "$LOTRACE" -r "$M1" -r "$M2" -r "$M3" -w "$tmp/merged.pcap" >/dev/null 2>&1
 [ "$(tshark -r "$tmp/merged.pcap" -x 2>/dev/null | md5sum)" = "$(tshark -r "$tmp/mergecap.pcap" -x 2>/dev/null | md5sum)" ] &&
 	ok "-w of a merge: mergecap's packets, in mergecap's order" || fail "-w merge" "differs from mergecap"
+# files of different snap lengths: the merge's header has the largest, as
+# mergecap's (the first packet is from the 80-byte one)
+editcap -F pcap -s 80 "$M2" "$tmp/snap80.pcap"
+"$LOTRACE" -r "$tmp/snap80.pcap" -r "$M1" -w "$tmp/snapmix.pcap" >/dev/null 2>&1
+mergecap -F pcap -w "$tmp/snapmix-mergecap.pcap" "$tmp/snap80.pcap" "$M1"
+got=$(capinfos -l -T -r "$tmp/snapmix.pcap" | cut -f2) want=$(capinfos -l -T -r "$tmp/snapmix-mergecap.pcap" | cut -f2)
+[ "$want" = 262144 ] && [ "$got" = "$want" ] &&
+	[ "$(tshark -r "$tmp/snapmix.pcap" -x 2>/dev/null | md5sum)" = "$(tshark -r "$tmp/snapmix-mergecap.pcap" -x 2>/dev/null | md5sum)" ] &&
+	ok "-w of a merge of snap lengths 80 and 262144: header snap length $got, mergecap's packets" ||
+	fail "-w merge snap length" "header says $got, mergecap's $want"
 mkdir "$tmp/dir" && cp "$IRC" "$RESP" "$tmp/dir/"
 "$LOTRACE" -r "$tmp/dir/*.pcap" --json >"$tmp/glob.json"
 "$LOTRACE" -r "$tmp/dir/irc-353.pcap" -r "$tmp/dir/resp_1_benchmark.pcap" --json >"$tmp/two.json"

@@ -67,6 +67,7 @@ struct lt_source {
 	const struct lt_source_ops *ops;
 	char desc[512];	    /* for headers: "x.pcap", "a.pcap + b.pcap", "lo" */
 	int link_type;	    /* DLT of a pcap source, -1 otherwise */
+	uint32_t snaplen;   /* its snap length (a merge: the largest), 0 otherwise */
 	char link_name[32]; /* "EN10MB" */
 };
 

@@ -6,9 +6,11 @@
  * A decorator: it owns its sub-sources, pulls one packet at a time from
  * each, keeps the observations each produced (with a copy of the frame,
  * so -w still writes the packets as they were) and hands out the oldest
- * first; on equal times the earlier file goes first. Memory: one pending
- * packet per file. A sub-source that fails mid-read ends there; the error
- * names it and the others are read to the end.
+ * first; on equal times the earlier file goes first. Its frames carry the
+ * largest snap length of the files, as mergecap's header does, so the
+ * header -w writes holds every packet. Memory: one pending packet per
+ * file. A sub-source that fails mid-read ends there; the error names it
+ * and the others are read to the end.
  * Does not own: decoding or filtering (the sub-sources do that).
  */
 #include "src_merge.h"
@@ -99,8 +101,10 @@ static int merge_dispatch(struct lt_source *base, int budget, lt_obs_fn fn, void
 		if (!best)
 			return delivered ? delivered : LT_SRC_EOF;
 		struct pending *p = &best->q[best->head++];
-		if (p->o.frame)
+		if (p->o.frame) {
 			p->o.frame = &p->fr; /* the queue may have moved */
+			p->fr.snaplen = base->snaplen;
+		}
 		m->last_ts = p->o.ts_ns;
 		fn(ctx, &p->o);
 		delivered++;
@@ -191,6 +195,8 @@ struct lt_source *src_merge_open(struct lt_source **subs, int n, char err[LT_ERR
 	size_t used = 0;
 	for (int i = 0; i < n; i++) {
 		m->slots[i].src = subs[i];
+		if (subs[i]->snaplen > m->base.snaplen)
+			m->base.snaplen = subs[i]->snaplen;
 		if (subs[i]->link_type != m->base.link_type)
 			snprintf(m->base.link_name, sizeof(m->base.link_name), "mixed");
 		if (used < sizeof(m->base.desc))

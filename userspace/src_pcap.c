@@ -264,6 +264,7 @@ struct lt_source *src_pcap_file_open(const char *path, const char *filter, char 
 	s->base.ops = &file_ops;
 	s->dlt = pcap_datalink(s->p);
 	s->snaplen = (uint32_t)pcap_snapshot(s->p);
+	s->base.snaplen = s->snaplen;
 	char what[300];
 	snprintf(what, sizeof(what), "capture '%s'", path);
 	if (check_link_type(s, what, err) < 0 || set_user_filter(s, filter, err) < 0)
@@ -342,6 +343,7 @@ struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports, 
 	}
 	s->dlt = pcap_datalink(s->p);
 	s->snaplen = (uint32_t)pcap_snapshot(s->p);
+	s->base.snaplen = s->snaplen;
 	char what[300];
 	snprintf(what, sizeof(what), "interface '%s'", ifname);
 	if (check_link_type(s, what, err) < 0)
