@@ -6,7 +6,8 @@
 # real tools: tshark, tcpdump, mergecap, editcap, gzip.
 . "$(dirname "$0")/lib.sh"
 export LOTRACE PUBLIC
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); trap 'kill $filters 2>/dev/null; wait; rm -rf "$tmp"' EXIT
+filters=
 HERE=$(cd "$(dirname "$0")" && pwd)
 IRC=$PUBLIC/irc-353.pcap
 RESP=$PUBLIC/resp_1_benchmark.pcap
@@ -14,6 +15,14 @@ ECHO=$PUBLIC/echo-connections.pcap.gz
 # three Ethernet captures of one recording session (mergecap -F pcap needs
 # one link type; captures years apart would be a time jump, see cli.sh)
 M1=$REPO/captures/busy-mixed.pcap M2=$REPO/captures/port-reuse.pcap M3=$REPO/captures/refused-v6.pcap
+
+# Filter expressions against tshark's display filters, on every capture but
+# the 82582-frame one: the longest check, so it runs beside the others
+# (its lines are shown with the selection checks below).
+caps=$(ls "$PUBLIC"/*.pcap "$PUBLIC"/*.pcapng "$REPO"/captures/*.pcap 2>/dev/null)
+# shellcheck disable=SC2086
+python3 "$HERE/tcpdump/filter_vs_tshark.py" "$LOTRACE" $caps >"$tmp/filters.out" 2>&1 &
+filters=$!
 
 # conns FILE: the connection records of a --json run, without the
 # summary (which names the input), one per line, sorted
@@ -30,7 +39,7 @@ cat "$IRC" | "$LOTRACE" -r - --json >"$tmp/stdin.json"
 mkfifo "$tmp/fifo"
 cat "$IRC" >"$tmp/fifo" &
 "$LOTRACE" -r "$tmp/fifo" --json >"$tmp/fifo.json"
-wait
+wait $!
 [ "$(conns "$tmp/file.json")" = "$(conns "$tmp/fifo.json")" ] && ok "a FIFO" || fail "FIFO" "connections differ"
 "$LOTRACE" -r "$ECHO" --json >"$tmp/gz.json"
 gzip -dc "$ECHO" | gzip -c | "$LOTRACE" -r - --json >"$tmp/gzpipe.json"
@@ -127,10 +136,9 @@ mkdir "$tmp/dir" && cp "$IRC" "$RESP" "$tmp/dir/"
 	fail "-r glob" "differs from naming the files"
 
 # ---- selection: filter expressions and port ranges ------------------------
-# every capture but the 82582-frame one (tshark runs 14 times per capture)
-caps=$(ls "$PUBLIC"/*.pcap "$PUBLIC"/*.pcapng "$REPO"/captures/*.pcap 2>/dev/null)
-# shellcheck disable=SC2086
-python3 "$HERE/tcpdump/filter_vs_tshark.py" "$LOTRACE" $caps | grep -v '^skip'
+# (filter_vs_tshark.py has run meanwhile, see the top)
+wait "$filters"
+grep -v '^skip' "$tmp/filters.out"
 "$LOTRACE" -r "$IRC" 'tcp port 6666 and' >"$tmp/out" 2>"$tmp/err"
 one_line "bad filter expression: libpcap's reason, exit 2" 2 "invalid filter expression 'tcp port 6666 and': .*syntax error" $? "$tmp/err"
 "$LOTRACE" -r "$IRC" --port 6660-6670 --json >"$tmp/range.json"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh [SECONDS] - run every libFuzzer target in build-fuzz/fuzz/ for
-# SECONDS each (default 30) under ASan/UBSan; what `make fuzz` and the
-# `fuzz` section of `make test` run.
+# SECONDS each (default 30) under ASan/UBSan, as many at once as there are
+# CPUs; what `make fuzz` and the `fuzz` section of `make test` run.
 #
 # Each target first replays its regression inputs (tests/fuzz/regress/
 # TARGET/: minimised crashers found before), then fuzzes from a corpus
@@ -33,12 +33,12 @@ python3 "$REPO/tests/fuzz/seeds.py" "$B/seeds" "$REPO"/captures/*.pcap \
 	fail "fuzz seeds" "tests/fuzz/seeds.py failed"
 mkdir -p "$B/artifacts"
 
-for t in "${targets[@]}"; do
-	kind=${t#fuzz_}
-	bin=$B/fuzz/$t
-	log=$B/$t.log
+# fuzz_one TARGET: its regressions, then $secs seconds of fuzzing; prints
+# the ok/FAIL lines
+fuzz_one() {
+	local t=$1 kind=${1#fuzz_} bin=$B/fuzz/$1 log=$B/$1.log
 	# 1. regressions: each must run clean
-	reg=$REPO/tests/fuzz/regress/$kind
+	local reg=$REPO/tests/fuzz/regress/$kind
 	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
 		if "$bin" "$reg"/* >"$log.regress" 2>&1; then
 			ok "fuzz $kind: $(ls "$reg" | wc -l) regression inputs run clean"
@@ -47,7 +47,7 @@ for t in "${targets[@]}"; do
 		fi
 	fi
 	# 2. fuzz for $secs seconds from the corpus and the seeds
-	corpus=$B/corpus/$kind
+	local corpus=$B/corpus/$kind st execs cov ft files art
 	mkdir -p "$corpus"
 	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$B/artifacts/$kind-" \
@@ -63,4 +63,21 @@ for t in "${targets[@]}"; do
 		art=$(grep -o "$B/artifacts/[^ ]*" "$log" | tail -1)
 		fail "fuzz $kind" "exit $st: $(grep -m1 -E 'ERROR: |runtime error' "$log") (input: ${art:-see $log})"
 	fi
+}
+
+# The targets side by side, as many at a time as there are CPUs (each
+# libFuzzer process uses one): each still fuzzes for $secs seconds.
+jobs=$(nproc 2>/dev/null || echo 1)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null' EXIT
+for ((i = 0; i < ${#targets[@]}; i += jobs)); do
+	pids=()
+	for t in "${targets[@]:i:jobs}"; do
+		fuzz_one "$t" >"$B/$t.result" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for t in "${targets[@]:i:jobs}"; do
+		cat "$B/$t.result"
+	done
 done
