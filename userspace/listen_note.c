@@ -186,6 +186,26 @@ static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
 		listen_note_print(ln, f->server.port, "refused", f);
 }
 
+void listen_note_json_netns(struct json *j, const struct listen_ev *ev)
+{
+	json_key(j, "netns");
+	if (!ev->netns) {
+		json_null(j);
+		return;
+	}
+	json_obj_open(j);
+	json_kv_u64(j, "inode", ev->netns);
+	if (ev->ns && ev->ns->name[0])
+		json_kv_str(j, "name", ev->ns->name);
+	else
+		json_kv_null(j, "name");
+	if (ev->ns && ev->ns->container[0])
+		json_kv_str(j, "container", ev->ns->container);
+	else
+		json_kv_null(j, "container");
+	json_obj_close(j);
+}
+
 void listen_note_event(struct sbuf *b, const struct listen_ev *ev, int json)
 {
 	char a[FMT_ADDR_LEN], t[FMT_TIME_LEN];
@@ -220,10 +240,7 @@ void listen_note_event(struct sbuf *b, const struct listen_ev *ev, int json)
 			json_kv_null(&j, "process_start");
 			json_kv_null(&j, "process_start_ns");
 		}
-		if (ev->netns)
-			json_kv_u64(&j, "netns", ev->netns);
-		else
-			json_kv_null(&j, "netns");
+		listen_note_json_netns(&j, ev);
 		json_obj_close(&j);
 		sbuf_putc(b, '\n');
 		return;

@@ -19,6 +19,7 @@
 
 struct listener;
 struct listen_ev;
+struct json;
 
 /* The per-port rate limit remembers this many ports at once: a note per
  * port and second, and at most this many notes a second in all. */
@@ -41,6 +42,8 @@ void listen_note_describe(struct sbuf *b, uint16_t port, const struct listener *
  * "# 12:00:02.050123 127.0.0.1:61900 began listening: mcp-server[4242]
  * (started 12:00:00.900211) backlog 128", or a {"type":"listener"} object. */
 void listen_note_event(struct sbuf *b, const struct listen_ev *ev, int json);
+/* "netns": {"inode", "name", "container"} as in connection records, or null. */
+void listen_note_json_netns(struct json *j, const struct listen_ev *ev);
 /* Print the note for port now; why: "start" or "refused". */
 void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		       const struct flow *refused);

@@ -38,6 +38,7 @@ const struct listen_ev *listen_tl_add(struct listen_tl *t, const struct lt_obs *
 	memcpy(e->l.comm, o->comm, sizeof(e->l.comm));
 	e->l.comm[sizeof(e->l.comm) - 1] = 0;
 	e->netns = o->netns;
+	e->ns = o->ns;
 	e->proc_start_ns = o->proc_start_ns;
 	return e;
 }

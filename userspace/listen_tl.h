@@ -24,11 +24,13 @@
 
 /* One change of a listener. */
 struct listen_ev {
-	uint64_t ts_ns;		/* ns since the epoch */
-	uint8_t what;		/* enum lt_listen_change */
-	struct listener l;	/* endpoint, backlog, pid, comm (queued 0, inode 0) */
-	uint32_t netns;		/* namespace inode, 0 unknown */
-	uint64_t proc_start_ns; /* when the process started, 0 unknown */
+	uint64_t ts_ns;		   /* ns since the epoch */
+	uint8_t what;		   /* enum lt_listen_change */
+	struct listener l;	   /* endpoint, backlog, pid, comm (queued 0, inode 0) */
+	uint32_t netns;		   /* namespace inode, 0 unknown */
+	const struct lt_netns *ns; /* its names (the source's, valid until it
+				    * closes), or NULL */
+	uint64_t proc_start_ns;	   /* when the process started, 0 unknown */
 };
 
 struct listen_tl {

@@ -28,6 +28,7 @@
 #include "fmt.h"
 #include "json.h"
 #include "ladder.h"
+#include "listen_note.h"
 #include "listeners.h"
 #include "sbuf.h"
 
@@ -1306,10 +1307,7 @@ static void jlistener_events(struct json *j, const struct view *w)
 			json_kv_u64(j, "backlog", e->l.backlog);
 		else
 			json_kv_null(j, "backlog");
-		if (e->netns)
-			json_kv_u64(j, "netns", e->netns);
-		else
-			json_kv_null(j, "netns");
+		listen_note_json_netns(j, e);
 		json_obj_close(j);
 	}
 	json_arr_close(j);
