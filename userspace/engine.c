@@ -163,11 +163,11 @@ void engine_obs(void *ctx, const struct lt_obs *o)
 	for (int i = 0; i < e->ntaps; i++)
 		if (e->taps[i].on_obs)
 			e->taps[i].on_obs(e->taps[i].ctx, o);
-	flow_input(e->flows, o);
+	/* after flow_input: a reused 4-tuple names the new flow */
+	const struct flow *f = flow_input(e->flows, o);
 	for (int i = 0; i < e->ntaps; i++)
 		if (e->taps[i].on_flow_obs)
-			/* after flow_input: a reused 4-tuple names the new flow */
-			e->taps[i].on_flow_obs(e->taps[i].ctx, o, flow_find(e->flows, o));
+			e->taps[i].on_flow_obs(e->taps[i].ctx, o, f);
 	if (o->ts_ns >= e->next_tick)
 		engine_tick(e, o->ts_ns);
 }

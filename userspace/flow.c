@@ -5,12 +5,16 @@
  * What a flow's fields mean for its verdict is decided in verdict.c;
  * this file only fills them in, segment by segment.
  *
- * Flows live in one preallocated pool, linked into a hash table (chained
- * through pool indices) and an LRU list (most recently active first).
- * Index 0 is "none". Nothing is allocated per packet.
+ * Flows live in one preallocated pool, indexed by an open-addressing hash
+ * table (linear probing, deletion by backward shift, at most half full)
+ * whose slots hold the flow's pool index and its tuple hash as a tag, so
+ * a probe touches a flow only when the tags match; and linked into an
+ * LRU list (most recently active first). Index 0 is "none". Nothing is
+ * allocated per packet.
  */
 #include "flow.h"
 
+#include "hash.h"
 #include "ports.h"
 
 #include <stdlib.h>
@@ -21,14 +25,20 @@
 #define MS 1000000ull
 #define SEC 1000000000ull
 
+/* A hash table slot: idx NIL is empty; tag is the flow's hash. */
+struct slot {
+	uint32_t tag;
+	uint32_t idx;
+};
+
 struct flow_tab {
 	struct flow_config cfg;
 	struct flow_hooks hooks;
 	struct flow *pool; /* [1..cap]; [0] unused */
 	uint32_t cap;
-	uint32_t *bucket; /* heads, pool indices */
+	struct slot *slot; /* the hash table */
 	uint32_t mask;
-	uint32_t free_head; /* free list through hnext */
+	uint32_t free_head; /* free list through free_next */
 	uint32_t lru_head, lru_tail;
 	uint64_t next_id;
 	uint64_t now;	   /* the table's clock: newest time, jumps removed */
@@ -74,51 +84,56 @@ static bool any_rst(const struct flow *f)
 
 /* ---- hashing ----------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t endpoint_hash(const struct lt_endpoint *e)
+/* An endpoint folded into 64 bits: exact for IPv4 (address in the low 32
+ * bits, port above), lossy but well spread for IPv6. */
+static uint64_t endpoint_key(const struct lt_endpoint *e)
 {
 	uint64_t a, b;
 	memcpy(&a, e->addr, 8);
 	memcpy(&b, e->addr + 8, 8);
-	return mix64(a ^ mix64(b ^ ((uint64_t)e->port << 17)));
+	return a ^ (b << 29 | b >> 35) ^ ((uint64_t)e->port << 32);
 }
 
-/* Direction-independent: both directions of a connection hash alike. */
-static uint32_t tuple_hash(const struct flow_tab *t, uint8_t family, const struct lt_endpoint *x,
-			   const struct lt_endpoint *y)
+/* Direction-independent: both directions of a connection hash alike (a
+ * sum of two mixed endpoints). The namespace is not hashed. */
+static uint32_t tuple_hash(uint8_t family, const struct lt_endpoint *x, const struct lt_endpoint *y)
 {
-	return (uint32_t)mix64(endpoint_hash(x) + endpoint_hash(y) + family) & t->mask;
+	uint64_t h = mix64(endpoint_key(x)) + mix64(endpoint_key(y)) + family;
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
 static bool endpoint_eq(const struct lt_endpoint *a, const struct lt_endpoint *b)
 {
-	return a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a->addr, 8);
+	memcpy(&a1, a->addr + 8, 8);
+	memcpy(&b0, b->addr, 8);
+	memcpy(&b1, b->addr + 8, 8);
+	return a->port == b->port && a0 == b0 && a1 == b1;
 }
 
 static bool flow_matches(const struct flow *f, const struct lt_obs *o)
 {
 	if (f->family != o->family || f->ns != o->ns)
-		return false; /* (one hash bucket: the namespace is not hashed) */
+		return false;
 	return (endpoint_eq(&f->client, &o->src) && endpoint_eq(&f->server, &o->dst)) ||
 	       (endpoint_eq(&f->client, &o->dst) && endpoint_eq(&f->server, &o->src));
 }
 
+static struct flow *lookup_hashed(struct flow_tab *t, const struct lt_obs *o, uint32_t h)
+{
+	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
+		const struct slot *s = &t->slot[i];
+		if (s->idx == NIL)
+			return NULL;
+		if (s->tag == h && flow_matches(&t->pool[s->idx], o))
+			return &t->pool[s->idx];
+	}
+}
+
 static struct flow *lookup(struct flow_tab *t, const struct lt_obs *o)
 {
-	uint32_t i = t->bucket[tuple_hash(t, o->family, &o->src, &o->dst)];
-	for (; i != NIL; i = t->pool[i].hnext)
-		if (flow_matches(&t->pool[i], o))
-			return &t->pool[i];
-	return NULL;
+	return lookup_hashed(t, o, tuple_hash(o->family, &o->src, &o->dst));
 }
 
 const struct flow *flow_find(struct flow_tab *t, const struct lt_obs *o)
@@ -188,14 +203,16 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 		t->cfg.connecting_ns = 1 * SEC;
 	t->cap = t->cfg.max_flows;
 
+	if (t->cap > (1u << 29)) /* keeps the hash table at most half full */
+		t->cap = 1u << 29;
 	uint32_t nb = 1;
-	while (nb < t->cap * 2u && nb < (1u << 30))
+	while (nb < t->cap * 2u)
 		nb <<= 1;
 	t->mask = nb - 1;
 	/* calloc: pages are touched only as flows are used */
 	t->pool = calloc((size_t)t->cap + 1, sizeof(*t->pool));
-	t->bucket = calloc(nb, sizeof(*t->bucket));
-	if (!t->pool || !t->bucket) {
+	t->slot = calloc(nb, sizeof(*t->slot));
+	if (!t->pool || !t->slot) {
 		flow_tab_free(t);
 		return NULL;
 	}
@@ -211,7 +228,7 @@ void flow_tab_free(struct flow_tab *t)
 	if (!t)
 		return;
 	free(t->pool);
-	free(t->bucket);
+	free(t->slot);
 	free(t);
 }
 
@@ -225,16 +242,38 @@ uint64_t flow_tab_now(const struct flow_tab *t)
 	return t->now;
 }
 
+static void hash_insert(struct flow_tab *t, struct flow *f)
+{
+	uint32_t i = f->hash & t->mask;
+	while (t->slot[i].idx != NIL)
+		i = (i + 1) & t->mask;
+	t->slot[i].tag = f->hash;
+	t->slot[i].idx = flow_index(t, f);
+}
+
+/* Remove f's slot, then shift later slots of the same probe run back
+ * into the hole (no tombstones: probes stay short). */
 static void hash_unlink(struct flow_tab *t, struct flow *f)
 {
-	uint32_t h = tuple_hash(t, f->family, &f->client, &f->server);
-	uint32_t i = flow_index(t, f);
-	uint32_t *pp = &t->bucket[h];
-	while (*pp != NIL && *pp != i)
-		pp = &t->pool[*pp].hnext;
-	if (*pp == i)
-		*pp = f->hnext;
-	f->hnext = NIL;
+	uint32_t want = flow_index(t, f), i = f->hash & t->mask;
+	while (t->slot[i].idx != want) {
+		if (t->slot[i].idx == NIL)
+			return; /* not linked */
+		i = (i + 1) & t->mask;
+	}
+	for (uint32_t j = i;;) {
+		t->slot[i].idx = NIL;
+		uint32_t home;
+		do {
+			j = (j + 1) & t->mask;
+			if (t->slot[j].idx == NIL)
+				return;
+			home = t->slot[j].tag & t->mask;
+			/* j stays unless its home lies cyclically outside (i, j] */
+		} while (i <= j ? (i < home && home <= j) : (i < home || home <= j));
+		t->slot[i] = t->slot[j];
+		i = j;
+	}
 }
 
 static enum lt_verdict current_verdict(const struct flow_tab *t, const struct flow *f, bool final)
@@ -259,7 +298,7 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 		t->n_connecting--;
 	hash_unlink(t, f);
 	lru_unlink(t, f);
-	f->hnext = t->free_head;
+	f->free_next = t->free_head;
 	t->free_head = flow_index(t, f);
 	t->c.active--;
 	t->c.retired++;
@@ -295,13 +334,13 @@ static struct flow *alloc_flow(struct flow_tab *t)
 	uint32_t i;
 	if (t->free_head != NIL) {
 		i = t->free_head;
-		t->free_head = t->pool[i].hnext;
+		t->free_head = t->pool[i].free_next;
 	} else if (t->c.created - t->c.retired < t->cap && t->c.created < t->cap) {
 		i = (uint32_t)t->c.created + 1; /* never used before */
 	} else {
 		evict_one(t);
 		i = t->free_head;
-		t->free_head = t->pool[i].hnext;
+		t->free_head = t->pool[i].free_next;
 	}
 	struct flow *f = &t->pool[i];
 	memset(f, 0, sizeof(*f));
@@ -370,9 +409,8 @@ static struct flow *create_flow(struct flow_tab *t, const struct lt_obs *o)
 	f->side[0].pid = f->side[1].pid = -1;
 	f->sk_errno = 0;
 
-	uint32_t h = tuple_hash(t, f->family, &f->client, &f->server);
-	f->hnext = t->bucket[h];
-	t->bucket[h] = flow_index(t, f);
+	f->hash = tuple_hash(f->family, &f->client, &f->server);
+	hash_insert(t, f);
 	lru_push_head(t, f);
 	t->c.created++;
 	t->c.active++;
@@ -743,7 +781,7 @@ static uint64_t table_time(struct flow_tab *t, const struct lt_obs *o, bool *jum
 	return t->now;
 }
 
-void flow_input(struct flow_tab *t, const struct lt_obs *obs)
+const struct flow *flow_input(struct flow_tab *t, const struct lt_obs *obs)
 {
 	bool jumped;
 	struct lt_obs adj;
@@ -762,13 +800,13 @@ void flow_input(struct flow_tab *t, const struct lt_obs *obs)
 
 	if (o->kind == LT_OBS_KERNEL) {
 		kernel_input(t, o);
-		return;
+		return NULL;
 	}
 	t->c.segments++;
 	const uint8_t *pf = t->cfg.port_filter;
 	if (pf && !ports_bit(pf, o->src.port) && !ports_bit(pf, o->dst.port)) {
 		t->c.filtered++;
-		return;
+		return NULL;
 	}
 
 	struct flow *f = lookup(t, o);
@@ -782,7 +820,7 @@ void flow_input(struct flow_tab *t, const struct lt_obs *obs)
 		dir = endpoint_eq(&o->src, &f->client) ? LT_DIR_C2S : LT_DIR_S2C;
 		if (take_copy(f, o, dir)) {
 			lru_touch(t, f);
-			return;
+			return f;
 		}
 	} else {
 		f = create_flow(t, o);
@@ -796,6 +834,7 @@ void flow_input(struct flow_tab *t, const struct lt_obs *obs)
 	remember_segment(&f->side[dir], o);
 	lru_touch(t, f);
 	report_change(t, f);
+	return f;
 }
 
 /* ---- expiry ------------------------------------------------------------ */

@@ -161,7 +161,8 @@ struct flow {
 
 	/* bookkeeping, private to flow.c */
 	uint8_t verdict_seen; /* last verdict reported to on_change */
-	uint32_t hnext;	      /* hash chain */
+	uint32_t hash;	      /* tuple hash: its slot's tag */
+	uint32_t free_next;   /* free list */
 	uint32_t lru_prev, lru_next;
 	uint32_t hist_last_seq[2][4]; /* Zeek repeat rules: s/h, f, r per side */
 	uint8_t hist_once[2];	      /* a/d once per side bits */
@@ -223,8 +224,9 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 /* Frees the table without retiring anything (call flow_flush first). */
 void flow_tab_free(struct flow_tab *t);
 
-/* Feed one observation. */
-void flow_input(struct flow_tab *t, const struct lt_obs *o);
+/* Feed one observation. Returns the flow a segment now belongs to (a
+ * reused 4-tuple: the new one), as flow_find would, or NULL. */
+const struct flow *flow_input(struct flow_tab *t, const struct lt_obs *o);
 /* The flow segment o belongs to (call after flow_input), or NULL: kernel
  * context, or a segment on no watched port. */
 const struct flow *flow_find(struct flow_tab *t, const struct lt_obs *o);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "fmt.h"
+#include "hash.h"
 #include "json.h"
 #include "sbuf.h"
 #include "sink_sort.h"
@@ -28,16 +29,6 @@ struct zeek_sink {
 	struct sbuf rec;
 	struct sink_sort sorted; /* --sort start */
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 /* A Zeek-style uid ("C" and 17 base62 characters), the same for the same
  * connection of the same capture every run. */

@@ -25,6 +25,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "hash.h"
 #include "kreason.h"
 #include "listeners.h"
 #include "lotrace.h"
@@ -462,16 +463,6 @@ struct dent {
 	uint64_t t_ended; /* ended (delivered to the end) at; 0 alive */
 	struct lt_conn *prev;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static struct dent *dtab_find(struct src_bpf *s, uint64_t id)
 {

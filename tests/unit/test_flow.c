@@ -324,6 +324,155 @@ static void test_port_filter(void **state)
 	flow_tab_free(t);
 }
 
+/* ---- the hash table ------------------------------------------------------ */
+
+/* Every retired flow, checked against what was sent to its port. */
+struct churn {
+	uint64_t retired, evicted, reused, wrong;
+	uint32_t seen[4096]; /* retirements per client port - 30000 */
+};
+
+static void churn_retire(void *ctx, const struct flow *f, enum lt_retire_why why)
+{
+	struct churn *c = ctx;
+	unsigned p = (unsigned)f->client.port - 30000u;
+	c->retired++;
+	c->evicted += why == LT_RETIRE_EVICTED;
+	c->reused += why == LT_RETIRE_REUSED;
+	if (p >= 4096) {
+		c->wrong++;
+		return;
+	}
+	c->seen[p]++;
+	/* each connection below: SYN, ACK, FIN from the client; SYN-ACK,
+	 * FIN from the server; nothing of another connection */
+	if (f->side[C2S].pkts != 3 || f->side[S2C].pkts != 2 || f->side[C2S].isn != 1000 + p ||
+	    f->server.port != 61900)
+		c->wrong++;
+}
+
+/* A table of 16 with a window of 12 connections open at once, 3000
+ * connections through it: every lookup must find its own flow while
+ * slots are inserted and deleted (backward shift) all the time, and the
+ * full table evicts ended connections, never an open one. */
+static void test_table_churn(void **state)
+{
+	static struct churn c;
+	memset(&c, 0, sizeof(c));
+	struct flow_config cfg = { .max_flows = 16 };
+	struct flow_hooks hooks = { .on_retire = churn_retire, .ctx = &c };
+	struct flow_tab *t = flow_tab_new(&cfg, &hooks);
+	const int n = 3000, win = 12;
+	for (int i = 0; i < n + win; i++) {
+		if (i < n) { /* connection i opens */
+			uint16_t p = (uint16_t)(30000 + i);
+			seg(t, p, C2S, SYN, (uint32_t)(1000 + i), 0, (uint64_t)i * 10 * US);
+			seg(t, p, S2C, SYN | ACK, 7, 0, (uint64_t)i * 10 * US + 1);
+			seg(t, p, C2S, ACK, (uint32_t)(1001 + i), 0, (uint64_t)i * 10 * US + 2);
+		}
+		if (i >= win) { /* connection i - win closes */
+			int k = i - win;
+			uint16_t p = (uint16_t)(30000 + k);
+			seg(t, p, C2S, FIN | ACK, (uint32_t)(1001 + k), 0,
+			    (uint64_t)i * 10 * US + 3);
+			seg(t, p, S2C, FIN | ACK, 8, 0, (uint64_t)i * 10 * US + 4);
+		}
+	}
+	flow_flush(t);
+	assert_int_equal(c.wrong, 0);
+	assert_int_equal(c.retired, n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(c.seen[i], 1);
+	/* closed ones made room: n - 16 evictions, each of an ended flow
+	 * (an evicted open one would have come back as a mid-stream flow
+	 * and been counted wrong above) */
+	assert_int_equal(c.evicted, n - 16);
+	assert_int_equal(flow_tab_counters(t)->active, 0);
+	flow_tab_free(t);
+}
+
+/* One 4-tuple reused 500 times (a new ISN each time) in a full table of
+ * other connections: each use is its own flow, retired as reused. */
+static void test_table_tuple_reuse(void **state)
+{
+	static struct churn c;
+	memset(&c, 0, sizeof(c));
+	struct flow_config cfg = { .max_flows = 16 };
+	struct flow_hooks hooks = { .on_retire = churn_retire, .ctx = &c };
+	struct flow_tab *t = flow_tab_new(&cfg, &hooks);
+	for (int i = 1; i <= 15; i++) /* 15 open connections fill the table */
+		seg(t, (uint16_t)(30000 + i), C2S, SYN, (uint32_t)(1000 + i), 0, (uint64_t)i);
+	for (int r = 0; r < 500; r++) {
+		uint64_t ts = 1000 + (uint64_t)r * 100;
+		seg(t, 30000, C2S, SYN, 1000, 0, ts); /* ISN 1000 after 555: new */
+		seg(t, 30000, S2C, SYN | ACK, 7, 0, ts + 1);
+		seg(t, 30000, C2S, ACK, 1001, 0, ts + 2);
+		seg(t, 30000, C2S, FIN | ACK, 1001, 0, ts + 3);
+		seg(t, 30000, S2C, FIN | ACK, 8, 0, ts + 4);
+		seg(t, 30000, C2S, SYN, 555, 0, ts + 5); /* new again: one SYN */
+	}
+	flow_flush(t);
+	assert_int_equal(c.seen[0], 1000); /* 500 closed + 500 one-SYN flows */
+	assert_int_equal(c.reused, 999);
+	assert_int_equal(c.evicted, 0);
+	for (int i = 1; i <= 15; i++)
+		assert_int_equal(c.seen[i], 1);
+	/* the 500 one-SYN flows and the 15 open ones do not have 3+2 pkts */
+	assert_int_equal(c.wrong, 500 + 15);
+	flow_tab_free(t);
+}
+
+/* The namespace is not hashed: the same 4-tuple in two namespaces lands
+ * on the same hash and must still be two connections, whichever comes
+ * first on the probe run, and deleting one must leave the other. */
+static void test_table_same_hash(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	struct lt_netns ns[2] = { { .ino = 1 }, { .ino = 2 } };
+	struct lt_obs o;
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_SEGMENT;
+	o.family = 4;
+	o.pid = -1;
+	struct lt_endpoint c = { { 127, 0, 0, 1 }, 40000 };
+	struct lt_endpoint s = { { 127, 0, 0, 1 }, 61900 };
+	for (int i = 0; i < 2; i++) { /* a SYN in each namespace */
+		o.ns = &ns[i];
+		o.src = c;
+		o.dst = s;
+		o.tcp_flags = SYN;
+		o.seq = 100;
+		o.ts_ns = T0 + (uint64_t)i;
+		assert_non_null(flow_input(t, &o));
+	}
+	/* a refusal in namespace 2 only */
+	o.ns = &ns[1];
+	o.src = s;
+	o.dst = c;
+	o.tcp_flags = RST | ACK;
+	o.ts_ns = T0 + 10 * US;
+	const struct flow *f2 = flow_input(t, &o);
+	assert_non_null(f2);
+	assert_ptr_equal(f2->ns, &ns[1]);
+	assert_int_equal(flow_tab_counters(t)->active, 2);
+	flow_expire(t, T0 + 6 * SEC); /* the refused one lingered out */
+	assert_int_equal(r.n, 1);
+	assert_ptr_equal(r.f[0].ns, &ns[1]);
+	/* the one left is still found: a SYN-ACK in namespace 1 */
+	o.ns = &ns[0];
+	o.tcp_flags = SYN | ACK;
+	o.seq = 7;
+	o.ts_ns = T0 + 6 * SEC + 1;
+	const struct flow *f1 = flow_input(t, &o);
+	assert_non_null(f1);
+	assert_int_equal(f1->side[S2C].syn_count, 1);
+	assert_int_equal(f1->side[C2S].syn_count, 1);
+	assert_int_equal(flow_tab_counters(t)->created, 2);
+	flow_flush(t);
+	flow_tab_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +488,9 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_port_filter),
 		cmocka_unit_test(test_vlan_copies),
+		cmocka_unit_test(test_table_churn),
+		cmocka_unit_test(test_table_tuple_reuse),
+		cmocka_unit_test(test_table_same_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
