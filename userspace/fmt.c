@@ -220,13 +220,14 @@ void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns)
 		sbuf_putc(b, 'Z');
 }
 
+static const char *const tl_short_name[LT_TL_KIND_COUNT] = {
+	[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",  [LT_TL_DATA] = "D",
+	[LT_TL_FIN] = "F", [LT_TL_RST] = "R",	  [LT_TL_DROP] = "X",
+};
+
 void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e)
 {
-	static const char *const short_name[LT_TL_KIND_COUNT] = {
-		[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",  [LT_TL_DATA] = "D",
-		[LT_TL_FIN] = "F", [LT_TL_RST] = "R",	  [LT_TL_DROP] = "X",
-	};
-	const char *name = e->kind < LT_TL_KIND_COUNT ? short_name[e->kind] : "?";
+	const char *name = e->kind < LT_TL_KIND_COUNT ? tl_short_name[e->kind] : "?";
 
 	sbuf_puts(b, name);
 	sbuf_putc(b, e->dir == LT_DIR_C2S ? '>' : '<');
@@ -242,6 +243,94 @@ void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e)
 	}
 }
 
+/* ---- the timeline's fast path -------------------------------------------
+ * The timeline is most of a text line (a dozen entries per connection),
+ * so its common entries are written straight into reserved room: small
+ * counts and byte totals, durations below a second that are no decimal
+ * tie. Anything else goes through fmt_tl_label and fmt_dur_sb, which the
+ * output of this path equals byte for byte (unit-tested). */
+
+/* Decimal digits of v at p; the end. */
+static char *put_dec(char *p, uint64_t v)
+{
+	char t[20];
+	int n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
+/* fmt_dur_sb(ns) for 0 < ns < 1 s, no tie at the second decimal of ms;
+ * NULL (nothing written) otherwise. */
+static char *put_dur_fast(char *p, uint64_t ns)
+{
+	if (ns < 1000) {
+		p = put_dec(p, ns);
+		*p++ = 'n';
+	} else if (ns < 1000000) {
+		p = put_dec(p, ns / 1000);
+		*p++ = 'u';
+	} else if (ns < 1000000000) {
+		/* printf's "%.2f" of ns / 1e6 rounds to nearest; the double is
+		 * so close to ns / 1e6 that only a true tie could go either
+		 * way, and ties take the exact path (fmt_dur_sb) */
+		uint64_t q = ns / 10000, r = ns % 10000;
+		if (r == 5000)
+			return NULL;
+		q += r > 5000;
+		p = put_dec(p, q / 100);
+		*p++ = '.';
+		*p++ = (char)('0' + q % 100 / 10);
+		*p++ = (char)('0' + q % 10);
+		*p++ = 'm';
+	} else {
+		return NULL;
+	}
+	*p++ = 's';
+	return p;
+}
+
+/* One entry (label and, after t0, "@duration") written whole, or 0 when
+ * it needs the general path. */
+#define TL_ENTRY_ROOM 64
+static bool tl_entry_fast(struct sbuf *b, const struct lt_tl_entry *e, uint64_t t0)
+{
+	if (e->kind >= LT_TL_KIND_COUNT || e->count > 1000000 ||
+	    (e->kind == LT_TL_DATA && e->bytes >= 10000))
+		return false;
+	char *start = sbuf_room(b, TL_ENTRY_ROOM), *p = start;
+	if (!p)
+		return false;
+	const char *name = tl_short_name[e->kind];
+	*p++ = name[0];
+	if (name[1])
+		*p++ = name[1];
+	*p++ = e->dir == LT_DIR_C2S ? '>' : '<';
+	if (e->kind == LT_TL_DATA) {
+		if (e->count > 1) {
+			p = put_dec(p, e->count);
+			*p++ = 'x';
+		}
+		p = put_dec(p, e->bytes);
+		*p++ = 'B';
+	} else if (e->count > 1) {
+		*p++ = 'x';
+		p = put_dec(p, e->count);
+	}
+	if (e->t_ns > t0) {
+		*p++ = '@';
+		p = put_dur_fast(p, e->t_ns - t0);
+		if (!p)
+			return false; /* nothing committed: the general path redoes it */
+	}
+	sbuf_commit(b, (size_t)(p - start));
+	return true;
+}
+
 void fmt_timeline(struct sbuf *b, const struct flow *f)
 {
 	for (unsigned i = 0; i < f->tl_len; i++) {
@@ -253,6 +342,8 @@ void fmt_timeline(struct sbuf *b, const struct flow *f)
 			sbuf_u64(b, f->tl_omitted);
 			sbuf_lit(b, ".. ");
 		}
+		if (tl_entry_fast(b, e, f->t_first))
+			continue;
 		fmt_tl_label(b, e);
 		if (e->t_ns > f->t_first) {
 			sbuf_putc(b, '@');

@@ -130,6 +130,59 @@ static void test_sbuf_numbers(void **state)
 	sbuf_release(&b);
 }
 
+/* fmt_timeline's fast path writes what fmt_tl_label and fmt_dur_sb
+ * write, for every kind, count, byte total and duration range (ties at
+ * the ms rounding digit, a second and more, entries at t_first). */
+static void test_fmt_timeline_fast(void **state)
+{
+	struct sbuf got, want;
+	struct flow f;
+	uint64_t seed = 12345;
+	sbuf_init(&got, 0);
+	sbuf_init(&want, 0);
+	for (int round = 0; round < 20000; round++) {
+		memset(&f, 0, sizeof(f));
+		f.t_first = 1700000000000000000ull;
+		f.tl_len = (uint8_t)(1 + round % LT_TIMELINE_MAX);
+		f.tl_omitted = round % 7 == 0 ? (uint32_t)round : 0;
+		for (unsigned i = 0; i < f.tl_len; i++) {
+			struct lt_tl_entry *e = &f.tl[i];
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint64_t r = seed >> 11;
+			/* log-uniform up to ~10^13 ns, a tenth of them a tie */
+			uint64_t d = (r >> 10) >> ((r >> 3) % 40);
+			if ((r >> 13) % 10 == 0)
+				d = d / 10000 * 10000 + 5000;
+			if ((r >> 16) % 11 == 0)
+				d = 0; /* at t_first: no duration */
+			e->t_ns = f.t_first + d;
+			e->kind = (uint8_t)((r >> 20) % (LT_TL_KIND_COUNT + 1)); /* one past: "?" */
+			e->dir = (uint8_t)((r >> 24) & 1);
+			e->count = (r >> 25) % 4 == 0 ? (uint32_t)((r >> 27) % 3000000) : 1;
+			e->bytes = (r >> 30) % 3 == 0 ? (r >> 32) % 100000000 : (r >> 32) % 12000;
+		}
+		sbuf_reset(&got);
+		fmt_timeline(&got, &f);
+		sbuf_reset(&want);
+		for (unsigned i = 0; i < f.tl_len; i++) {
+			const struct lt_tl_entry *e = &f.tl[i];
+			if (i)
+				sbuf_putc(&want, ' ');
+			if (i == LT_TIMELINE_MAX - 1 && f.tl_omitted)
+				sbuf_printf(&want, "..%u.. ", f.tl_omitted);
+			fmt_tl_label(&want, e);
+			if (e->t_ns > f.t_first) {
+				char ref[24];
+				sbuf_printf(&want, "@%s",
+					    fmt_dur(ref, (int64_t)(e->t_ns - f.t_first)));
+			}
+		}
+		assert_string_equal(sbuf_str(&got), sbuf_str(&want));
+	}
+	sbuf_release(&got);
+	sbuf_release(&want);
+}
+
 /* The sbuf duration/byte formats equal the char[] ones (report, TUI). */
 static void test_fmt_sb(void **state)
 {
@@ -408,10 +461,15 @@ static void test_json_frag(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hist),	     cmocka_unit_test(test_sbuf),
-		cmocka_unit_test(test_sbuf_numbers), cmocka_unit_test(test_fmt_sb),
-		cmocka_unit_test(test_json),	     cmocka_unit_test(test_json_str),
-		cmocka_unit_test(test_sbuf_digits),  cmocka_unit_test(test_json_frag),
+		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_sbuf),
+		cmocka_unit_test(test_sbuf_numbers),
+		cmocka_unit_test(test_fmt_sb),
+		cmocka_unit_test(test_fmt_timeline_fast),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_sbuf_digits),
+		cmocka_unit_test(test_json_frag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
