@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * view_detail.c - one connection in full: a ladder diagram of its
- * timeline, latencies, retransmissions, kernel reasons, and a diagnosis
- * in plain words for its verdict.
+ * timeline, latencies, what each side's first bytes were (proto.h),
+ * retransmissions, kernel reasons, and a diagnosis in plain words for
+ * its verdict.
  *
  * The pane is built as a list of lines first, then drawn from the scroll
  * offset (Up/Down scroll it), so a tall ladder still fits a short screen.
@@ -16,6 +17,7 @@
 #include "fmt.h"
 #include "ladder.h"
 #include "listeners.h"
+#include "proto.h"
 #include "sbuf.h"
 #include "sink.h"
 #include "verdict.h"
@@ -250,6 +252,25 @@ static void diagnosis(const struct tui_snap *s, const struct tui_detail *r, char
 	sbuf_release(&b);
 }
 
+/* What each side's first bytes were (proto.h: never more than a first
+ * line), and the mismatch when they disagree; nothing without bytes. */
+static void first_bytes(struct dpane *p, const struct flow *f, int w)
+{
+	struct proto_id c, sv;
+	char dc[PROTO_HEAD_MAX + 128], ds[PROTO_HEAD_MAX + 128], line[512];
+	enum proto_clash cl;
+
+	if (!f->side[LT_DIR_C2S].head_len && !f->side[LT_DIR_S2C].head_len)
+		return;
+	flow_protocols(f, &c, &sv);
+	cl = proto_clash(&c, &sv);
+	proto_describe(&c, dc, sizeof(dc));
+	proto_describe(&sv, ds, sizeof(ds));
+	snprintf(line, sizeof(line), "first bytes: client sent %s; server sent %s%s%s%s", dc, ds,
+		 cl ? " (mismatch: " : "", cl ? proto_clash_name(cl) : "", cl ? ")" : "");
+	add_wrapped(p, cl ? TC_WARN : TC_NORMAL, w - 1, 0, line);
+}
+
 /* "connection #N  C → S", on two lines when it does not fit on one. */
 static void conn_title(const struct tui_glyphs *g, struct dpane *p, uint64_t id, const char *c,
 		       const char *s, int width)
@@ -313,6 +334,7 @@ static void build(const struct tui_snap *s, const struct tui_glyphs *g, const st
 	}
 	addl(p, TC_DIM, 0, "stream %llu (tshark -Y 'tcp.stream == %llu')",
 	     (unsigned long long)sink_stream_index(f), (unsigned long long)sink_stream_index(f));
+	first_bytes(p, f, w);
 	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f), l3 = flow_syn_to_rst(f);
 	if (l1 >= 0)
 		addl(p, TC_NORMAL, 0, "handshake: SYN%sSYN-ACK %s, SYN-ACK%sACK %s",

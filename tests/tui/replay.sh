@@ -238,6 +238,27 @@ check "tui IPv6 80 columns: the server's full endpoint over the ladder" "no 'ser
 	tui_wait $S 'server \[2001:6a8:a40::21\]:21 *$'
 tui_keys $S q
 
+# ---- first bytes in the detail (get-to-ssh-server.pcap, public) ------------
+S=proto
+tui_start $S 120 40 "$LOTRACE -r $PUBLIC/get-to-ssh-server.pcap"
+tui_wait $S 'end of capture' >/dev/null
+tui_keys $S Enter
+check "tui detail: what each side's first bytes were, with the mismatch" \
+	"no 'first bytes: client sent \`GET / HTTP/1.1\`; server sent the SSH banner ... (mismatch: other)'" \
+	tui_wait $S 'first bytes: client sent `GET / HTTP/1\.1`; server sent the SSH banner `SSH-2\.0-OpenSSH_8\.7` \(mismatch: other\)'
+scr=$(tui_screen $S)
+check "tui detail: no header line of the request" "a header line in the detail" \
+	bash -c '! grep -qiE "User-Agent|Host:" <<<"$1"' _ "$scr"
+tui_keys $S q
+S=noproto
+tui_start $S 120 40 "$LOTRACE -r $PUBLIC/get-to-ssh-server.pcap --no-payload"
+tui_wait $S 'end of capture' >/dev/null
+tui_keys $S Enter
+tui_wait $S 'Diagnosis' >/dev/null
+check "tui detail --no-payload: no first bytes" "a 'first bytes' line with --no-payload" \
+	bash -c '! grep -q "first bytes" <<<"$1"' _ "$(tui_screen $S)"
+tui_keys $S q
+
 # ---- units on every byte figure, latencies not cut -------------------------
 S=units
 tui_start $S 120 12 "$LOTRACE -r $PUBLIC/test_loopback.pcap"
