@@ -10,7 +10,7 @@
  *
  *   lt_peer serve   --addr A --port P [--mode echo|reply|...] ...
  *   lt_peer connect --addr A --port P [--send N] [--expect-reply] ...
- *   lt_peer flood   --addr A --port P --conns N [--parallel K]
+ *   lt_peer flood   --addr A --port P --conns N [--parallel K] [--greet N]
  *
  * Exit status: 0 when the subcommand ran (connect's outcomes are printed,
  * one line per attempt), 1 on a runtime failure (socket, bind, listen...),
@@ -905,6 +905,7 @@ struct flood {
 	socklen_t addr_len;
 	unsigned long conns;
 	unsigned long parallel;
+	unsigned long greet; /* bytes the server sends before it closes */
 	int lfd;
 	atomic_ulong next; /* next cycle a client thread may claim */
 	atomic_int failed; /* first errno that stopped the flood */
@@ -922,7 +923,8 @@ static bool flood_stopped(struct flood *f)
 	return stop_requested || atomic_load(&f->failed) != 0;
 }
 
-/* Listener side: accept and close at once, so the server closes first. */
+/* Listener side: accept (send the greeting) and close at once, so the
+ * server closes first. */
 static void *flood_acceptor(void *arg)
 {
 	struct flood *f = arg;
@@ -945,6 +947,12 @@ static void *flood_acceptor(void *arg)
 				    errno != ECONNABORTED)
 					flood_fail(f, errno);
 				break;
+			}
+			if (f->greet) {
+				static const char banner[256] = "SSH-2.0-lt_peer flood\r\n";
+
+				if (send(fd, banner, f->greet, MSG_NOSIGNAL) < 0)
+					flood_fail(f, errno);
 			}
 			close(fd);
 			done++;
@@ -1053,10 +1061,11 @@ static int flood_run(struct flood *f)
 
 static void flood_usage(FILE *f)
 {
-	fprintf(f, "usage: lt_peer flood --addr A --port P --conns N [--parallel K]\n"
+	fprintf(f, "usage: lt_peer flood --addr A --port P --conns N [--parallel K] [--greet N]\n"
 		   "Listen on A:P in a thread and run N connect/accept/close cycles from\n"
 		   "K client threads (default 1) as fast as possible; prints\n"
-		   "conns=N seconds=S rate=R/s.\n");
+		   "conns=N seconds=S rate=R/s. --greet N: the server sends N bytes\n"
+		   "(up to 256, an SSH-like banner then zeros) before it closes.\n");
 }
 
 static int cmd_flood(int argc, char **argv)
@@ -1066,6 +1075,7 @@ static int cmd_flood(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "conns", required_argument, NULL, 'n' },
 		{ "parallel", required_argument, NULL, 'k' },
+		{ "greet", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1091,6 +1101,10 @@ static int cmd_flood(int argc, char **argv)
 			break;
 		case 'k':
 			if (parse_ulong("parallel", optarg, 1, 1024, &f.parallel) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'g':
+			if (parse_ulong("greet", optarg, 0, 256, &f.greet) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'h':
