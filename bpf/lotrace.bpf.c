@@ -476,6 +476,8 @@ int lotrace_tc(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
+	struct iphdr *ip = NULL;
+	struct ipv6hdr *ip6 = NULL;
 	struct tuple t = {};
 	struct lt_key k;
 	struct lt_conn *c;
@@ -492,9 +494,11 @@ int lotrace_tc(struct __sk_buff *skb)
 	if ((void *)(eth + 1) > data_end)
 		return TC_ACT_UNSPEC;
 
+	/* Only as far as the ports first: most segments are not watched. */
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = (void *)(eth + 1);
 		__u32 ihl, tot;
+
+		ip = (void *)(eth + 1);
 
 		if ((void *)(ip + 1) > data_end)
 			goto truncated;
@@ -506,21 +510,15 @@ int lotrace_tc(struct __sk_buff *skb)
 		if (ihl < sizeof(*ip))
 			return TC_ACT_UNSPEC;
 		tot = bpf_ntohs(ip->tot_len);
-		t.family = 4;
-		__builtin_memcpy(t.saddr, &ip->saddr, 4);
-		__builtin_memcpy(t.daddr, &ip->daddr, 4);
 		l4off = sizeof(*eth) + ihl;
 		ip_end = tot ? sizeof(*eth) + tot : skb->len;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
 		__u32 plen;
 		int i;
 
+		ip6 = (void *)(eth + 1);
 		if ((void *)(ip6 + 1) > data_end)
 			goto truncated;
-		t.family = 6;
-		__builtin_memcpy(t.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(t.daddr, &ip6->daddr, 16);
 		plen = bpf_ntohs(ip6->payload_len);
 		l4off = sizeof(*eth) + sizeof(*ip6);
 		ip_end = plen ? l4off + plen : skb->len; /* 0: jumbo/BIG TCP */
@@ -565,6 +563,15 @@ int lotrace_tc(struct __sk_buff *skb)
 	t.dport = bpf_ntohs(th->dest);
 	if (!tuple_watched(&t))
 		return TC_ACT_UNSPEC;
+	if (ip) {
+		t.family = 4;
+		__builtin_memcpy(t.saddr, &ip->saddr, 4);
+		__builtin_memcpy(t.daddr, &ip->daddr, 4);
+	} else if (ip6) {
+		t.family = 6;
+		__builtin_memcpy(t.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(t.daddr, &ip6->daddr, 16);
+	}
 	count(LT_CNT_PKTS);
 
 	doff = th->doff * 4;
@@ -737,37 +744,33 @@ static __always_inline __u32 net_ino(const struct net *net)
 	return net ? BPF_CORE_READ(net, ns.inum) : 0;
 }
 
-/* The network namespace of a segment: its socket's, else its device's. */
+/* Is t in our network namespace (netns_ino 0: any)? */
+static __always_inline bool tuple_net_ok(const struct tuple *t)
+{
+	return !netns_ino || !t->netns || t->netns == netns_ino;
+}
+
+/* The network namespace of a segment: its socket's, else its device's
+ * (skb: a tp_btf argument, read with plain loads). */
 static __always_inline __u32 skb_netns(const struct sk_buff *skb)
 {
-	struct sock *sk = BPF_CORE_READ(skb, sk);
-	struct net_device *dev;
+	const struct sock *sk = skb->sk;
+	const struct net_device *dev;
+	const struct net *net = NULL;
 
-	if (sk)
-		return net_ino(BPF_CORE_READ(sk, __sk_common.skc_net.net));
-	dev = BPF_CORE_READ(skb, dev);
-	return dev ? net_ino(BPF_CORE_READ(dev, nd_net.net)) : 0;
+	if (sk) {
+		net = sk->__sk_common.skc_net.net;
+	} else {
+		dev = skb->dev;
+		if (dev)
+			net = dev->nd_net.net;
+	}
+	return net ? net->ns.inum : 0;
 }
 
 static __always_inline bool sk_net_ok(const struct sock *sk)
 {
 	return net_ok(BPF_CORE_READ(sk, __sk_common.skc_net.net));
-}
-
-static __always_inline bool skb_net_ok(const struct sk_buff *skb)
-{
-	struct sock *sk;
-	struct net_device *dev;
-
-	if (!netns_ino)
-		return true;
-	sk = BPF_CORE_READ(skb, sk);
-	if (sk)
-		return sk_net_ok(sk);
-	dev = BPF_CORE_READ(skb, dev);
-	if (dev)
-		return net_ok(BPF_CORE_READ(dev, nd_net.net));
-	return true;
 }
 
 static __always_inline bool is_v4mapped(const __u8 *a)
@@ -817,27 +820,30 @@ static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 	return 0;
 }
 
-/* The tuple of a TCP segment in a kernel skb (network header must be set). */
-static __noinline int skb_tuple(const struct sk_buff *skb, struct tuple *t)
+/*
+ * The tuple of a TCP segment in a kernel skb (network header must be set)
+ * when one of its ports is watched and it is in our namespace, else -1.
+ * skb is a tp_btf argument: its fields are plain loads; the packet bytes
+ * need bpf_probe_read_kernel, so the ports are tested before anything
+ * else is read (most segments of a busy machine are not watched).
+ */
+static __noinline int skb_tuple_watched(const struct sk_buff *skb, struct tuple *t)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 proto = BPF_CORE_READ(skb, protocol);
+	unsigned char *head = skb->head;
+	__u16 nh = skb->network_header;
+	__u16 proto = skb->protocol;
 	__u32 l4off;
-	struct tcphdr th;
+	__u16 ports[2];
+	struct iphdr ip;
 	__u8 ver;
 
 	__builtin_memset(t, 0, sizeof(*t));
 	if (!head || nh == (__u16)~0U)
 		return -1;
-	if (bpf_probe_read_kernel(&ver, 1, head + nh))
+	if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
 		return -1;
-	ver >>= 4;
+	ver = ip.version;
 	if (proto == bpf_htons(ETH_P_IP) || (!proto && ver == 4)) {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
-			return -1;
 		if (ip.version != 4 || ip.protocol != IPPROTO_TCP ||
 		    (ip.frag_off & bpf_htons(IP_OFFSET_MASK)) || ip.ihl < 5)
 			return -1;
@@ -877,22 +883,20 @@ static __noinline int skb_tuple(const struct sk_buff *skb, struct tuple *t)
 	} else {
 		return -1;
 	}
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + l4off))
+	if (bpf_probe_read_kernel(ports, sizeof(ports), head + l4off))
 		return -1;
-	t->sport = bpf_ntohs(th.source);
-	t->dport = bpf_ntohs(th.dest);
+	t->sport = bpf_ntohs(ports[0]);
+	t->dport = bpf_ntohs(ports[1]);
+	if (!tuple_watched(t))
+		return -1;
 	t->netns = skb_netns(skb);
-	return 0;
-}
-
-static __always_inline bool sk_is_tcp(const struct sock *sk)
-{
-	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
+	return tuple_net_ok(t) ? 0 : -1;
 }
 
 /*
- * The same from plain loads, for a socket a tp_btf program got as its
- * argument (a trusted pointer: no bpf_probe_read_kernel call per field).
+ * Is sk a TCP socket? sk is a tp_btf program's argument (a trusted
+ * pointer), so this and the *_arg helpers below read its fields with
+ * plain loads, not one bpf_probe_read_kernel call per field:
  * inet_sock_set_state runs ten times per connection, so this matters.
  */
 static __always_inline bool sk_is_tcp_arg(const struct sock *sk)
@@ -900,7 +904,11 @@ static __always_inline bool sk_is_tcp_arg(const struct sock *sk)
 	return BPF_CORE_READ_BITFIELD(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-/* sk's local port, also after CLOSE released it (see sk_tuple_known). */
+/*
+ * sk's local port, also after it closed: tcp_set_state(CLOSE) releases
+ * the port (inet_num = 0) before the state change is traced, but
+ * inet_sport, the port its segments carried, stays.
+ */
 static __always_inline __u16 sk_local_port_arg(const struct sock *sk)
 {
 	__u16 port = sk->__sk_common.skc_num;
@@ -917,7 +925,7 @@ static __always_inline bool sk_watched_arg(const struct sock *sk)
 	       port_watched(sk_local_port_arg(sk));
 }
 
-/* sk_tuple_known from plain loads (sk: a tp_btf argument). */
+/* sk_tuple from plain loads, with the local port of a closed socket. */
 static __always_inline int sk_tuple_arg(const struct sock *sk, struct tuple *t)
 {
 	__u16 fam = sk->__sk_common.skc_family;
@@ -938,15 +946,9 @@ static __always_inline int sk_tuple_arg(const struct sock *sk, struct tuple *t)
 	}
 	if (fam != AF_INET6)
 		return -1;
-	{
-		const __u32 *s6 = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32;
-		const __u32 *d6 = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
-		__u32 s[4] = { s6[0], s6[1], s6[2], s6[3] };
-		__u32 d[4] = { d6[0], d6[1], d6[2], d6[3] };
-
-		__builtin_memcpy(t->saddr, s, 16);
-		__builtin_memcpy(t->daddr, d, 16);
-	}
+	/* (plain loads of the two arrays blow clang's stack estimate) */
+	BPF_CORE_READ_INTO(&t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	BPF_CORE_READ_INTO(&t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	t->family = 6;
 	if (is_v4mapped(t->saddr) || is_v4mapped(t->daddr)) {
 		__u32 s, d;
@@ -962,25 +964,6 @@ static __always_inline int sk_tuple_arg(const struct sock *sk, struct tuple *t)
 	return 0;
 }
 
-/* Is t in our network namespace (netns_ino 0: any)? */
-static __always_inline bool tuple_net_ok(const struct tuple *t)
-{
-	return !netns_ino || !t->netns || t->netns == netns_ino;
-}
-
-/*
- * sk_tuple of a full socket, also after it closed: tcp_set_state(CLOSE)
- * releases the port (inet_num = 0) before the state change is traced,
- * but inet_sport, the port its segments carried, stays.
- */
-static __always_inline int sk_tuple_known(struct sock *sk, struct tuple *t)
-{
-	if (sk_tuple(sk, t))
-		return -1;
-	if (!t->sport)
-		t->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	return 0;
-}
 
 /* ---- process context: who owns which socket --------------------------- */
 
@@ -1143,19 +1126,15 @@ int BPF_PROG(lt_send_reset, struct sock *sk, const struct sk_buff *skb,
 	int d;
 
 	if (skb) {
-		if (skb_tuple(skb, &in))
+		if (skb_tuple_watched(skb, &in))
 			return 0;
 		tuple_reverse(&in, &t);
-		if (!skb_net_ok(skb))
-			return 0;
 	} else if (sk) {
-		if (sk_tuple_known(sk, &t) || !sk_net_ok(sk))
+		if (!sk_watched_arg(sk) || sk_tuple_arg(sk, &t) || !tuple_net_ok(&t))
 			return 0;
 	} else {
 		return 0;
 	}
-	if (!tuple_watched(&t))
-		return 0;
 	/* An active reset is traced after it was sent, and on lo the peer may
 	 * have closed (and ended the connection) in between: then the reason
 	 * goes on its own, to the connection userspace still holds. */
@@ -1197,7 +1176,7 @@ int BPF_PROG(lt_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 
 	if (drop_reason_ignored(reason))
 		return 0;
-	if (skb_tuple(skb, &t) || !tuple_watched(&t) || !skb_net_ok(skb))
+	if (skb_tuple_watched(skb, &t))
 		return 0;
 	c = conn_for(&t, &k, &d, &ended);
 	if (!c) {
@@ -1227,9 +1206,9 @@ int BPF_PROG(lt_sk_error, struct sock *sk)
 	bool ended;
 	int err, d;
 
-	if (!sk_is_tcp(sk) || sk_tuple_known(sk, &t) || !tuple_watched(&t) || !sk_net_ok(sk))
+	if (!sk_watched_arg(sk) || !sk_is_tcp_arg(sk) || sk_tuple_arg(sk, &t) || !tuple_net_ok(&t))
 		return 0;
-	err = BPF_CORE_READ(sk, sk_err);
+	err = sk->sk_err;
 	if (!err) /* a second report after the error was read: nothing new */
 		return 0;
 	c = conn_for(&t, &k, &d, &ended);
@@ -1263,9 +1242,9 @@ int BPF_PROG(lt_retransmit_skb, const struct sock *sk, const struct sk_buff *skb
 {
 	struct tuple t;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
+	if (sk->__sk_common.skc_state != TCP_SYN_SENT)
 		return 0;
-	if (sk_tuple(sk, &t) || !tuple_watched(&t) || !sk_net_ok(sk))
+	if (!sk_watched_arg(sk) || sk_tuple_arg(sk, &t) || !tuple_net_ok(&t))
 		return 0;
 	on_retrans(&t, LT_CTX_SYN_RETRANS);
 	return 0;
