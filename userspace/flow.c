@@ -455,11 +455,12 @@ enum { ONCE_A = 1, ONCE_D = 2, SEEN_SH = 4, SEEN_F = 8, SEEN_R = 16, ONCE_Q = 32
 
 static void hist_put(struct flow *f, char letter, int dir)
 {
-	size_t n = strlen(f->history);
+	size_t n = f->hist_len;
 	if (n >= LT_HISTORY_MAX)
 		return;
 	f->history[n] = dir == LT_DIR_C2S ? (char)(letter - 'a' + 'A') : letter;
 	f->history[n + 1] = '\0';
+	f->hist_len = (uint8_t)(n + 1);
 }
 
 /* A letter that repeats only when the sequence number moved on. */

@@ -166,6 +166,7 @@ struct flow {
 	uint32_t lru_prev, lru_next;
 	uint32_t hist_last_seq[2][4]; /* Zeek repeat rules: s/h, f, r per side */
 	uint8_t hist_once[2];	      /* a/d once per side bits */
+	uint8_t hist_len;	      /* strlen(history) */
 };
 
 enum lt_retire_why {

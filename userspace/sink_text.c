@@ -138,7 +138,7 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v, b
 	sbuf_putc(b, ' ');
 	sbuf_puts(b, flow_zeek_state(f));
 	sbuf_putc(b, ' ');
-	sbuf_puts(b, f->history);
+	sbuf_add(b, f->history, f->hist_len);
 	sbuf_pad(b, col, 16);
 	sbuf_lit(b, "  ");
 	fmt_timeline(b, f);
@@ -149,10 +149,12 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v, b
 		sbuf_putc(b, '/');
 		fmt_dur_sb(b, l2);
 	}
-	sink_netns_label(f, ns, sizeof(ns));
-	if (show_ns && ns[0]) {
-		sbuf_lit(b, "  netns=");
-		sbuf_puts(b, ns);
+	if (show_ns) {
+		sink_netns_label(f, ns, sizeof(ns));
+		if (ns[0]) {
+			sbuf_lit(b, "  netns=");
+			sbuf_puts(b, ns);
+		}
 	}
 	for (int d = LT_DIR_C2S; d <= LT_DIR_S2C; d++) {
 		const struct flow_side *sd = &f->side[d];
