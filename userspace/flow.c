@@ -31,6 +31,10 @@ struct slot {
 	uint32_t idx;
 };
 
+struct lru_link {
+	uint32_t prev, next;
+};
+
 struct flow_tab {
 	struct flow_config cfg;
 	struct flow_hooks hooks;
@@ -40,6 +44,9 @@ struct flow_tab {
 	uint32_t mask;
 	uint32_t free_head; /* free list through free_next */
 	uint32_t lru_head, lru_tail;
+	/* LRU links by pool index, apart from the flows: unlinking one writes
+	 * its neighbours' links, which here share cache lines */
+	struct lru_link *lru;
 	uint64_t next_id;
 	uint64_t now;	   /* the table's clock: newest time, jumps removed */
 	int64_t ts_offset; /* capture time - table time, after a jump */
@@ -150,24 +157,25 @@ static uint32_t flow_index(const struct flow_tab *t, const struct flow *f)
 
 static void lru_unlink(struct flow_tab *t, struct flow *f)
 {
-	if (f->lru_prev)
-		t->pool[f->lru_prev].lru_next = f->lru_next;
+	struct lru_link *l = &t->lru[flow_index(t, f)];
+	if (l->prev)
+		t->lru[l->prev].next = l->next;
 	else
-		t->lru_head = f->lru_next;
-	if (f->lru_next)
-		t->pool[f->lru_next].lru_prev = f->lru_prev;
+		t->lru_head = l->next;
+	if (l->next)
+		t->lru[l->next].prev = l->prev;
 	else
-		t->lru_tail = f->lru_prev;
-	f->lru_prev = f->lru_next = NIL;
+		t->lru_tail = l->prev;
+	l->prev = l->next = NIL;
 }
 
 static void lru_push_head(struct flow_tab *t, struct flow *f)
 {
 	uint32_t i = flow_index(t, f);
-	f->lru_prev = NIL;
-	f->lru_next = t->lru_head;
+	t->lru[i].prev = NIL;
+	t->lru[i].next = t->lru_head;
 	if (t->lru_head)
-		t->pool[t->lru_head].lru_prev = i;
+		t->lru[t->lru_head].prev = i;
 	t->lru_head = i;
 	if (!t->lru_tail)
 		t->lru_tail = i;
@@ -212,7 +220,8 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 	/* calloc: pages are touched only as flows are used */
 	t->pool = calloc((size_t)t->cap + 1, sizeof(*t->pool));
 	t->slot = calloc(nb, sizeof(*t->slot));
-	if (!t->pool || !t->slot) {
+	t->lru = calloc((size_t)t->cap + 1, sizeof(*t->lru));
+	if (!t->pool || !t->slot || !t->lru) {
 		flow_tab_free(t);
 		return NULL;
 	}
@@ -229,6 +238,7 @@ void flow_tab_free(struct flow_tab *t)
 		return;
 	free(t->pool);
 	free(t->slot);
+	free(t->lru);
 	free(t);
 }
 
@@ -320,7 +330,7 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 static void evict_one(struct flow_tab *t)
 {
 	uint32_t i = t->lru_tail;
-	for (int n = 0; i != NIL && n < EVICT_SCAN; n++, i = t->pool[i].lru_prev)
+	for (int n = 0; i != NIL && n < EVICT_SCAN; n++, i = t->lru[i].prev)
 		if (lt_verdict_ended(current_verdict(t, &t->pool[i], false))) {
 			retire(t, &t->pool[i], LT_RETIRE_EVICTED);
 			return;
@@ -885,7 +895,7 @@ void flow_expire(struct flow_tab *t, uint64_t now_ns)
 	uint32_t i = t->lru_tail;
 	while (i != NIL) {
 		struct flow *f = &t->pool[i];
-		uint32_t prev = f->lru_prev;
+		uint32_t prev = t->lru[i].prev;
 		uint64_t idle = now_ns > f->t_last ? now_ns - f->t_last : 0;
 		if (idle < shortest)
 			break;
@@ -900,7 +910,7 @@ void flow_expire(struct flow_tab *t, uint64_t now_ns)
 		return;
 	uint32_t left = t->n_connecting;
 	t->connecting_due = UINT64_MAX;
-	for (i = t->lru_head; i != NIL && left; i = t->pool[i].lru_next) {
+	for (i = t->lru_head; i != NIL && left; i = t->lru[i].next) {
 		struct flow *f = &t->pool[i];
 		if (now_ns - f->t_last > 4 * t->cfg.connecting_ns + 4 * SEC) {
 			t->connecting_due = now_ns; /* not all seen: look again */
@@ -921,6 +931,6 @@ void flow_flush(struct flow_tab *t)
 
 void flow_foreach(const struct flow_tab *t, void (*fn)(void *ctx, const struct flow *f), void *ctx)
 {
-	for (uint32_t i = t->lru_head; i != NIL; i = t->pool[i].lru_next)
+	for (uint32_t i = t->lru_head; i != NIL; i = t->lru[i].next)
 		fn(ctx, &t->pool[i]);
 }
