@@ -36,6 +36,9 @@ _lotrace()
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
+	-Z | --relinquish-privileges)
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return ;;
 	-i | --interface)
 		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
 		return ;;
@@ -48,7 +51,7 @@ _lotrace()
 			--backend --attach --netns -w --write -c --count --duration --json
 			--format --report --no-payload -q --quiet --sort -n -t -tt -ttt -tttt -ttttt --no-tui --tui --speed --max-flows
 			--ring-size --demo --metrics --metrics-file --metrics-interval
-			-v --verbose -h --help -V --version' -- "$cur")) ;;
+			-Z --relinquish-privileges -v --verbose -h --help -V --version' -- "$cur")) ;;
 	*)
 		[ "$COMP_CWORD" = 1 ] && COMPREPLY=($(compgen -W 'report' -- "$cur")) ;;
 	esac

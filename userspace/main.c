@@ -14,6 +14,7 @@
 #include "frontends.h"
 #include "opts.h"
 #include "pfilter.h"
+#include "privdrop.h"
 #include "run.h"
 #include "source.h"
 #include "version.h"
@@ -43,6 +44,11 @@ int main(int argc, char **argv)
 	/* a filter expression libpcap cannot compile is a usage error */
 	char ferr[LT_ERR_LEN];
 	if (o.filter[0] && pfilter_check(o.filter, ferr, sizeof(ferr)) < 0) {
+		fprintf(stderr, "lotrace: %s\n", ferr);
+		return EXIT_USAGE;
+	}
+	/* -Z: an unknown user is a usage error, found before anything opens */
+	if (privdrop_resolve(o.run_as, o.run_as != NULL, &o.drop, ferr, sizeof(ferr)) < 0) {
 		fprintf(stderr, "lotrace: %s\n", ferr);
 		return EXIT_USAGE;
 	}

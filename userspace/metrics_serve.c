@@ -3,7 +3,8 @@
  * metrics_serve.c - the metrics exposition over HTTP (libmicrohttpd,
  * internal polling thread) and into a file (temp file + rename).
  *
- * Owns: the listening socket (opened here, so a bind failure says why),
+ * Owns: the listening socket (opened here, so a bind failure says why;
+ * bound before lotrace gives up root, served from metrics_serve_start on),
  * the HTTP thread and the mutex-protected snapshot it serves, the file
  * writes. Does not own: what the text says (metrics.c), when it changes
  * (run.c).
@@ -31,7 +32,9 @@ struct metrics_serve {
 	size_t snap_len;
 	char addr[80];
 	const char *file;
-	char *tmp; /* file.tmp.PID */
+	char *tmp;     /* file.tmp.PID */
+	int listen_fd; /* bound, until metrics_serve_start hands it to MHD; -1 */
+	int v6;
 };
 
 static int parse_port(const char *s, uint16_t *port)
@@ -175,24 +178,8 @@ static int open_http(struct metrics_serve *s, const char *listen_at, char *err, 
 		snprintf(s->addr, sizeof(s->addr), "%s:%u", host, port);
 	}
 
-	/* The HTTP thread takes no signal: the run's loop gets them all. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					  (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-				  MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT,
-				  10u, MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!s->mhd) {
-		close(fd);
-		snprintf(err, errlen,
-			 "cannot start the HTTP server for --metrics on '%s'; leave out --metrics "
-			 "or use --metrics-file",
-			 listen_at);
-		return -1;
-	}
+	s->listen_fd = fd;
+	s->v6 = sa.ss_family == AF_INET6;
 	return 0;
 }
 
@@ -206,6 +193,7 @@ struct metrics_serve *metrics_serve_open(const char *listen_at, const char *file
 		return NULL;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	s->listen_fd = -1;
 	if (file) {
 		size_t n = strlen(file) + 32;
 		s->file = file;
@@ -233,6 +221,33 @@ struct metrics_serve *metrics_serve_open(const char *listen_at, const char *file
 		return NULL;
 	}
 	return s;
+}
+
+int metrics_serve_start(struct metrics_serve *s, const char *listen_at, char *err, size_t errlen)
+{
+	int fd = s->listen_fd;
+
+	if (fd < 0)
+		return 0;
+	s->listen_fd = -1; /* MHD's from here: closed by MHD_stop_daemon */
+	/* The HTTP thread takes no signal: the run's loop gets them all. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (s->v6 ? MHD_USE_IPv6 : 0), 0,
+				  NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+				  MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT,
+				  10u, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!s->mhd) {
+		close(fd);
+		snprintf(err, errlen,
+			 "cannot start the HTTP server for --metrics on '%s'; leave out --metrics "
+			 "or use --metrics-file",
+			 listen_at);
+		return -1;
+	}
+	return 0;
 }
 
 const char *metrics_serve_address(const struct metrics_serve *s)
@@ -299,6 +314,8 @@ void metrics_serve_close(struct metrics_serve *s)
 		return;
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s->snap);
 	free(s->tmp);

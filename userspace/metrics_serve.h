@@ -33,6 +33,10 @@ struct metrics_serve;
  * NULL) can be written; NULL with one line in err. */
 struct metrics_serve *metrics_serve_open(const char *listen, const char *file, char *err,
 					 size_t errlen);
+/* Start serving on the socket metrics_serve_open bound (its thread is
+ * made after the run gave up root, so it has the run's credentials);
+ * 0, or -1 with one line in err. Nothing to do without HTTP. */
+int metrics_serve_start(struct metrics_serve *s, const char *listen, char *err, size_t errlen);
 /* The address actually bound ("127.0.0.1:9464"), "" without HTTP. */
 const char *metrics_serve_address(const struct metrics_serve *s);
 /* Make text the one the endpoint serves (copied). */

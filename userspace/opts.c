@@ -60,6 +60,7 @@ static const struct option long_opts[] = {
 	{ "metrics", required_argument, 0, OPT_METRICS },
 	{ "metrics-file", required_argument, 0, OPT_METRICS_FILE },
 	{ "metrics-interval", required_argument, 0, OPT_METRICS_INTERVAL },
+	{ "relinquish-privileges", required_argument, 0, 'Z' },
 	{ "verbose", no_argument, 0, 'v' },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, 'V' },
@@ -112,6 +113,9 @@ void opts_usage(FILE *out)
 	      "      --metrics-file PATH  write the same metrics to PATH (node_exporter's\n"
 	      "                        textfile collector) every --metrics-interval\n"
 	      "      --metrics-interval D  how often (default 15s)\n"
+	      "  -Z, --relinquish-privileges USER\n"
+	      "                        once the capture and the outputs are open, run as\n"
+	      "                        USER (default nobody when root; root keeps root)\n"
 	      "  -v, --verbose         say more about what lotrace is doing\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         the version, the live backends and library versions\n"
@@ -225,7 +229,7 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":r:p:i:w:c:tnqvhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:p:i:w:c:Z:tnqvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->nread >= LT_MAX_READ)
@@ -402,6 +406,9 @@ int opts_parse(struct lt_opts *o, int argc, char **argv)
 			o->metrics_interval_ns = (uint64_t)d;
 			break;
 		}
+		case 'Z':
+			o->run_as = optarg; /* resolved by privdrop_resolve (main.c) */
+			break;
 		case 'v':
 			o->verbose = 1;
 			break;

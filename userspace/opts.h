@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "ports.h"
+#include "privdrop.h"
 
 enum lt_backend_choice { LT_BACKEND_AUTO = 0, LT_BACKEND_EBPF, LT_BACKEND_PCAP };
 enum lt_format { LT_FMT_TEXT = 0, LT_FMT_JSON, LT_FMT_MARKDOWN, LT_FMT_ZEEK };
@@ -58,6 +59,9 @@ struct lt_opts {
 	uint64_t metrics_interval_ns; /* --metrics-interval, default 15 s */
 	const char *json_file;	      /* --json FILE: records to FILE, reopened on SIGHUP */
 	int no_payload;		      /* --no-payload: no first bytes, no protocol */
+	/* -Z USER: who the run becomes once everything is open (privdrop.h) */
+	const char *run_as;   /* NULL: nobody when root */
+	struct privdrop drop; /* run_as resolved (main.c), applied by run.c */
 	char err[256];
 };
 

@@ -7,7 +7,7 @@
  * options ask for (text/JSON sink and listener notes on stdout, the -w
  * writer, the report), when reading stops and why, and the check of every
  * output (stdout, the -w file, the report file) during the run and at its
- * end. Exit status: 0 done (also when stdout's reader went away: a quiet
+ * end, and giving up root (-Z) once all of them are open. Exit status: 0 done (also when stdout's reader went away: a quiet
  * stop), 1 an input or output failed. Does not own: opening a particular
  * source (frontends.c), what a sink or the report write (sink_*.c,
  * report.c), the screen (tui/).
@@ -21,6 +21,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "engine.h"
 #include "fmt.h"
@@ -30,6 +33,7 @@
 #include "metrics.h"
 #include "metrics_serve.h"
 #include "pcapw.h"
+#include "privdrop.h"
 #include "report.h"
 #include "source.h"
 #include "src_pace.h"
@@ -56,6 +60,7 @@ struct lt_run {
 	struct listen_note *notes;
 	struct pcapw *pcap; /* -w */
 	struct report *rep;
+	FILE *rep_out;	     /* --report FILE, opened before root is given up */
 	struct metrics *met; /* --metrics, --metrics-file */
 	struct metrics_serve *msrv;
 	struct sbuf mtext;
@@ -263,6 +268,14 @@ static int add_taps(struct lt_run *r, int *status)
 		if (r->fe == RUN_REPORT && !o->report_file)
 			r->to_stdout = 1;
 	}
+	/* opened now, while lotrace may still write where root can */
+	if (o->report_file && !(r->rep_out = fopen(o->report_file, "w"))) {
+		snprintf(err, sizeof(err),
+			 "cannot open '%s' for --report: %s; choose a file in a directory "
+			 "lotrace can write to",
+			 o->report_file, strerror(errno));
+		return fail_open(r, err, status);
+	}
 	if (o->write_file) {
 		const char *in = lt_writes_input(o);
 		if (in) {
@@ -352,10 +365,53 @@ static int open_metrics(struct lt_run *r, int *status)
 	r->msrv = metrics_serve_open(o->metrics_listen, o->metrics_file, err, sizeof(err));
 	if (!r->msrv)
 		return fail_open(r, err, status);
+	return 0;
+}
+
+/* After the drop: the HTTP thread starts with the run's credentials, and
+ * the first file write says at once whether the -Z user can replace it. */
+static int start_metrics(struct lt_run *r, int *status)
+{
+	const struct lt_opts *o = r->o;
+	char err[LT_ERR_LEN];
+
+	if (!r->msrv)
+		return 0;
+	if (metrics_serve_start(r->msrv, o->metrics_listen, err, sizeof(err)) < 0)
+		return fail_open(r, err, status);
 	if (o->metrics_listen && (o->verbose || r->fe == RUN_HEADLESS))
 		fprintf(stderr, "lotrace: metrics on http://%s/metrics\n",
 			metrics_serve_address(r->msrv));
 	metrics_refresh(r, 1);
+	if (r->mfile_err && o->drop.switch_user) {
+		snprintf(err, sizeof(err),
+			 "cannot write --metrics-file '%s' as user '%s': %s; it is replaced every "
+			 "interval, so give a directory '%s' can write to, or -Z root",
+			 o->metrics_file, o->drop.user, strerror(-r->mfile_err), o->drop.user);
+		return fail_open(r, err, status);
+	}
+	return 0;
+}
+
+/* ---- giving up root (-Z) --------------------------------------------------- */
+
+/* Naming who listens (listeners.c: the socket links in every process's
+ * /proc/PID/fd) reads other users' processes: CAP_DAC_READ_SEARCH to list
+ * their fd directories, CAP_SYS_PTRACE to read the links. */
+#define KEEP_OWNER_LOOKUPS (1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH)
+
+/* Everything is open: the source, the outputs, the metrics socket. */
+static int drop_privileges(struct lt_run *r, int *status)
+{
+	const struct privdrop *pd = &r->o->drop;
+	uint64_t keep = r->live ? KEEP_OWNER_LOOKUPS | r->src->keep_caps : 0;
+	char err[LT_ERR_LEN], names[LT_ERR_LEN];
+
+	if (privdrop_apply(pd, keep, err, sizeof(err)) < 0)
+		return fail_open(r, err, status);
+	if (r->o->verbose && r->fe != RUN_TUI && !pd->keep_all)
+		fprintf(stderr, "lotrace: running as uid %u, keeping %s\n", (unsigned)getuid(),
+			privdrop_cap_names(privdrop_effective(), names, sizeof(names)));
 	return 0;
 }
 
@@ -427,7 +483,8 @@ struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe, struc
 		return NULL;
 
 	lt_run_info_fill(&r->ri, o, r->src, r->note);
-	if (open_metrics(r, status) < 0)
+	if (open_metrics(r, status) < 0 || drop_privileges(r, status) < 0 ||
+	    start_metrics(r, status) < 0)
 		return NULL;
 	if (r->live && o->verbose && fe != RUN_TUI)
 		fprintf(stderr, "lotrace: capturing with %s on %s\n", r->src->ops->name,
@@ -599,11 +656,12 @@ static enum lt_format report_format(const struct lt_run *r)
 static int write_report(struct lt_run *r)
 {
 	const char *path = r->o->report_file;
-	FILE *out = stdout;
+	FILE *out = path ? r->rep_out : stdout;
 	int rc;
 
-	if (path && !(out = fopen(path, "w"))) {
-		rc = -errno;
+	r->rep_out = NULL;
+	if (!out) {
+		rc = -EBADF;
 	} else {
 		rc = report_write(r->rep, out, report_format(r), &r->ri, &r->ss, 0);
 		if (out != stdout && fclose(out) != 0 && rc == 0)
@@ -728,6 +786,11 @@ void run_close(struct lt_run *r)
 		return;
 	if (r->rep)
 		report_free(r->rep);
+	if (r->rep_out) {
+		/* no report was written: none is left behind */
+		fclose(r->rep_out);
+		unlink(r->o->report_file);
+	}
 	if (r->pcap)
 		pcapw_close(r->pcap);
 	if (r->sink)

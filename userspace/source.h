@@ -69,6 +69,9 @@ struct lt_source {
 	int link_type;	    /* DLT of a pcap source, -1 otherwise */
 	uint32_t snaplen;   /* its snap length (a merge: the largest), 0 otherwise */
 	char link_name[32]; /* "EN10MB" */
+	/* capabilities the source still uses after -Z (bit n = capability n,
+	 * privdrop.h): 0 for all but the eBPF source watching every namespace */
+	uint64_t keep_caps;
 };
 
 /* Longest pcap-filter expression taken from the command line. */

@@ -17,9 +17,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+
+#include <linux/capability.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -1053,6 +1056,36 @@ static void sweep(struct src_bpf *s, uint64_t now)
 	}
 }
 
+/* ---- what a run keeps after -Z (privdrop.h) ------------------------------ */
+
+/* Kernels before 6.5 refuse every bpf() command (the map reads of the
+ * counters and the port and listener maps) without CAP_BPF when
+ * unprivileged BPF is disabled. */
+static int bpf_needs_cap(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return 1;
+	return maj < 6 || (maj == 6 && min < 5);
+}
+
+/* Watching every namespace attaches to namespaces made later: finding
+ * them in /proc/PID/ns/net of others' processes (CAP_SYS_PTRACE), setns
+ * (CAP_SYS_ADMIN), the tcx link (CAP_NET_ADMIN). One namespace, or the
+ * clsact hook (never attached elsewhere), needs none of them. */
+static uint64_t keep_caps(const struct src_bpf *s)
+{
+	uint64_t k = 0;
+
+	if (!netns_only(s->nsset) && s->info.attach == SRC_BPF_TCX)
+		k |= 1ull << CAP_SYS_ADMIN | 1ull << CAP_NET_ADMIN | 1ull << CAP_SYS_PTRACE;
+	if (bpf_needs_cap())
+		k |= 1ull << CAP_BPF;
+	return k;
+}
+
 /* ---- lt_source_ops ------------------------------------------------------ */
 
 static int bpf_fd(struct lt_source *src)
@@ -1400,6 +1433,7 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 		snprintf(err, LT_ERR_LEN, "cannot read the eBPF ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	s->base.keep_caps = keep_caps(s);
 	s->mono_to_real = mono_to_real_offset();
 	snprintf(s->base.desc, sizeof(s->base.desc), "eBPF %s on %s",
 		 s->info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact", ifname);

@@ -260,7 +260,14 @@ int netns_scan(struct netns_set *ns, netns_attach_fn fn, void *ctx, int *failed)
 	for (size_t i = 0; i < ns->n; i++)
 		ns->ent[i]->seen = 0;
 	if (ns->only) {
-		got += consider(ns, ns->only_path, fn, ctx, failed);
+		struct ns_ent *e;
+		/* after -Z, /proc/PID/ns/net of another user's process cannot
+		 * be looked at: the namespace attached stays attached */
+		if (!ino_of(ns->only_path) && (errno == EACCES || errno == EPERM) &&
+		    (e = find(ns, ns->only)))
+			e->seen = 1;
+		else
+			got += consider(ns, ns->only_path, fn, ctx, failed);
 	} else {
 		if ((d = opendir(NETNS_RUN_DIR))) {
 			while ((de = readdir(d))) {

@@ -409,6 +409,17 @@ fail:
 	return err;
 }
 
+/* Close the pipe without "done": the guard removes what we added (lotrace
+ * gave up CAP_NET_ADMIN with -Z), and is waited for. */
+static void guard_handover(struct tc_clsact *t)
+{
+	if (t->guard_fd >= 0) {
+		close(t->guard_fd);
+		t->guard_fd = -1;
+	}
+	guard_release(t);
+}
+
 void tc_clsact_detach(struct tc_clsact *t)
 {
 	if (t->attached) {
@@ -416,8 +427,13 @@ void tc_clsact_detach(struct tc_clsact *t)
 				    .attach_point = BPF_TC_EGRESS);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = t->handle, .priority = t->prio);
 
-		bpf_tc_detach(&hook, &opts);
+		int err = bpf_tc_detach(&hook, &opts);
 		t->attached = 0;
+		if (err == -EPERM || err == -EACCES) {
+			guard_handover(t);
+			t->qdisc_created = 0;
+			return;
+		}
 		/* The qdisc goes only if we made it and nobody else uses it
 		 * (destroying clsact would flush their filters too). */
 		if (t->qdisc_created && tc_empty(t->ifindex))

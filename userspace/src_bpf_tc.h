@@ -12,7 +12,9 @@
  * CAP_NET_ADMIN and one pipe, and removes our filter (and the qdisc if we
  * created it and it is empty) when the pipe closes without a word from
  * lotrace, that is when lotrace died. On a normal exit lotrace detaches
- * itself, then says "done", and the guard exits touching nothing.
+ * itself, then says "done", and the guard exits touching nothing; a
+ * lotrace that gave up CAP_NET_ADMIN (-Z) closes the pipe instead, and the
+ * guard removes them.
  * It does not own the tcx link (src_bpf.c: an fd, gone with the process).
  */
 #ifndef LT_SRC_BPF_TC_H
