@@ -16,6 +16,10 @@
 PEER=${PEER:-$REPO/build/tools/lt_peer}
 LT_ARGS=${LT_ARGS:-} # e.g. --backend pcap
 tmp=$(mktemp -d /tmp/lotrace-metrics.XXXXXX)
+# lotrace as root becomes nobody once its files are open (-Z): the files it
+# replaces or reopens later (--metrics-file, SIGHUP) need a directory nobody
+# can write to, as a service's would (lotrace(8), PRIVILEGES)
+[ "$(id -u)" = 0 ] && chown nobody: "$tmp"
 pids=()
 cleanup() {
 	local p
@@ -146,7 +150,7 @@ fi
 
 "$PEER" serve --addr 127.0.0.1 --port $P_CLEAN --mode reply >/dev/null & pids+=($!)
 "$PEER" serve --addr 127.0.0.1 --port $P_RST --mode reset-after-request >/dev/null & pids+=($!)
-mkdir -p "$tmp/textfile"
+mkdir -p "$tmp/textfile" && chown nobody: "$tmp/textfile"
 "$LOTRACE" $LT_ARGS --no-tui -p $P_REF,$P_CLEAN,$P_RST --json "$tmp/conns.json" -w "$tmp/cap.pcap" \
 	--metrics 127.0.0.1:$MP --metrics-file "$tmp/textfile/lotrace.prom" \
 	--metrics-interval 1s 2>"$tmp/lt.err" & LT=$!

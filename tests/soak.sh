@@ -16,6 +16,9 @@ LOTRACE=${LOTRACE:-$PWD/build/lotrace}
 PEER=${PEER:-$PWD/build/tools/lt_peer}
 P_REFUSED=61941 P_CLEAN=61942 P_RESET=61943
 tmp=$(mktemp -d /tmp/lotrace-soak.XXXXXX)
+# the run becomes nobody once its files are open (-Z): the metrics file and
+# the SIGHUP reopen need a directory nobody can write to
+[ "$(id -u)" = 0 ] && chown nobody: "$tmp"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done

@@ -382,14 +382,17 @@ static int start_metrics(struct lt_run *r, int *status)
 	if (o->metrics_listen && (o->verbose || r->fe == RUN_HEADLESS))
 		fprintf(stderr, "lotrace: metrics on http://%s/metrics\n",
 			metrics_serve_address(r->msrv));
-	metrics_refresh(r, 1);
-	if (r->mfile_err && o->drop.switch_user) {
+	int rc = metrics_serve_has_file(r->msrv) && o->drop.switch_user
+			 ? metrics_serve_write_file(r->msrv, "", 0)
+			 : 0;
+	if (rc < 0) {
 		snprintf(err, sizeof(err),
 			 "cannot write --metrics-file '%s' as user '%s': %s; it is replaced every "
 			 "interval, so give a directory '%s' can write to, or -Z root",
-			 o->metrics_file, o->drop.user, strerror(-r->mfile_err), o->drop.user);
+			 o->metrics_file, o->drop.user, strerror(-rc), o->drop.user);
 		return fail_open(r, err, status);
 	}
+	metrics_refresh(r, 1);
 	return 0;
 }
 

@@ -11,6 +11,9 @@
 TUI_SOCK=lotrace-tui-$$
 TUI_PIDS=()
 TUI_TMP=$(mktemp -d /tmp/lotrace-tui.XXXXXX)
+# as root the TUI becomes nobody once its capture is open (-Z): the w and r
+# keys write into the current directory as nobody, as they would for a user
+[ "$(id -u)" = 0 ] && chown nobody: "$TUI_TMP"
 
 tm() { tmux -L "$TUI_SOCK" -f /dev/null "$@"; }
 
