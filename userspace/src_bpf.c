@@ -1072,15 +1072,17 @@ static int bpf_needs_cap(void)
 }
 
 /* Watching every namespace attaches to namespaces made later: finding
- * them in /proc/PID/ns/net of others' processes (CAP_SYS_PTRACE), setns
- * (CAP_SYS_ADMIN), the tcx link (CAP_NET_ADMIN). One namespace, or the
- * clsact hook (never attached elsewhere), needs none of them. */
+ * them in /proc/PID/ns/net of others' processes (CAP_SYS_PTRACE) and
+ * entering them (setns: CAP_SYS_ADMIN). The tcx link itself needs no
+ * capability: the loaded program's fd is the permission (BPF_LINK_CREATE
+ * checks none for tcx). One namespace, or the clsact hook (never attached
+ * elsewhere), needs none of them. */
 static uint64_t keep_caps(const struct src_bpf *s)
 {
 	uint64_t k = 0;
 
 	if (!netns_only(s->nsset) && s->info.attach == SRC_BPF_TCX)
-		k |= 1ull << CAP_SYS_ADMIN | 1ull << CAP_NET_ADMIN | 1ull << CAP_SYS_PTRACE;
+		k |= 1ull << CAP_SYS_ADMIN | 1ull << CAP_SYS_PTRACE;
 	if (bpf_needs_cap())
 		k |= 1ull << CAP_BPF;
 	return k;

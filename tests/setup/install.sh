@@ -94,6 +94,7 @@ comp() { # comp WORDS...: what the installed bash completion offers for the last
 got=$(comp lotrace -r captures/refused-v | tr ' ' '\n' | sort | tr '\n' ' ')
 [ "$got" = "captures/refused-v4.pcap captures/refused-v4.pcap.truth.json captures/refused-v6.pcap captures/refused-v6.pcap.truth.json " ] &&
 	ok "bash: -r completes file names" || fail "bash: -r" "got '$got'"
+[ "$(comp lotrace -Z nob)" = "nobody" ] && ok "bash: -Z completes user names" || fail "bash: -Z" "got '$(comp lotrace -Z nob)'"
 [ "$(comp lotrace rep)" = "report" ] && ok "bash: the report command completes" || fail "bash: report" "got '$(comp lotrace rep)'"
 if command -v zsh >/dev/null; then
 	zsh -n "$dest/usr/share/zsh/site-functions/_lotrace" 2>"$tmp/zsh.err" && ok "zsh: _lotrace parses" ||
