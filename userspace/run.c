@@ -15,6 +15,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,7 @@ struct lt_run {
 	struct pcapw *pcap; /* -w */
 	struct report *rep;
 	FILE *rep_out;	     /* --report FILE, opened before root is given up */
+	int rep_created;     /* ... by this run: removed if no report is written */
 	struct metrics *met; /* --metrics, --metrics-file */
 	struct metrics_serve *msrv;
 	struct sbuf mtext;
@@ -228,6 +230,23 @@ static int fail_open(struct lt_run *r, const char *msg, int *status)
 	return -1;
 }
 
+/* --report FILE, opened at the start but truncated only when the report
+ * is written: a run that fails leaves an existing file as it was. */
+static FILE *open_report(const char *path, int *created)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	FILE *f;
+
+	*created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "w")))
+		close(fd);
+	return f;
+}
+
 static int add_taps(struct lt_run *r, int *status)
 {
 	const struct lt_opts *o = r->o;
@@ -269,7 +288,7 @@ static int add_taps(struct lt_run *r, int *status)
 			r->to_stdout = 1;
 	}
 	/* opened now, while lotrace may still write where root can */
-	if (o->report_file && !(r->rep_out = fopen(o->report_file, "w"))) {
+	if (o->report_file && !(r->rep_out = open_report(o->report_file, &r->rep_created))) {
 		snprintf(err, sizeof(err),
 			 "cannot open '%s' for --report: %s; choose a file in a directory "
 			 "lotrace can write to",
@@ -665,6 +684,10 @@ static int write_report(struct lt_run *r)
 	r->rep_out = NULL;
 	if (!out) {
 		rc = -EBADF;
+	} else if (out != stdout && ftruncate(fileno(out), 0) < 0 && errno != EINVAL) {
+		/* a regular file: what it held goes now (a device has no length) */
+		rc = -errno;
+		fclose(out);
 	} else {
 		rc = report_write(r->rep, out, report_format(r), &r->ri, &r->ss, 0);
 		if (out != stdout && fclose(out) != 0 && rc == 0)
@@ -790,9 +813,10 @@ void run_close(struct lt_run *r)
 	if (r->rep)
 		report_free(r->rep);
 	if (r->rep_out) {
-		/* no report was written: none is left behind */
+		/* no report was written: none is left behind, an old one stays */
 		fclose(r->rep_out);
-		unlink(r->o->report_file);
+		if (r->rep_created)
+			unlink(r->o->report_file);
 	}
 	if (r->pcap)
 		pcapw_close(r->pcap);
