@@ -39,6 +39,8 @@ st=$?
 # one the man page lists.
 PEER=${PEER:-$REPO/build/tools/lt_peer}
 [ -x "$PEER" ] || make -s -C "$REPO" build/tools/lt_peer >/dev/null 2>&1
+# tcx links lotrace holds, as the kernel describes its descriptors
+tcx_links() { grep -ls "^link_type:[[:space:]]*tcx" /proc/$1/fdinfo/* 2>/dev/null | wc -l; }
 st_field() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null; }
 kernel_old=0
 IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
@@ -103,7 +105,7 @@ for r in "${runs[@]}"; do
 		kill $lt 2>/dev/null; wait $lt 2>/dev/null; continue
 	fi
 	check_dropped "-Z default, $name" $lt "$tmp/drop.err"
-	ns=
+	ns= links0=$(tcx_links $lt)
 	if grep -q "(every namespace)" "$tmp/drop.err" && ip netns add "lt-privs-$$" 2>/dev/null; then
 		# made after the drop: found, entered and attached with what was kept
 		ns=lt-privs-$$
@@ -121,9 +123,10 @@ for r in "${runs[@]}"; do
 	sleep 1.5
 	m=$(curl -sf "http://127.0.0.1:$mp/metrics" 2>/dev/null)
 	if [ -n "$ns" ]; then
-		ip netns exec $ns bpftool net show dev lo 2>&1 | grep -q "lotrace_tc.*tcx\|tcx.*lotrace_tc" &&
-			ok "-Z default, $name: a namespace made after the drop gets the tcx hook on its lo" ||
-			fail "-Z default, $name: namespace made after the drop" "$(ip netns exec $ns bpftool net show dev lo 2>&1 | head -5)"
+		links1=$(tcx_links $lt)
+		[ "$links1" = $((links0 + 1)) ] &&
+			ok "-Z default, $name: a namespace made after the drop gets its tcx link ($links0 -> $links1)" ||
+			fail "-Z default, $name: namespace made after the drop" "tcx links held by lotrace: $links0 -> $links1"
 		ip netns del $ns
 	fi
 	kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -f "$tmp/ready"
