@@ -609,13 +609,35 @@ static const struct diag_group *answered_other_ns(const struct diag *d, const st
 	return NULL;
 }
 
+/* A listen() in another namespace than b's (the timeline, eBPF) of a
+ * listener that takes b's address and still listened at b's first
+ * refusal. */
+static const struct listen_ev *listening_other_ns(const struct diag_context *c,
+						  const struct diag_group *b)
+{
+	const struct listen_ev *before, *after;
+
+	for (int i = 0; i < c->nlev; i++) {
+		const struct listen_ev *e = &c->lev[i];
+		if (!e->netns || e->netns == b->ns->ino || e->what != LT_LISTEN_BEGAN ||
+		    !listen_ev_takes(e, b->family, b->server.addr, b->server.port, e->netns))
+			continue;
+		listen_tl_around(c->lev, c->nlev, b->family, b->server.addr, b->server.port,
+				 e->netns, b->t_min, &before, &after);
+		if (before && before->what == LT_LISTEN_BEGAN)
+			return before;
+	}
+	return NULL;
+}
+
 /*
  * Each network namespace has its own loopback: a client in a container
  * or an `ip netns` namespace that dials 127.0.0.1:P reaches its own
  * namespace's, not the host's. b's SYNs were refused in b's namespace
  * while the address is served in another one: by a listener of
- * lotrace's namespace (live lists, when b is elsewhere), or by
- * connections answered there in this run. Only when nothing in b's own
+ * lotrace's namespace (live lists, when b is elsewhere), by connections
+ * answered there in this run, or by a socket that began listening there
+ * before the refusals (the timeline). Only when nothing in b's own
  * namespace took that address (no answer there; live, when b is in
  * lotrace's namespace, no listener there either). Without namespaces
  * (a capture, libpcap) it never fires. Returns whether it did.
@@ -640,7 +662,15 @@ static bool r_refused_netns(struct facts *fs, const struct diag *d, const struct
 		l = le ? le : ls;
 	}
 	a = answered_other_ns(d, b);
-	if (!l && !a)
+	const struct listen_ev *ev = l || a ? NULL : listening_other_ns(c, b);
+	if (!l && !a && !ev)
+		return false;
+	/* a listen() in b's own namespace, e.g. after the refusals: the
+	 * timeline rules say more */
+	const struct listen_ev *e1, *e2;
+	if (!l && !a &&
+	    listen_tl_around(c->lev, c->nlev, b->family, b->server.addr, b->server.port, b->ns->ino,
+			     b->t_min, &e1, &e2))
 		return false;
 	if (!(x = fact(fs, DIAG_REFUSED_OTHER_NETNS, DIAG_ERROR, b)))
 		return true;
@@ -650,6 +680,7 @@ static bool r_refused_netns(struct facts *fs, const struct diag *d, const struct
 	x->l_start = ls;
 	x->l_end = le;
 	x->other = a;
+	x->ev_before = ev;
 	return true;
 }
 

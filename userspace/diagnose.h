@@ -260,8 +260,9 @@ struct diag_fact {
 	const struct listen_ev *ev_before, *ev_after;
 	bool cross_family; /* other is the other family's loopback address */
 	/* refused-other-netns: the server is in another network namespace;
-	 * other: connections it answered there, or listener: a listener of
-	 * lotrace's own namespace (diag_context.netns_self) that takes them */
+	 * other: connections it answered there, listener: a listener of
+	 * lotrace's own namespace (diag_context.netns_self) that takes them,
+	 * or ev_before: a listen() there (the timeline) before the refusals */
 	bool other_netns;
 	bool no_socket;	 /* every reset carried the kernel reason NO_SOCKET */
 	bool queue_full; /* a listener list shows more waiting than its backlog */

@@ -458,9 +458,15 @@ static void w_refused_netns(struct words *w, const struct diag_fact *x,
 {
 	const struct diag_group *b = x->g, *a = x->other;
 	const struct listener *l = x->listener;
+	const struct listen_ev *ev = x->ev_before;
 	struct sbuf *t = w->t, *nx = w->x, *ti = w->title;
 	const char *e1 = w->e1;
 	const uint16_t port = b->server.port;
+	char t1[FMT_TIME_LEN];
+	/* the server's namespace, from the connections answered there or the
+	 * listen() seen there (its inode when the source had no names) */
+	struct lt_netns unnamed = { .ino = ev ? ev->netns : 0 };
+	const struct lt_netns *sns = a ? a->ns : ev && ev->ns ? ev->ns : &unnamed;
 	/* lotrace's own lists speak for b's namespace too */
 	bool lists_here = c->live && (c->nstart >= 0 || c->nend >= 0) && c->netns_self &&
 			  b->ns->ino == c->netns_self;
@@ -472,10 +478,14 @@ static void w_refused_netns(struct words *w, const struct diag_fact *x,
 		put_self_ns(ti, c);
 		if (l->pid >= 0)
 			sbuf_printf(ti, " by `%s` pid %d", l->comm, (int)l->pid);
-	} else {
-		put_ns(ti, a->ns);
+	} else if (a) {
+		put_ns(ti, sns);
 		sbuf_puts(ti, " by ");
 		put_server_of(ti, a);
+	} else {
+		put_ns(ti, sns);
+		if (ev->l.pid > 0)
+			sbuf_printf(ti, " by `%s` pid %d", ev->l.comm, (int)ev->l.pid);
 	}
 	sbuf_puts(ti, ", another loopback");
 
@@ -498,11 +508,18 @@ static void w_refused_netns(struct words *w, const struct diag_fact *x,
 			    x->l_start && x->l_end ? "start and the end"
 			    : x->l_end		   ? "end"
 						   : "start");
-	} else {
-		put_ns(t, a->ns);
+	} else if (a) {
+		put_ns(t, sns);
 		sbuf_printf(t, " `%s` answered %" PRIu64 " connection%s during the run, served by ",
 			    e1, a->n, s_(a->n));
 		put_server_of(t, a);
+	} else {
+		put_ns(t, sns);
+		sbuf_puts(t, " a socket began listening for it before the refusals: ");
+		put_proc(t, ev);
+		sbuf_puts(t, " called listen() on ");
+		put_listener_ep(t, &ev->l);
+		sbuf_printf(t, " at %s", hms(t1, ev->ts_ns));
 	}
 	sbuf_puts(t, ".");
 	put_kernel(t, b, 0, 1);
@@ -513,7 +530,7 @@ static void w_refused_netns(struct words *w, const struct diag_fact *x,
 			    "Publish the server's port to the host (a container: `-p "
 			    "127.0.0.1:%u:%u`), or run the client inside ",
 			    port, port);
-		put_ns(nx, a ? a->ns : b->ns);
+		put_ns(nx, sns);
 		sbuf_puts(nx, " (`ip netns exec NAME`, `nsenter -n -t PID`, `docker exec`), or the "
 			      "server in the host namespace.");
 	} else {
@@ -521,7 +538,7 @@ static void w_refused_netns(struct words *w, const struct diag_fact *x,
 		if (l)
 			put_self_ns(nx, c);
 		else
-			put_ns(nx, a->ns);
+			put_ns(nx, sns);
 		sbuf_puts(nx, " (a container: `--network host`), or dial an address of the host "
 			      "that reaches it from inside (not 127.0.0.1; the server must listen "
 			      "there too, e.g. `host.docker.internal`), or run the server in ");

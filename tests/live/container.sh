@@ -6,8 +6,9 @@
 # 127.0.0.1:R; a client inside is answered, the host's client is refused.
 # lotrace names the container in text (netns=), JSON (netns.container)
 # and the report, whose finding says the host's refusal is the
-# container's loopback. The cgroup, the namespace and every process are
-# removed after, even on failure.
+# container's loopback (from the connection answered inside, and from a
+# listen() seen inside when no connection reached it). The cgroup, the
+# namespace and every process are removed after, even on failure.
 . "$(dirname "$0")/../lib.sh"
 PEER=$REPO/build/tools/lt_peer
 tmp=$(mktemp -d)
@@ -89,6 +90,25 @@ lt=
 grep -qE "^[0-9].* -> 127\.0\.0\.1:$R .*closed.* netns=netns:$box_ino/docker:$short( |$)" "$tmp/t" &&
 	ok "container: text names the container's namespace (netns=netns:$box_ino/docker:$short)" ||
 	fail "container: text" "$(grep -E '^[0-9]' "$tmp/t" | head -4)"
+
+# a server that begins listening in the container during the run, and no
+# connection reaches it: the timeline's listen() there is the evidence
+R2=$((R + 1))
+"$LOTRACE" --backend ebpf --port $R2 --no-tui -v --duration 3s --report "$tmp/rep2.md" >/dev/null 2>"$tmp/err2" &
+lt=$!
+for _ in $(seq 100); do grep -q capturing "$tmp/err2" && break; sleep 0.05; done
+sh -c 'echo $$ >"$1/cgroup.procs" && exec nsenter -n -t "$2" "$3" serve --addr 127.0.0.1 --port "$4" --mode reply --duration-ms 6000 --ready-file "$5/ready2"' \
+	sh "$CGD" $spid "$PEER" $R2 "$tmp" >/dev/null 2>&1 &
+for _ in $(seq 100); do [ -s "$tmp/ready2" ] && break; sleep 0.05; done
+spid2=$(cat "$tmp/ready2")
+"$PEER" connect --addr 127.0.0.1 --port $R2 --timeout-ms 500 >/dev/null 2>&1
+wait $lt
+lt=
+t="- **Refused in the host namespace: \`127.0.0.1:$R2\` is served in container \`docker:$short\` (namespace \`netns:$box_ino\`) by \`lt_peer\` pid $spid2, another loopback** (error)"
+grep -qF -- "$t" "$tmp/rep2.md" &&
+	grep -qE "a socket began listening for it before the refusals: \`lt_peer\` \(pid $spid2, started [0-9:.]+\) called listen\(\) on \`127\.0\.0\.1:$R2\` at [0-9:.]+" "$tmp/rep2.md" &&
+	ok "container: a listen() in the container (no connection there) is the evidence for the host's refusal" ||
+	fail "container: listen() evidence" "$(grep -F -- '- **' "$tmp/rep2.md"; grep -i 'listen' "$tmp/rep2.md" | head -5)"
 
 cleanup
 trap - EXIT

@@ -1321,6 +1321,62 @@ static void test_netns_capture_no_finding(void **state)
 	h_free(&h);
 }
 
+
+/* The host's client refused; nothing answered in the host namespace and
+ * no connection reached the container, but the timeline saw its server
+ * call listen() there before: the container's loopback is the cause. A
+ * listen() in the refused namespace itself is the timeline rules' case. */
+static void test_netns_listen_in_container(void **state)
+{
+	struct h h;
+	struct listen_ev ev[2];
+	struct diag_context c;
+	(void)state;
+	h_init(&h);
+	h.ns = &ns_host;
+	refused(&h, 4, 40001, 2 * SEC); /* #1 */
+	lev(&ev[0], LT_LISTEN_BEGAN, SPORT, 1 * SEC, 777);
+	ev[0].netns = ns_box.ino;
+	ev[0].ns = &ns_box;
+	ns_ctx(&c, NULL, 0);
+	c.lev = ev;
+	c.nlev = 1;
+	findings(&h, &c);
+	const struct diag_finding *f = find(&h, "refused-other-netns");
+	assert_non_null(f);
+	assert_true(title_has(f,
+			      "Refused in the host namespace: `127.0.0.1:61900` is served in "
+			      "container `docker:3f2a9c1b7e4d` (namespace `netns:4026532002`) by "
+			      "`mcp-server` pid 777"));
+	assert_non_null(strstr(f->text, "began listening for it before the refusals: `mcp-server` "
+					"(pid 777"));
+	assert_int_equal(f->nprimary, 1);
+	h_free(&h);
+
+	/* it stopped before the refusal: not served there then */
+	h_init(&h);
+	h.ns = &ns_host;
+	refused(&h, 4, 40001, 2 * SEC);
+	lev(&ev[1], LT_LISTEN_STOPPED, SPORT, 1500 * MS, 777);
+	ev[1].netns = ns_box.ino;
+	c.nlev = 2;
+	findings(&h, &c);
+	assert_null(find(&h, "refused-other-netns"));
+	h_free(&h);
+
+	/* the listen() was in the host namespace itself, after the refusal */
+	h_init(&h);
+	h.ns = &ns_host;
+	refused(&h, 4, 40001, 2 * SEC);
+	lev(&ev[0], LT_LISTEN_BEGAN, SPORT, 3 * SEC, 777);
+	ev[0].netns = ns_host.ino;
+	c.nlev = 1;
+	findings(&h, &c);
+	assert_null(find(&h, "refused-other-netns"));
+	assert_non_null(find(&h, "refused-before-listening"));
+	h_free(&h);
+}
+
 static void test_syn_schedule(void **state)
 {
 	(void)state;
@@ -1383,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_netns_server_in_container),
 		cmocka_unit_test(test_netns_same_namespace_no_finding),
 		cmocka_unit_test(test_netns_capture_no_finding),
+		cmocka_unit_test(test_netns_listen_in_container),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
