@@ -122,6 +122,55 @@ print(s["flows"]["time_jumps"], (s["flows"]["time_jump_first"] or {}).get("frame
 	else ok "time jump (ts_sec $tsec at frame 120): same ${orig%% *} connections and verdicts, named, $3 marked, exit 0"; fi
 done
 
+# A lasting jump: busy-mixed.pcap, then port-reuse.pcap moved 10 years on
+# (editcap -t), merged into one capture (mergecap). After 3 frames at the
+# new time the table follows the capture: the merge reads as the two
+# captures one by one, and every connection's start and end are the frame
+# times tshark reads for its stream.
+editcap -F pcap -t 315576000 "$REPO/captures/port-reuse.pcap" "$tmp/later.pcap"
+mergecap -F pcap -w "$tmp/both.pcap" "$REPO/captures/busy-mixed.pcap" "$tmp/later.pcap"
+"$LOTRACE" -r "$tmp/both.pcap" --json >"$tmp/both.json"
+"$LOTRACE" -r "$REPO/captures/busy-mixed.pcap" --json >"$tmp/a.json"
+"$LOTRACE" -r "$tmp/later.pcap" --json >"$tmp/b.json"
+tshark -r "$tmp/both.pcap" -T fields -e tcp.stream -e frame.time_epoch >"$tmp/frames" 2>/dev/null
+"$LOTRACE" -r "$tmp/both.pcap" >"$tmp/out" 2>&1
+first=$(($(capinfos -c -T -r "$REPO/captures/busy-mixed.pcap" | cut -f2) + 1))
+if ! msg=$(python3 - "$tmp/both.json" "$tmp/a.json" "$tmp/b.json" "$tmp/frames" <<'PY'
+import json, sys
+def conns(f):
+    return [json.loads(l) for l in open(f) if '"type":"connection"' in l]
+key = lambda r: (r["start_ns"], r["duration_ns"], r["client"], r["server"], r["verdict"],
+                 r["history"], json.dumps(r["timeline"]))
+both = conns(sys.argv[1])
+union = sorted(key(r) for r in conns(sys.argv[2]) + conns(sys.argv[3]))
+if sorted(map(key, both)) != union:
+    print("the merge differs from the two captures read one by one: %s" %
+          sorted(set(map(key, both)) ^ set(union))[:2])
+    sys.exit(1)
+first, last = {}, {}
+for line in open(sys.argv[4]):
+    s, t = line.split()
+    # frame.time_epoch has 9 decimals: whole nanoseconds, no float
+    sec, frac = t.split(".")
+    ns = int(sec) * 10**9 + int(frac.ljust(9, "0"))
+    first.setdefault(int(s), ns)
+    last[int(s)] = ns
+bad = [(r["stream"], r["start_ns"], first.get(r["stream"])) for r in both
+       if r["start_ns"] != first.get(r["stream"]) or
+       r["start_ns"] + r["duration_ns"] != last.get(r["stream"])]
+if bad:
+    print("start/end differ from tshark's frame times (stream, start_ns, tshark): %s" % bad[:3])
+    sys.exit(1)
+print(len(both))
+PY
+); then
+	fail "lasting time jump" "$msg"
+elif ! grep -q "^capture time jumped by +10.0 years at frame $first: it lasted" "$tmp/out"; then
+	fail "lasting time jump" "text does not name it at frame $first: $(grep 'time jumped' "$tmp/out")"
+else
+	ok "lasting time jump (+10 years at frame $first of a mergecap merge): $msg connections as in the two captures read one by one, start and end = tshark's frame times"
+fi
+
 "$LOTRACE" --help >"$tmp/out" 2>&1 && grep -q "usage: lotrace" "$tmp/out" && ok "--help" || fail "--help" "no usage"
 "$LOTRACE" --version >"$tmp/out" 2>&1
 if [ "$(head -1 "$tmp/out")" = "lotrace $(cat "$REPO/VERSION")" ] && grep -qE '^live backends: (ebpf pcap|pcap)' "$tmp/out" &&

@@ -50,6 +50,15 @@ struct flow_tab {
 	uint64_t next_id;
 	uint64_t now;	   /* the table's clock: newest time, jumps removed */
 	int64_t ts_offset; /* capture time - table time, after a jump */
+	/* A jump not yet confirmed: the table time it happened at, how many
+	 * frames in a row came at the new time, and the flows they touched
+	 * (pool index and id; at most JUMP_CONFIRM - 1). */
+	uint64_t jump_at;
+	uint32_t jump_run, n_jump_touched;
+	struct {
+		uint32_t i;
+		uint64_t id;
+	} jump_touched[4];
 	struct flow_counters c;
 	bool loss_seen; /* a source said it lost events (LT_KCTX_EVENTS_LOST) */
 	/* Flows last reported "connecting": the only verdict that changes
@@ -308,6 +317,7 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 		t->n_connecting--;
 	hash_unlink(t, f);
 	lru_unlink(t, f);
+	f->id = 0; /* free (jump_touched tells live flows by id) */
 	f->free_next = t->free_head;
 	t->free_head = flow_index(t, f);
 	t->c.active--;
@@ -748,6 +758,12 @@ static void kernel_input(struct flow_tab *t, const struct lt_obs *o)
 /* ---- capture time jumps ------------------------------------------------ */
 
 #define JUMP_BACK_NS SEC /* further back than this is a jump, not reordering */
+/* Frames in a row at the new time that make a jump sustained (a merge of
+ * captures taken years apart, a clock step), not one corrupt timestamp.
+ * The first two are read in table time; a connection that began and was
+ * retired within them (a new SYN on its 4-tuple as the second frame) is
+ * written in table time. */
+#define JUMP_CONFIRM 3
 
 static uint64_t longest_timeout(const struct flow_tab *t)
 {
@@ -764,32 +780,125 @@ static bool near_now(const struct flow_tab *t, uint64_t ts)
 	return ts + JUMP_BACK_NS >= t->now && ts <= t->now + longest_timeout(t);
 }
 
+static struct flow *jump_touched(struct flow_tab *t, uint32_t k)
+{
+	struct flow *f = &t->pool[t->jump_touched[k].i];
+	return f->id == t->jump_touched[k].id ? f : NULL; /* retire clears id */
+}
+
+static bool was_touched(struct flow_tab *t, const struct flow *f)
+{
+	for (uint32_t k = 0; k < t->n_jump_touched; k++)
+		if (jump_touched(t, k) == f)
+			return true;
+	return false;
+}
+
+static void shift_time(uint64_t *v, uint64_t from, int64_t by)
+{
+	if (*v >= from)
+		*v += (uint64_t)by;
+}
+
+/* The times a flow took in table time during an unconfirmed jump (all at
+ * or after from), moved to capture time. */
+static void shift_flow(struct flow *f, uint64_t from, int64_t by)
+{
+	shift_time(&f->t_first, from, by);
+	shift_time(&f->t_last, from, by);
+	if (f->t_ack)
+		shift_time(&f->t_ack, from, by);
+	for (int d = 0; d < 2; d++) {
+		struct flow_side *s = &f->side[d];
+		uint64_t *v[] = { &s->t_first_data, &s->t_syn_first, &s->t_syn_last,
+				  &s->t_fin,	    &s->t_rst,	     &s->last_ts };
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
+			if (*v[k])
+				shift_time(v[k], from, by);
+	}
+	for (int k = 0; k < f->tl_len; k++)
+		shift_time(&f->tl[k].t_ns, from, by);
+}
+
 /*
- * The table time of capture time ts. A corrupt timestamp (year 2105) or a
- * clock step must not expire every connection: at a jump the table time
- * stays where it was (the offset absorbs the jump), and when the capture
- * comes back to the table's time (the next record after a corrupt one)
- * the offset goes back to 0. *jumped says this observation jumped.
+ * JUMP_CONFIRM frames in a row came at the new time: the jump is real, and
+ * the table returns to capture time. The connections from before it end
+ * there, as at the end of a capture (a merge of captures years apart reads
+ * as the captures one by one); those the jump's first frames touched get
+ * their times of those frames in capture time.
+ */
+static void jump_confirmed(struct flow_tab *t, uint64_t capture_now)
+{
+	t->now = t->jump_at; /* verdicts as they stood when the jump came */
+	for (uint32_t i = t->lru_tail; i != NIL;) {
+		struct flow *f = &t->pool[i];
+		i = f->lru_prev;
+		if (!was_touched(t, f))
+			retire(t, f, LT_RETIRE_END);
+	}
+	for (uint32_t k = 0; k < t->n_jump_touched; k++) {
+		struct flow *f = jump_touched(t, k);
+		if (f && t->ts_offset)
+			shift_flow(f, t->jump_at, t->ts_offset);
+	}
+	t->c.jumps_sustained++;
+	t->now = capture_now;
+	t->ts_offset = 0;
+	t->jump_run = t->n_jump_touched = 0;
+	t->connecting_due = 0; /* look again at the next expiry */
+}
+
+/*
+ * The table time of capture time ts. A corrupt timestamp (year 2105) must
+ * not expire every connection: at a jump the table time stays where it was
+ * (the offset absorbs the jump). When the capture comes back to the
+ * table's time (the next record after a corrupt one) the offset goes back
+ * to 0; when JUMP_CONFIRM frames in a row come at the new time the jump is
+ * sustained and the table follows the capture (jump_confirmed). *jumped
+ * says this observation jumped.
  */
 static uint64_t table_time(struct flow_tab *t, const struct lt_obs *o, bool *jumped)
 {
 	uint64_t ts = o->ts_ns - (uint64_t)t->ts_offset;
 
 	*jumped = false;
-	if (!t->now || near_now(t, ts))
+	if (!t->now || near_now(t, ts)) {
+		if (t->ts_offset && ++t->jump_run >= JUMP_CONFIRM) {
+			jump_confirmed(t, o->ts_ns);
+			return o->ts_ns;
+		}
 		return ts;
+	}
 	*jumped = true;
 	int64_t by = (int64_t)(ts - t->now);
 	if (!t->c.time_jumps++) {
 		t->c.jump_first_ns = by;
 		t->c.jump_first_frame = o->frame ? o->frame->number : 0;
 	}
+	t->jump_run = t->n_jump_touched = 0;
 	if (t->ts_offset && near_now(t, o->ts_ns)) {
 		t->ts_offset = 0; /* back to where the capture was before */
 		return o->ts_ns;
 	}
 	t->ts_offset = (int64_t)(o->ts_ns - t->now);
+	t->jump_at = t->now;
+	t->jump_run = 1;
 	return t->now;
+}
+
+/* A flow a frame of an unconfirmed jump touched. */
+static void note_jump_touch(struct flow_tab *t, const struct flow *f)
+{
+	if (!t->ts_offset || !t->jump_run)
+		return;
+	for (uint32_t k = 0; k < t->n_jump_touched; k++)
+		if (jump_touched(t, k) == f)
+			return;
+	if (t->n_jump_touched < sizeof(t->jump_touched) / sizeof(t->jump_touched[0])) {
+		t->jump_touched[t->n_jump_touched].i = flow_index(t, f);
+		t->jump_touched[t->n_jump_touched].id = f->id;
+		t->n_jump_touched++;
+	}
 }
 
 const struct flow *flow_input(struct flow_tab *t, const struct lt_obs *obs)
@@ -844,6 +953,7 @@ const struct flow *flow_input(struct flow_tab *t, const struct lt_obs *obs)
 	update_flow(f, o, dir, !t->cfg.no_payload);
 	remember_segment(&f->side[dir], o);
 	lru_touch(t, f);
+	note_jump_touch(t, f);
 	report_change(t, f);
 	return f;
 }

@@ -213,6 +213,7 @@ struct flow_counters {
 	uint64_t time_jumps;
 	int64_t jump_first_ns;	   /* the first jump: by how much (signed) */
 	uint64_t jump_first_frame; /* ... at which frame (0: unknown) */
+	uint64_t jumps_sustained;  /* jumps that lasted: the table followed them */
 	uint32_t active;
 	uint32_t capacity;
 };

@@ -1022,11 +1022,19 @@ static void input_section(struct sbuf *b, const struct view *w, int md)
 		struct sbuf j;
 		sbuf_init(&j, 256);
 		fmt_time_jump(&j, fc);
-		sbuf_printf(b,
-			    "%sTime: %s; nothing expired for it, and the connections after it "
-			    "carry the `after-time-jump` anomaly (their times count on from before "
-			    "the jump)\n",
-			    bullet, sbuf_str(&j));
+		if (fc->jumps_sustained)
+			sbuf_printf(
+				b,
+				"%sTime: %s; it lasted, so the times after it are the capture's, "
+				"the connections before it ended there, and those after it carry "
+				"the `after-time-jump` anomaly\n",
+				bullet, sbuf_str(&j));
+		else
+			sbuf_printf(b,
+				    "%sTime: %s; nothing expired for it, and the connections after "
+				    "it carry the `after-time-jump` anomaly (their times count on "
+				    "from before the jump)\n",
+				    bullet, sbuf_str(&j));
 		sbuf_release(&j);
 	}
 	if (ss && ss->read_error[0]) {

@@ -327,8 +327,13 @@ static void text_end(struct lt_sink *s, const struct lt_run_info *ri, const stru
 		    re->flows->filtered);
 	if (re->flows->time_jumps) {
 		fmt_time_jump(b, re->flows);
-		sbuf_puts(b, ": nothing expired for it; connections after it are marked [after "
-			     "time jump]\n");
+		if (re->flows->jumps_sustained)
+			sbuf_puts(b, ": it lasted, so the times after it are the capture's and the "
+				     "connections before it ended there; connections after it are "
+				     "marked [after time jump]\n");
+		else
+			sbuf_puts(b, ": nothing expired for it; connections after it are marked "
+				     "[after time jump]\n");
 	}
 	sbuf_printf(b, "lost events: %" PRIu64 "\n", re->src->lost);
 	if (re->src->ncounters) {
