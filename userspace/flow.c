@@ -832,7 +832,7 @@ static void jump_confirmed(struct flow_tab *t, uint64_t capture_now)
 	t->now = t->jump_at; /* verdicts as they stood when the jump came */
 	for (uint32_t i = t->lru_tail; i != NIL;) {
 		struct flow *f = &t->pool[i];
-		i = f->lru_prev;
+		i = t->lru[i].prev;
 		if (!was_touched(t, f))
 			retire(t, f, LT_RETIRE_END);
 	}
