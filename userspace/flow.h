@@ -160,9 +160,9 @@ struct flow {
 	struct lt_tl_entry tl[LT_TIMELINE_MAX];
 
 	/* bookkeeping, private to flow.c */
-	uint8_t verdict_seen; /* last verdict reported to on_change */
-	uint32_t hash;	      /* tuple hash: its slot's tag */
-	uint32_t free_next;   /* free list */
+	uint8_t verdict_seen;	      /* last verdict reported to on_change */
+	uint32_t hash;		      /* tuple hash: its slot's tag */
+	uint32_t free_next;	      /* free list */
 	uint32_t hist_last_seq[2][4]; /* Zeek repeat rules: s/h, f, r per side */
 	uint8_t hist_once[2];	      /* a/d once per side bits */
 	uint8_t hist_len;	      /* strlen(history) */
