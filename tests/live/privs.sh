@@ -62,7 +62,7 @@ expected_capeff() {
 # wait until the run's -v line says it captures (the drop is done by then)
 wait_started() {
 	for _ in $(seq 100); do
-		grep -q "capturing with" "$1" && return 0
+		grep -qs "capturing with" "$1" && return 0
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.1
 	done
