@@ -407,6 +407,12 @@ static int run_loop(struct tui_app *a)
 				wait_ms = ms;
 		}
 
+		if (a->live && a->capturing) { /* the ring is read on a timer */
+			int w = run_wait_ms(a->run);
+			if (w >= 0 && w < wait_ms)
+				wait_ms = w;
+		}
+
 		struct pollfd pfd[2] = {
 			{ .fd = a->keys_tty ? STDIN_FILENO : -1, .events = POLLIN },
 			{ .fd = a->capturing ? run_fd(a->run) : -1, .events = POLLIN },

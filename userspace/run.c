@@ -534,7 +534,7 @@ int run_wait_ms(const struct lt_run *r)
 	if (r->stop)
 		return 1000;
 	if (r->live)
-		return -1;
+		return POLL_MS;
 	return r->paced ? src_pace_wait_ms(r->src) : 0;
 }
 
@@ -845,7 +845,7 @@ int run_main(const struct lt_opts *o, enum run_front fe)
 		int fd = run_fd(r), ms = run_wait_ms(r);
 		if (fd >= 0) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			if (poll(&pfd, 1, POLL_MS) < 0 && errno != EINTR) {
+			if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
 				r->in_err = -errno;
 				run_stop(r, RUN_STOP_INPUT);
 			}

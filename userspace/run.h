@@ -65,8 +65,10 @@ int run_main(const struct lt_opts *o, enum run_front fe);
 
 /* A descriptor to poll for input (live sources), or -1. */
 int run_fd(const struct lt_run *r);
-/* How long the caller may wait before the next run_step: -1 as long as
- * the descriptor says (live), 0 now, else ms (a paced replay). */
+/* How long the caller may wait before the next run_step, in ms: 0 now;
+ * a live source at most 100 ms even if its descriptor stays quiet (the
+ * eBPF ring is filled without waking the reader); a paced replay until
+ * its next frame is due. */
 int run_wait_ms(const struct lt_run *r);
 /* Read what is ready, for at most budget_ns; returns 1 while reading. */
 int run_step(struct lt_run *r, uint64_t budget_ns);

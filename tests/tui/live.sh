@@ -122,6 +122,8 @@ if tui_wait $S 'eBPF' && tui_wait $S "nothing listening on 127\.0\.0\.1:$Q"; the
 		--ready-file "$TUI_TMP/ebpf.ready" >/dev/null 2>&1 &
 	srv=$!
 	TUI_PIDS+=($srv)
+	# the window starts once listen() returned (lt_peer's start is not ours)
+	for _ in $(seq 100); do [ -e "$TUI_TMP/ebpf.ready" ] && break; sleep 0.02; done
 	# at most 0.6 s: the ring is read every 100 ms, a frame drawn every 100 ms
 	within() { # within REGEX: the screen matches within 0.6 s
 		for _ in $(seq 12); do tui_screen $S | grep -Eq -- "$1" && return 0; sleep 0.05; done
