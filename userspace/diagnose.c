@@ -342,6 +342,11 @@ void diag_add(struct diag *d, const struct flow *f, enum lt_verdict v)
 	if (f->kctx)
 		d->with_kctx++;
 
+	/* The rest of a connection the table evicted (no SYN seen): no
+	 * evidence of mid-stream; the flows-evicted finding counts it. */
+	if ((f->anomalies & LT_A_EVICTED) && !c->syn_count && !(f->anomalies & LT_A_EVENTS_LOST))
+		return;
+
 	/* Lost events may have taken its SYN-ACK, ACK, FIN or RST: what it
 	 * looks like is no evidence of anything. */
 	if (f->anomalies & LT_A_EVENTS_LOST) {

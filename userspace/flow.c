@@ -311,6 +311,10 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 	 * not at creation, because the loss may be reported after it began. */
 	if (t->loss_seen && !f->side[LT_DIR_C2S].syn_count)
 		f->anomalies |= LT_A_EVENTS_LOST;
+	/* After the table evicted a connection, one first seen without its
+	 * SYN may be the rest of an evicted one: its start was cut here. */
+	if (t->c.evicted && !f->side[LT_DIR_C2S].syn_count)
+		f->anomalies |= LT_A_EVICTED;
 	if (t->hooks.on_retire)
 		t->hooks.on_retire(t->hooks.ctx, f, why);
 	if (f->verdict_seen == LT_V_CONNECTING)
