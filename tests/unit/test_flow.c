@@ -293,6 +293,39 @@ static void test_eviction(void **state)
 	flow_tab_free(t);
 }
 
+/* The rest of a connection the full table evicted comes back without its
+ * SYN: it is marked evicted (its start was cut here), and a mid-stream
+ * connection in a table that evicted nothing is not. */
+static void test_evicted_rest(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 29999, C2S, ACK, 5, 0, 0); /* mid-stream, before any eviction */
+	flow_flush(t);
+	assert_int_equal(r.n, 1);
+	assert_false(r.f[0].anomalies & LT_A_EVICTED);
+	r.n = 0;
+	for (uint16_t i = 0; i < 17; i++) { /* 17 open connections in 16 slots */
+		seg(t, (uint16_t)(30000 + i), C2S, SYN, 100, 0, i * US);
+		seg(t, (uint16_t)(30000 + i), S2C, SYN | ACK, 500, 0, i * US + 1);
+		seg(t, (uint16_t)(30000 + i), C2S, ACK, 101, 0, i * US + 2);
+	}
+	assert_true(flow_tab_counters(t)->evicted >= 1);
+	assert_true(r.n >= 1 && (r.f[0].anomalies & LT_A_EVICTED));
+	uint16_t gone = r.f[0].client.port;
+	seg(t, gone, C2S, FIN | ACK, 101, 0, 100 * US); /* its rest */
+	flow_flush(t);
+	int rest = -1;
+	for (int i = 1; i < r.n; i++)
+		if ((r.f[i].client.port == gone || r.f[i].server.port == gone) &&
+		    !r.f[i].side[LT_DIR_C2S].syn_count) /* (its roles are a guess) */
+			rest = i;
+	assert_true(rest > 0);
+	assert_int_equal(r.f[rest].side[LT_DIR_C2S].syn_count, 0);
+	assert_true(r.f[rest].anomalies & LT_A_EVICTED);
+	flow_tab_free(t);
+}
+
 static void test_expiry(void **state)
 {
 	struct rec r;
@@ -485,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_port_reuse),
 		cmocka_unit_test(test_midstream_roles),
 		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_evicted_rest),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_port_filter),
 		cmocka_unit_test(test_vlan_copies),
