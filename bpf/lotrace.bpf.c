@@ -784,6 +784,23 @@ static __always_inline bool is_v4mapped(const __u8 *a)
  * timewait sockets alike (all start with struct sock_common). IPv4
  * peers of a dual-stack socket come out as family 4, as on the wire.
  */
+/* An IPv6 socket talking to an IPv4 peer (::ffff:a.b.c.d on both ends):
+ * the tuple as IPv4, as the wire carries it. */
+static __always_inline void unmap_v4(struct tuple *t)
+{
+	__u32 s, d;
+
+	if (!is_v4mapped(t->saddr) && !is_v4mapped(t->daddr))
+		return;
+	__builtin_memcpy(&s, t->saddr + 12, 4);
+	__builtin_memcpy(&d, t->daddr + 12, 4);
+	__builtin_memset(t->saddr, 0, 16);
+	__builtin_memset(t->daddr, 0, 16);
+	__builtin_memcpy(t->saddr, &s, 4);
+	__builtin_memcpy(t->daddr, &d, 4);
+	t->family = 4;
+}
+
 static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 {
 	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -806,17 +823,7 @@ static __always_inline int sk_tuple(const struct sock *sk, struct tuple *t)
 	BPF_CORE_READ_INTO(&t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	BPF_CORE_READ_INTO(&t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	t->family = 6;
-	if (is_v4mapped(t->saddr) || is_v4mapped(t->daddr)) {
-		__u32 s, d;
-
-		__builtin_memcpy(&s, t->saddr + 12, 4);
-		__builtin_memcpy(&d, t->daddr + 12, 4);
-		__builtin_memset(t->saddr, 0, 16);
-		__builtin_memset(t->daddr, 0, 16);
-		__builtin_memcpy(t->saddr, &s, 4);
-		__builtin_memcpy(t->daddr, &d, 4);
-		t->family = 4;
-	}
+	unmap_v4(t);
 	return 0;
 }
 
@@ -950,17 +957,7 @@ static __always_inline int sk_tuple_arg(const struct sock *sk, struct tuple *t)
 	BPF_CORE_READ_INTO(&t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	BPF_CORE_READ_INTO(&t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	t->family = 6;
-	if (is_v4mapped(t->saddr) || is_v4mapped(t->daddr)) {
-		__u32 s, d;
-
-		__builtin_memcpy(&s, t->saddr + 12, 4);
-		__builtin_memcpy(&d, t->daddr + 12, 4);
-		__builtin_memset(t->saddr, 0, 16);
-		__builtin_memset(t->daddr, 0, 16);
-		__builtin_memcpy(t->saddr, &s, 4);
-		__builtin_memcpy(t->daddr, &d, 4);
-		t->family = 4;
-	}
+	unmap_v4(t);
 	return 0;
 }
 
