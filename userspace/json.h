@@ -55,53 +55,92 @@ SBUF_INLINE void json__sep(struct json *j)
 	}
 }
 
+/* ---- raw values ---------------------------------------------------------
+ * A value alone, no comma placed: for the fixed-shape records below, and
+ * the tracked writers after the comma. */
+SBUF_INLINE void json_raw_u64(struct json *j, uint64_t v)
+{
+	sbuf_u64(j->b, v);
+}
+SBUF_INLINE void json_raw_i64(struct json *j, int64_t v)
+{
+	sbuf_i64(j->b, v);
+}
+SBUF_INLINE void json_raw_null(struct json *j)
+{
+	sbuf_lit(j->b, "null");
+}
+/* An escaped string; json_raw_str_or_null: null when s is NULL or "". */
+SBUF_INLINE void json_raw_str(struct json *j, const char *s)
+{
+	sbuf_json_str(j->b, s);
+}
+SBUF_INLINE void json_raw_str_or_null(struct json *j, const char *s)
+{
+	if (s && *s)
+		sbuf_json_str(j->b, s);
+	else
+		sbuf_lit(j->b, "null");
+}
+/* A string lotrace names itself, quoted without the escaping scan. */
+SBUF_INLINE void json_raw_safe(struct json *j, const char *s)
+{
+	size_t n = strlen(s);
+	char *p = sbuf_room(j->b, n + 2);
+	if (p) {
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		sbuf_commit(j->b, n + 2);
+	}
+}
+/* v, or null when v < 0 ("not measured") */
+SBUF_INLINE void json_raw_nonneg_or_null(struct json *j, int64_t v)
+{
+	if (v < 0)
+		sbuf_lit(j->b, "null");
+	else
+		sbuf_u64(j->b, (uint64_t)v);
+}
+
 void json_obj_open(struct json *j);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j);
 void json_arr_close(struct json *j);
 SBUF_INLINE void json_key(struct json *j, const char *k)
 {
-	size_t n = strlen(k); /* a literal's length is known at compile time */
 	json__sep(j);
-	char *p = sbuf_room(j->b, n + 3);
-	if (p) {
-		p[0] = '"';
-		memcpy(p + 1, k, n);
-		p[n + 1] = '"';
-		p[n + 2] = ':';
-		sbuf_commit(j->b, n + 3);
-	}
+	json_raw_safe(j, k);
+	sbuf_putc(j->b, ':');
 	j->after_key = true;
 }
 
+/* Values: the comma (or the key's completion), then the raw appender. */
 SBUF_INLINE void json_str(struct json *j, const char *s)
 {
 	json__sep(j);
-	sbuf_json_str(j->b, s);
+	json_raw_str(j, s);
 }
 /* s, or null when s is NULL or empty. */
 SBUF_INLINE void json_str_or_null(struct json *j, const char *s)
 {
 	json__sep(j);
-	if (s && *s)
-		sbuf_json_str(j->b, s);
-	else
-		sbuf_lit(j->b, "null");
+	json_raw_str_or_null(j, s);
 }
 SBUF_INLINE void json_u64(struct json *j, uint64_t v)
 {
 	json__sep(j);
-	sbuf_u64(j->b, v);
+	json_raw_u64(j, v);
 }
 SBUF_INLINE void json_i64(struct json *j, int64_t v)
 {
 	json__sep(j);
-	sbuf_i64(j->b, v);
+	json_raw_i64(j, v);
 }
 SBUF_INLINE void json_null(struct json *j)
 {
 	json__sep(j);
-	sbuf_lit(j->b, "null");
+	json_raw_null(j);
 }
 SBUF_INLINE void json_bool(struct json *j, bool v)
 {
@@ -111,6 +150,7 @@ SBUF_INLINE void json_bool(struct json *j, bool v)
 	else
 		sbuf_lit(j->b, "false");
 }
+
 /* v / 10^shift with `decimals` digits, e.g. seconds from ns: (ns, 9, 6). */
 void json_fixed(struct json *j, uint64_t v, unsigned shift, unsigned decimals);
 
@@ -122,15 +162,8 @@ void json_value_begin(struct json *j);
  * digits, '-', '_' and the like), written without the escaping scan. */
 SBUF_INLINE void json_str_safe(struct json *j, const char *s)
 {
-	size_t n = strlen(s);
 	json__sep(j);
-	char *p = sbuf_room(j->b, n + 2);
-	if (p) {
-		p[0] = '"';
-		memcpy(p + 1, s, n);
-		p[n + 1] = '"';
-		sbuf_commit(j->b, n + 2);
-	}
+	json_raw_safe(j, s);
 }
 
 /* key + value shorthands */
@@ -207,49 +240,4 @@ SBUF_INLINE void json__frag(struct json *j, const char *s, size_t n)
 		j->has_item |= 1ull << j->depth;
 	sbuf_add(j->b, s, n);
 }
-SBUF_INLINE void json_raw_u64(struct json *j, uint64_t v)
-{
-	sbuf_u64(j->b, v);
-}
-SBUF_INLINE void json_raw_i64(struct json *j, int64_t v)
-{
-	sbuf_i64(j->b, v);
-}
-SBUF_INLINE void json_raw_null(struct json *j)
-{
-	sbuf_lit(j->b, "null");
-}
-/* An escaped string; json_raw_str_or_null: null when s is NULL or "". */
-SBUF_INLINE void json_raw_str(struct json *j, const char *s)
-{
-	sbuf_json_str(j->b, s);
-}
-SBUF_INLINE void json_raw_str_or_null(struct json *j, const char *s)
-{
-	if (s && *s)
-		sbuf_json_str(j->b, s);
-	else
-		sbuf_lit(j->b, "null");
-}
-/* A string lotrace names itself, quoted without the escaping scan. */
-SBUF_INLINE void json_raw_safe(struct json *j, const char *s)
-{
-	size_t n = strlen(s);
-	char *p = sbuf_room(j->b, n + 2);
-	if (p) {
-		p[0] = '"';
-		memcpy(p + 1, s, n);
-		p[n + 1] = '"';
-		sbuf_commit(j->b, n + 2);
-	}
-}
-/* v, or null when v < 0 ("not measured") */
-SBUF_INLINE void json_raw_nonneg_or_null(struct json *j, int64_t v)
-{
-	if (v < 0)
-		sbuf_lit(j->b, "null");
-	else
-		sbuf_u64(j->b, (uint64_t)v);
-}
-
 #endif

@@ -541,17 +541,8 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri, const stru
 	int n = stats_ports(re->stats, ports, 1024);
 	struct json j;
 
-	if (js->cfg.sort_start) {
-		struct sink_sort *so = &js->sorted;
-		if (so->nomem)
-			fprintf(stderr, "lotrace: out of memory holding records for --sort start; "
-					"some connections are missing, use --sort end\n");
-		sink_sort_done(so);
-		for (size_t i = 0; i < so->n; i++)
-			fwrite(sink_sort_piece(so, &so->v[i], 0), 1, so->v[i].len[0], s->out);
-		sink_sort_release(so);
-		sink_sort_init(so);
-	}
+	if (js->cfg.sort_start)
+		sink_sort_flush(&js->sorted, s->out);
 	sbuf_reset(b);
 	json_init(&j, b);
 	json_obj_open(&j);

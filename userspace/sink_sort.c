@@ -63,6 +63,18 @@ static int by_start(const void *a, const void *b)
 
 void sink_sort_done(struct sink_sort *s)
 {
+	if (s->nomem)
+		fprintf(stderr, "lotrace: out of memory holding records for --sort start; "
+				"some connections are missing, use --sort end\n");
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(*s->v), by_start);
+}
+
+void sink_sort_flush(struct sink_sort *s, FILE *out)
+{
+	sink_sort_done(s);
+	for (size_t i = 0; i < s->n; i++)
+		fwrite(sink_sort_piece(s, &s->v[i], 0), 1, s->v[i].len[0], out);
+	sink_sort_release(s);
+	sink_sort_init(s);
 }

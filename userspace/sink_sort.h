@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sbuf.h"
 
@@ -37,8 +38,11 @@ void sink_sort_release(struct sink_sort *s);
 /* Keep one record (pieces may be NULL / 0); false when out of memory. */
 bool sink_sort_add(struct sink_sort *s, uint64_t t_ns, uint64_t id,
 		   const struct sbuf *const piece[SINK_SORT_PIECES]);
-/* Sort by (t_ns, id). */
+/* Sort by (t_ns, id); first says on stderr when a record could not be kept. */
 void sink_sort_done(struct sink_sort *s);
+/* Sort, write piece 0 of every record to out in order, and start empty
+ * again (the sinks whose record is one piece). */
+void sink_sort_flush(struct sink_sort *s, FILE *out);
 /* Piece k of entry e. */
 static inline const char *sink_sort_piece(const struct sink_sort *s, const struct sink_sort_ent *e,
 					  int k)

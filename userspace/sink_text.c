@@ -241,9 +241,6 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 static void flush_sorted(struct text_sink *ts)
 {
 	struct sink_sort *so = &ts->sorted;
-	if (so->nomem)
-		fprintf(stderr, "lotrace: out of memory holding lines for --sort start; "
-				"some connections are missing, use --sort end\n");
 	sink_sort_done(so);
 	for (size_t i = 0; i < so->n; i++) {
 		const struct sink_sort_ent *e = &so->v[i];

@@ -162,14 +162,8 @@ static void zeek_end(struct lt_sink *s, const struct lt_run_info *ri, const stru
 
 	(void)ri;
 	(void)re;
-	if (zs->cfg.sort_start) {
-		if (so->nomem)
-			fprintf(stderr, "lotrace: out of memory holding records for --sort start; "
-					"some connections are missing, use --sort end\n");
-		sink_sort_done(so);
-		for (size_t i = 0; i < so->n; i++)
-			fwrite(sink_sort_piece(so, &so->v[i], 0), 1, so->v[i].len[0], s->out);
-	}
+	if (zs->cfg.sort_start)
+		sink_sort_flush(so, s->out);
 	fflush(s->out);
 }
 
