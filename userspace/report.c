@@ -506,6 +506,20 @@ static void para(struct sbuf *b, int md, const char *s)
 	sbuf_puts(b, "\n\n");
 }
 
+/* A paragraph formatted by printf rules. */
+__attribute__((format(printf, 3, 4))) static void paraf(struct sbuf *b, int md, const char *fmt, ...)
+{
+	struct sbuf s;
+	va_list ap;
+
+	sbuf_init(&s, 512);
+	va_start(ap, fmt);
+	sbuf_vprintf(&s, fmt, ap);
+	va_end(ap);
+	para(b, md, sbuf_str(&s));
+	sbuf_release(&s);
+}
+
 static bool listener_relevant(const struct view *w, const struct listener *l)
 {
 	const struct port_stats *p = w->st->port[l->port];
@@ -820,17 +834,11 @@ static int came_and_went(struct sbuf *b, const struct view *w, int md)
 		sbuf_release(&s);
 		named++;
 	}
-	if (r->ans_more) {
-		struct sbuf s;
-		sbuf_init(&s, 256);
-		sbuf_printf(
-			&s,
-			"(%" PRIu64
-			" answered connections on more server endpoints than the report follows)",
-			r->ans_more);
-		para(b, md, sbuf_str(&s));
-		sbuf_release(&s);
-	}
+	if (r->ans_more)
+		paraf(b, md,
+		      "(%" PRIu64
+		      " answered connections on more server endpoints than the report follows)",
+		      r->ans_more);
 	return named;
 }
 
@@ -888,16 +896,10 @@ static int listener_changes(struct sbuf *b, const struct view *w, int md)
 		sbuf_putc(b, '\n');
 	}
 	tbl_release(&t);
-	if (tl->dropped) {
-		struct sbuf s;
-		sbuf_init(&s, 256);
-		sbuf_printf(&s,
-			    "(%" PRIu64 " more listener changes than the report keeps were not "
-			    "listed)",
-			    tl->dropped);
-		para(b, md, sbuf_str(&s));
-		sbuf_release(&s);
-	}
+	if (tl->dropped)
+		paraf(b, md,
+		      "(%" PRIu64 " more listener changes than the report keeps were not listed)",
+		      tl->dropped);
 	return rows;
 }
 
@@ -916,10 +918,7 @@ static void listeners_section(struct sbuf *b, const struct view *w, int md)
 		return;
 	}
 	if (r->nlst < 0 && w->nlend < 0) {
-		sbuf_init(&s, 256);
-		sbuf_printf(&s, "Could not list the listening sockets: %s.", strerror(-r->nlst));
-		para(b, md, sbuf_str(&s));
-		sbuf_release(&s);
+		paraf(b, md, "Could not list the listening sockets: %s.", strerror(-r->nlst));
 		return;
 	}
 	tbl_init(&t, "llrrr");

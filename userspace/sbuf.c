@@ -74,26 +74,29 @@ void sbuf_add_slow(struct sbuf *b, const char *s, size_t n)
 	b->buf[b->len] = '\0';
 }
 
-void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+void sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap)
 {
 	char small[256];
+	va_list again;
+
+	va_copy(again, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= 0 && (size_t)n < sizeof(small))
+		sbuf_add(b, small, (size_t)n);
+	else if (n >= 0 && grow(b, (size_t)n)) {
+		vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+}
+
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	sbuf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
-		sbuf_add(b, small, (size_t)n);
-		return;
-	}
-	if (!grow(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }
 
 void sbuf_pad(struct sbuf *b, size_t from, size_t width)
