@@ -27,29 +27,37 @@ struct frame_ctx {
 	bool bad_ipv4_csum; /* the MALFORMED was a bad IPv4 header checksum */
 };
 
+/* A big-endian field of a header already copied out of the packet. */
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c, uint32_t ip_payload_len)
 {
 	struct lt_obs *o = fc->obs;
-	uint16_t sport, dport, window;
-	uint8_t off_byte, flags;
-	uint32_t seq, ack;
+	uint8_t h[20]; /* the fixed header, one bounds check for all of it */
 
 	fc->layer = DEC_L_TCP;
-	if (!cur_be16(&c, &sport) || !cur_be16(&c, &dport) || !cur_be32(&c, &seq) ||
-	    !cur_be32(&c, &ack) || !cur_u8(&c, &off_byte) || !cur_u8(&c, &flags) ||
-	    !cur_be16(&c, &window) || !cur_skip(&c, 4))
+	if (!cur_bytes(&c, h, sizeof(h)))
 		return DEC_TRUNCATED;
 
-	uint32_t hdr_len = (uint32_t)(off_byte >> 4) * 4;
+	uint8_t flags = h[13];
+	uint32_t hdr_len = (uint32_t)(h[12] >> 4) * 4;
 	if (hdr_len < 20 || hdr_len > ip_payload_len)
 		return DEC_MALFORMED;
 
-	o->src.port = sport;
-	o->dst.port = dport;
-	o->seq = seq;
-	o->ack = ack;
+	o->src.port = get_be16(h);
+	o->dst.port = get_be16(h + 2);
+	o->seq = get_be32(h + 4);
+	o->ack = get_be32(h + 8);
 	o->tcp_flags = flags;
-	o->window = window;
+	o->window = get_be16(h + 14);
 	o->payload_len = ip_payload_len - hdr_len;
 	o->mss = 0;
 	o->payload = NULL;
@@ -93,19 +101,21 @@ static enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c, uint32_t ip_p
  * header's 16-bit words, checksum included, is 0xffff. The kernel fills
  * it in even on loopback, so a wrong one means the frame was damaged
  * after it was sent. A zero field means "not computed" (macOS lo0 and
- * offloading NICs leave it so) and is not checked.
+ * offloading NICs leave it so) and is not checked. h is the header copied
+ * out of the packet, ihl (a multiple of 4) bytes. The sum is taken over
+ * 32-bit words in host order and folded: ones' complement addition does
+ * not care about byte order or word size (RFC 1071 2.A, 2.B), and 0xffff
+ * reads the same both ways.
  */
-static bool ipv4_csum_bad(struct cur h, uint32_t ihl)
+static bool ipv4_csum_bad(const uint8_t *h, uint32_t ihl)
 {
-	uint32_t sum = 0;
-	uint16_t w, stored;
-	struct cur f = h;
+	uint64_t sum = 0;
 
-	if (!cur_skip(&f, 10) || !cur_be16(&f, &stored) || stored == 0)
+	if (h[10] == 0 && h[11] == 0)
 		return false;
-	for (uint32_t i = 0; i < ihl / 2; i++) {
-		if (!cur_be16(&h, &w))
-			return false; /* not all captured: the caller says truncated */
+	for (uint32_t i = 0; i < ihl; i += 4) {
+		uint32_t w;
+		memcpy(&w, h + i, 4);
 		sum += w;
 	}
 	while (sum >> 16)
@@ -116,39 +126,39 @@ static bool ipv4_csum_bad(struct cur h, uint32_t ihl)
 static enum dec_result dec_ipv4(struct frame_ctx *fc, struct cur c)
 {
 	struct lt_obs *o = fc->obs;
-	uint8_t vihl, proto;
-	uint16_t total_len, frag;
+	struct cur v = c;
+	size_t captured = cur_left(&c); /* of the datagram */
+	uint8_t vihl;
+	uint8_t h[60]; /* the header, options included, one bounds check each */
 
 	fc->layer = DEC_L_IPV4;
-	struct cur h = c;
-	if (!cur_u8(&h, &vihl))
+	if (!cur_u8(&v, &vihl))
 		return DEC_TRUNCATED;
 	if ((vihl >> 4) != 4)
 		return DEC_MALFORMED;
 	uint32_t ihl = (uint32_t)(vihl & 0x0f) * 4;
 	if (ihl < 20)
 		return DEC_MALFORMED;
-	if (!cur_skip(&h, 1) || !cur_be16(&h, &total_len) || !cur_skip(&h, 2) ||
-	    !cur_be16(&h, &frag) || !cur_skip(&h, 1) || !cur_u8(&h, &proto) || !cur_skip(&h, 2) ||
-	    !cur_bytes(&h, o->src.addr, 4) || !cur_bytes(&h, o->dst.addr, 4) || !cur_has(&c, ihl))
+	if (!cur_bytes(&c, h, 20) || (ihl > 20 && !cur_bytes(&c, h + 20, ihl - 20)))
 		return DEC_TRUNCATED;
-	if (ipv4_csum_bad(c, ihl)) {
+	if (ipv4_csum_bad(h, ihl)) {
 		fc->bad_ipv4_csum = true;
 		return DEC_MALFORMED;
 	}
-	if (proto != 6)
+	uint16_t total_len = get_be16(h + 2), frag = get_be16(h + 6);
+	if (h[9] != 6)
 		return DEC_NOT_TCP;
 	if (frag & 0x1fff)
 		return DEC_NOT_TCP; /* a later fragment: no TCP header here */
 	/* Segmentation offload can leave total_len 0 in a capture: fall back
 	 * to what the frame carries. */
 	if (total_len == 0)
-		total_len = (uint16_t)(cur_left(&c) > 0xffff ? 0xffff : cur_left(&c));
+		total_len = (uint16_t)(captured > 0xffff ? 0xffff : captured);
 	if (total_len < ihl)
 		return DEC_MALFORMED;
-	if (!cur_skip(&c, ihl))
-		return DEC_TRUNCATED;
 	o->family = 4;
+	memcpy(o->src.addr, h + 12, 4);
+	memcpy(o->dst.addr, h + 16, 4);
 	memset(o->src.addr + 4, 0, 12);
 	memset(o->dst.addr + 4, 0, 12);
 	return dec_tcp(fc, c, total_len - ihl);

@@ -245,34 +245,21 @@ void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e)
 
 /* ---- the timeline's fast path -------------------------------------------
  * The timeline is most of a text line (a dozen entries per connection),
- * so its common entries are written straight into reserved room: small
- * counts and byte totals, durations below a second that are no decimal
- * tie. Anything else goes through fmt_tl_label and fmt_dur_sb, which the
- * output of this path equals byte for byte (unit-tested). */
-
-/* Decimal digits of v at p; the end. */
-static char *put_dec(char *p, uint64_t v)
-{
-	char t[20];
-	int n = 0;
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = t[--n];
-	return p;
-}
+ * so its common entries are written through a local pointer into room
+ * reserved once for the whole run of them: small counts and byte totals,
+ * durations below a second that are no decimal tie. Anything else goes
+ * through fmt_tl_label and fmt_dur_sb, which the output of this path
+ * equals byte for byte (unit-tested). */
 
 /* fmt_dur_sb(ns) for 0 < ns < 1 s, no tie at the second decimal of ms;
- * NULL (nothing written) otherwise. */
+ * NULL otherwise (what was written past p is garbage, not committed). */
 static char *put_dur_fast(char *p, uint64_t ns)
 {
 	if (ns < 1000) {
-		p = put_dec(p, ns);
+		p = sbuf_put_u64(p, ns);
 		*p++ = 'n';
 	} else if (ns < 1000000) {
-		p = put_dec(p, ns / 1000);
+		p = sbuf_put_u64(p, ns / 1000);
 		*p++ = 'u';
 	} else if (ns < 1000000000) {
 		/* printf's "%.2f" of ns / 1e6 rounds to nearest; the double is
@@ -282,10 +269,9 @@ static char *put_dur_fast(char *p, uint64_t ns)
 		if (r == 5000)
 			return NULL;
 		q += r > 5000;
-		p = put_dec(p, q / 100);
+		p = sbuf_put_u64(p, q / 100);
 		*p++ = '.';
-		*p++ = (char)('0' + q % 100 / 10);
-		*p++ = (char)('0' + q % 10);
+		p = sbuf_put(p, sbuf_digit_pairs + 2 * (q % 100), 2);
 		*p++ = 'm';
 	} else {
 		return NULL;
@@ -294,17 +280,18 @@ static char *put_dur_fast(char *p, uint64_t ns)
 	return p;
 }
 
-/* One entry (label and, after t0, "@duration") written whole, or 0 when
- * it needs the general path. */
+/* The most one entry takes on the fast path, slack of the last number's
+ * store included (SBUF_U64_MAX): " SA>" 4, count 7 and 'x', bytes 4 and
+ * 'B', "@999.99ms" 9. */
 #define TL_ENTRY_ROOM 64
-static bool tl_entry_fast(struct sbuf *b, const struct lt_tl_entry *e, uint64_t t0)
+
+/* One entry (label and, after t0, "@duration") at p; the end, or NULL
+ * when it needs the general path. */
+static char *tl_entry_fast(char *p, const struct lt_tl_entry *e, uint64_t t0)
 {
 	if (e->kind >= LT_TL_KIND_COUNT || e->count > 1000000 ||
 	    (e->kind == LT_TL_DATA && e->bytes >= 10000))
-		return false;
-	char *start = sbuf_room(b, TL_ENTRY_ROOM), *p = start;
-	if (!p)
-		return false;
+		return NULL;
 	const char *name = tl_short_name[e->kind];
 	*p++ = name[0];
 	if (name[1])
@@ -312,28 +299,50 @@ static bool tl_entry_fast(struct sbuf *b, const struct lt_tl_entry *e, uint64_t 
 	*p++ = e->dir == LT_DIR_C2S ? '>' : '<';
 	if (e->kind == LT_TL_DATA) {
 		if (e->count > 1) {
-			p = put_dec(p, e->count);
+			p = sbuf_put_u64(p, e->count);
 			*p++ = 'x';
 		}
-		p = put_dec(p, e->bytes);
+		p = sbuf_put_u64(p, e->bytes);
 		*p++ = 'B';
 	} else if (e->count > 1) {
 		*p++ = 'x';
-		p = put_dec(p, e->count);
+		p = sbuf_put_u64(p, e->count);
 	}
 	if (e->t_ns > t0) {
 		*p++ = '@';
 		p = put_dur_fast(p, e->t_ns - t0);
-		if (!p)
-			return false; /* nothing committed: the general path redoes it */
+	}
+	return p;
+}
+
+/* Entries i.. written by the fast path while they take it, through one
+ * reservation; the index of the first one not written. */
+static unsigned tl_run_fast(struct sbuf *b, const struct flow *f, unsigned i)
+{
+	bool was_toobig = b->toobig;
+	char *start = sbuf_room(b, (size_t)(f->tl_len - i) * TL_ENTRY_ROOM), *p = start;
+	if (!p) {
+		b->toobig = was_toobig; /* near the cap: the general path says */
+		return i;
+	}
+	for (; i < f->tl_len; i++) {
+		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted)
+			break;
+		char *q = p;
+		if (i)
+			*q++ = ' ';
+		q = tl_entry_fast(q, &f->tl[i], f->t_first);
+		if (!q)
+			break;
+		p = q;
 	}
 	sbuf_commit(b, (size_t)(p - start));
-	return true;
+	return i;
 }
 
 void fmt_timeline(struct sbuf *b, const struct flow *f)
 {
-	for (unsigned i = 0; i < f->tl_len; i++) {
+	for (unsigned i = tl_run_fast(b, f, 0); i < f->tl_len; i = tl_run_fast(b, f, i + 1)) {
 		const struct lt_tl_entry *e = &f->tl[i];
 		if (i)
 			sbuf_putc(b, ' ');
@@ -342,8 +351,6 @@ void fmt_timeline(struct sbuf *b, const struct flow *f)
 			sbuf_u64(b, f->tl_omitted);
 			sbuf_lit(b, ".. ");
 		}
-		if (tl_entry_fast(b, e, f->t_first))
-			continue;
 		fmt_tl_label(b, e);
 		if (e->t_ns > f->t_first) {
 			sbuf_putc(b, '@');

@@ -102,6 +102,17 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 void sbuf_pad(struct sbuf *b, size_t from, size_t width)
 {
 	static const char spaces[] = "                                ";
+	size_t have = b->len - from;
+	if (have >= width || b->toobig)
+		return;
+	bool was_toobig = b->toobig;
+	char *p = sbuf_room(b, width - have);
+	if (p) { /* the usual case: one reservation */
+		memset(p, ' ', width - have);
+		sbuf_commit(b, width - have);
+		return;
+	}
+	b->toobig = was_toobig;
 	while (b->len - from < width && !b->toobig) {
 		size_t n = width - (b->len - from);
 		if (n > sizeof(spaces) - 1)
@@ -479,6 +490,20 @@ void sbuf_addr(struct sbuf *b, uint8_t family, const uint8_t addr[16])
 
 void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint16_t port)
 {
+	bool was_toobig = b->toobig;
+	char *start = sbuf_room(b, SBUF_ADDR_MAX + 2 + 1 + SBUF_U64_MAX), *p = start;
+	if (p) { /* the usual case: one reservation for all of it */
+		if (family == 6)
+			*p++ = '[';
+		p = sbuf_put_addr(p, family, addr);
+		if (family == 6)
+			*p++ = ']';
+		*p++ = ':';
+		p = sbuf_put_u64(p, port);
+		sbuf_commit(b, (size_t)(p - start));
+		return;
+	}
+	b->toobig = was_toobig; /* near the cap: maybe the pieces fit */
 	if (family == 6)
 		sbuf_putc(b, '[');
 	sbuf_addr(b, family, addr);

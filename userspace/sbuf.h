@@ -168,6 +168,14 @@ SBUF_INLINE char *sbuf_put_u64(char *p, uint64_t v)
 	}
 	if (v < 100)
 		return sbuf_put(p, sbuf_digit_pairs + 2 * v, 2);
+	if (v < 10000) { /* ports, durations in us, byte counts: inline too */
+		uint32_t hi = (uint32_t)v / 100u, lo = (uint32_t)v % 100u;
+		if (hi < 10)
+			*p++ = (char)('0' + hi);
+		else
+			p = sbuf_put(p, sbuf_digit_pairs + 2 * hi, 2);
+		return sbuf_put(p, sbuf_digit_pairs + 2 * lo, 2);
+	}
 	return sbuf_put_u64_slow(p, v);
 }
 SBUF_INLINE char *sbuf_put_i64(char *p, int64_t v)
