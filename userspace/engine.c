@@ -30,6 +30,9 @@ struct engine {
 	uint64_t next_tick;
 	struct lt_tap taps[ENGINE_MAX_TAPS];
 	int ntaps;
+	/* taps with on_obs / on_flow_obs: most runs have none, and the
+	 * loops run for every packet */
+	int n_on_obs, n_on_flow_obs;
 	struct listen_tl listen; /* sockets that began or stopped listening */
 };
 
@@ -120,11 +123,21 @@ void engine_release(struct engine *e)
 	free(e);
 }
 
+static void count_obs_taps(struct engine *e)
+{
+	e->n_on_obs = e->n_on_flow_obs = 0;
+	for (int i = 0; i < e->ntaps; i++) {
+		e->n_on_obs += e->taps[i].on_obs != NULL;
+		e->n_on_flow_obs += e->taps[i].on_flow_obs != NULL;
+	}
+}
+
 int engine_add_tap(struct engine *e, const struct lt_tap *t)
 {
 	if (e->ntaps >= ENGINE_MAX_TAPS)
 		return -1;
 	e->taps[e->ntaps++] = *t;
+	count_obs_taps(e);
 	return 0;
 }
 
@@ -135,6 +148,7 @@ void engine_remove_tap(struct engine *e, const void *ctx)
 			memmove(&e->taps[i], &e->taps[i + 1],
 				(size_t)(e->ntaps - i - 1) * sizeof(e->taps[0]));
 			e->ntaps--;
+			count_obs_taps(e);
 			return;
 		}
 }
@@ -160,12 +174,12 @@ void engine_obs(void *ctx, const struct lt_obs *o)
 				e->taps[i].on_listen(e->taps[i].ctx, ev);
 		return;
 	}
-	for (int i = 0; i < e->ntaps; i++)
+	for (int i = 0; e->n_on_obs && i < e->ntaps; i++)
 		if (e->taps[i].on_obs)
 			e->taps[i].on_obs(e->taps[i].ctx, o);
 	/* after flow_input: a reused 4-tuple names the new flow */
 	const struct flow *f = flow_input(e->flows, o);
-	for (int i = 0; i < e->ntaps; i++)
+	for (int i = 0; e->n_on_flow_obs && i < e->ntaps; i++)
 		if (e->taps[i].on_flow_obs)
 			e->taps[i].on_flow_obs(e->taps[i].ctx, o, f);
 	if (o->ts_ns >= e->next_tick)
