@@ -19,8 +19,9 @@
  *    (the kernel drops such SYNs without a drop reason).
  *  - tracing programs (tp_btf, no kprobes or fentry needed): the reset
  *    reason, drop reason, errno and SYN / SYN-ACK retransmits land on the
- *    connection; the owner of each socket is learnt in process context at
- *    connect() and listen() (inet_sock_set_state); a server's connections
+ *    connection; the owner of each socket is learnt in process context:
+ *    listen() (inet_sock_set_state) and connect() (tc, on the first SYN,
+ *    which leaves inside the connect() call); a server's connections
  *    take the owner of their listener (and of accept(), where this kernel
  *    lets fexit or kretprobe attach).
  *
@@ -136,14 +137,6 @@ struct {
 	__type(key, struct lt_listen_key);
 	__type(value, struct lt_owner);
 } listeners SEC(".maps");
-
-/* Connecting sockets by cookie: the owner, recorded at connect(). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct lt_owner);
-} cookies SEC(".maps");
 
 /* A directed 4-tuple: src is the sender (or the socket's local end). */
 struct tuple {
@@ -415,10 +408,36 @@ __noinline int head_load(struct __sk_buff *skb, __u32 off, __u32 len, struct lt_
 	return len;
 }
 
-/* A new connection for segment t (flags fl), or NULL when the map is full. */
+/*
+ * The process that sends the first SYN of a connect(): tc on lo egress
+ * runs inside the connect() call that transmits it (tcp_connect, in the
+ * caller's context), so `current` is the connecting process, as it is in
+ * inet_sock_set_state -> SYN_SENT a moment before. Only the first
+ * transmission: a retransmitted SYN leaves from the timer, in whatever
+ * context (the timer counts icsk_retransmits before it resends).
+ */
+static __always_inline bool syn_owner(struct __sk_buff *skb, struct lt_owner *o)
+{
+	struct bpf_sock *sk = skb->sk;
+	const struct task_struct *task;
+	struct tcp_sock *tp;
+
+	if (!sk || sk->state != BPF_TCP_SYN_SENT)
+		return false;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || tp->inet_conn.icsk_retransmits)
+		return false;
+	task = bpf_get_current_task_btf();
+	o->pid = task->tgid;
+	__builtin_memcpy(o->comm, task->comm, sizeof(o->comm));
+	return true;
+}
+
+/* A new connection for segment t (flags fl), or NULL when the map is full.
+ * owner: the sender's process (a connect()'s first SYN), or NULL. */
 static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src_a,
-						const struct tuple *t, __u8 fl, __u64 cookie,
-						__u64 now)
+						const struct tuple *t, __u8 fl,
+						const struct lt_owner *owner, __u64 now)
 {
 	__u32 zero = 0;
 	struct lt_conn *z = bpf_map_lookup_elem(&zero_conn, &zero);
@@ -454,13 +473,8 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 	 * was lost. */
 	if (last_loss_ns && (fl & (TH_SYN | TH_ACK)) != TH_SYN)
 		c->flags |= LT_CF_LOSS;
-	if (cookie) {
-		o = bpf_map_lookup_elem(&cookies, &cookie);
-		if (o) {
-			set_owner(&c->side[sender_is_client ? 0 : 1], o);
-			bpf_map_delete_elem(&cookies, &cookie);
-		}
-	}
+	if (owner)
+		set_owner(&c->side[sender_is_client ? 0 : 1], owner);
 	/* The receiver of a SYN, the sender of a SYN-ACK: a listener's. */
 	/* Mid-stream: the receiver first, then the sender (userspace swaps
 	 * roles by port). One call site per lookup keeps the stack small. */
@@ -491,8 +505,9 @@ int lotrace_tc(struct __sk_buff *skb)
 	__u32 l4off, ip_end, doff, payload = 0, seq;
 	__u8 fl, nexthdr;
 	__u16 mss = 0;
-	__u64 now, cookie;
-	bool src_a, bare_syn;
+	__u64 now;
+	bool src_a, bare_syn, have_owner;
+	struct lt_owner owner;
 	struct sk_buff *kskb;
 	struct net_device *dev;
 	struct net *net;
@@ -651,8 +666,8 @@ int lotrace_tc(struct __sk_buff *skb)
 			count(LT_CNT_LATE); /* e.g. the last ACK after both FINs */
 			return TC_ACT_UNSPEC;
 		}
-		cookie = bpf_get_socket_cookie(skb); /* 0: no socket (a kernel RST) */
-		c = conn_new(&k, src_a, &t, fl, cookie, now);
+		have_owner = bare_syn && syn_owner(skb, &owner);
+		c = conn_new(&k, src_a, &t, fl, have_owner ? &owner : NULL, now);
 		if (!c)
 			return TC_ACT_UNSPEC;
 		if (tomb)
@@ -1018,10 +1033,9 @@ int BPF_KRETPROBE(lt_kretprobe_accept, struct sock *newsk)
 }
 
 /*
- * State changes. Entering SYN_SENT happens inside connect() and entering
- * LISTEN inside listen(), both in the owning process: record the owner
- * (a connecting socket has no local port yet, so by cookie; tc moves it
- * to the connection when the SYN leaves). Leaving LISTEN forgets the
+ * State changes. Entering LISTEN happens inside listen(), in the owning
+ * process: record the owner (a connect()'s owner is taken by tc when its
+ * first SYN leaves, inside the same call). Leaving LISTEN forgets the
  * listener. Entering CLOSE ends the connection when it is over (RST or
  * both FINs seen) or the socket was still connecting; the socket's errno
  * is already set then (tcp_done_with_error); its port is released, so
@@ -1065,12 +1079,12 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	struct lt_owner o;
 	struct lt_conn *c;
 	struct lt_key k;
-	__u64 cookie;
 	bool ended;
 	int d, err;
 
-	/* (A child socket is born LISTEN -> SYN_RECV: not the listener's end.) */
-	if (newstate != TCP_LISTEN && newstate != TCP_SYN_SENT && newstate != TCP_CLOSE)
+	/* (A child socket is born LISTEN -> SYN_RECV: not the listener's end.
+	 * A connect()'s owner is taken by tc from its first SYN.) */
+	if (newstate != TCP_LISTEN && newstate != TCP_CLOSE)
 		return 0;
 	/* A connection's socket (not a listener's): first of all, is one of
 	 * its ports watched? Plain loads, before anything else. */
@@ -1078,12 +1092,6 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 		return 0;
 	if (!sk_is_tcp_arg(sk) || sk_tuple_arg(sk, &t) || !tuple_net_ok(&t))
 		return 0;
-	if (newstate == TCP_SYN_SENT) {
-		cookie = bpf_get_socket_cookie(sk);
-		current_owner(&o);
-		bpf_map_update_elem(&cookies, &cookie, &o, BPF_ANY);
-		return 0;
-	}
 	if (newstate == TCP_CLOSE && oldstate != TCP_LISTEN) {
 		if (!t.sport)
 			return 0;

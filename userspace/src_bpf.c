@@ -1376,9 +1376,6 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 		e = bpf_map__set_max_entries(s->skel->maps.conns, s->max_flows);
 	if (!e)
 		e = bpf_map__set_max_entries(s->skel->maps.tombs, s->max_flows);
-	if (!e)
-		e = bpf_map__set_max_entries(s->skel->maps.cookies,
-					     s->max_flows / 4 > 1024 ? s->max_flows / 4 : 1024);
 	if (e) {
 		load_error(err, -e);
 		goto fail;
