@@ -81,6 +81,7 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 const volatile __u32 netns_ino = 0;	   /* our netns; 0 = do not filter */
 const volatile __u64 wake_bytes = 1 << 20; /* wake the reader past this fill */
 const volatile __u8 copy_head = 1;	   /* 0 (--no-payload): copy no payload byte */
+const volatile __u32 tomb_mask = 16383;	   /* tombs sets - 1 (a power of two) */
 
 /* Written here, read (mmapped) by userspace; plain stores, races harmless. */
 __u64 next_id = 0;
@@ -122,12 +123,17 @@ struct {
 	__type(value, struct lt_conn);
 } zero_conn SEC(".maps");
 
-/* Connections that ended lately: their late segments are not new ones. */
+/*
+ * Connections that ended lately: their late segments are not new ones.
+ * Sets of LT_TOMB_WAYS by a hash of the key (tomb_mask + 1 of them, sized
+ * by userspace): writing one is a few stores, where an LRU hash update
+ * took ~250 ns per connection. A set forgets its oldest end first.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct lt_key);
-	__type(value, struct lt_tomb);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct lt_tomb_set);
 } tombs SEC(".maps");
 
 /* Listening sockets: endpoint -> owner (userspace seeds old listeners). */
@@ -253,6 +259,73 @@ static __always_inline struct lt_owner *listener_of(const __u8 *addr, __u16 port
 	return bpf_map_lookup_elem(&listeners, &k);
 }
 
+/* ---- tombs ----------------------------------------------------------- */
+
+/* A 64-bit hash of k (FNV-1a over its words, then mixed): the tag of its
+ * tomb, its low bits the set. Two keys of one set with the same tag: 2^-64. */
+static __always_inline __u64 key_hash(const struct lt_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u64 h = 14695981039346656037ull;
+	int i;
+
+	for (i = 0; i < sizeof(*k) / 4; i++)
+		h = (h ^ w[i]) * 1099511628211ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h ? h : 1; /* 0 marks an empty way */
+}
+
+static __always_inline struct lt_tomb_set *tomb_set(__u64 h)
+{
+	__u32 i = (__u32)h & tomb_mask;
+
+	return bpf_map_lookup_elem(&tombs, &i);
+}
+
+/* The way of the tomb whose tag is h in set, or -1. */
+static __always_inline int tomb_way(const struct lt_tomb_set *set, __u64 h)
+{
+	int i;
+
+	for (i = 0; i < LT_TOMB_WAYS; i++)
+		if (set->tag[i] == h)
+			return i;
+	return -1;
+}
+
+/* Remember that k ended at t_end: its own way, else the oldest one. */
+static __always_inline void tomb_put(const struct lt_key *k, __u64 t_end, __u32 client_isn)
+{
+	__u64 h = key_hash(k);
+	struct lt_tomb_set *set = tomb_set(h);
+	int i, pick;
+
+	if (!set)
+		return;
+	pick = tomb_way(set, h);
+	if (pick < 0) {
+		pick = 0;
+		for (i = 1; i < LT_TOMB_WAYS; i++)
+			if (set->t_end[i] < set->t_end[pick])
+				pick = i;
+	}
+	pick &= LT_TOMB_WAYS - 1;
+	set->tag[pick] = h;
+	set->t_end[pick] = t_end;
+	set->client_isn[pick] = client_isn;
+}
+
+/* Did k end lately (is there a tomb)? */
+static __always_inline bool tomb_exists(const struct lt_key *k)
+{
+	__u64 h = key_hash(k);
+	struct lt_tomb_set *set = tomb_set(h);
+
+	return set && tomb_way(set, h) >= 0;
+}
+
 static __always_inline __u64 rb_flags(void)
 {
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes) {
@@ -268,8 +341,6 @@ static __always_inline __u64 rb_flags(void)
  */
 static __always_inline void conn_end(const struct lt_key *k, struct lt_conn *c, __u32 why)
 {
-	struct lt_tomb tomb = {};
-
 	c->flags |= LT_CF_END | why;
 	if (c->t_first <= last_loss_ns)
 		c->flags |= LT_CF_LOSS;
@@ -279,9 +350,7 @@ static __always_inline void conn_end(const struct lt_key *k, struct lt_conn *c, 
 		return;
 	}
 	count(LT_CNT_ENDS);
-	tomb.t_end = bpf_ktime_get_ns();
-	tomb.client_isn = c->side[0].isn;
-	bpf_map_update_elem(&tombs, k, &tomb, BPF_ANY);
+	tomb_put(k, bpf_ktime_get_ns(), c->side[0].isn);
 	bpf_map_delete_elem(&conns, k);
 }
 
@@ -309,7 +378,8 @@ static __always_inline void emit_ctx(__u8 what, const struct tuple *t, __s32 val
 /*
  * The connection t belongs to, for kernel context: the live one (and t's
  * side of it in *side), NULL with *ended set when it ended lately, else
- * NULL (a context record should go out).
+ * NULL (a context record should go out). ended NULL: the caller does not
+ * ask (no tomb lookup).
  */
 static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct lt_key *k, int *side,
 						bool *ended)
@@ -317,13 +387,15 @@ static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct lt
 	bool src_a = make_key(t, k);
 	struct lt_conn *c = bpf_map_lookup_elem(&conns, k);
 
-	*ended = false;
+	if (ended)
+		*ended = false;
 	*side = 0;
 	if (c) {
 		*side = side_of(c, src_a);
 		return c;
 	}
-	*ended = bpf_map_lookup_elem(&tombs, k) != NULL;
+	if (ended)
+		*ended = tomb_exists(k);
 	return NULL;
 }
 
@@ -500,7 +572,9 @@ int lotrace_tc(struct __sk_buff *skb)
 	struct lt_key k;
 	struct lt_conn *c;
 	struct lt_side *s;
-	struct lt_tomb *tomb;
+	struct lt_tomb_set *tombs_set;
+	__u64 th_hash;
+	int way;
 	struct tcphdr *th;
 	__u32 l4off, ip_end, doff, payload = 0, seq;
 	__u8 fl, nexthdr;
@@ -661,8 +735,11 @@ int lotrace_tc(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	}
 	if (!c) {
-		tomb = bpf_map_lookup_elem(&tombs, &k);
-		if (tomb && now - tomb->t_end < TOMB_NS && !(bare_syn && seq != tomb->client_isn)) {
+		th_hash = key_hash(&k);
+		tombs_set = tomb_set(th_hash);
+		way = tombs_set ? tomb_way(tombs_set, th_hash) & 7 : -1;
+		if (way >= 0 && way < LT_TOMB_WAYS && now - tombs_set->t_end[way] < TOMB_NS &&
+		    !(bare_syn && seq != tombs_set->client_isn[way])) {
 			count(LT_CNT_LATE); /* e.g. the last ACK after both FINs */
 			return TC_ACT_UNSPEC;
 		}
@@ -670,8 +747,8 @@ int lotrace_tc(struct __sk_buff *skb)
 		c = conn_new(&k, src_a, &t, fl, have_owner ? &owner : NULL, now);
 		if (!c)
 			return TC_ACT_UNSPEC;
-		if (tomb)
-			bpf_map_delete_elem(&tombs, &k);
+		if (way >= 0 && way < LT_TOMB_WAYS && tombs_set)
+			tombs_set->tag[way] = 0; /* a new connection took the tuple over */
 	} else if (c->flags & LT_CF_END_PENDING) {
 		count(LT_CNT_LATE);
 		return TC_ACT_UNSPEC;
@@ -1002,12 +1079,11 @@ static __always_inline int on_accept(const struct sock *newsk)
 	struct lt_owner o;
 	struct lt_conn *c;
 	struct lt_key k;
-	bool ended;
 	int d;
 
 	if (!newsk || sk_tuple(newsk, &t) || !tuple_watched(&t) || !sk_net_ok(newsk))
 		return 0;
-	c = conn_for(&t, &k, &d, &ended);
+	c = conn_for(&t, &k, &d, NULL);
 	if (!c)
 		return 0;
 	current_owner(&o);
@@ -1079,7 +1155,6 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	struct lt_owner o;
 	struct lt_conn *c;
 	struct lt_key k;
-	bool ended;
 	int d, err;
 
 	/* (A child socket is born LISTEN -> SYN_RECV: not the listener's end.
@@ -1095,7 +1170,7 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	if (newstate == TCP_CLOSE && oldstate != TCP_LISTEN) {
 		if (!t.sport)
 			return 0;
-		c = conn_for(&t, &k, &d, &ended);
+		c = conn_for(&t, &k, &d, NULL);
 		if (!c)
 			return 0;
 		err = sk->sk_err;

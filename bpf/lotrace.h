@@ -211,11 +211,20 @@ struct lt_listen_key {
 	__u32 netns; /* inode of the listener's network namespace */
 };
 
-/* Value of the tombs map: a connection that ended lately. */
-struct lt_tomb {
-	__u64 t_end;
-	__u32 client_isn;
-	__u32 pad;
+/*
+ * Value of the tombs map (an ARRAY of sets, indexed by a hash of the key;
+ * only the kernel reads and writes it): connections that ended lately.
+ * A way holds a 64-bit hash of the key (0: empty), when it ended and its
+ * client's ISN; a new end takes the way of its own key, else the way that
+ * ended longest ago. Tags and times share the first cache line, so a
+ * lookup that finds nothing (every new connection) reads one line.
+ */
+#define LT_TOMB_WAYS 4
+struct lt_tomb_set {
+	__u64 tag[LT_TOMB_WAYS];
+	__u64 t_end[LT_TOMB_WAYS];
+	__u32 client_isn[LT_TOMB_WAYS];
+	__u32 pad[12]; /* 128 bytes: a set starts on a cache line */
 };
 
 /* Indices of the per-CPU counter array. */

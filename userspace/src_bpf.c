@@ -1321,6 +1321,7 @@ static int alloc_tables(struct src_bpf *s)
 struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN])
 {
 	size_t rb_bytes;
+	uint32_t tomb_sets;
 	const char *ifname = o && o->ifname ? o->ifname : "lo";
 	struct src_bpf *s;
 	int e;
@@ -1374,8 +1375,12 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	e = bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)rb_bytes);
 	if (!e)
 		e = bpf_map__set_max_entries(s->skel->maps.conns, s->max_flows);
+	/* tombs: sets of LT_TOMB_WAYS, a power of two of them, max_flows ends */
+	for (tomb_sets = 64; tomb_sets * LT_TOMB_WAYS < s->max_flows && tomb_sets < (1u << 24);)
+		tomb_sets *= 2;
+	s->skel->rodata->tomb_mask = tomb_sets - 1;
 	if (!e)
-		e = bpf_map__set_max_entries(s->skel->maps.tombs, s->max_flows);
+		e = bpf_map__set_max_entries(s->skel->maps.tombs, tomb_sets);
 	if (e) {
 		load_error(err, -e);
 		goto fail;
