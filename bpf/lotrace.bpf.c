@@ -76,6 +76,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* The kernel's sk_buff behind tc's context: a trusted pointer whose
  * fields (and the pointers in them) are plain loads (6.2+). */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+/* A kernel address as a read-only pointer of a BTF type: plain loads that
+ * read 0 where the address does not hold (6.2+). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /* Set by userspace before load. */
 const volatile __u32 netns_ino = 0;	   /* our netns; 0 = do not filter */
@@ -136,12 +139,13 @@ struct {
 	__type(value, struct lt_tomb_set);
 } tombs SEC(".maps");
 
-/* Listening sockets: endpoint -> owner (userspace seeds old listeners). */
+/* Listening sockets: endpoint -> owner and socket (userspace seeds old
+ * listeners, without their socket). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct lt_listen_key);
-	__type(value, struct lt_owner);
+	__type(value, struct lt_listener);
 } listeners SEC(".maps");
 
 /* A directed 4-tuple: src is the sender (or the socket's local end). */
@@ -237,12 +241,12 @@ static __always_inline void set_owner(struct lt_side *s, const struct lt_owner *
 	__builtin_memcpy(s->comm, o->comm, sizeof(s->comm));
 }
 
-/* The owner of the listener on addr:port (exact, wildcard, dual-stack). */
-static __always_inline struct lt_owner *listener_of(const __u8 *addr, __u16 port, __u8 family,
-						    __u32 netns)
+/* The listener on addr:port (exact, wildcard, dual-stack). */
+static __always_inline struct lt_listener *listener_of(const __u8 *addr, __u16 port, __u8 family,
+						       __u32 netns)
 {
 	struct lt_listen_key k = {};
-	struct lt_owner *o;
+	struct lt_listener *o;
 
 	__builtin_memcpy(k.addr, addr, 16);
 	k.port = port;
@@ -447,6 +451,30 @@ static __always_inline bool listen_queue_full(struct __sk_buff *skb, const struc
 	return full;
 }
 
+/*
+ * listen_queue_full for a listener whose socket set_state recorded: its
+ * queue read straight from the socket (two loads), where the lookup by
+ * tuple cost ~400 ns per SYN (a miss in the established hash first). The
+ * socket is the one the kernel's lookup picks: recorded only when it alone
+ * takes its key's SYNs, and forgotten when it stops listening (listeners
+ * are freed after an RCU grace period; tc runs inside one).
+ */
+static __always_inline bool listener_queue_full(__u64 lsk, __u32 *backlog, __u32 *qlen)
+{
+	struct sock *sk = bpf_rdonly_cast((void *)lsk, bpf_core_type_id_kernel(struct sock));
+	__u32 q, max;
+
+	if (sk->__sk_common.skc_state != TCP_LISTEN)
+		return false;
+	q = sk->sk_ack_backlog;
+	max = sk->sk_max_ack_backlog;
+	if (q <= max)
+		return false;
+	*backlog = max;
+	*qlen = q;
+	return true;
+}
+
 /* Where head_load copies to: one side's head[] in a struct lt_conn. */
 struct lt_head_buf {
 	__u8 b[LT_HEAD_MAX];
@@ -506,15 +534,16 @@ static __always_inline bool syn_owner(struct __sk_buff *skb, struct lt_owner *o)
 }
 
 /* A new connection for segment t (flags fl), or NULL when the map is full.
- * owner: the sender's process (a connect()'s first SYN), or NULL. */
+ * owner: the sender's process (a connect()'s first SYN), or NULL. *lsk:
+ * the socket of the listener a client's SYN goes to, where it is known. */
 static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src_a,
 						const struct tuple *t, __u8 fl,
-						const struct lt_owner *owner, __u64 now)
+						const struct lt_owner *owner, __u64 now, __u64 *lsk)
 {
 	__u32 zero = 0;
 	struct lt_conn *z = bpf_map_lookup_elem(&zero_conn, &zero);
 	struct lt_conn *c;
-	struct lt_owner *o;
+	struct lt_listener *o;
 	bool sender_is_client, dst_first;
 
 	if (!z)
@@ -555,8 +584,11 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 			t->netns);
 	if (!o && !(fl & TH_SYN))
 		o = listener_of(t->saddr, t->sport, t->family, t->netns);
-	if (o)
-		set_owner(&c->side[1], o);
+	if (o) {
+		set_owner(&c->side[1], &o->owner);
+		if ((fl & TH_SYN) && sender_is_client)
+			*lsk = o->sk;
+	}
 	return c;
 }
 
@@ -579,7 +611,7 @@ int lotrace_tc(struct __sk_buff *skb)
 	__u32 l4off, ip_end, doff, payload = 0, seq;
 	__u8 fl, nexthdr;
 	__u16 mss = 0;
-	__u64 now;
+	__u64 now, lsk = 0;
 	bool src_a, bare_syn, have_owner;
 	struct lt_owner owner;
 	struct sk_buff *kskb;
@@ -744,7 +776,7 @@ int lotrace_tc(struct __sk_buff *skb)
 			return TC_ACT_UNSPEC;
 		}
 		have_owner = bare_syn && syn_owner(skb, &owner);
-		c = conn_new(&k, src_a, &t, fl, have_owner ? &owner : NULL, now);
+		c = conn_new(&k, src_a, &t, fl, have_owner ? &owner : NULL, now, &lsk);
 		if (!c)
 			return TC_ACT_UNSPEC;
 		if (way >= 0 && way < LT_TOMB_WAYS && tombs_set)
@@ -770,7 +802,8 @@ int lotrace_tc(struct __sk_buff *skb)
 		s->t_syn[n < LT_SYN_SLOTS ? n : LT_SYN_SLOTS - 1] = now;
 		s->syns = n + 1;
 		if (bare_syn && d == 0 &&
-		    listen_queue_full(skb, &t, th->source, th->dest, &c->backlog, &c->qlen))
+		    (lsk ? listener_queue_full(lsk, &c->backlog, &c->qlen)
+			 : listen_queue_full(skb, &t, th->source, th->dest, &c->backlog, &c->qlen)))
 			c->flags |= LT_CF_OVERFLOW;
 	}
 	if (payload) {
@@ -1152,7 +1185,7 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 {
 	struct tuple t;
 	struct lt_listen_key lk = {};
-	struct lt_owner o;
+	struct lt_listener l = {};
 	struct lt_conn *c;
 	struct lt_key k;
 	int d, err;
@@ -1189,8 +1222,14 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	if (newstate == TCP_LISTEN) {
 		if (!lk.port) /* autobind happens after the state change */
 			return 0;
-		current_owner(&o);
-		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+		current_owner(&l.owner);
+		/* its socket, where it alone takes its key's SYNs (tc reads
+		 * its accept queue); else tc asks the kernel's lookup */
+		if (!BPF_CORE_READ_BITFIELD(sk, __sk_common.skc_reuseport) &&
+		    !BPF_CORE_READ_BITFIELD(sk, __sk_common.skc_ipv6only) &&
+		    !sk->__sk_common.skc_bound_dev_if)
+			l.sk = (__u64)sk;
+		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
 		emit_listen(LT_LISTEN_UP, sk, &t);
 	} else {
 		bpf_map_delete_elem(&listeners, &lk);

@@ -202,6 +202,16 @@ struct lt_owner {
 	char comm[16];
 };
 
+/* Value of the listeners map: the owner, and the listening socket (its
+ * kernel address, recorded at listen() when it alone takes the SYNs of
+ * its key: no SO_REUSEPORT, no bound device, not IPv6-only; 0 = look it
+ * up: listeners userspace seeds) whose accept queue tc reads. */
+struct lt_listener {
+	struct lt_owner owner;
+	__u32 pad;
+	__u64 sk;
+};
+
 /* Key of the listeners map; an all-zero addr is the wildcard. */
 struct lt_listen_key {
 	__u8 addr[16];

@@ -42,6 +42,7 @@ _Static_assert(LT_HEAD_MAX == PROTO_HEAD_MAX, "the kernel copies what the flow k
 _Static_assert(sizeof(struct lt_ctx_rec) == 56, "struct lt_ctx_rec layout changed");
 _Static_assert(sizeof(struct lt_listen_rec) == 72, "struct lt_listen_rec layout changed");
 _Static_assert(sizeof(struct lt_owner) == 20, "struct lt_owner layout changed");
+_Static_assert(sizeof(struct lt_listener) == 32, "struct lt_listener layout changed");
 _Static_assert(sizeof(struct lt_listen_key) == 24, "struct lt_listen_key layout changed");
 _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
 
@@ -366,7 +367,7 @@ static void seed_listeners(struct src_bpf *s, const uint16_t *ports, int n)
 
 	for (int i = 0; i < cnt && i < 256; i++) {
 		struct lt_listen_key k;
-		struct lt_owner o;
+		struct lt_listener o;
 		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 
 		if (ls[i].pid < 0)
@@ -382,8 +383,8 @@ static void seed_listeners(struct src_bpf *s, const uint16_t *ports, int n)
 			k.family = 4;
 		}
 		memset(&o, 0, sizeof(o));
-		o.pid = ls[i].pid;
-		memcpy(o.comm, ls[i].comm, sizeof(o.comm));
+		o.owner.pid = ls[i].pid;
+		memcpy(o.owner.comm, ls[i].comm, sizeof(o.owner.comm));
 		bpf_map_update_elem(fd, &k, &o, BPF_NOEXIST);
 	}
 }

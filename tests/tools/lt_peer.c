@@ -256,8 +256,10 @@ static int tcp_socket(const struct sockaddr_storage *addr, bool nonblock, bool v
 	return fd;
 }
 
-/* A listening socket on addr; returns the fd or a negative errno. */
-static int listen_on(const struct sockaddr_storage *addr, socklen_t len, int backlog, bool v6only)
+/* A listening socket on addr (SO_REUSEPORT: one of a group sharing it);
+ * returns the fd or a negative errno. */
+static int listen_on(const struct sockaddr_storage *addr, socklen_t len, int backlog, bool v6only,
+		     bool reuseport)
 {
 	int fd = tcp_socket(addr, true, v6only);
 	int err;
@@ -265,6 +267,8 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t len, int bac
 	if (fd < 0)
 		return fd;
 	err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (err == 0 && reuseport)
+		err = set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 	if (err == 0 && bind(fd, (const struct sockaddr *)addr, len) < 0)
 		err = -errno;
 	if (err == 0 && listen(fd, backlog) < 0)
@@ -299,6 +303,7 @@ struct serve_opts {
 	int backlog;
 	bool no_accept;
 	bool v6only;
+	bool reuseport;
 	enum serve_mode mode;
 	unsigned long max_conns;   /* 0: no limit */
 	unsigned long duration_ms; /* 0: until a signal */
@@ -483,7 +488,7 @@ static int serve_run(const struct serve_opts *o)
 	struct server s = { .o = o, .lfd = -1 };
 	int err;
 
-	s.lfd = listen_on(&o->addr, o->addr_len, o->backlog, o->v6only);
+	s.lfd = listen_on(&o->addr, o->addr_len, o->backlog, o->v6only, o->reuseport);
 	if (s.lfd < 0) {
 		fprintf(stderr, "lt_peer: cannot listen: %s\n", strerror(-s.lfd));
 		return 1;
@@ -539,6 +544,7 @@ static void serve_usage(FILE *f)
 		   "  --duration-ms N     stop after N milliseconds\n"
 		   "  --ready-file F      write the pid to F once listening (removed on exit)\n"
 		   "  --v6only            IPV6_V6ONLY on an IPv6 listener\n"
+		   "  --reuseport         SO_REUSEPORT: share A:P with other such listeners\n"
 		   "Stops on SIGINT or SIGTERM too.\n");
 }
 
@@ -554,6 +560,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "duration-ms", required_argument, NULL, 'd' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "v6only", no_argument, NULL, '6' },
+		{ "reuseport", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -598,6 +605,9 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case '6':
 			o.v6only = true;
+			break;
+		case 'u':
+			o.reuseport = true;
 			break;
 		case 'h':
 			serve_usage(stdout);
@@ -1029,7 +1039,7 @@ static int flood_run(struct flood *f)
 		fprintf(stderr, "lt_peer: out of memory\n");
 		return 1;
 	}
-	f->lfd = listen_on(&f->addr, f->addr_len, FLOOD_BACKLOG, false);
+	f->lfd = listen_on(&f->addr, f->addr_len, FLOOD_BACKLOG, false, false);
 	if (f->lfd < 0) {
 		fprintf(stderr, "lt_peer: cannot listen: %s\n", strerror(-f->lfd));
 		free(cli);
