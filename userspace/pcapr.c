@@ -150,12 +150,12 @@ void pcapr_free(struct pcapr *r)
 	free(r);
 }
 
-/* At least need (<= PCAPR_BUF) unread bytes if the stream has them; how
- * many there are. */
-static size_t fill(struct pcapr *r, size_t need)
+/* Refill: at least need (<= PCAPR_BUF) unread bytes if the stream has
+ * them; how many there are. */
+static size_t refill(struct pcapr *r, size_t need)
 {
 	size_t have = r->len - r->pos;
-	if (have >= need || r->at_end)
+	if (r->at_end)
 		return have;
 	memmove(r->buf, r->buf + r->pos, have);
 	r->pos = 0;
@@ -173,6 +173,12 @@ static size_t fill(struct pcapr *r, size_t need)
 	return r->len - r->pos;
 }
 
+static inline size_t fill(struct pcapr *r, size_t need)
+{
+	size_t have = r->len - r->pos;
+	return have >= need ? have : refill(r, need);
+}
+
 /* A record cut short: libpcap's words, or the read error behind it. */
 static int short_read(const struct pcapr *r, char *err, size_t errlen, const char *what,
 		      uint64_t wanted, size_t got)
@@ -185,13 +191,6 @@ static int short_read(const struct pcapr *r, char *err, size_t errlen, const cha
 	return -1;
 }
 
-static uint32_t field(struct cur *c, bool swapped)
-{
-	uint32_t v = 0;
-	cur_bytes(c, &v, 4); /* the caller made sure all 16 are there */
-	return swapped ? __builtin_bswap32(v) : v;
-}
-
 int pcapr_next(struct pcapr *r, struct pcap_pkthdr *h, const uint8_t **data, char *err,
 	       size_t errlen)
 {
@@ -202,10 +201,14 @@ int pcapr_next(struct pcapr *r, struct pcap_pkthdr *h, const uint8_t **data, cha
 		return short_read(r, err, errlen, "header bytes", PCAPR_HDR, have);
 	}
 	struct cur c = cur_make(r->buf + r->pos, PCAPR_HDR);
-	uint32_t sec = field(&c, r->swapped);
-	uint32_t sub = field(&c, r->swapped);
-	uint32_t caplen = field(&c, r->swapped);
-	h->len = field(&c, r->swapped);
+	uint32_t f[4]; /* sec, usec or nsec, caplen, len */
+	if (!cur_bytes(&c, f, sizeof(f)))
+		return -1; /* not reached: fill gave the 16 bytes */
+	if (r->swapped)
+		for (int i = 0; i < 4; i++)
+			f[i] = __builtin_bswap32(f[i]);
+	uint32_t sec = f[0], sub = f[1], caplen = f[2];
+	h->len = f[3];
 	h->ts.tv_sec = r->sec_signed ? (time_t)(int32_t)sec : (time_t)sec;
 	h->ts.tv_usec = r->sub_signed ? (suseconds_t)(int32_t)sub : (suseconds_t)sub;
 	if (!r->nsec)
