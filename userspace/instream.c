@@ -24,9 +24,6 @@
 struct instream {
 	gzFile gz;
 	int is_gzip;
-	int regular;	       /* the compressed bytes come from a regular file */
-	unsigned char lead[4]; /* the first bytes of the data ... */
-	size_t lead_len;       /* ... as far as read */
 	char err[200];
 };
 
@@ -42,8 +39,6 @@ static int is_read(struct instream *is, char *buf, size_t size)
 	if (r > 0 || (r == 0 && zerr == Z_OK)) {
 		if (r > 0)
 			is->is_gzip = !gzdirect(is->gz);
-		for (int i = 0; is->lead_len < sizeof(is->lead) && i < r; i++)
-			is->lead[is->lead_len++] = (unsigned char)buf[i];
 		return r;
 	}
 	/* gzerror prefixes the path zlib was given ("<fd:3>: ") */
@@ -173,7 +168,6 @@ FILE *instream_open(const char *path, struct instream **out, char *err, size_t e
 		snprintf(err, errlen, "cannot read capture '%s': out of memory", path);
 		return NULL;
 	}
-	is->regular = S_ISREG(st.st_mode);
 	gzbuffer(is->gz, 1u << 17);
 	FILE *f = make_stream(is);
 	if (!f) {
@@ -194,19 +188,4 @@ const char *instream_error(const struct instream *is)
 int instream_is_gzip(const struct instream *is)
 {
 	return is ? is->is_gzip : 0;
-}
-
-int instream_lead(FILE *f, const struct instream *is, unsigned char out[4])
-{
-	if (is) {
-		if (!is->regular || is->lead_len < sizeof(is->lead))
-			return 0;
-		memcpy(out, is->lead, sizeof(is->lead));
-		return 1;
-	}
-	/* plain stdio: a regular file read from its start (as instream_open's
-	 * gzip test assumes), its bytes read again without moving */
-	struct stat st;
-	int fd = fileno(f);
-	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && pread(fd, out, 4, 0) == 4;
 }

@@ -31,11 +31,5 @@ FILE *instream_open(const char *path, struct instream **is, char *err, size_t er
 const char *instream_error(const struct instream *is);
 /* 1 when the data is gzip-compressed (known after the first read). */
 int instream_is_gzip(const struct instream *is);
-/* The first four bytes of the data (inflated) of f, the stream
- * instream_open gave with is, when they come from a regular file and
- * were read (known after the first read): 1, or 0. Reads nothing from f
- * (a block reader that takes over from libpcap learns the file's magic
- * number here). */
-int instream_lead(FILE *f, const struct instream *is, unsigned char out[4]);
 
 #endif

@@ -8,9 +8,7 @@
  * non-blocking, with a 50 ms buffer timeout (not immediate mode: a wakeup
  * per packet would cost the traced connection rate) and a compiled "tcp
  * port N" filter. A user's pcap-filter expression is compiled by libpcap
- * here for both, so it means what it means to tcpdump. The records of a
- * classic pcap file libpcap opened are read by pcapr.c in blocks when it
- * takes the file (no filter expression). Each observation
+ * here for both, so it means what it means to tcpdump. Each observation
  * carries its frame (obs.h) so -w can write the packets as they were.
  */
 #include "source.h"
@@ -22,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include "instream.h"
-#include "pcapr.h"
 #include "ports.h"
 
 struct pcap_src {
@@ -33,10 +30,8 @@ struct pcap_src {
 	uint32_t snaplen;
 	struct lt_frame fr;  /* the frame of the last observation */
 	struct instream *in; /* files: the stream under libpcap (owned by it) */
-	struct pcapr *rd;    /* files: the records read in blocks, or NULL */
 	uint64_t last_ts;
 	struct lt_source_stats st;
-	char rd_err[PCAP_ERRBUF_SIZE]; /* why the block reader stopped */
 	/* the callback of the dispatch under way */
 	lt_obs_fn fn;
 	void *ctx;
@@ -94,25 +89,12 @@ static void explain(char *out, size_t len, const char *path, const char *why)
 		snprintf(out, len, "%s", why);
 }
 
-/* The next record of a file: pcap_next_ex's results, from the block
- * reader when it took the file. */
-static int next_record(struct pcap_src *s, struct pcap_pkthdr **h, const u_char **data,
-		       struct pcap_pkthdr *own)
-{
-	if (!s->rd)
-		return pcap_next_ex(s->p, h, data);
-	int r = pcapr_next(s->rd, own, data, s->rd_err, sizeof(s->rd_err));
-	*h = own;
-	return r == 1 ? 1 : r == 0 ? PCAP_ERROR_BREAK : PCAP_ERROR;
-}
-
 static int file_dispatch(struct pcap_src *s, int budget)
 {
-	struct pcap_pkthdr own;
 	for (int i = 0; i < budget; i++) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
-		int r = next_record(s, &h, &data, &own);
+		int r = pcap_next_ex(s->p, &h, &data);
 		if (r == 1) {
 			on_packet((u_char *)s, h, data);
 			continue;
@@ -124,7 +106,7 @@ static int file_dispatch(struct pcap_src *s, int budget)
 		 * (which quotes whatever errno was left) */
 		const char *why = instream_error(s->in);
 		if (!*why)
-			why = s->rd ? s->rd_err : pcap_geterr(s->p);
+			why = pcap_geterr(s->p);
 		explain(s->st.read_error, sizeof(s->st.read_error), s->base.desc,
 			why && *why ? why : "read error");
 		s->st.truncated_file = strstr(s->st.read_error, "truncated") != NULL;
@@ -176,7 +158,6 @@ static void pcap_src_stats(struct lt_source *base, struct lt_source_stats *st)
 static void pcap_src_close(struct lt_source *base)
 {
 	struct pcap_src *s = (struct pcap_src *)base;
-	pcapr_free(s->rd);
 	if (s->p)
 		pcap_close(s->p);
 	free(s);
@@ -288,11 +269,6 @@ struct lt_source *src_pcap_file_open(const char *path, const char *filter, char 
 	snprintf(what, sizeof(what), "capture '%s'", path);
 	if (check_link_type(s, what, err) < 0 || set_user_filter(s, filter, err) < 0)
 		goto fail;
-	/* Records in blocks where the block reader takes the file; a filter
-	 * expression is libpcap's to apply, record by record. */
-	unsigned char magic[4];
-	if ((!filter || !*filter) && instream_lead(f, s->in, magic))
-		s->rd = pcapr_open(s->p, f, magic);
 	snprintf(s->base.desc, sizeof(s->base.desc), "%s", path);
 	return &s->base;
 fail:
