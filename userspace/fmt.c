@@ -196,9 +196,22 @@ static void clock_stamp(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int
 		sbuf_putc(b, '?');
 		return;
 	}
+	uint32_t us = (uint32_t)(ts_ns % 1000000000ull / 1000u);
+	bool was_toobig = b->toobig;
+	char *start = sbuf_room(b, c->len + 7), *p = start;
+	if (p) { /* the usual case: head, '.', three digit pairs in one go */
+		p = sbuf_put(p, c->head, c->len);
+		*p++ = '.';
+		p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 10000), 2);
+		p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 100 % 100), 2);
+		p = sbuf_put(p, sbuf_digit_pairs + 2 * (us % 100), 2);
+		sbuf_commit(b, (size_t)(p - start));
+		return;
+	}
+	b->toobig = was_toobig; /* near the cap: maybe the pieces fit */
 	sbuf_add(b, c->head, c->len);
 	sbuf_putc(b, '.');
-	sbuf_u64_zpad(b, ts_ns % 1000000000ull / 1000u, 6);
+	sbuf_u64_zpad(b, us, 6);
 }
 
 int fmt_clock_day(struct fmt_clock *c, uint64_t ts_ns)

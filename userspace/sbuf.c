@@ -520,11 +520,14 @@ char *sbuf_put_addr(char *p, uint8_t family, const uint8_t addr[16])
 			unsigned v = addr[i];
 			if (i)
 				*p++ = '.';
-			if (v >= 100)
+			if (v >= 100) {
 				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
+				p = sbuf_put(p, sbuf_digit_pairs + 2 * (v % 100), 2);
+			} else if (v >= 10) {
+				p = sbuf_put(p, sbuf_digit_pairs + 2 * v, 2);
+			} else {
+				*p++ = (char)('0' + v);
+			}
 		}
 		return p;
 	}
