@@ -89,30 +89,17 @@ static void explain(char *out, size_t len, const char *path, const char *why)
 		snprintf(out, len, "%s", why);
 }
 
-static int file_dispatch(struct pcap_src *s, int budget)
+/* An error mid-file: keep what was read, say why it stopped. */
+static void file_error(struct pcap_src *s)
 {
-	for (int i = 0; i < budget; i++) {
-		struct pcap_pkthdr *h;
-		const u_char *data;
-		int r = pcap_next_ex(s->p, &h, &data);
-		if (r == 1) {
-			on_packet((u_char *)s, h, data);
-			continue;
-		}
-		if (r == PCAP_ERROR_BREAK)
-			return LT_SRC_EOF;
-		/* An error mid-file: keep what was read, say why it stopped. */
-		/* zlib's reason beats libpcap's "error reading dump file"
-		 * (which quotes whatever errno was left) */
-		const char *why = instream_error(s->in);
-		if (!*why)
-			why = pcap_geterr(s->p);
-		explain(s->st.read_error, sizeof(s->st.read_error), s->base.desc,
-			why && *why ? why : "read error");
-		s->st.truncated_file = strstr(s->st.read_error, "truncated") != NULL;
-		return LT_SRC_EOF;
-	}
-	return s->delivered;
+	/* zlib's reason beats libpcap's "error reading dump file" (which
+	 * quotes whatever errno was left) */
+	const char *why = instream_error(s->in);
+	if (!*why)
+		why = pcap_geterr(s->p);
+	explain(s->st.read_error, sizeof(s->st.read_error), s->base.desc,
+		why && *why ? why : "read error");
+	s->st.truncated_file = strstr(s->st.read_error, "truncated") != NULL;
 }
 
 static int pcap_src_dispatch(struct lt_source *base, int budget, lt_obs_fn fn, void *ctx)
@@ -121,9 +108,21 @@ static int pcap_src_dispatch(struct lt_source *base, int budget, lt_obs_fn fn, v
 	s->fn = fn;
 	s->ctx = ctx;
 	s->delivered = 0;
-	if (!s->live)
-		return file_dispatch(s, budget);
+	if (budget <= 0)
+		return 0; /* pcap_dispatch would take 0 as "the whole file" */
+	/* pcap_dispatch, not a pcap_next_ex per record: libpcap's read loop
+	 * calls on_packet straight (pcap_next_ex is that loop run for one
+	 * record, plus a callback that hands it back) */
 	int r = pcap_dispatch(s->p, budget, on_packet, (u_char *)s);
+	if (!s->live) {
+		if (r == 0)
+			return LT_SRC_EOF; /* a savefile with no more records */
+		if (r == PCAP_ERROR) {
+			file_error(s);
+			return LT_SRC_EOF;
+		}
+		return s->delivered;
+	}
 	if (r == PCAP_ERROR) {
 		snprintf(s->st.read_error, sizeof(s->st.read_error), "%s", pcap_geterr(s->p));
 		return -EIO;
