@@ -372,9 +372,7 @@ static enum dec_result decode(int dlt, const uint8_t *data, uint32_t caplen, str
 {
 	const struct dlt_decoder *d = find_decoder(dlt);
 
-	memset(fc->obs, 0, sizeof(*fc->obs));
-	fc->obs->kind = LT_OBS_SEGMENT;
-	fc->obs->pid = -1;
+	*fc->obs = (struct lt_obs){ .kind = LT_OBS_SEGMENT, .pid = -1 };
 	if (!d)
 		return DEC_UNSUPPORTED;
 	return d->decode(fc, cur_make(data, caplen));

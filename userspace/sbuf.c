@@ -299,7 +299,7 @@ void sbuf_u64_slow(struct sbuf *b, uint64_t v)
 	bool was_toobig = b->toobig;
 	char *p = sbuf_room(b, SBUF_U64_MAX);
 	if (p) { /* the usual case: the put appender's room is there */
-		sbuf_commit(b, (size_t)(sbuf_put_u64_slow(p, v) - p));
+		sbuf_commit(b, (size_t)(sbuf_put_u64(p, v) - p));
 		return;
 	}
 	b->toobig = was_toobig; /* near the cap: maybe the digits alone fit */
