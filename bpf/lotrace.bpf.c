@@ -73,13 +73,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TH_ACK 0x10
 #define TOMB_NS 2000000000ull /* late segments of an ended connection */
 
-/* The kernel's sk_buff behind tc's context: a trusted pointer whose
- * fields (and the pointers in them) are plain loads (6.2+). */
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-/* A kernel address as a read-only pointer of a BTF type: plain loads that
- * read 0 where the address does not hold (6.2+). */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /* Set by userspace before load. */
 const volatile __u32 netns_ino = 0;	   /* our netns; 0 = do not filter */
 const volatile __u64 wake_bytes = 1 << 20; /* wake the reader past this fill */
@@ -453,7 +446,7 @@ static __always_inline bool listen_queue_full(struct __sk_buff *skb, const struc
 
 /*
  * listen_queue_full for a listener whose socket set_state recorded: its
- * queue read straight from the socket (two loads), where the lookup by
+ * queue read straight from the socket (three reads), where the lookup by
  * tuple cost ~400 ns per SYN (a miss in the established hash first). The
  * socket is the one the kernel's lookup picks: recorded only when it alone
  * takes its key's SYNs, and forgotten when it stops listening (listeners
@@ -461,18 +454,41 @@ static __always_inline bool listen_queue_full(struct __sk_buff *skb, const struc
  */
 static __always_inline bool listener_queue_full(__u64 lsk, __u32 *backlog, __u32 *qlen)
 {
-	struct sock *sk = bpf_rdonly_cast((void *)lsk, bpf_core_type_id_kernel(struct sock));
+	const struct sock *sk = (const struct sock *)lsk;
 	__u32 q, max;
 
-	if (sk->__sk_common.skc_state != TCP_LISTEN)
+	/* (bpf_probe_read_kernel: a kfunc cast would need 6.2 and a newer libbpf) */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
 		return false;
-	q = sk->sk_ack_backlog;
-	max = sk->sk_max_ack_backlog;
+	q = BPF_CORE_READ(sk, sk_ack_backlog);
+	max = BPF_CORE_READ(sk, sk_max_ack_backlog);
 	if (q <= max)
 		return false;
 	*backlog = max;
 	*qlen = q;
 	return true;
+}
+
+/*
+ * The namespace of a segment on lo: its sender's socket's (lo carries a
+ * socket's segments in the socket's own namespace). A full TCP socket's
+ * is two plain loads through the BTF pointer bpf_skc_to_tcp_sock returns
+ * (5.9+); other segments (SYN-ACKs of request sockets, the kernel's RSTs,
+ * time-wait ACKs) read their device's with bpf_probe_read_kernel, one per
+ * pointer, as every segment did before (~50 ns of a run).
+ */
+static __always_inline __u32 tc_netns(struct __sk_buff *skb)
+{
+	struct bpf_sock *bsk = skb->sk;
+	struct tcp_sock *tp = bsk ? bpf_skc_to_tcp_sock(bsk) : NULL;
+	struct net *net;
+
+	if (tp) {
+		net = tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net;
+		if (net)
+			return net->ns.inum;
+	}
+	return BPF_CORE_READ((struct sk_buff *)skb, dev, nd_net.net, ns.inum);
 }
 
 /* Where head_load copies to: one side's head[] in a struct lt_conn. */
@@ -614,9 +630,6 @@ int lotrace_tc(struct __sk_buff *skb)
 	__u64 now, lsk = 0;
 	bool src_a, bare_syn, have_owner;
 	struct lt_owner owner;
-	struct sk_buff *kskb;
-	struct net_device *dev;
-	struct net *net;
 	int d;
 
 	if ((void *)(eth + 1) > data_end)
@@ -743,13 +756,7 @@ int lotrace_tc(struct __sk_buff *skb)
 		}
 	}
 
-	/* The device's namespace is the one this copy of the program is
-	 * attached in (plain loads: one bpf_probe_read_kernel per pointer
-	 * cost ~30 ns per segment). */
-	kskb = bpf_cast_to_kern_ctx(skb);
-	dev = kskb->dev;
-	net = dev ? dev->nd_net.net : NULL;
-	t.netns = net ? net->ns.inum : 0;
+	t.netns = tc_netns(skb);
 	src_a = make_key(&t, &k);
 	c = bpf_map_lookup_elem(&conns, &k);
 	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&
