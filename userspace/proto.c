@@ -32,11 +32,10 @@ static bool is_print(uint8_t c)
 /* Does the cursor start with the string s? Reads nothing. */
 static bool starts(const struct cur *c, const char *s)
 {
-	size_t n = strlen(s);
 	struct cur t = *c;
 	uint8_t v;
-	for (size_t i = 0; i < n; i++)
-		if (!cur_u8(&t, &v) || v != (uint8_t)s[i])
+	for (; *s; s++) /* no strlen first: most tries fail at the first byte */
+		if (!cur_u8(&t, &v) || v != (uint8_t)*s)
 			return false;
 	return true;
 }
