@@ -507,7 +507,8 @@ static void para(struct sbuf *b, int md, const char *s)
 }
 
 /* A paragraph formatted by printf rules. */
-__attribute__((format(printf, 3, 4))) static void paraf(struct sbuf *b, int md, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void paraf(struct sbuf *b, int md, const char *fmt,
+							...)
 {
 	struct sbuf s;
 	va_list ap;

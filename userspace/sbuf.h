@@ -90,7 +90,8 @@ SBUF_INLINE void sbuf_putc(struct sbuf *b, char c)
 #define sbuf_lit(b, s) sbuf_add((b), "" s, sizeof(s) - 1)
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Pad with spaces up to column width (counted in bytes from `from`). */
 void sbuf_pad(struct sbuf *b, size_t from, size_t width);
 /* Append s as a JSON string literal, quotes included. */
