@@ -91,18 +91,7 @@ struct src_bpf {
 	void *fn_ctx;
 	int delivered;
 	struct exp *exp; /* one record's observations */
-	/* a dispatch's observations, delivered in time order at its end */
-	struct lt_obs *pend;
-	struct pend_ix *pix;
-	uint8_t (*pend_head)[LT_HEAD_MAX]; /* pend[i]'s payload bytes, if any */
-	size_t npend, cap_pend;
 	uint64_t records_this_dispatch;
-	uint64_t pend_failed; /* observations without memory to hold them */
-};
-
-struct pend_ix {
-	uint64_t ts;
-	uint64_t idx;
 };
 
 /* ---- libbpf messages ---------------------------------------------------- */
@@ -528,85 +517,16 @@ struct exp {
 	struct lt_obs o[LT_EXP_MAX];
 	int n;
 	int dropped;
+	/* what every observation of the record being expanded shares, made
+	 * once per record: side d's sender view (tuple, namespace, owner) */
+	struct lt_obs base[2];
 };
 
-/* Hold an observation until the end of the dispatch. */
-static void pend_add(struct src_bpf *s, const struct lt_obs *o)
+/* Hand one observation to the engine. */
+static void emit(struct src_bpf *s, const struct lt_obs *o)
 {
-	if (s->npend == s->cap_pend) {
-		size_t n = s->cap_pend ? s->cap_pend * 2 : 4096;
-		struct lt_obs *p = realloc(s->pend, n * sizeof(*p));
-		struct pend_ix *x;
-
-		uint8_t(*h)[LT_HEAD_MAX];
-
-		if (p)
-			s->pend = p;
-		x = p ? realloc(s->pix, n * sizeof(*x)) : NULL;
-		if (x)
-			s->pix = x;
-		h = x ? realloc(s->pend_head, n * sizeof(*h)) : NULL;
-		if (!h) {
-			s->pend_failed++;
-			return;
-		}
-		s->pend_head = h;
-		s->cap_pend = n;
-	}
-	/* Keep the index in time order as it grows: a connection's
-	 * observations are older than the records before it by about its
-	 * lifetime, so the place is found a few steps from the end (binary
-	 * search further back) and the tail moved is short. */
-	size_t lo = 0, hi = s->npend, at;
-	uint64_t ts = o->ts_ns;
-
-	at = hi;
-	for (int steps = 0; at > 0 && steps < 16; steps++, at--)
-		if (s->pix[at - 1].ts <= ts)
-			break;
-	if (at > 0 && s->pix[at - 1].ts > ts) {
-		hi = at;
-		while (lo < hi) { /* first entry later than ts */
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (s->pix[mid].ts <= ts)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		at = lo;
-	}
-	memmove(&s->pix[at + 1], &s->pix[at], (s->npend - at) * sizeof(*s->pix));
-	s->pix[at].ts = ts;
-	s->pix[at].idx = s->npend;
-	s->pend[s->npend] = *o;
-	/* payload points into a record copy that is gone by the flush */
-	s->pend[s->npend].payload = NULL;
-	if (o->payload && o->payload_cap) {
-		s->pend[s->npend].payload_cap =
-			o->payload_cap < LT_HEAD_MAX ? o->payload_cap : LT_HEAD_MAX;
-		memcpy(s->pend_head[s->npend], o->payload, s->pend[s->npend].payload_cap);
-	} else {
-		s->pend[s->npend].payload_cap = 0;
-	}
-	s->npend++;
-}
-
-/*
- * Deliver what this dispatch gathered, oldest first: records come per
- * connection, the engine (and a -w capture) want time order.
- */
-static void pend_flush(struct src_bpf *s)
-{
-	for (size_t i = 0; i < s->npend; i++) {
-		struct lt_obs *o = &s->pend[s->pix[i].idx];
-
-		if (o->payload_cap)
-			o->payload = s->pend_head[s->pix[i].idx];
-		s->delivered++;
-		s->fn(s->fn_ctx, o);
-	}
-	s->npend = 0;
+	s->delivered++;
+	s->fn(s->fn_ctx, o);
 }
 
 static void set_reason(struct lt_obs *o, int code, const char *name)
@@ -618,14 +538,43 @@ static void set_reason(struct lt_obs *o, int code, const char *name)
 		snprintf(o->reason_name, sizeof(o->reason_name), "UNKNOWN_%d", code);
 }
 
-/* A new observation from side d of c at kernel time ts (0: skipped). */
-static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s, const struct lt_conn *c,
-			      int d, uint64_t ts, uint8_t kind)
+/* The shared part of c's observations from each side (exp_new copies
+ * it): one namespace lookup per record, not one per observation. */
+static void exp_begin(struct exp *x, const struct src_bpf *s, const struct lt_conn *c)
 {
 	const struct lt_key *k = &c->key;
-	int src_a = (d == 0) == !!(c->flags & LT_CF_CLIENT_IS_A);
 	size_t alen = k->family == 6 ? 16 : 4;
-	const struct lt_side *sd = &c->side[d];
+	const struct lt_netns *ns = netns_lookup(
+		s->nsset, k->netns, c->side[0].pid > 0 ? c->side[0].pid : c->side[1].pid);
+
+	x->n = 0;
+	for (int d = 0; d < 2; d++) {
+		struct lt_obs *o = &x->base[d];
+		const struct lt_side *sd = &c->side[d];
+		int src_a = (d == 0) == !!(c->flags & LT_CF_CLIENT_IS_A);
+
+		memset(o, 0, sizeof(*o));
+		o->family = k->family;
+		memcpy(o->src.addr, src_a ? k->a_addr : k->b_addr, alen);
+		memcpy(o->dst.addr, src_a ? k->b_addr : k->a_addr, alen);
+		o->src.port = src_a ? k->a_port : k->b_port;
+		o->dst.port = src_a ? k->b_port : k->a_port;
+		o->pid = -1;
+		o->netns = k->netns;
+		o->ns = ns;
+		if (sd->pid > 0) {
+			o->kctx |= LT_KCTX_PROC;
+			o->pid = sd->pid;
+			memcpy(o->comm, sd->comm, sizeof(o->comm));
+			o->comm[sizeof(o->comm) - 1] = 0;
+		}
+	}
+}
+
+/* A new observation from side d at kernel time ts (0: skipped). */
+static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s, int d, uint64_t ts,
+			      uint8_t kind)
+{
 	struct lt_obs *o;
 
 	if (!ts)
@@ -635,24 +584,9 @@ static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s, const stru
 		return NULL;
 	}
 	o = &x->o[x->n++];
-	memset(o, 0, sizeof(*o));
+	*o = x->base[d];
 	o->ts_ns = ts + s->mono_to_real;
 	o->kind = kind;
-	o->family = k->family;
-	memcpy(o->src.addr, src_a ? k->a_addr : k->b_addr, alen);
-	memcpy(o->dst.addr, src_a ? k->b_addr : k->a_addr, alen);
-	o->src.port = src_a ? k->a_port : k->b_port;
-	o->dst.port = src_a ? k->b_port : k->a_port;
-	o->pid = -1;
-	o->netns = k->netns;
-	o->ns = netns_lookup(s->nsset, k->netns,
-			     c->side[0].pid > 0 ? c->side[0].pid : c->side[1].pid);
-	if (sd->pid > 0) {
-		o->kctx |= LT_KCTX_PROC;
-		o->pid = sd->pid;
-		memcpy(o->comm, sd->comm, sizeof(o->comm));
-		o->comm[sizeof(o->comm) - 1] = 0;
-	}
 	return o;
 }
 
@@ -660,7 +594,7 @@ static void exp_seg(struct exp *x, const struct src_bpf *s, const struct lt_conn
 		    uint64_t ts, uint8_t flags, uint32_t seq, uint32_t payload)
 {
 	const struct lt_side *sd = &c->side[d], *peer = &c->side[d ^ 1];
-	struct lt_obs *o = exp_new(x, s, c, d, ts, LT_OBS_SEGMENT);
+	struct lt_obs *o = exp_new(x, s, d, ts, LT_OBS_SEGMENT);
 
 	if (!o)
 		return;
@@ -692,7 +626,7 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 {
 	struct exp *x = s->exp;
 
-	x->n = 0;
+	exp_begin(x, s, c);
 	for (int d = 0; d < 2; d++) {
 		const struct lt_side *sd = &c->side[d], *pd = &prev->side[d];
 		uint8_t synfl = sd->syn_flags
@@ -712,7 +646,8 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 			exp_seg(x, s, c, d, sd->t_data,
 				sd->data_flags ? sd->data_flags : LT_TCP_ACK, sd->isn + 1,
 				sd->first_data_len);
-			if (x->n > at && c->head_len[d]) { /* its first bytes (pend_add copies) */
+			if (x->n > at &&
+			    c->head_len[d]) { /* its first bytes (c outlives delivery) */
 				x->o[at].payload = c->head[d];
 				x->o[at].payload_cap = c->head_len[d];
 			}
@@ -745,30 +680,30 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 		}
 		/* kernel context about this side */
 		for (unsigned k = pd->retrans; k < sd->retrans; k++)
-			if ((o = exp_new(x, s, c, d, retrans_ts(c, sd, k), LT_OBS_KERNEL)))
+			if ((o = exp_new(x, s, d, retrans_ts(c, sd, k), LT_OBS_KERNEL)))
 				o->kctx |= d == 0 ? LT_KCTX_SYN_RETRANS : LT_KCTX_SYNACK_RETRANS;
 		for (unsigned k = pd->drops; k < sd->drops; k++)
-			if ((o = exp_new(x, s, c, d, k ? sd->t_drop_last : sd->t_drop,
+			if ((o = exp_new(x, s, d, k ? sd->t_drop_last : sd->t_drop,
 					 LT_OBS_KERNEL))) {
 				o->kctx |= LT_KCTX_DROP_REASON;
 				set_reason(o, sd->drop_reason, kreason_drop_name(sd->drop_reason));
 			}
 		if (sd->reset_reason >= 0 && pd->reset_reason < 0 &&
-		    (o = exp_new(x, s, c, d, sd->t_rst ? sd->t_rst : c->t_last, LT_OBS_KERNEL))) {
+		    (o = exp_new(x, s, d, sd->t_rst ? sd->t_rst : c->t_last, LT_OBS_KERNEL))) {
 			o->kctx |= LT_KCTX_RESET_REASON;
 			set_reason(o, sd->reset_reason, kreason_reset_name(sd->reset_reason));
 		}
 		if (sd->sk_errno && !pd->sk_errno &&
-		    (o = exp_new(x, s, c, d, c->t_last, LT_OBS_KERNEL))) {
+		    (o = exp_new(x, s, d, c->t_last, LT_OBS_KERNEL))) {
 			o->kctx |= LT_KCTX_ERRNO;
 			o->sk_errno = sd->sk_errno;
 		}
 		if (sd->pid > 0 && sd->pid != pd->pid && x->n == first)
-			exp_new(x, s, c, d, c->t_last, LT_OBS_KERNEL); /* the owner, learnt late */
+			exp_new(x, s, d, c->t_last, LT_OBS_KERNEL); /* the owner, learnt late */
 	}
 	if ((c->flags & LT_CF_OVERFLOW) && !(prev->flags & LT_CF_OVERFLOW)) {
 		struct lt_obs *o =
-			exp_new(x, s, c, 0, c->side[0].t_syn[0] ? c->side[0].t_syn[0] : c->t_first,
+			exp_new(x, s, 0, c->side[0].t_syn[0] ? c->side[0].t_syn[0] : c->t_first,
 				LT_OBS_KERNEL);
 		if (o) {
 			o->kctx |= LT_KCTX_LISTEN_OVERFLOW;
@@ -778,16 +713,24 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 		}
 	}
 	if (lossy && !(prev->flags & LT_CF_LOSS)) {
-		struct lt_obs *o = exp_new(x, s, c, 0, c->t_last, LT_OBS_KERNEL);
+		struct lt_obs *o = exp_new(x, s, 0, c->t_last, LT_OBS_KERNEL);
 		if (o)
 			o->kctx |= LT_KCTX_EVENTS_LOST;
 	}
-	/* (pend_add puts them in time order; at the same time, in the order
-	 * made here: a side's segments before what the kernel said of them) */
 	s->expand_cut += (uint64_t)x->dropped;
 	x->dropped = 0;
+	/* In time order; at the same time, in the order made here (a side's
+	 * segments before what the kernel said of them): a stable insertion
+	 * sort of a few entries, mostly in order already. */
+	uint8_t ord[LT_EXP_MAX];
+	for (int i = 0; i < x->n; i++) {
+		int j = i;
+		for (; j > 0 && x->o[ord[j - 1]].ts_ns > x->o[i].ts_ns; j--)
+			ord[j] = ord[j - 1];
+		ord[j] = (uint8_t)i;
+	}
 	for (int i = 0; i < x->n; i++)
-		pend_add(s, &x->o[i]);
+		emit(s, &x->o[ord[i]]);
 }
 
 static const struct lt_conn zero_conn = {
@@ -855,7 +798,7 @@ static void ctx_record(struct src_bpf *s, const struct lt_ctx_rec *r)
 		o.kctx |= LT_KCTX_SYNACK_RETRANS;
 		break;
 	}
-	pend_add(s, &o);
+	emit(s, &o);
 }
 
 /* A socket on a watched port began or stopped listening. */
@@ -878,7 +821,7 @@ static void listen_record(struct src_bpf *s, const struct lt_listen_rec *r)
 	o.proc_start_ns = r->proc_start_ns ? r->proc_start_ns + s->mono_to_real : 0;
 	o.netns = r->netns;
 	o.ns = netns_lookup(s->nsset, r->netns, r->pid);
-	pend_add(s, &o);
+	emit(s, &o);
 }
 
 static int on_sample(void *ctx, void *data, size_t len)
@@ -1133,10 +1076,8 @@ static int bpf_dispatch(struct lt_source *src, int budget, lt_obs_fn fn, void *c
 	s->records_this_dispatch = 0;
 	s->now_mono = clock_ns(CLOCK_MONOTONIC);
 	err = ring_buffer__consume(s->rb);
-	if (err < 0 && err != -EINTR && err != LT_RB_STOP) {
-		pend_flush(s);
+	if (err < 0 && err != -EINTR && err != LT_RB_STOP)
 		return err;
-	}
 	/* Sweep only with the ring drained: a connection the map shows may
 	 * reuse the 4-tuple of one whose end record is still in the ring. */
 	if (err != LT_RB_STOP && s->now_mono - s->last_sweep >= LT_SWEEP_NS) {
@@ -1145,7 +1086,6 @@ static int bpf_dispatch(struct lt_source *src, int budget, lt_obs_fn fn, void *c
 	}
 	if (s->now_mono - s->last_ns_scan >= LT_NETNS_SCAN_NS)
 		scan_netns(s);
-	pend_flush(s);
 	return s->delivered;
 }
 
@@ -1185,11 +1125,9 @@ int src_bpf_counters(struct lt_source *src, uint64_t *out, int n)
 static int counter_is_problem(const char *name)
 {
 	static const char *const problems[] = {
-		"context_records_lost", "map_full",
-		"reused_tuple_lost",	"truncated",
-		"bad_records",		"evicted",
-		"untracked_alive",	"observations_cut",
-		"sweep_errors",		"observations_no_memory",
+		"context_records_lost", "map_full", "reused_tuple_lost", "truncated",
+		"bad_records",		"evicted",  "untracked_alive",	 "observations_cut",
+		"sweep_errors",
 	};
 	for (size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++)
 		if (!strcmp(name, problems[i]))
@@ -1237,11 +1175,10 @@ static void bpf_stats(struct lt_source *src, struct lt_source_stats *st)
 	add_counter(st, "observations_cut", s->expand_cut);
 	add_counter(st, "sweeps", s->sweeps);
 	add_counter(st, "sweep_errors", s->sweep_errors);
-	add_counter(st, "observations_no_memory", s->pend_failed);
 	/* Lost: what no record or sweep will ever bring. A deferred end
 	 * record is not lost (the sweep sends it). */
 	st->lost_kernel = c[LT_CNT_CTX_LOST] + c[LT_CNT_MAP_FULL] + c[LT_CNT_REUSE_LOST];
-	st->lost = st->lost_kernel + s->evicted + s->bad_records + s->expand_cut + s->pend_failed;
+	st->lost = st->lost_kernel + s->evicted + s->bad_records + s->expand_cut;
 }
 
 static void bpf_close(struct lt_source *src)
@@ -1258,9 +1195,6 @@ static void bpf_close(struct lt_source *src)
 			free(s->dtab[i].prev);
 	free(s->dtab);
 	free(s->exp);
-	free(s->pend);
-	free(s->pix);
-	free(s->pend_head);
 	free(s->sweep_keys);
 	free(s->sweep_vals);
 	lotrace_bpf__destroy(s->skel);
