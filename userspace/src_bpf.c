@@ -743,20 +743,20 @@ static int conn_lossy(const struct src_bpf *s, const struct lt_conn *c)
 	return (c->flags & LT_CF_LOSS) || c->t_first <= s->skel->bss->last_loss_ns;
 }
 
-/* A connection's end record (from the ring, or the sweep). */
-static void conn_final(struct src_bpf *s, const struct lt_conn *c, uint64_t now)
+/* A connection's end record (from the ring, or the sweep): the caller's
+ * copy, marked lossy here if it is. */
+static void conn_final(struct src_bpf *s, struct lt_conn *c, uint64_t now)
 {
 	struct dent *e = dtab_find(s, c->id);
-	struct lt_conn fin = *c;
 
 	if (e && e->t_ended)
 		return; /* the sweep ended it already */
 	if (conn_lossy(s, c))
-		fin.flags |= LT_CF_LOSS;
-	deliver(s, &fin, e ? e->prev : &zero_conn, !!(fin.flags & LT_CF_LOSS));
+		c->flags |= LT_CF_LOSS;
+	deliver(s, c, e ? e->prev : &zero_conn, !!(c->flags & LT_CF_LOSS));
 	s->conns_ended++;
 	if (e) {
-		*e->prev = fin;
+		*e->prev = *c;
 		e->t_ended = now;
 		s->dended++;
 	}
