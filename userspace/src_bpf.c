@@ -467,7 +467,8 @@ static struct dent *dtab_find(struct src_bpf *s, uint64_t id)
 	}
 }
 
-static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_t now)
+static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_t id,
+			     uint64_t now)
 {
 	size_t i;
 	struct lt_conn *copy;
@@ -478,9 +479,9 @@ static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_
 	if (!copy)
 		return NULL;
 	*copy = *c;
-	for (i = mix64(c->id) & s->dmask; s->dtab[i].id; i = (i + 1) & s->dmask)
+	for (i = mix64(id) & s->dmask; s->dtab[i].id; i = (i + 1) & s->dmask)
 		;
-	s->dtab[i].id = c->id;
+	s->dtab[i].id = id;
 	s->dtab[i].t_deliv = now;
 	s->dtab[i].t_ended = 0;
 	s->dtab[i].prev = copy;
@@ -908,34 +909,66 @@ static int conn_data_changed(const struct lt_conn *a, const struct lt_conn *b)
 	return a->side[0].bytes != b->side[0].bytes || a->side[1].bytes != b->side[1].bytes;
 }
 
-static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt_conn *c,
-		      uint64_t now, int crowded)
+/* Does the sweep end c (rather than follow it alive)? */
+static int sweep_ends(const struct lt_conn *c, uint64_t now, int crowded)
 {
-	int fd = bpf_map__fd(s->skel->maps.conns);
-	struct dent *e = dtab_find(s, c->id);
 	uint64_t idle = now > c->t_last ? now - c->t_last : 0;
 	int est = c->side[0].t_ack || c->side[0].data_pkts || (c->flags & LT_CF_MIDSTREAM);
 	uint64_t limit = crowded ? (est ? 60 : 5) * LT_SEC : (est ? 600 : 130) * LT_SEC;
-	struct lt_conn cur = *c;
+
+	return (c->flags & LT_CF_END_PENDING) ||
+	       ((c->flags & LT_CF_TERM) && now - c->t_term >= LT_TERM_GRACE_NS) || idle >= limit;
+}
+
+/*
+ * Take connection `id` out of the map at k, its latest state in *out: 1,
+ * or 0 when the map no longer holds it (the kernel ended it since the
+ * sweep's read: its end record is in the ring). Atomic where the kernel
+ * can (5.14+); a newer connection on the 4-tuple found there instead is
+ * put back, or, when its next segment made yet another in between, ended
+ * as an eviction.
+ */
+static int sweep_take(struct src_bpf *s, const struct lt_key *k, uint64_t id, struct lt_conn *out,
+		      uint64_t now)
+{
+	int fd = bpf_map__fd(s->skel->maps.conns);
+
+	if (bpf_map_lookup_and_delete_elem(fd, k, out)) {
+		if (errno == ENOENT)
+			return 0;
+		/* no atomic take: look, then delete (a race of microseconds) */
+		if (bpf_map_lookup_elem(fd, k, out) || out->id != id)
+			return 0;
+		bpf_map_delete_elem(fd, k);
+		return 1;
+	}
+	if (out->id == id)
+		return 1;
+	if (bpf_map_update_elem(fd, k, out, BPF_NOEXIST)) {
+		s->evicted++;
+		s->skel->bss->last_loss_ns = now;
+		out->flags |= LT_CF_LOSS;
+		conn_final(s, out, now);
+	}
+	return 0;
+}
+
+static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt_conn *c,
+		      uint64_t now, int crowded)
+{
+	struct dent *e = dtab_find(s, c->id);
+	struct lt_conn cur;
 
 	if (e && e->t_ended)
-		return;
-	if (conn_lossy(s, c))
-		cur.flags |= LT_CF_LOSS;
-	if ((c->flags & LT_CF_END_PENDING) ||
-	    ((c->flags & LT_CF_TERM) && now - c->t_term >= LT_TERM_GRACE_NS)) {
-		/* ended: the ring had no room, or no socket closed it */
-		bpf_map_delete_elem(fd, k);
-		conn_final(s, &cur, now);
-		if (c->flags & LT_CF_END_PENDING)
+		return; /* its end record came first */
+	if (sweep_ends(c, now, crowded)) {
+		/* ended: the ring had no room, or no socket closed it; or idle
+		 * past the engine's own timeouts (crowded: an eviction) */
+		if (!sweep_take(s, k, c->id, &cur, now))
+			return;
+		if (cur.flags & LT_CF_END_PENDING) {
 			s->ends_from_sweep++;
-		return;
-	}
-	if (idle >= limit) {
-		/* idle past the engine's own timeouts: deliver what is new and
-		 * let it go; crowded, that is an eviction and counted */
-		bpf_map_delete_elem(fd, k);
-		if (crowded) {
+		} else if (!(cur.flags & LT_CF_TERM) && crowded) {
 			s->evicted++;
 			s->skel->bss->last_loss_ns = now;
 			cur.flags |= LT_CF_LOSS;
@@ -943,14 +976,12 @@ static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt
 		conn_final(s, &cur, now);
 		return;
 	}
+	cur = *c;
+	if (conn_lossy(s, c))
+		cur.flags |= LT_CF_LOSS;
 	if (!e) {
-		/* seen alive for the first time: deliver it so far */
-		if (!(e = dtab_add(s, &cur, now))) {
-			s->dtab_full++;
-			return; /* its end record will carry everything */
-		}
-		deliver(s, &cur, &zero_conn, !!(cur.flags & LT_CF_LOSS));
-		return;
+		s->dtab_full++;
+		return; /* its end record will carry everything */
 	}
 	if (conn_changed(&cur, e->prev) ||
 	    (conn_data_changed(&cur, e->prev) && now - e->t_deliv >= LT_DATA_REPORT_NS)) {
@@ -961,7 +992,18 @@ static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt
 	}
 }
 
-static void sweep(struct src_bpf *s, uint64_t now)
+/*
+ * Read the map a batch at a time and bring userspace up to date with it.
+ * A connection in the map may have reused the 4-tuple of one whose end
+ * record was in the ring when the batch was read: so the ring is drained
+ * after each read and before its connections are delivered, and those
+ * seen alive for the first time are entered in the delivered-state table
+ * (as delivered: nothing) before that drain, so an end record it brings
+ * finds them and the sweep's older copy is not delivered again. Returns
+ * 0, or -1 when the drain stopped at the dispatch's limit (the rest of
+ * the sweep waits for the next dispatch).
+ */
+static int sweep(struct src_bpf *s, uint64_t now)
 {
 	int fd = bpf_map__fd(s->skel->maps.conns);
 	uint32_t batch = s->sweep_batch, count;
@@ -969,7 +1011,7 @@ static void sweep(struct src_bpf *s, uint64_t now)
 	int crowded = s->last_live * 10 >= (uint64_t)s->max_flows * 9;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	char in[64], out[64]; /* opaque batch cursors (hash maps: 4 bytes) */
-	int first = 1, err;
+	int first = 1, err, rc;
 
 	s->sweeps++;
 	do {
@@ -980,6 +1022,15 @@ static void sweep(struct src_bpf *s, uint64_t now)
 			s->sweep_errors++; /* ENOSPC: a bucket bigger than the batch */
 			break;
 		}
+		for (uint32_t i = 0; i < count; i++) {
+			const struct lt_conn *c = &s->sweep_vals[i];
+
+			if (!dtab_find(s, c->id) && !sweep_ends(c, now, crowded))
+				dtab_add(s, &zero_conn, c->id, now);
+		}
+		rc = ring_buffer__consume(s->rb);
+		if (rc == LT_RB_STOP)
+			return -1;
 		for (uint32_t i = 0; i < count; i++)
 			sweep_one(s, &s->sweep_keys[i], &s->sweep_vals[i], now, crowded);
 		live += count;
@@ -998,6 +1049,7 @@ static void sweep(struct src_bpf *s, uint64_t now)
 			}
 		}
 	}
+	return 0;
 }
 
 /* ---- what a run keeps after -Z (privdrop.h) ------------------------------ */
