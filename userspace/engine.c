@@ -182,6 +182,8 @@ void engine_obs(void *ctx, const struct lt_obs *o)
 	for (int i = 0; e->n_on_flow_obs && i < e->ntaps; i++)
 		if (e->taps[i].on_flow_obs)
 			e->taps[i].on_flow_obs(e->taps[i].ctx, o, f);
+	if (o->over)
+		flow_over(e->flows, o, f); /* nothing more comes: out at once */
 	if (o->ts_ns >= e->next_tick)
 		engine_tick(e, o->ts_ns);
 }

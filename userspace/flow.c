@@ -43,6 +43,7 @@ struct flow_tab {
 	struct slot *slot; /* the hash table */
 	uint32_t mask;
 	uint32_t free_head; /* free list through free_next */
+	uint32_t high;	    /* pool indices used so far: those above are free */
 	uint32_t lru_head, lru_tail;
 	/* LRU links by pool index, apart from the flows: unlinking one writes
 	 * its neighbours' links, which here share cache lines */
@@ -337,6 +338,7 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 		t->c.reused++;
 		break;
 	case LT_RETIRE_END:
+	case LT_RETIRE_OVER:
 		break;
 	}
 }
@@ -359,8 +361,8 @@ static struct flow *alloc_flow(struct flow_tab *t)
 	if (t->free_head != NIL) {
 		i = t->free_head;
 		t->free_head = t->pool[i].free_next;
-	} else if (t->c.created - t->c.retired < t->cap && t->c.created < t->cap) {
-		i = (uint32_t)t->c.created + 1; /* never used before */
+	} else if (t->high < t->cap) {
+		i = ++t->high; /* never used before */
 	} else {
 		evict_one(t);
 		i = t->free_head;
@@ -866,6 +868,8 @@ static uint64_t table_time(struct flow_tab *t, const struct lt_obs *o, bool *jum
 	uint64_t ts = o->ts_ns - (uint64_t)t->ts_offset;
 
 	*jumped = false;
+	if (t->cfg.steady_clock)
+		return o->ts_ns;
 	if (!t->now || near_now(t, ts)) {
 		if (t->ts_offset && ++t->jump_run >= JUMP_CONFIRM) {
 			jump_confirmed(t, o->ts_ns);
@@ -960,6 +964,13 @@ const struct flow *flow_input(struct flow_tab *t, const struct lt_obs *obs)
 	note_jump_touch(t, f);
 	report_change(t, f);
 	return f;
+}
+
+void flow_over(struct flow_tab *t, const struct lt_obs *o, const struct flow *f)
+{
+	struct flow *mine = f ? &t->pool[flow_index(t, f)] : lookup(t, o);
+	if (mine)
+		retire(t, mine, o->over == LT_OVER_REUSED ? LT_RETIRE_REUSED : LT_RETIRE_OVER);
 }
 
 /* ---- expiry ------------------------------------------------------------ */

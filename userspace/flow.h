@@ -173,6 +173,7 @@ enum lt_retire_why {
 	LT_RETIRE_EVICTED,     /* table full */
 	LT_RETIRE_REUSED,      /* the 4-tuple started a new connection */
 	LT_RETIRE_END,	       /* end of input (flow_flush) */
+	LT_RETIRE_OVER,	       /* the source said it is over (lt_obs.over) */
 };
 
 struct flow_hooks {
@@ -191,6 +192,8 @@ struct flow_config {
 	uint64_t idle_timeout_ns;   /* established idle timeout */
 	uint64_t connecting_ns;	    /* how long a fresh SYN counts as "connecting" */
 	bool no_payload;	    /* --no-payload: keep no payload bytes */
+	bool steady_clock;	    /* times never jump (lt_source.steady_clock):
+				     * one far behind is late, taken as it is */
 };
 
 #define LT_FLOWS_DEFAULT 65536u
@@ -231,6 +234,10 @@ const struct flow *flow_input(struct flow_tab *t, const struct lt_obs *o);
 /* The flow segment o belongs to (call after flow_input), or NULL: kernel
  * context, or a segment on no watched port. */
 const struct flow *flow_find(struct flow_tab *t, const struct lt_obs *o);
+/* Retire the flow of o (a segment or kernel context) now: the source
+ * said nothing more comes about it (o->over). f: what flow_input
+ * returned for o (NULL: looked up). */
+void flow_over(struct flow_tab *t, const struct lt_obs *o, const struct flow *f);
 /* Retire flows idle past their timeout and report time-driven verdict
  * changes (connecting -> unanswered). Call with the source's clock. */
 void flow_expire(struct flow_tab *t, uint64_t now_ns);

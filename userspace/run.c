@@ -491,6 +491,7 @@ struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe, struc
 		cfg = *cfg_in;
 	else
 		lt_flow_config(&cfg, o, r->live);
+	cfg.steady_clock = src->steady_clock != 0;
 	r->eng = engine_init(&cfg);
 	if (!r->eng) {
 		snprintf(msg, sizeof(msg), "out of memory for %u flows; lower --max-flows",

@@ -72,6 +72,11 @@ struct lt_source {
 	/* capabilities the source still uses after -Z (bit n = capability n,
 	 * privdrop.h): 0 for all but the eBPF source watching every namespace */
 	uint64_t keep_caps;
+	/* 1: its times are one steady clock's (the eBPF source's monotonic
+	 * clock), and an observation may come seconds after later ones (a
+	 * connection summed up in the kernel, read after a stall): never a
+	 * capture time jump (flow_config.steady_clock) */
+	int steady_clock;
 };
 
 /* Longest pcap-filter expression taken from the command line. */

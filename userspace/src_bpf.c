@@ -620,10 +620,11 @@ static uint64_t retrans_ts(const struct lt_conn *c, const struct lt_side *sd, un
 
 /*
  * Expand what c holds beyond prev (an all-zero prev: everything) into the
- * observations it stands for, in time order, and feed them to the engine.
+ * observations it stands for, in time order, and feed them to the engine;
+ * the last one carries over (lt_obs.over; 0: more may come).
  */
 static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_conn *prev,
-		    int lossy)
+		    int lossy, uint8_t over)
 {
 	struct exp *x = s->exp;
 
@@ -730,8 +731,10 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 			ord[j] = ord[j - 1];
 		ord[j] = (uint8_t)i;
 	}
-	for (int i = 0; i < x->n; i++)
+	for (int i = 0; i < x->n; i++) {
+		x->o[ord[i]].over = i == x->n - 1 ? over : LT_OVER_NO;
 		emit(s, &x->o[ord[i]]);
+	}
 }
 
 static const struct lt_conn zero_conn = {
@@ -744,6 +747,36 @@ static int conn_lossy(const struct src_bpf *s, const struct lt_conn *c)
 	return (c->flags & LT_CF_LOSS) || c->t_first <= s->skel->bss->last_loss_ns;
 }
 
+/*
+ * Can nothing more come about c? The kernel ended it (a socket closed, a
+ * connect() gave up, a new SYN took its 4-tuple); every side that reset
+ * has its reason (tcp_send_reset fires after the reset left, and on lo the
+ * connection may have ended in between: then the reason comes on its own);
+ * and a close by FINs had its last FIN acknowledged (else that FIN comes
+ * again, and the kernel's tomb for late segments may be gone by then).
+ * Then its flow retires with this record (LT_OVER_*) instead of lingering
+ * for segments that cannot come.
+ */
+static uint8_t conn_over(const struct lt_conn *c)
+{
+	const struct lt_side *a = &c->side[0], *b = &c->side[1];
+
+	if (!(c->flags & LT_CF_END))
+		return LT_OVER_NO;
+	if ((a->rsts && a->reset_reason < 0) || (b->rsts && b->reset_reason < 0))
+		return LT_OVER_NO;
+	if (c->flags & LT_CF_REUSED)
+		return LT_OVER_REUSED;
+	if (!a->rsts && !b->rsts && (a->fins || b->fins)) {
+		const struct lt_side *last = a->t_fin > b->t_fin ? a : b;
+		const struct lt_side *peer = last == a ? b : a;
+
+		if (!a->fins || !b->fins || peer->t_ack < last->t_fin)
+			return LT_OVER_NO;
+	}
+	return LT_OVER_YES;
+}
+
 /* A connection's end record (from the ring, or the sweep): the caller's
  * copy, marked lossy here if it is. */
 static void conn_final(struct src_bpf *s, struct lt_conn *c, uint64_t now)
@@ -754,7 +787,7 @@ static void conn_final(struct src_bpf *s, struct lt_conn *c, uint64_t now)
 		return; /* the sweep ended it already */
 	if (conn_lossy(s, c))
 		c->flags |= LT_CF_LOSS;
-	deliver(s, c, e ? e->prev : &zero_conn, !!(c->flags & LT_CF_LOSS));
+	deliver(s, c, e ? e->prev : &zero_conn, !!(c->flags & LT_CF_LOSS), conn_over(c));
 	s->conns_ended++;
 	if (e) {
 		*e->prev = *c;
@@ -986,7 +1019,7 @@ static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt
 	if (conn_changed(&cur, e->prev) ||
 	    (conn_data_changed(&cur, e->prev) && now - e->t_deliv >= LT_DATA_REPORT_NS)) {
 		deliver(s, &cur, e->prev,
-			(cur.flags & LT_CF_LOSS) && !(e->prev->flags & LT_CF_LOSS));
+			(cur.flags & LT_CF_LOSS) && !(e->prev->flags & LT_CF_LOSS), 0);
 		*e->prev = cur;
 		e->t_deliv = now;
 	}
@@ -1425,6 +1458,7 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 		goto fail;
 	}
 	s->base.keep_caps = keep_caps(s);
+	s->base.steady_clock = 1;
 	s->mono_to_real = mono_to_real_offset();
 	snprintf(s->base.desc, sizeof(s->base.desc), "eBPF %s on %s",
 		 s->info.attach == SRC_BPF_TCX ? "tcx" : "tc clsact", ifname);

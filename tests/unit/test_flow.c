@@ -506,6 +506,108 @@ static void test_table_same_hash(void **state)
 	flow_tab_free(t);
 }
 
+/* seg() with lt_obs.over: the source's last word on the connection. */
+static const struct flow *seg_over(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
+				   uint32_t seq, uint64_t ts, uint8_t over)
+{
+	struct lt_obs o;
+	memset(&o, 0, sizeof(o));
+	o.kind = LT_OBS_SEGMENT;
+	o.family = 4;
+	o.ts_ns = T0 + ts;
+	o.tcp_flags = flags;
+	o.seq = seq;
+	o.pid = -1;
+	o.over = over;
+	struct lt_endpoint c = { { 127, 0, 0, 1 }, cport };
+	struct lt_endpoint s = { { 127, 0, 0, 1 }, 61900 };
+	o.src = dir == C2S ? c : s;
+	o.dst = dir == C2S ? s : c;
+	const struct flow *f = flow_input(t, &o);
+	if (over)
+		flow_over(t, &o, f);
+	return f;
+}
+
+/* A connection the source says is over retires at once with its final
+ * verdict (no linger); over = reused marks it so; nothing else moves. */
+static void test_over(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 16);
+	seg(t, 41000, C2S, SYN, 100, 0, 0);
+	seg(t, 41000, S2C, SYN | ACK, 500, 0, 1 * US);
+	seg(t, 41000, C2S, ACK, 101, 0, 2 * US);
+	seg(t, 41000, S2C, FIN | ACK, 501, 0, 3 * US);
+	seg(t, 41000, C2S, FIN | ACK, 101, 0, 4 * US);
+	assert_int_equal(r.n, 0);
+	seg_over(t, 41000, S2C, ACK, 502, 5 * US, LT_OVER_YES);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0], LT_V_CLOSED);
+	assert_int_equal(r.f[0].anomalies, 0);
+	assert_int_equal(flow_tab_counters(t)->active, 0);
+	/* over on a connection ended by a new SYN on its 4-tuple */
+	seg(t, 41001, C2S, SYN, 100, 0, 10 * US);
+	seg_over(t, 41001, S2C, RST | ACK, 0, 11 * US, LT_OVER_REUSED);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[1], LT_V_REFUSED);
+	assert_true(r.f[1].anomalies & LT_A_REUSED);
+	assert_int_equal(flow_tab_counters(t)->reused, 1);
+	/* the next connection on the same 4-tuple is a new flow */
+	seg(t, 41000, C2S, SYN, 900, 0, 20 * US);
+	assert_int_equal(flow_tab_counters(t)->created, 3);
+	flow_flush(t);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.v[2], LT_V_UNANSWERED);
+	flow_tab_free(t);
+}
+
+/* Flows retired at once leave pool entries never used: a full count of
+ * creations is no reason to evict while the table holds two flows. */
+static void test_no_eviction_below_capacity(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 4);
+	for (uint16_t i = 0; i < 10; i++) { /* 10 connections, one at a time */
+		seg(t, (uint16_t)(42000 + i), C2S, SYN, 100, 0, i * 10 * US);
+		seg_over(t, (uint16_t)(42000 + i), S2C, RST | ACK, 0, i * 10 * US + 1, LT_OVER_YES);
+	}
+	seg(t, 42100, C2S, SYN, 100, 0, 200 * US); /* then two at once */
+	seg(t, 42101, C2S, SYN, 100, 0, 201 * US);
+	seg(t, 42102, C2S, SYN, 100, 0, 202 * US);
+	const struct flow_counters *c = flow_tab_counters(t);
+	assert_int_equal(c->active, 3);
+	assert_int_equal(c->evicted, 0);
+	flow_flush(t);
+	flow_tab_free(t);
+}
+
+/* A steady clock (eBPF): an observation seconds behind the newest is a
+ * late one, not a capture time jump, and three of them in a row do not
+ * retire the table. */
+static void test_steady_clock(void **state)
+{
+	struct rec r;
+	struct flow_config cfg = { .max_flows = 16, .steady_clock = true };
+	struct flow_hooks hooks = { .on_retire = on_retire, .ctx = &r };
+	memset(&r, 0, sizeof(r));
+	struct flow_tab *t = flow_tab_new(&cfg, &hooks);
+	seg(t, 43000, C2S, SYN, 100, 0, 5 * SEC); /* open, alive */
+	seg(t, 43000, S2C, SYN | ACK, 500, 0, 5 * SEC + 1);
+	seg(t, 43000, C2S, ACK, 101, 0, 5 * SEC + 2);
+	for (int i = 0; i < 4; i++) /* a connection from 3 s before */
+		seg(t, 43001, i % 2 ? S2C : C2S, i ? ACK : SYN, 100, 0, 2 * SEC + (uint64_t)i);
+	const struct flow_counters *c = flow_tab_counters(t);
+	assert_int_equal(c->time_jumps, 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(c->active, 2);
+	flow_flush(t);
+	assert_int_equal(r.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_false(r.f[i].anomalies & LT_A_TIME_JUMP);
+	flow_tab_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +627,9 @@ int main(void)
 		cmocka_unit_test(test_table_churn),
 		cmocka_unit_test(test_table_tuple_reuse),
 		cmocka_unit_test(test_table_same_hash),
+		cmocka_unit_test(test_over),
+		cmocka_unit_test(test_no_eviction_below_capacity),
+		cmocka_unit_test(test_steady_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
