@@ -97,22 +97,22 @@ struct lt_netns {
 	char container[48]; /* e.g. "docker:3f2a9c1b7e4d", "" unknown */
 };
 
-/* lt_obs.over */
+/* lt_obs.over: the source knows nothing more comes about this connection
+ * (eBPF: its end record, every reset's reason known, the last FIN acked),
+ * so its flow retires after this observation. Sources that cannot know
+ * leave it 0. */
 enum lt_over {
-	LT_OVER_NO = 0,	  /* more may come */
-	LT_OVER_YES = 1,  /* nothing more comes */
+	LT_OVER_NO = 0,	    /* more may come */
+	LT_OVER_YES = 1,    /* nothing more comes */
 	LT_OVER_REUSED = 2, /* ... a new connection took its 4-tuple */
 };
 
 struct lt_obs {
-	uint64_t ts_ns;	   /* capture time, ns since the Unix epoch */
-	uint8_t kind;	   /* enum lt_obs_kind */
-	uint8_t family;	   /* 4 or 6 */
-	uint8_t tcp_flags; /* LT_TCP_* (segments only) */
-	uint8_t over;	   /* enum lt_over: the source knows nothing more
-			    * comes about this connection (eBPF: its end
-			    * record, every reset's reason known): its flow
-			    * retires after this observation */
+	uint64_t ts_ns;		/* capture time, ns since the Unix epoch */
+	uint8_t kind;		/* enum lt_obs_kind */
+	uint8_t family;		/* 4 or 6 */
+	uint8_t tcp_flags;	/* LT_TCP_* (segments only) */
+	uint8_t over;		/* enum lt_over */
 	struct lt_endpoint src; /* sender of the segment */
 	struct lt_endpoint dst;
 	uint32_t seq, ack;

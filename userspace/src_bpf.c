@@ -467,8 +467,7 @@ static struct dent *dtab_find(struct src_bpf *s, uint64_t id)
 	}
 }
 
-static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_t id,
-			     uint64_t now)
+static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_t id, uint64_t now)
 {
 	size_t i;
 	struct lt_conn *copy;
