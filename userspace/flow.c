@@ -10,7 +10,12 @@
  * whose slots hold the flow's pool index and its tuple hash as a tag, so
  * a probe touches a flow only when the tags match; and linked into an
  * LRU list (most recently active first). Index 0 is "none". Nothing is
- * allocated per packet.
+ * allocated per packet. The table uses as many slots as the flows in it
+ * need (from 4096, doubled as they fill half of them, up to twice the
+ * capacity), so a few live flows in a large table hash into a few cache
+ * lines; and the flow the last lookup found is tried first (a
+ * connection's segments, and a kernel record's observations, come
+ * together).
  */
 #include "flow.h"
 
@@ -40,8 +45,10 @@ struct flow_tab {
 	struct flow_hooks hooks;
 	struct flow *pool; /* [1..cap]; [0] unused */
 	uint32_t cap;
-	struct slot *slot; /* the hash table */
-	uint32_t mask;
+	struct slot *slot; /* the hash table: mask_max + 1 slots allocated, */
+	uint32_t mask;	   /* mask + 1 in use (a power of two) */
+	uint32_t mask_max;
+	uint32_t last;	    /* the flow the last lookup found, or NIL */
 	uint32_t free_head; /* free list through free_next */
 	uint32_t high;	    /* pool indices used so far: those above are free */
 	uint32_t lru_head, lru_tail;
@@ -150,7 +157,13 @@ static struct flow *lookup_hashed(struct flow_tab *t, const struct lt_obs *o, ui
 
 static struct flow *lookup(struct flow_tab *t, const struct lt_obs *o)
 {
-	return lookup_hashed(t, o, tuple_hash(o->family, &o->src, &o->dst));
+	struct flow *f = &t->pool[t->last];
+	if (t->last != NIL && flow_matches(f, o))
+		return f;
+	f = lookup_hashed(t, o, tuple_hash(o->family, &o->src, &o->dst));
+	if (f)
+		t->last = (uint32_t)(f - t->pool);
+	return f;
 }
 
 const struct flow *flow_find(struct flow_tab *t, const struct lt_obs *o)
@@ -226,7 +239,8 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 	uint32_t nb = 1;
 	while (nb < t->cap * 2u)
 		nb <<= 1;
-	t->mask = nb - 1;
+	t->mask_max = nb - 1;
+	t->mask = (nb < 4096 ? nb : 4096) - 1;
 	/* calloc: pages are touched only as flows are used */
 	t->pool = calloc((size_t)t->cap + 1, sizeof(*t->pool));
 	t->slot = calloc(nb, sizeof(*t->slot));
@@ -262,13 +276,27 @@ uint64_t flow_tab_now(const struct flow_tab *t)
 	return t->now;
 }
 
-static void hash_insert(struct flow_tab *t, struct flow *f)
+static void hash_put(struct flow_tab *t, struct flow *f)
 {
 	uint32_t i = f->hash & t->mask;
 	while (t->slot[i].idx != NIL)
 		i = (i + 1) & t->mask;
 	t->slot[i].tag = f->hash;
 	t->slot[i].idx = flow_index(t, f);
+}
+
+/* Insert f (not in the LRU list yet), first doubling the slots in use
+ * when f would fill more than half of them: every flow is in the LRU
+ * list, so they are put back from there. */
+static void hash_insert(struct flow_tab *t, struct flow *f)
+{
+	if (t->mask < t->mask_max && (t->c.active + 1u) * 2u > t->mask + 1u) {
+		memset(t->slot, 0, ((size_t)t->mask + 1) * sizeof(*t->slot));
+		t->mask = t->mask * 2 + 1;
+		for (uint32_t i = t->lru_head; i != NIL; i = t->lru[i].next)
+			hash_put(t, &t->pool[i]);
+	}
+	hash_put(t, f);
 }
 
 /* Remove f's slot, then shift later slots of the same probe run back
@@ -322,6 +350,8 @@ static void retire(struct flow_tab *t, struct flow *f, enum lt_retire_why why)
 		t->n_connecting--;
 	hash_unlink(t, f);
 	lru_unlink(t, f);
+	if (t->last == flow_index(t, f))
+		t->last = NIL;
 	f->id = 0; /* free (jump_touched tells live flows by id) */
 	f->free_next = t->free_head;
 	t->free_head = flow_index(t, f);
@@ -438,6 +468,7 @@ static struct flow *create_flow(struct flow_tab *t, const struct lt_obs *o)
 	f->hash = tuple_hash(f->family, &f->client, &f->server);
 	hash_insert(t, f);
 	lru_push_head(t, f);
+	t->last = flow_index(t, f);
 	t->c.created++;
 	t->c.active++;
 	f->verdict_seen = LT_V_COUNT; /* nothing reported yet */

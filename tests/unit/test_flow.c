@@ -608,6 +608,34 @@ static void test_steady_clock(void **state)
 	flow_tab_free(t);
 }
 
+/* The slots in use grow with the flows (from 4096 for 2048 flows): past
+ * several doublings every flow is still found, and found again after
+ * half of them left (backward shifts in the grown table). */
+static void test_table_growth(void **state)
+{
+	struct rec r;
+	struct flow_tab *t = new_tab(&r, 20000);
+	const int n = 12000;
+	for (int i = 0; i < n; i++) /* 12000 connections open at once */
+		seg(t, (uint16_t)(20000 + i), C2S, SYN, (uint32_t)(100 + i), 0, (uint64_t)i * US);
+	const struct flow_counters *c = flow_tab_counters(t);
+	assert_int_equal(c->active, n);
+	assert_int_equal(c->evicted, 0);
+	for (int i = 0; i < n; i += 2) /* every other one is refused */
+		seg(t, (uint16_t)(20000 + i), S2C, RST | ACK, 0, 0, (uint64_t)(n + i) * US);
+	flow_expire(t, T0 + 7 * SEC); /* the refused ones linger out */
+	assert_int_equal(c->active, n / 2);
+	for (int i = 1; i < n; i += 2) { /* the rest: the same flows */
+		seg(t, (uint16_t)(20000 + i), S2C, SYN | ACK, 7, 0, 8 * SEC + (uint64_t)i);
+		seg(t, (uint16_t)(20000 + i), C2S, ACK, (uint32_t)(101 + i), 0,
+		    8 * SEC + (uint64_t)i + 1);
+	}
+	assert_int_equal(c->created, n);
+	assert_int_equal(c->active, n / 2);
+	flow_flush(t);
+	flow_tab_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_over),
 		cmocka_unit_test(test_no_eviction_below_capacity),
 		cmocka_unit_test(test_steady_clock),
+		cmocka_unit_test(test_table_growth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
