@@ -81,6 +81,7 @@ struct src_bpf {
 	/* delivered state of connections the sweep saw alive */
 	struct dent *dtab;
 	size_t dmask, dcount, dended;
+	size_t dmask_max; /* it grows from 1024 slots up to this + 1 */
 	/* the sweep's batch buffers */
 	uint32_t sweep_batch;
 	struct lt_key *sweep_keys;
@@ -447,8 +448,9 @@ static void detach_tc(struct src_bpf *s)
  * What was delivered of a connection the sweep saw alive: its last
  * delivered state, so the next record or sweep delivers only what is new.
  * Open addressing on the kernel's connection id, deletion by backward
- * shift. Connections delivered in one piece (their end record) never
- * enter it.
+ * shift; as large as its entries need (every end record looks in it, so
+ * a few entries stay in a few cache lines). Connections delivered in one
+ * piece (their end record) never enter it.
  */
 struct dent {
 	uint64_t id;	  /* 0: empty slot */
@@ -472,6 +474,25 @@ static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_
 	size_t i;
 	struct lt_conn *copy;
 
+	if (s->dcount * 2 >= s->dmask + 1 && s->dmask < s->dmask_max) {
+		/* half full: double it */
+		size_t n = (s->dmask + 1) * 2;
+		struct dent *t = calloc(n, sizeof(*t));
+
+		if (t) {
+			for (size_t k = 0; k <= s->dmask; k++) {
+				if (!s->dtab[k].id)
+					continue;
+				for (i = mix64(s->dtab[k].id) & (n - 1); t[i].id;
+				     i = (i + 1) & (n - 1))
+					;
+				t[i] = s->dtab[k];
+			}
+			free(s->dtab);
+			s->dtab = t;
+			s->dmask = n - 1;
+		}
+	}
 	if (s->dcount * 4 >= (s->dmask + 1) * 3)
 		return NULL;
 	copy = malloc(sizeof(*copy));
@@ -1328,8 +1349,9 @@ static int alloc_tables(struct src_bpf *s)
 
 	while (n < s->max_flows / 2 && n < ((size_t)1 << 24))
 		n <<= 1;
-	s->dtab = calloc(n, sizeof(*s->dtab));
-	s->dmask = n - 1;
+	s->dmask_max = n - 1;
+	s->dtab = calloc(1024, sizeof(*s->dtab));
+	s->dmask = 1024 - 1;
 	s->sweep_batch = s->max_flows < 4096 ? s->max_flows : 4096;
 	s->sweep_keys = calloc(s->sweep_batch, sizeof(*s->sweep_keys));
 	s->sweep_vals = calloc(s->sweep_batch, sizeof(*s->sweep_vals));
