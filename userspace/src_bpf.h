@@ -20,7 +20,12 @@
  * (BPF_RB_NO_WAKEUP; the reader polls on its own timer, the kernel forces a
  * wakeup past a quarter full ring). src_bpf expands each record, minus what
  * it already delivered of that connection, into the observations it stands
- * for, and hands a dispatch's observations over in time order:
+ * for, and hands them over record by record, each record's in time order
+ * (ring order is the kernel's order of ends: a reused 4-tuple's old
+ * connection comes before the new one, from the ring or the sweep); the
+ * last observation of a connection nothing more can come about carries
+ * lt_obs.over. Its times are a steady clock's (lt_source.steady_clock):
+ * a record read after a stall is late, never a time jump:
  *  - LT_OBS_SEGMENT for each SYN and SYN-ACK (retransmissions at their own
  *    times), the first pure ACK of each side, the first data segment of
  *    each side (carrying the side's data totals in agg_pkts/agg_bytes/

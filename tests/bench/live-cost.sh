@@ -41,12 +41,13 @@
 #
 # Targets (issue 9): eBPF >= 92 % of the untraced rate and ahead of
 # tcpdump in the same run; lotrace eBPF <= 2 us CPU per connection.
-# Needs root. Usage: live-cost.sh [ROUNDS] (default 5; env CONNS=20000,
+# Needs root. Usage: live-cost.sh [ROUNDS] (default 5; env LOTRACE=binary
+# (default build/lotrace), CONNS=20000,
 # KRUNS=3; RESULTS=FILE also appends the raw per-run figures to FILE;
 # MODES="ebpf tcpdump" runs only those traced modes).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-LT=./build/lotrace
+LT=${LOTRACE:-./build/lotrace}
 PEER=./build/tools/lt_peer
 COST=tests/bench/bpf_cost.py
 ROUNDS=${1:-5}
