@@ -258,12 +258,44 @@ static bool json_rpc(struct cur c, struct proto_id *p)
 	return false;
 }
 
+/* The first bytes the recognisers below can accept (most payload is none
+ * of them: one load then says unknown). A new recogniser adds its first
+ * bytes here; its test in tests/unit/test_proto.c fails until it does. */
+static const bool may_start[256] = {
+	[0] = true,   /* postgres: a length below 2^24 */
+	[20] = true,  /* TLS record types 20-23 */
+	[21] = true,  /* (alert) */
+	[22] = true,  /* (handshake) */
+	[23] = true,  /* (application data) */
+	['H'] = true, /* HTTP/ status line, HEAD */
+	['G'] = true, /* GET */
+	['P'] = true, /* POST, PUT, PATCH, PRI */
+	['D'] = true, /* DELETE */
+	['O'] = true, /* OPTIONS */
+	['C'] = true, /* CONNECT, Content-Length: (JSON-RPC) */
+	['T'] = true, /* TRACE */
+	['*'] = true, /* RESP array */
+	['S'] = true, /* SSH-, PostgreSQL's SSL answer */
+	['N'] = true, /* PostgreSQL's SSL answer */
+	['{'] = true, /* JSON-RPC */
+	['['] = true, /* JSON-RPC batch */
+	['<'] = true, /* HTML */
+	[' '] = true, /* white space before JSON or HTML */
+	['\t'] = true, ['\r'] = true, ['\n'] = true,
+};
+
 void proto_classify(const uint8_t *b, size_t n, const struct proto_id *client, struct proto_id *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!b || !n)
 		return;
 	struct cur c = cur_make(b, n > PROTO_HEAD_MAX ? PROTO_HEAD_MAX : n);
+	struct cur first = c;
+	uint8_t v;
+	if (cur_u8(&first, &v) && !may_start[v]) {
+		out->kind = PROTO_UNKNOWN;
+		return;
+	}
 
 	if (tls(c, out) || http_response(c, out) || postgres(c, client, out) || resp(c, out) ||
 	    json_rpc(c, out) || html(c, out) || http_request(c, out))

@@ -312,18 +312,21 @@ void sbuf_u64_slow(struct sbuf *b, uint64_t v)
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* The eight digits of v (< 10^8), zero-filled, as the bytes of one word
- * in memory order: two 4-digit halves, two pairs each, no loop. */
+ * in memory order, by splitting lanes of one word (no table, no loop):
+ * two 4-digit halves in 32-bit lanes, each cut into two 2-digit halves
+ * in 16-bit lanes (x * 10486 >> 20 is x / 100 for x < 10^4, and fits a
+ * 32-bit lane), each cut into two digits in bytes (x * 103 >> 10 is x / 10
+ * for x < 100, and fits a 16-bit lane); the first digit ends up in the
+ * lowest byte. */
 static inline uint64_t digits8(uint32_t v)
 {
-	uint32_t hi = v / 10000u, lo = v - hi * 10000u;
-	uint32_t a = (hi * 5243u) >> 19, b = hi - a * 100u;
-	uint32_t c = (lo * 5243u) >> 19, d = lo - c * 100u;
-	uint16_t pa, pb, pc, pd;
-	memcpy(&pa, sbuf_digit_pairs + 2 * a, 2);
-	memcpy(&pb, sbuf_digit_pairs + 2 * b, 2);
-	memcpy(&pc, sbuf_digit_pairs + 2 * c, 2);
-	memcpy(&pd, sbuf_digit_pairs + 2 * d, 2);
-	return (uint64_t)pa | (uint64_t)pb << 16 | (uint64_t)pc << 32 | (uint64_t)pd << 48;
+	uint64_t hi = v / 10000u;
+	uint64_t x = hi | (uint64_t)(v - (uint32_t)hi * 10000u) << 32;
+	uint64_t q = (x * 10486u) >> 20 & 0x0000007f0000007full;
+	x = q | (x - q * 100u) << 16;
+	q = (x * 103u) >> 10 & 0x000f000f000f000full;
+	x = q | (x - q * 10u) << 8;
+	return x | 0x3030303030303030ull;
 }
 
 /* v (< 10^8, n digits, 1 <= n <= 8) without leading zeros: the word

@@ -33,14 +33,43 @@ struct tl_frag {
 	uint8_t len;
 };
 
+/* The last address written for one role, as text: a run's records share
+ * their server's address and often the client's. */
+struct addr_memo {
+	bool set;
+	uint8_t family, len;
+	uint8_t addr[16];
+	char s[SBUF_ADDR_MAX]; /* copied whole */
+};
+
+/* The length of the last name (a verdict, a state: static strings) seen
+ * in one field: the next record's is mostly the same pointer. */
+struct name_memo {
+	const char *s;
+	size_t n;
+};
+
+static size_t name_len(struct name_memo *m, const char *s)
+{
+	if (s != m->s) {
+		m->s = s;
+		m->n = strlen(s);
+	}
+	return m->n;
+}
+
 struct conn_writer {
 	struct fmt_clock clock;
 	struct tl_frag tl[2][LT_TL_KIND_COUNT];
+	struct addr_memo addr[2]; /* client, server */
+	struct name_memo role, verdict, outcome, zeek, phase;
 };
 
 static void conn_writer_init(struct conn_writer *w)
 {
 	fmt_clock_init(&w->clock);
+	memset(w->addr, 0, sizeof(w->addr));
+	w->role = w->verdict = w->outcome = w->zeek = w->phase = (struct name_memo){ NULL, 0 };
 	for (int d = 0; d < 2; d++) {
 		for (int k = 0; k < LT_TL_KIND_COUNT; k++) {
 			struct tl_frag *t = &w->tl[d][k];
@@ -106,9 +135,22 @@ static void stretch_end(struct sbuf *b, const char *p, size_t most)
 	sbuf_commit(b, used);
 }
 
+/* A side whose bytes are none of the protocols proto.c knows (the usual
+ * case), as proto_side writes it: one copy. */
+#define PROTO_UNKNOWN_OBJ                                                        \
+	"{\"kind\":\"unknown\",\"protocol\":null,\"line\":null,\"status\":null," \
+	"\"tls_version\":null,\"sni\":null,\"tls_alert\":null}"
+
+static bool proto_side_unknown(const struct proto_id *q)
+{
+	return q->kind == PROTO_UNKNOWN && !q->line[0] && !q->sni[0] && !q->tls_version;
+}
+
 /* What one side's first bytes were (proto.h): never more than a line. */
 static size_t proto_side_most(const struct proto_id *q)
 {
+	if (q->kind == PROTO_NONE || proto_side_unknown(q))
+		return sizeof(PROTO_UNKNOWN_OBJ);
 	return 200 + 2 * NUM + STR(q->line) + STR(q->sni) + len_or_0(proto_kind_name(q->kind)) +
 	       len_or_0(proto_family(q->kind)) * 6 +
 	       len_or_0(proto_tls_version_name(q->tls_version)) * 6 +
@@ -119,6 +161,8 @@ static char *proto_side(char *p, const struct proto_id *q)
 {
 	if (q->kind == PROTO_NONE)
 		return sbuf_put_lit(p, "null");
+	if (proto_side_unknown(q))
+		return sbuf_put_lit(p, PROTO_UNKNOWN_OBJ);
 	const char *kind = proto_kind_name(q->kind);
 	PUT("{\"kind\":");
 	PUT_NAME(kind, strlen(kind));
@@ -222,33 +266,48 @@ static char *side_obj(char *p, const struct flow_side *sd)
 
 /* "client":"127.0.0.1:32768","client_addr":"127.0.0.1","client_port":32768
  * (or the server's; k_addr and k_port are the fragments after the first
- * two values): the address is formatted once and copied. */
+ * two values): the address text comes from the role's memo (made when the
+ * address differs from the last one), the port is formatted once; both
+ * are copied twice. */
 #define ENDPOINT_MOST (64 + 2 * SBUF_ADDR_MAX + 2 * NUM)
-#define ENDPOINT(f, e, k_ep, k_addr, k_port)                                                      \
-	do {                                                                                      \
-		PUT(JSON_K(k_ep) "\"");                                                           \
-		p = endpoint_value(p, f, e, "\"" JSON_K(k_addr) "\"", sizeof(JSON_K(k_addr)) + 1, \
-				   "\"" JSON_K(k_port), sizeof(JSON_K(k_port)));                  \
+#define ENDPOINT(m, f, e, k_ep, k_addr, k_port)                                     \
+	do {                                                                        \
+		PUT(JSON_K(k_ep) "\"");                                             \
+		p = endpoint_value(p, m, f, e, "\"" JSON_K(k_addr) "\"",            \
+				   sizeof(JSON_K(k_addr)) + 1, "\"" JSON_K(k_port), \
+				   sizeof(JSON_K(k_port)));                         \
 	} while (0)
 
-static char *endpoint_value(char *p, const struct flow *f, const struct lt_endpoint *e,
-			    const char *k_addr, size_t n_addr, const char *k_port, size_t n_port)
+static char *endpoint_value(char *p, struct addr_memo *m, const struct flow *f,
+			    const struct lt_endpoint *e, const char *k_addr, size_t n_addr,
+			    const char *k_port, size_t n_port)
 {
+	size_t na = f->family == 6 ? 16 : 4;
+	if (!m->set || m->family != f->family || memcmp(m->addr, e->addr, na) != 0) {
+		char *end = sbuf_put_addr(m->s, f->family, e->addr);
+		m->len = (uint8_t)(end - m->s);
+		m->family = f->family;
+		memcpy(m->addr, e->addr, na);
+		m->set = true;
+	}
+	char port[SBUF_U64_MAX] = "";
+	size_t np = (size_t)(sbuf_put_u64(port, e->port) - port); /* at most 5 */
+
 	if (f->family == 6)
 		*p++ = '[';
-	char *a = p;
-	p = sbuf_put_addr(p, f->family, e->addr);
-	size_t n = (size_t)(p - a);
+	memcpy(p, m->s, SBUF_ADDR_MAX); /* fixed size: a few moves; len of them count */
+	p += m->len;
 	if (f->family == 6)
 		*p++ = ']';
 	*p++ = ':';
-	PUT_U64(e->port);
+	memcpy(p, port, 8); /* fixed size again; np count */
+	p += np;
 	p = sbuf_put(p, k_addr, n_addr);
-	memmove(p, a, SBUF_ADDR_MAX); /* fixed size: a few moves; n of them count */
-	p += n;
+	memcpy(p, m->s, SBUF_ADDR_MAX);
+	p += m->len;
 	p = sbuf_put(p, k_port, n_port);
-	PUT_U64(e->port);
-	return p;
+	memcpy(p, port, 8);
+	return p + np;
 }
 
 void sink_json_anomalies(struct json *j, const char *k, uint32_t a)
@@ -385,9 +444,10 @@ static void conn_obj(struct json *j, struct conn_writer *w, const struct flow *f
 	const char *role = role_name(f->role_basis), *verdict = lt_verdict_name(v);
 	const char *outcome = lt_verdict_name(flow_outcome(f)), *zeek = flow_zeek_state(f);
 	const char *phase = lt_rst_phase_name(f->rst_phase);
-	size_t n_role = strlen(role), n_verdict = strlen(verdict), n_outcome = strlen(outcome);
-	size_t n_zeek = strlen(zeek), n_phase = strlen(phase);
-	most = 640 + 10 * NUM + 2 * ENDPOINT_MOST + STR(f->history) + 2 * SIDE_MOST + KERNEL_MOST +
+	size_t n_role = name_len(&w->role, role), n_verdict = name_len(&w->verdict, verdict);
+	size_t n_outcome = name_len(&w->outcome, outcome), n_zeek = name_len(&w->zeek, zeek);
+	size_t n_phase = name_len(&w->phase, phase);
+	most = 672 + 10 * NUM + 2 * ENDPOINT_MOST + STR(f->history) + 2 * SIDE_MOST + KERNEL_MOST +
 	       n_role + n_verdict + n_outcome + n_zeek + n_phase +
 	       (f->ns ? STR(f->ns->name) + STR(f->ns->container) : 0);
 	if (!(p = stretch_begin(b, most)))
@@ -398,8 +458,8 @@ static void conn_obj(struct json *j, struct conn_writer *w, const struct flow *f
 	PUT_U64(f->t_last - f->t_first);
 	PUT(JSON_K("ip_version"));
 	PUT_U64(f->family);
-	ENDPOINT(f, &f->client, "client", "client_addr", "client_port");
-	ENDPOINT(f, &f->server, "server", "server_addr", "server_port");
+	ENDPOINT(&w->addr[0], f, &f->client, "client", "client_addr", "client_port");
+	ENDPOINT(&w->addr[1], f, &f->server, "server", "server_addr", "server_port");
 	if (f->ns) { /* eBPF only: captures know no namespaces */
 		PUT(JSON_K("netns") "{\"inode\":");
 		PUT_U64(f->ns->ino);
@@ -442,8 +502,11 @@ static void conn_obj(struct json *j, struct conn_writer *w, const struct flow *f
 	PUT(JSON_K("s2c"));
 	p = side_obj(p, s);
 	p = kernel_obj(p, f);
+	if (!f->anomalies) /* the usual case: no list to walk */
+		PUT(JSON_K("anomalies") "[]");
 	stretch_end(b, p, most);
-	sink_json_anomalies(j, "anomalies", f->anomalies);
+	if (f->anomalies)
+		sink_json_anomalies(j, "anomalies", f->anomalies);
 	protocol_obj(b, f);
 	timeline_arr(b, w, f);
 cut: /* past the record's cap: toobig is set, the object is still closed */

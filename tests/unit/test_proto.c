@@ -170,6 +170,50 @@ static void test_others(void **state)
 	assert_string_equal(p.line, "");
 }
 
+/* Every first byte a recogniser accepts (proto.c screens the first byte
+ * before trying them): each method, white space before JSON-RPC and HTML,
+ * a JSON-RPC batch; and payload that starts with none of them. */
+static void test_first_bytes(void **state)
+{
+	(void)state;
+	struct proto_id p;
+	static const char *const requests[] = {
+		"GET / HTTP/1.1\r\n",	  "POST /a HTTP/1.1\r\n",     "PUT /a HTTP/1.1\r\n",
+		"DELETE /a HTTP/1.1\r\n", "HEAD / HTTP/1.0\r\n",      "OPTIONS * HTTP/1.1\r\n",
+		"PATCH /a HTTP/1.1\r\n",  "CONNECT h:1 HTTP/1.1\r\n", "TRACE / HTTP/1.1\r\n",
+	};
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		proto_classify((const uint8_t *)requests[i], strlen(requests[i]), NULL, &p);
+		assert_int_equal(p.kind, PROTO_HTTP_REQUEST);
+	}
+	proto_classify(STR("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), NULL, &p);
+	assert_int_equal(p.kind, PROTO_H2_PREFACE);
+	proto_classify(STR(" \t\r\n<html><body>"), NULL, &p);
+	assert_int_equal(p.kind, PROTO_HTML);
+	proto_classify(STR("\n{\"jsonrpc\":\"2.0\",\"id\":1}"), NULL, &p);
+	assert_int_equal(p.kind, PROTO_JSON_RPC);
+	proto_classify(STR("\t[{\"jsonrpc\":\"2.0\",\"id\":1}]"), NULL, &p);
+	assert_int_equal(p.kind, PROTO_JSON_RPC);
+	proto_classify(STR("\r<!doctype html>"), NULL, &p);
+	assert_int_equal(p.kind, PROTO_HTML);
+	static const uint8_t tls_data[] = { 0x17, 0x03, 0x03, 0x00, 0x10, 0xaa };
+	proto_classify(tls_data, sizeof(tls_data), NULL, &p);
+	assert_int_equal(p.kind, PROTO_TLS_RECORD);
+	static const uint8_t tls_ccs[] = { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 };
+	proto_classify(tls_ccs, sizeof(tls_ccs), NULL, &p);
+	assert_int_equal(p.kind, PROTO_TLS_RECORD);
+
+	/* no protocol starts with these: unknown, nothing else set */
+	static const char *const others[] = { "xxxxxxxx", "hello\r\n", "\xff\xfe", "ABC", "1" };
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		proto_classify((const uint8_t *)others[i], strlen(others[i]), NULL, &p);
+		assert_int_equal(p.kind, PROTO_UNKNOWN);
+		assert_string_equal(p.line, "");
+		assert_string_equal(p.sni, "");
+		assert_int_equal(p.tls_version, 0);
+	}
+}
+
 static enum proto_clash clash(const uint8_t *c, size_t nc, const uint8_t *s, size_t ns)
 {
 	struct proto_id pc, ps;
@@ -216,9 +260,8 @@ static void test_clash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tls),
-		cmocka_unit_test(test_http),
-		cmocka_unit_test(test_others),
+		cmocka_unit_test(test_tls),    cmocka_unit_test(test_http),
+		cmocka_unit_test(test_others), cmocka_unit_test(test_first_bytes),
 		cmocka_unit_test(test_clash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
