@@ -3,6 +3,7 @@
 #include "sink.h"
 
 #include <inttypes.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,10 +32,23 @@ struct text_sink {
 	bool multi_netns;	    /* ... and another one since: the column */
 };
 
+/* glibc takes no size without a buffer (it gives st_blksize, 4 KiB for a
+ * pipe or /dev/null: a --json replay made a write(2) every two records).
+ * stdout gets a buffer of lotrace's own: it is never freed, as stdout is
+ * flushed at exit after everything else, and stays reachable through it.
+ * Files lotrace opens and closes keep what stdio gives them. */
+#define SINK_OUT_BUF (1u << 18)
 void sink_buffer_output(FILE *out)
 {
-	if (out != stderr && !isatty(fileno(out)))
-		setvbuf(out, NULL, _IOFBF, 1u << 18);
+	if (out == stderr || isatty(fileno(out)))
+		return;
+	if (out == stdout && __fbufsize(out) < SINK_OUT_BUF) {
+		char *buf = malloc(SINK_OUT_BUF);
+		if (buf && setvbuf(out, buf, _IOFBF, SINK_OUT_BUF) == 0)
+			return;
+		free(buf);
+	}
+	setvbuf(out, NULL, _IOFBF, SINK_OUT_BUF);
 }
 
 static void text_begin(struct lt_sink *s, const struct lt_run_info *ri)
