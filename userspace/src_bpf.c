@@ -461,6 +461,8 @@ struct dent {
 
 static struct dent *dtab_find(struct src_bpf *s, uint64_t id)
 {
+	if (!id) /* no connection's (0 marks an empty slot) */
+		return NULL;
 	for (size_t i = mix64(id) & s->dmask;; i = (i + 1) & s->dmask) {
 		if (s->dtab[i].id == id)
 			return &s->dtab[i];
@@ -1078,14 +1080,17 @@ static int sweep(struct src_bpf *s, uint64_t now)
 		for (uint32_t i = 0; i < count; i++) {
 			const struct lt_conn *c = &s->sweep_vals[i];
 
-			if (!dtab_find(s, c->id) && !sweep_ends(c, now, crowded))
+			if (c->id && !dtab_find(s, c->id) && !sweep_ends(c, now, crowded))
 				dtab_add(s, &zero_conn, c->id, now);
 		}
 		rc = ring_buffer__consume(s->rb);
 		if (rc == LT_RB_STOP)
 			return -1;
+		/* id 0: the kernel is filling that entry in as it was read (it
+		 * creates it from zeros, then writes it): the next sweep has it */
 		for (uint32_t i = 0; i < count; i++)
-			sweep_one(s, &s->sweep_keys[i], &s->sweep_vals[i], now, crowded);
+			if (s->sweep_vals[i].id)
+				sweep_one(s, &s->sweep_keys[i], &s->sweep_vals[i], now, crowded);
 		live += count;
 		memcpy(in, out, sizeof(in));
 		first = 0;
