@@ -36,11 +36,30 @@ struct tl_frag {
 /* The last address written for one role, as text: a run's records share
  * their server's address and often the client's. */
 struct addr_memo {
-	bool set;
-	uint8_t family, len;
+	bool set, port_set;
+	uint8_t family, len, port_len;
+	uint16_t port;
 	uint8_t addr[16];
 	char s[SBUF_ADDR_MAX]; /* copied whole */
+	char port_s[8];	       /* copied whole */
 };
+
+/* Is the memo's address a's (family's bytes of it)? Fixed-size loads. */
+static bool addr_memo_has(const struct addr_memo *m, uint8_t family, const uint8_t a[16])
+{
+	if (!m->set || m->family != family)
+		return false;
+	uint64_t x[2], y[2];
+	if (family != 6) {
+		uint32_t u, v;
+		memcpy(&u, m->addr, 4);
+		memcpy(&v, a, 4);
+		return u == v;
+	}
+	memcpy(x, m->addr, 16);
+	memcpy(y, a, 16);
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]));
+}
 
 /* The length of the last name (a verdict, a state: static strings) seen
  * in one field: the next record's is mostly the same pointer. */
@@ -201,6 +220,12 @@ static void protocol_obj(struct sbuf *b, const struct flow *f)
 	}
 	struct proto_id c, s;
 	flow_protocols(f, &c, &s);
+	if (proto_side_unknown(&c) && proto_side_unknown(&s)) { /* the usual case */
+		sbuf_lit(b, JSON_K("protocol") "{\"client\":" PROTO_UNKNOWN_OBJ
+					       ",\"server\":" PROTO_UNKNOWN_OBJ JSON_K(
+						       "mismatch") "\"none\"}");
+		return;
+	}
 	const char *clash = proto_clash_name(proto_clash(&c, &s));
 	size_t nclash = strlen(clash);
 	size_t most = 64 + proto_side_most(&c) + proto_side_most(&s) + nclash;
@@ -282,16 +307,22 @@ static char *endpoint_value(char *p, struct addr_memo *m, const struct flow *f,
 			    const struct lt_endpoint *e, const char *k_addr, size_t n_addr,
 			    const char *k_port, size_t n_port)
 {
-	size_t na = f->family == 6 ? 16 : 4;
-	if (!m->set || m->family != f->family || memcmp(m->addr, e->addr, na) != 0) {
+	if (!addr_memo_has(m, f->family, e->addr)) {
 		char *end = sbuf_put_addr(m->s, f->family, e->addr);
 		m->len = (uint8_t)(end - m->s);
 		m->family = f->family;
-		memcpy(m->addr, e->addr, na);
+		memcpy(m->addr, e->addr, 16);
 		m->set = true;
 	}
-	char port[SBUF_U64_MAX] = "";
-	size_t np = (size_t)(sbuf_put_u64(port, e->port) - port); /* at most 5 */
+	if (!m->port_set || m->port != e->port) {
+		char d[SBUF_U64_MAX] = "";
+		m->port_len = (uint8_t)(sbuf_put_u64(d, e->port) - d); /* at most 5 */
+		memcpy(m->port_s, d, sizeof(m->port_s));
+		m->port = e->port;
+		m->port_set = true;
+	}
+	const char *port = m->port_s;
+	size_t np = m->port_len;
 
 	if (f->family == 6)
 		*p++ = '[';
