@@ -27,3 +27,21 @@ fresh_copy() {
 			tar -C "$1" -xf - && echo "a copy of the tree (not a git checkout)"
 	fi
 }
+
+# scratch_dir: $tmp, a new directory, and $pids, the test's background
+# processes (append to it); on exit, however the test ends, they are
+# killed and waited for and $tmp is removed. A test with more to undo
+# defines cleanup_more (e.g. an nft table), which runs before the removal.
+scratch_dir() {
+	tmp=$(mktemp -d)
+	pids=()
+	trap scratch_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+scratch_cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+	rm -rf "$tmp"
+}

@@ -16,14 +16,7 @@
 # a queue length and the listener's process.
 . "$(dirname "$0")/../lib.sh"
 PEER=$REPO/build/tools/lt_peer
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+scratch_dir
 P_EARLY=62070 P_AGAIN=62071 P_SHARED=62072
 
 serve() { # serve NAME ARGS...: start a listener, wait until it listens

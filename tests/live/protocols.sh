@@ -16,14 +16,7 @@
 for t in openssl curl python3 tcpdump; do
 	command -v $t >/dev/null || { echo "SKIP protocols: $t not installed (make deps)"; exit 0; }
 done
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+scratch_dir
 P=62160
 ports="$P,$((P + 1)),$((P + 2)),$((P + 3)),$((P + 4))"
 mkdir "$tmp/www"

@@ -13,15 +13,8 @@
 . "$(dirname "$0")/../lib.sh"
 PEER=$REPO/build/tools/lt_peer
 [ -x "$PEER" ] || make -s -C "$REPO" build/tools/lt_peer >/dev/null
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	nft delete table inet lotrace_live 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+cleanup_more() { nft delete table inet lotrace_live 2>/dev/null; }
+scratch_dir
 
 P_REF4=62001 P_REF6=62002 P_CLEAN=62003 P_RESET=62004 P_DROP=62005 P_OVER=62006 P_HALF=62007 P_V6ONLY=62008
 ALL="$P_REF4,$P_REF6,$P_CLEAN,$P_RESET,$P_DROP,$P_OVER,$P_HALF,$P_V6ONLY"

@@ -8,14 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 PEER=$REPO/build/tools/lt_peer
 [ -x "$PEER" ] || make -s -C "$REPO" build/tools/lt_peer >/dev/null
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+scratch_dir
 P1=62101 P2=62102 PREF=62103 # served on 127.0.0.1 and ::1; nothing on PREF
 
 serve() { # serve NAME ARGS...
