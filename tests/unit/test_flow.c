@@ -46,9 +46,9 @@ static struct flow_tab *new_tab(struct rec *r, uint32_t cap)
 	return flow_tab_new(&cfg, &hooks);
 }
 
-/* one segment of 127.0.0.1:cport <-> 127.0.0.1:61900 */
-static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags, uint32_t seq,
-		uint32_t len, uint64_t ts)
+/* one segment of 127.0.0.1:cport <-> 127.0.0.1:61900, not yet fed */
+static struct lt_obs seg_obs(uint16_t cport, int dir, uint8_t flags, uint32_t seq, uint32_t len,
+			     uint64_t ts)
 {
 	struct lt_obs o;
 	memset(&o, 0, sizeof(o));
@@ -63,6 +63,14 @@ static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags, uint
 	struct lt_endpoint s = { { 127, 0, 0, 1 }, 61900 };
 	o.src = dir == C2S ? c : s;
 	o.dst = dir == C2S ? s : c;
+	return o;
+}
+
+/* ... fed to the table */
+static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags, uint32_t seq,
+		uint32_t len, uint64_t ts)
+{
+	struct lt_obs o = seg_obs(cport, dir, flags, seq, len, ts);
 	flow_input(t, &o);
 }
 
@@ -75,19 +83,8 @@ static void seg(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags, uint
 static void seg_encap(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags, uint32_t seq,
 		      uint64_t ts, uint32_t encap)
 {
-	struct lt_obs o;
-	memset(&o, 0, sizeof(o));
-	o.kind = LT_OBS_SEGMENT;
-	o.family = 4;
-	o.ts_ns = T0 + ts;
-	o.tcp_flags = flags;
-	o.seq = seq;
-	o.pid = -1;
+	struct lt_obs o = seg_obs(cport, dir, flags, seq, 0, ts);
 	o.encap = encap;
-	struct lt_endpoint c = { { 127, 0, 0, 1 }, cport };
-	struct lt_endpoint s = { { 127, 0, 0, 1 }, 61900 };
-	o.src = dir == C2S ? c : s;
-	o.dst = dir == C2S ? s : c;
 	flow_input(t, &o);
 }
 
@@ -510,19 +507,8 @@ static void test_table_same_hash(void **state)
 static const struct flow *seg_over(struct flow_tab *t, uint16_t cport, int dir, uint8_t flags,
 				   uint32_t seq, uint64_t ts, uint8_t over)
 {
-	struct lt_obs o;
-	memset(&o, 0, sizeof(o));
-	o.kind = LT_OBS_SEGMENT;
-	o.family = 4;
-	o.ts_ns = T0 + ts;
-	o.tcp_flags = flags;
-	o.seq = seq;
-	o.pid = -1;
+	struct lt_obs o = seg_obs(cport, dir, flags, seq, 0, ts);
 	o.over = over;
-	struct lt_endpoint c = { { 127, 0, 0, 1 }, cport };
-	struct lt_endpoint s = { { 127, 0, 0, 1 }, 61900 };
-	o.src = dir == C2S ? c : s;
-	o.dst = dir == C2S ? s : c;
 	const struct flow *f = flow_input(t, &o);
 	if (over)
 		flow_over(t, &o, f);
