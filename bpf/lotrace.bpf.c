@@ -59,6 +59,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Not in BTF: preprocessor constants. */
 #define TC_ACT_UNSPEC (-1) /* also TCX_NEXT: let other programs run */
 #define ETH_P_IP 0x0800
+#define LT_EEXIST 17 /* errno.h's EEXIST (no libc headers here) */
 #define ETH_P_IPV6 0x86DD
 #define AF_INET 2
 #define AF_INET6 10
@@ -561,10 +562,17 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 	struct lt_conn *c;
 	struct lt_listener *o;
 	bool sender_is_client, dst_first;
+	long err;
 
 	if (!z)
 		return NULL;
-	if (bpf_map_update_elem(&conns, k, z, BPF_ANY)) {
+	/* Never over another's: two segments of one 4-tuple may both find no
+	 * entry on two CPUs (a late segment of the tuple's last connection
+	 * and its next SYN); the second then takes the first's entry. */
+	err = bpf_map_update_elem(&conns, k, z, BPF_NOEXIST);
+	if (err == -LT_EEXIST)
+		return bpf_map_lookup_elem(&conns, k);
+	if (err) {
 		note_loss(LT_CNT_MAP_FULL);
 		return NULL;
 	}
