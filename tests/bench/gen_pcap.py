@@ -12,9 +12,25 @@ import struct
 import sys
 
 
+def usage_error(msg):
+    sys.stderr.write("gen_pcap.py: %s\nusage: gen_pcap.py OUT [CONNS]\n" % msg)
+    sys.exit(2)
+
+
 def main():
+    if len(sys.argv) in (2, 3) and sys.argv[1] in ("-h", "--help"):
+        sys.stdout.write(__doc__)
+        return
+    if len(sys.argv) not in (2, 3):
+        usage_error("expected an output file and, optionally, a connection count")
     out = sys.argv[1]
-    conns = int(sys.argv[2]) if len(sys.argv) > 2 else 100000
+    if out.startswith("-"):
+        usage_error("unknown option '%s': the first argument is the output file" % out)
+    conns = 100000
+    if len(sys.argv) == 3:
+        if not sys.argv[2].isdigit() or int(sys.argv[2]) < 1:
+            usage_error("invalid connection count '%s': expected a positive integer" % sys.argv[2])
+        conns = int(sys.argv[2])
     t = 1_700_000_000 * 1_000_000  # microseconds
     recs = []
     f = open(out, "wb")
