@@ -139,6 +139,7 @@ static void check_outputs(struct lt_run *r)
 {
 	if (r->to_stdout && !r->out_err) {
 		errno = 0;
+		sink_flush(r->sink); /* what the sink holds goes first */
 		if (fflush(r->out) != 0 || ferror(r->out))
 			r->out_err = errno ? errno : EIO;
 	}
@@ -173,6 +174,7 @@ static void reopen_outputs(struct lt_run *r)
 	if (r->out_owned && !r->out_err) {
 		FILE *nf;
 		errno = 0;
+		sink_flush(r->sink);
 		if (fflush(r->out) != 0 || ferror(r->out)) {
 			r->out_err = errno ? errno : EIO;
 			return;

@@ -311,31 +311,39 @@ void sbuf_u64_slow(struct sbuf *b, uint64_t v)
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* The eight digits of v (< 10^8), zero-filled, as the bytes of one word
- * in memory order, by splitting lanes of one word (no table, no loop):
+/* The eight digit values of v (< 10^8, 0-9 each: | 0x30 makes them text),
+ * zero-filled, as the bytes of one word in memory order, by splitting lanes of one word (no table, no loop):
  * two 4-digit halves in 32-bit lanes, each cut into two 2-digit halves
  * in 16-bit lanes (x * 10486 >> 20 is x / 100 for x < 10^4, and fits a
  * 32-bit lane), each cut into two digits in bytes (x * 103 >> 10 is x / 10
  * for x < 100, and fits a 16-bit lane); the first digit ends up in the
  * lowest byte. */
-static inline uint64_t digits8(uint32_t v)
+static inline uint64_t digit_values8(uint32_t v)
 {
 	uint64_t hi = v / 10000u;
 	uint64_t x = hi | (uint64_t)(v - (uint32_t)hi * 10000u) << 32;
 	uint64_t q = (x * 10486u) >> 20 & 0x0000007f0000007full;
 	x = q | (x - q * 100u) << 16;
 	q = (x * 103u) >> 10 & 0x000f000f000f000full;
-	x = q | (x - q * 10u) << 8;
-	return x | 0x3030303030303030ull;
+	return q | (x - q * 10u) << 8;
 }
 
-/* v (< 10^8, n digits, 1 <= n <= 8) without leading zeros: the word
- * shifted past them, stored whole (8 bytes: within SBUF_U64_MAX). */
-static inline char *put8_trim(char *p, uint32_t v, unsigned n)
+static inline uint64_t digits8(uint32_t v)
 {
-	uint64_t w = digits8(v) >> (8 * (8 - n));
+	return digit_values8(v) | 0x3030303030303030ull;
+}
+
+/* v (1 <= v < 10^8) without leading zeros: the leading zero digits are
+ * the low zero bytes of its digit values (counted by ctz, so the length
+ * needs no table), the word shifted past them and stored whole (8 bytes:
+ * within SBUF_U64_MAX). */
+static inline char *put8_trim(char *p, uint32_t v)
+{
+	uint64_t d = digit_values8(v);
+	unsigned zeros = (unsigned)__builtin_ctzll(d) >> 3;
+	uint64_t w = (d | 0x3030303030303030ull) >> (8 * zeros);
 	memcpy(p, &w, 8);
-	return p + n;
+	return p + 8 - zeros;
 }
 
 static inline char *put8(char *p, uint32_t v)
@@ -347,16 +355,20 @@ static inline char *put8(char *p, uint32_t v)
 
 char *sbuf_put_u64_slow(char *p, uint64_t v)
 {
-	unsigned n = u64_len(v);
-	if (n <= 8)
-		return put8_trim(p, (uint32_t)v, n);
+	if (v < 100000000u) {
+		if (!v) {
+			*p = '0';
+			return p + 1;
+		}
+		return put8_trim(p, (uint32_t)v);
+	}
 	uint64_t hi = v / 100000000u;
 	uint32_t lo = (uint32_t)(v - hi * 100000000u);
-	if (n <= 16) {
-		p = put8_trim(p, (uint32_t)hi, n - 8);
+	if (hi < 100000000u) {
+		p = put8_trim(p, (uint32_t)hi);
 	} else {
 		uint32_t top = (uint32_t)(hi / 100000000u); /* at most 1844 */
-		p = put8_trim(p, top, n - 16);
+		p = put8_trim(p, top);
 		p = put8(p, (uint32_t)(hi - (uint64_t)top * 100000000u));
 	}
 	return put8(p, lo);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sink.c - the sink the command line asks for: text, JSON or Zeek, with
- * the options that shape every record (-t.., -q, --sort).
+ * the options that shape every record (-t.., -q, --sort), and a sink's
+ * own output buffer written with write(2) (struct sink_batch).
  * Owns nothing else; the sinks are sink_text.c, sink_json.c, sink_zeek.c.
  */
 #include "sink.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
+#include <unistd.h>
 
 #include "opts.h"
 
@@ -39,6 +43,8 @@ struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)
 		.quiet = o->quiet,
 		.sort_start = o->sort_start,
 		.netns_always = o->netns != NULL,
+		/* listener notes share the stream in live runs only */
+		.batch = o->read_file != NULL,
 	};
 	switch (o->format) {
 	case LT_FMT_JSON:
@@ -50,4 +56,71 @@ struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)
 		break;
 	}
 	return sink_text_open(out, &cfg);
+}
+
+void sink_flush(struct lt_sink *s)
+{
+	if (s && s->ops->flush)
+		s->ops->flush(s);
+}
+
+/* ---- a sink's own output buffer ------------------------------------------ */
+
+void sink_batch_init(struct sink_batch *sb, FILE *out, bool want)
+{
+	sbuf_init(&sb->buf, SINK_RECORD_CAP);
+	sb->on = want && out != stderr && !isatty(fileno(out));
+}
+
+void sink_batch_release(struct sink_batch *sb)
+{
+	sbuf_release(&sb->buf);
+}
+
+struct sbuf *sink_batch_begin(struct sink_batch *sb)
+{
+	struct sbuf *b = &sb->buf;
+	if (!sb->on) {
+		sbuf_reset(b);
+		return b;
+	}
+	b->cap = b->len + SINK_RECORD_CAP; /* the cap is per record */
+	b->toobig = false;
+	return b;
+}
+
+/* n bytes at p to out, after what stdio holds for it. */
+static void batch_write(FILE *out, const char *p, size_t n)
+{
+	if (__fpending(out) && fflush(out) != 0)
+		return; /* the error is on the stream */
+	int fd = fileno(out);
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (!(w < 0 && errno == EINTR)) {
+			break;
+		}
+	}
+	if (n) { /* failed or cut short: stdio meets it again and keeps it */
+		fwrite(p, 1, n, out);
+		fflush(out);
+	}
+}
+
+void sink_batch_flush(struct sink_batch *sb, FILE *out)
+{
+	if (sb->buf.len)
+		batch_write(out, sb->buf.buf, sb->buf.len);
+	sbuf_reset(&sb->buf);
+}
+
+void sink_batch_end(struct sink_batch *sb, FILE *out)
+{
+	if (!sb->on)
+		fwrite(sbuf_str(&sb->buf), 1, sb->buf.len, out);
+	else if (sb->buf.len >= SINK_BATCH_BYTES)
+		sink_batch_flush(sb, out);
 }

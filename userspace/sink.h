@@ -8,7 +8,10 @@
  * written with one fwrite, so lines never interleave; the stream is given
  * a large buffer (sink_buffer_output), so a batch of records costs one
  * write(2); the run flushes it often (run.c) and sees write errors there
- * (they stay on the FILE).
+ * (they stay on the FILE). A sink may instead gather its records in a
+ * buffer of its own (struct sink_batch, when nothing else writes to the
+ * stream between them: replay) and write(2) it in blocks, saving the copy
+ * into stdio; the run then calls sink_flush before it flushes the stream.
  */
 #ifndef LT_SINK_H
 #define LT_SINK_H
@@ -48,6 +51,8 @@ struct lt_sink_ops {
 	void (*conn)(struct lt_sink *s, const struct flow *f, enum lt_verdict v);
 	void (*end)(struct lt_sink *s, const struct lt_run_info *ri, const struct lt_run_end *re);
 	void (*free)(struct lt_sink *s);
+	/* optional: write what the sink holds (before the run flushes out) */
+	void (*flush)(struct lt_sink *s);
 };
 
 struct lt_sink {
@@ -72,6 +77,9 @@ struct lt_sink_cfg {
 	int quiet;	  /* -q: the summary only (text, JSON) */
 	int sort_start;	  /* --sort start: records by first packet, at the end */
 	int netns_always; /* --netns: the namespace column even with one */
+	int batch;	  /* nothing else writes to the stream between records
+			   * (no listener notes: replay): the sink may hold
+			   * them (struct sink_batch) until sink_flush */
 };
 
 /* How a connection's network namespace is shown: its `ip netns` name (or
@@ -120,6 +128,34 @@ void sink_json_hist(struct json *j, const char *k, const struct hist *h);
 /* Give a non-terminal output a large stdio buffer (one write per batch);
  * call before anything is written to it. Terminals keep line buffering. */
 void sink_buffer_output(FILE *out);
+
+/* Write what the sink holds to its stream (the run calls it before it
+ * flushes the stream, and before the stream changes). */
+void sink_flush(struct lt_sink *s);
+
+/*
+ * Records gathered in the sink's own buffer and written with write(2) in
+ * blocks of about SINK_BATCH_BYTES: a record is formatted in place, never
+ * copied into stdio. Whatever stdio holds for the stream goes first. A
+ * failed or short write is handed to stdio for the rest, which meets the
+ * same error and keeps it on the stream (ferror, errno) as for every other
+ * write. Off (a terminal, stderr, or cfg.batch unset), each record is
+ * written with one fwrite when it ends, as before.
+ */
+#define SINK_BATCH_BYTES (1u << 18)
+#define SINK_RECORD_CAP (1u << 20) /* most bytes of one record */
+struct sink_batch {
+	struct sbuf buf;
+	bool on;
+};
+void sink_batch_init(struct sink_batch *sb, FILE *out, bool want);
+void sink_batch_release(struct sink_batch *sb);
+/* The buffer to append one record to (off: emptied first). */
+struct sbuf *sink_batch_begin(struct sink_batch *sb);
+/* The record is complete: written now (off), or once enough are held. */
+void sink_batch_end(struct sink_batch *sb, FILE *out);
+/* Write everything held. */
+void sink_batch_flush(struct sink_batch *sb, FILE *out);
 
 /* The verdict column text and a flow's outcome: verdict.h. */
 

@@ -26,11 +26,17 @@
  * or of its length when it is a name); stretch_end checks them.
  */
 
-/* `,"dir":"c2s","kind":"SYN","count":` for each direction and timeline
- * kind, made once: a timeline entry is then three numbers and four copies. */
+/* The rest of a timeline entry after its t_ns, for each direction and
+ * timeline kind, made once (a fixed-size copy is a few moves): `whole`
+ * when its count is 1 and its bytes 0 (every kind but DATA), through the
+ * closing brace and the comma after it; else `head`, up to the count. An
+ * entry is then one number and one copy, or three numbers and three. */
 struct tl_frag {
-	char s[48]; /* copied whole (a fixed-size copy is a few moves) */
-	uint8_t len;
+	char s[63];
+	uint8_t len; /* 0: not made (the name did not fit) */
+};
+struct tl_frags {
+	struct tl_frag whole, head;
 };
 
 /* The last address written for one role, as text: a run's records share
@@ -79,26 +85,35 @@ static size_t name_len(struct name_memo *m, const char *s)
 
 struct conn_writer {
 	struct fmt_clock clock;
-	struct tl_frag tl[2][LT_TL_KIND_COUNT];
+	struct tl_frags tl[2][LT_TL_KIND_COUNT];
 	struct addr_memo addr[2]; /* client, server */
 	struct name_memo role, verdict, outcome, zeek, phase;
 };
+
+static void tl_frag_set(struct tl_frag *t, int n)
+{
+	t->len = n > 0 && (size_t)n < sizeof(t->s) ? (uint8_t)n : 0;
+}
+
+static void tl_frags_init(struct tl_frags *t, int dir, const char *kind)
+{
+	const char *d = dir == LT_DIR_C2S ? "c2s" : "s2c";
+	memset(t, 0, sizeof(*t));
+	tl_frag_set(&t->whole,
+		    snprintf(t->whole.s, sizeof(t->whole.s),
+			     ",\"dir\":\"%s\",\"kind\":\"%s\",\"count\":1,\"bytes\":0},", d, kind));
+	tl_frag_set(&t->head, snprintf(t->head.s, sizeof(t->head.s),
+				       ",\"dir\":\"%s\",\"kind\":\"%s\",\"count\":", d, kind));
+}
 
 static void conn_writer_init(struct conn_writer *w)
 {
 	fmt_clock_init(&w->clock);
 	memset(w->addr, 0, sizeof(w->addr));
 	w->role = w->verdict = w->outcome = w->zeek = w->phase = (struct name_memo){ NULL, 0 };
-	for (int d = 0; d < 2; d++) {
-		for (int k = 0; k < LT_TL_KIND_COUNT; k++) {
-			struct tl_frag *t = &w->tl[d][k];
-			const char *name = lt_tl_kind_name((enum lt_tl_kind)k);
-			int n = snprintf(t->s, sizeof(t->s),
-					 ",\"dir\":\"%s\",\"kind\":\"%s\",\"count\":",
-					 d == LT_DIR_C2S ? "c2s" : "s2c", name);
-			t->len = n > 0 && (size_t)n < sizeof(t->s) ? (uint8_t)n : 0;
-		}
-	}
+	for (int d = 0; d < 2; d++)
+		for (int k = 0; k < LT_TL_KIND_COUNT; k++)
+			tl_frags_init(&w->tl[d][k], d, lt_tl_kind_name((enum lt_tl_kind)k));
 }
 
 /* Fragment and value shorthands on the local pointer p. */
@@ -408,8 +423,26 @@ static char *kernel_obj(char *p, const struct flow *f)
 	return p;
 }
 
-/* One timeline entry at most: {"t_ns":N + fragment + N,"bytes":N} and a comma. */
-#define TL_ENTRY_MOST (16 + sizeof(((struct tl_frag *)0)->s) + 3 * NUM + 16)
+/* One timeline entry at most: {"t_ns":N, a fragment copied whole, N,"bytes":N},
+ * (the put appenders store up to NUM bytes past what they keep). */
+#define TL_ENTRY_MOST (16 + sizeof(((struct tl_frag *)0)->s) + 1 + 3 * NUM + 16)
+
+/* An entry whose kind the fragments do not know (none today). */
+static char *tl_entry_rest_slow(char *p, const struct lt_tl_entry *e)
+{
+	const char *name = lt_tl_kind_name(e->kind);
+	size_t n = strnlen(name, 16);
+	PUT(",\"dir\":");
+	p = e->dir == LT_DIR_C2S ? sbuf_put_lit(p, "\"c2s\"") : sbuf_put_lit(p, "\"s2c\"");
+	PUT(JSON_K("kind"));
+	PUT_NAME(name, n);
+	PUT(JSON_K("count"));
+	PUT_U64(e->count);
+	PUT(JSON_K("bytes"));
+	PUT_U64(e->bytes);
+	PUT("},");
+	return p;
+}
 
 static void timeline_arr(struct sbuf *b, const struct conn_writer *w, const struct flow *f)
 {
@@ -418,32 +451,28 @@ static void timeline_arr(struct sbuf *b, const struct conn_writer *w, const stru
 	if (!p)
 		return;
 	PUT(JSON_K("timeline") "[");
-	for (unsigned i = 0; i < f->tl_len; i++) {
-		const struct lt_tl_entry *e = &f->tl[i];
-		const struct tl_frag *t =
-			e->kind < LT_TL_KIND_COUNT && e->dir < 2 ? &w->tl[e->dir][e->kind] : NULL;
-		if (i)
-			*p++ = ',';
+	/* each entry ends with a comma; the last one's becomes the ']' */
+	for (const struct lt_tl_entry *e = f->tl, *end = f->tl + f->tl_len; e < end; e++) {
 		PUT("{\"t_ns\":");
 		PUT_U64(e->t_ns - f->t_first);
-		if (t && t->len) {
-			memcpy(p, t->s, sizeof(t->s)); /* fixed size: a few moves */
-			p += t->len;
-		} else { /* a kind the table does not know (none today) */
-			const char *name = lt_tl_kind_name(e->kind);
-			size_t n = strnlen(name, 16);
-			PUT(",\"dir\":");
-			p = e->dir == LT_DIR_C2S ? sbuf_put_lit(p, "\"c2s\"")
-						 : sbuf_put_lit(p, "\"s2c\"");
-			PUT(JSON_K("kind"));
-			PUT_NAME(name, n);
-			PUT(JSON_K("count"));
+		const struct tl_frags *t =
+			e->kind < LT_TL_KIND_COUNT && e->dir < 2 ? &w->tl[e->dir][e->kind] : NULL;
+		if (t && e->count == 1 && !e->bytes && t->whole.len) {
+			memcpy(p, t->whole.s, sizeof(t->whole.s)); /* fixed size: a few moves */
+			p += t->whole.len;
+		} else if (t && t->head.len) {
+			memcpy(p, t->head.s, sizeof(t->head.s));
+			p += t->head.len;
+			PUT_U64(e->count);
+			PUT(JSON_K("bytes"));
+			PUT_U64(e->bytes);
+			PUT("},");
+		} else {
+			p = tl_entry_rest_slow(p, e);
 		}
-		PUT_U64(e->count);
-		PUT(JSON_K("bytes"));
-		PUT_U64(e->bytes);
-		PUT("}");
 	}
+	if (f->tl_len)
+		p--;
 	PUT("]" JSON_K("timeline_omitted"));
 	PUT_U64(f->tl_omitted);
 	stretch_end(b, p, most);
@@ -557,7 +586,8 @@ void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 struct json_sink {
 	struct lt_sink base;
 	struct lt_sink_cfg cfg;
-	struct sbuf rec;
+	struct sink_batch batch; /* the records, written in blocks */
+	struct sbuf rec;	 /* the summary; a record for --sort start */
 	struct conn_writer w;	 /* the record's fragments and clock */
 	struct sink_sort sorted; /* --sort start */
 };
@@ -575,16 +605,26 @@ static void json_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 
 	if (js->cfg.quiet)
 		return;
-	sbuf_reset(&js->rec);
-	json_init(&j, &js->rec);
-	conn_obj(&j, &js->w, f, v);
-	sbuf_putc(&js->rec, '\n');
 	if (js->cfg.sort_start) {
+		sbuf_reset(&js->rec);
+		json_init(&j, &js->rec);
+		conn_obj(&j, &js->w, f, v);
+		sbuf_putc(&js->rec, '\n');
 		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &js->rec, NULL, NULL };
 		sink_sort_add(&js->sorted, f->t_first, f->id, pieces); /* nomem: said at the end */
 		return;
 	}
-	fwrite(sbuf_str(&js->rec), 1, js->rec.len, s->out);
+	struct sbuf *b = sink_batch_begin(&js->batch);
+	json_init(&j, b);
+	conn_obj(&j, &js->w, f, v);
+	sbuf_putc(b, '\n');
+	sink_batch_end(&js->batch, s->out);
+}
+
+static void json_flush(struct lt_sink *s)
+{
+	struct json_sink *js = (struct json_sink *)s;
+	sink_batch_flush(&js->batch, s->out);
 }
 
 void sink_json_hist(struct json *j, const char *k, const struct hist *h)
@@ -635,6 +675,7 @@ static void json_end(struct lt_sink *s, const struct lt_run_info *ri, const stru
 	int n = stats_ports(re->stats, ports, 1024);
 	struct json j;
 
+	sink_batch_flush(&js->batch, s->out);
 	if (js->cfg.sort_start)
 		sink_sort_flush(&js->sorted, s->out);
 	sbuf_reset(b);
@@ -720,6 +761,7 @@ static void json_free(struct lt_sink *s)
 {
 	struct json_sink *js = (struct json_sink *)s;
 	sbuf_release(&js->rec);
+	sink_batch_release(&js->batch);
 	sink_sort_release(&js->sorted);
 	free(js);
 }
@@ -729,6 +771,7 @@ static const struct lt_sink_ops json_ops = {
 	.conn = json_conn,
 	.end = json_end,
 	.free = json_free,
+	.flush = json_flush,
 };
 
 struct lt_sink *sink_json_open(FILE *out, const struct lt_sink_cfg *cfg)
@@ -740,10 +783,11 @@ struct lt_sink *sink_json_open(FILE *out, const struct lt_sink_cfg *cfg)
 	js->base.out = out;
 	if (cfg)
 		js->cfg = *cfg;
-	sbuf_init(&js->rec, 1u << 20);
+	sbuf_init(&js->rec, SINK_RECORD_CAP);
 	sink_sort_init(&js->sorted);
 	conn_writer_init(&js->w);
 	sink_buffer_output(out);
+	sink_batch_init(&js->batch, out, js->cfg.batch);
 	return &js->base;
 }
 
