@@ -59,7 +59,16 @@ bool dec_dlt_supported(int dlt);
 enum dec_result dec_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lt_obs *obs,
 			  enum dec_layer *layer);
 
-/* dec_frame plus counting into st. */
+/* An empty segment observation (kind LT_OBS_SEGMENT, pid -1, the rest 0),
+ * ready for dec_frame_count. */
+void dec_obs_init(struct lt_obs *obs);
+
+/* dec_frame plus counting into st, for a source that decodes every frame
+ * into the same observation: obs is set up once by dec_obs_init and not
+ * cleared per frame. A frame that decodes writes every field any frame
+ * may write (the segment's: family, addresses, ports, TCP header, payload,
+ * encap), so nothing of an earlier frame is left; the rest (kernel
+ * context, aggregates, namespace) stays as dec_obs_init left it. */
 enum dec_result dec_frame_count(struct dec_stats *st, int dlt, const uint8_t *data, uint32_t caplen,
 				struct lt_obs *obs);
 

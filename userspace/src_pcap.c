@@ -29,6 +29,7 @@ struct pcap_src {
 	int dlt;
 	uint32_t snaplen;
 	struct lt_frame fr;  /* the frame of the last observation */
+	struct lt_obs obs;   /* every frame is decoded into it (dec_frame_count) */
 	struct instream *in; /* files: the stream under libpcap (owned by it) */
 	uint64_t last_ts;
 	struct lt_source_stats st;
@@ -47,24 +48,24 @@ static uint64_t ts_of(const struct pcap_pkthdr *h)
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct pcap_src *s = (struct pcap_src *)user;
-	struct lt_obs o;
+	struct lt_obs *o = &s->obs; /* not cleared per frame: decode.h */
 
 	s->st.received++;
-	if (dec_frame_count(&s->st.dec, s->dlt, bytes, h->caplen, &o) != DEC_OK)
+	if (dec_frame_count(&s->st.dec, s->dlt, bytes, h->caplen, o) != DEC_OK)
 		return;
-	o.ts_ns = ts_of(h);
-	/* in the source, not on the stack: a wrapper (the replay pacer) may
-	 * hold the observation until after this returns; libpcap's buffer
-	 * stays valid until the next read */
+	o->ts_ns = ts_of(h);
+	/* in the source: a wrapper (the replay pacer) may hold (a copy of)
+	 * the observation until after this returns; libpcap's buffer stays
+	 * valid until the next read */
 	s->fr = (struct lt_frame){ .data = bytes,
 				   .caplen = h->caplen,
 				   .len = h->len,
 				   .snaplen = s->snaplen,
 				   .link_type = s->dlt,
 				   .number = s->st.received };
-	o.frame = &s->fr;
-	s->last_ts = o.ts_ns;
-	s->fn(s->ctx, &o);
+	o->frame = &s->fr;
+	s->last_ts = o->ts_ns;
+	s->fn(s->ctx, o);
 	s->delivered++;
 }
 
@@ -241,6 +242,7 @@ struct lt_source *src_pcap_file_open(const char *path, const char *filter, char 
 		snprintf(err, LT_ERR_LEN, "out of memory");
 		return NULL;
 	}
+	dec_obs_init(&s->obs);
 	f = instream_open(path, &s->in, err, LT_ERR_LEN);
 	if (!f)
 		goto fail;
@@ -308,6 +310,7 @@ struct lt_source *src_pcap_live_open(const char *ifname, const uint16_t *ports, 
 		snprintf(err, LT_ERR_LEN, "out of memory");
 		return NULL;
 	}
+	dec_obs_init(&s->obs);
 	s->live = 1;
 	s->base.ops = &live_ops;
 	s->p = pcap_create(ifname, ebuf);

@@ -121,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!frame)
 				break;
 			memcpy(frame, rec.p, n);
+			dec_obs_init(&obs);
 			if (dec_frame_count(&ss.dec, dlt, frame, (uint32_t)n, &obs) != DEC_OK) {
 				free(frame);
 				continue;

@@ -190,6 +190,74 @@ static void test_ipv6_ext_headers(void **state)
 	assert_int_not_equal(dec_frame(DLT_RAW, f, sizeof(f), &o, NULL), DEC_OK);
 }
 
+/* A source decodes every frame into the same observation (dec_obs_init
+ * once, dec_frame_count per frame, no clearing between): after each frame
+ * that decodes it must equal a fresh decode of that frame, byte for byte,
+ * whatever frames (good, cut, of another family, tagged) came before. */
+static void test_reused_obs(void **state)
+{
+	uint8_t qinq[sizeof(eth_ipv4_syn) + 8], v6[14 + 40 + 8 + 20], ack[14 + 20 + 20];
+	const uint8_t tags[] = { 0x88, 0xa8, 0, 10, 0x81, 0x00, 0, 20 };
+	memcpy(qinq, eth_ipv4_syn, 12);
+	memcpy(qinq + 12, tags, 8);
+	memcpy(qinq + 20, eth_ipv4_syn + 12, sizeof(eth_ipv4_syn) - 12);
+	/* Ethernet + IPv6 ::1 -> ::2, hop-by-hop, TCP RST-ACK 61900 -> 40000 */
+	memset(v6, 0, sizeof(v6));
+	v6[12] = 0x86;
+	v6[13] = 0xdd;
+	v6[14] = 0x60;
+	v6[14 + 5] = 8 + 20;
+	v6[14 + 7] = 64;
+	v6[14 + 23] = 1;
+	v6[14 + 39] = 2;
+	v6[14 + 40] = 6;
+	v6[62] = 0xf1;
+	v6[63] = 0xcc;
+	v6[64] = 0x9c;
+	v6[65] = 0x40;
+	v6[74] = 0x50;
+	v6[75] = 0x14;
+	/* the IPv4 SYN as a bare ACK: no options, no payload */
+	memcpy(ack, eth_ipv4_syn, sizeof(ack));
+	ack[14 + 3] = 40;
+	ack[14 + 20 + 12] = 0x50;
+	ack[14 + 20 + 13] = 0x10;
+	set_ipv4_csum(ack);
+
+	const struct {
+		const uint8_t *f;
+		size_t n;
+	} seq[] = {
+		{ eth_ipv4_syn, sizeof(eth_ipv4_syn) },
+		{ v6, sizeof(v6) },
+		{ qinq, sizeof(qinq) },
+		{ v6, sizeof(v6) - 4 }, /* cut in TCP */
+		{ ack, sizeof(ack) },
+		{ v6, sizeof(v6) },
+		{ eth_ipv4_syn, 14 + 20 + 10 },
+		{ ack, sizeof(ack) },
+		{ eth_ipv4_syn, sizeof(eth_ipv4_syn) },
+	};
+	struct dec_stats st;
+	struct lt_obs reused, fresh;
+	int ok = 0;
+	memset(&st, 0, sizeof(st));
+	memset(&reused, 0xa5, sizeof(reused));
+	dec_obs_init(&reused);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		enum dec_result r =
+			dec_frame_count(&st, DLT_EN10MB, seq[i].f, (uint32_t)seq[i].n, &reused);
+		assert_int_equal(dec_frame(DLT_EN10MB, seq[i].f, (uint32_t)seq[i].n, &fresh, NULL),
+				 r);
+		if (r != DEC_OK)
+			continue;
+		ok++;
+		assert_memory_equal(&reused, &fresh, sizeof(reused));
+	}
+	assert_int_equal(ok, 7);
+	assert_int_equal(st.tcp, 7);
+}
+
 static void test_counting(void **state)
 {
 	struct dec_stats st;
@@ -214,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_null_loop_raw_sll),
 		cmocka_unit_test(test_ipv6_ext_headers),
 		cmocka_unit_test(test_counting),
+		cmocka_unit_test(test_reused_obs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
