@@ -233,6 +233,24 @@ void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns)
 		sbuf_putc(b, 'Z');
 }
 
+char *fmt_put_time_iso(char *p, struct fmt_clock *c, uint64_t ts_ns)
+{
+	clock_head(c, (int64_t)(ts_ns / 1000000000ull), 2, "%Y-%m-%dT%H:%M:%S", 1);
+	if (c->kind < 0) {
+		*p = '?';
+		return p + 1;
+	}
+	uint32_t us = (uint32_t)(ts_ns % 1000000000ull / 1000u);
+	memcpy(p, c->head, sizeof(c->head)); /* fixed size: a few moves; len of them count */
+	p += c->len;
+	*p++ = '.';
+	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 10000), 2);
+	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 100 % 100), 2);
+	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us % 100), 2);
+	*p++ = 'Z';
+	return p;
+}
+
 static const char *const tl_short_name[LT_TL_KIND_COUNT] = {
 	[LT_TL_SYN] = "S", [LT_TL_SYNACK] = "SA", [LT_TL_ACK] = "A",  [LT_TL_DATA] = "D",
 	[LT_TL_FIN] = "F", [LT_TL_RST] = "R",	  [LT_TL_DROP] = "X",

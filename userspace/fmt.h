@@ -64,6 +64,10 @@ struct tm;
 int fmt_tm_day(const struct tm *tm);
 /* fmt_time_iso into b */
 void fmt_time_iso_sb(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns);
+/* The same into reserved room (sbuf.h's put appenders): stores at most
+ * FMT_TIME_ISO_MAX bytes past p, returns the end of what it wrote. */
+#define FMT_TIME_ISO_MAX (sizeof(((struct fmt_clock *)0)->head) + 8)
+char *fmt_put_time_iso(char *p, struct fmt_clock *c, uint64_t ts_ns);
 /* fmt_dur / fmt_bytes into b */
 void fmt_dur_sb(struct sbuf *b, int64_t ns);
 /* "capture time jumped by +78.4 years at frame 120 (2 jumps)"; nothing

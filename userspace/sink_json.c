@@ -444,12 +444,14 @@ static char *tl_entry_rest_slow(char *p, const struct lt_tl_entry *e)
 	return p;
 }
 
-static void timeline_arr(struct sbuf *b, const struct conn_writer *w, const struct flow *f)
+/* The timeline and the record's closing brace; false when past the cap
+ * (nothing written). */
+static bool timeline_arr(struct sbuf *b, const struct conn_writer *w, const struct flow *f)
 {
 	size_t most = 64 + (size_t)f->tl_len * TL_ENTRY_MOST + NUM;
 	char *p = stretch_begin(b, most);
 	if (!p)
-		return;
+		return false;
 	PUT(JSON_K("timeline") "[");
 	/* each entry ends with a comma; the last one's becomes the ']' */
 	for (const struct lt_tl_entry *e = f->tl, *end = f->tl + f->tl_len; e < end; e++) {
@@ -475,43 +477,68 @@ static void timeline_arr(struct sbuf *b, const struct conn_writer *w, const stru
 		p--;
 	PUT("]" JSON_K("timeline_omitted"));
 	PUT_U64(f->tl_omitted);
+	PUT("}");
 	stretch_end(b, p, most);
+	return true;
 }
 
 #define LT_STR_(x) #x
 #define LT_STR(x) LT_STR_(x)
 
-static void conn_obj(struct json *j, struct conn_writer *w, const struct flow *f, enum lt_verdict v)
+/* `,"anomalies":[...]` of a = f->anomalies (not 0): its most bytes, and
+ * the list (names lotrace gives: no escaping). */
+static size_t anomalies_most(uint32_t a)
+{
+	size_t most = 32;
+	for (uint32_t left = a; left; left &= left - 1)
+		most += 3 + len_or_0(lt_anomaly_name(left & -left));
+	return most;
+}
+
+static char *anomalies_arr(char *p, uint32_t a)
+{
+	bool first = true;
+	PUT(JSON_K("anomalies") "[");
+	for (uint32_t left = a; left; left &= left - 1) { /* set bits, lowest first */
+		const char *name = lt_anomaly_name(left & -left);
+		if (!name)
+			continue;
+		if (!first)
+			*p++ = ',';
+		first = false;
+		PUT_NAME(name, strlen(name));
+	}
+	PUT("]");
+	return p;
+}
+
+/* One connection record, no newline: a stretch from the opening brace to
+ * the anomalies, the protocols, then the timeline and the closing brace. */
+static void conn_obj(struct sbuf *b, struct conn_writer *w, const struct flow *f, enum lt_verdict v)
 {
 	const struct flow_side *c = &f->side[LT_DIR_C2S], *s = &f->side[LT_DIR_S2C];
-	struct sbuf *b = j->b;
-	char *p;
-	size_t most;
-
-	json_obj_open(j);
-	json_frag(j, "\"type\":\"connection\"" JSON_K("schema_version")
-			     LT_STR(LT_JSON_SCHEMA_VERSION) JSON_K("id"));
-	most = 3 * NUM + 64;
-	if (!(p = stretch_begin(b, most)))
-		goto cut;
-	PUT_U64(f->id);
-	PUT(JSON_K("stream"));
-	PUT_U64(sink_stream_index(f));
-	PUT(JSON_K("start") "\"");
-	stretch_end(b, p, most);
-	fmt_time_iso_sb(b, &w->clock, f->t_first);
-
 	const char *role = role_name(f->role_basis), *verdict = lt_verdict_name(v);
 	const char *outcome = lt_verdict_name(flow_outcome(f)), *zeek = flow_zeek_state(f);
 	const char *phase = lt_rst_phase_name(f->rst_phase);
 	size_t n_role = name_len(&w->role, role), n_verdict = name_len(&w->verdict, verdict);
 	size_t n_outcome = name_len(&w->outcome, outcome), n_zeek = name_len(&w->zeek, zeek);
 	size_t n_phase = name_len(&w->phase, phase);
-	most = 672 + 10 * NUM + 2 * ENDPOINT_MOST + STR(f->history) + 2 * SIDE_MOST + KERNEL_MOST +
-	       n_role + n_verdict + n_outcome + n_zeek + n_phase +
-	       (f->ns ? STR(f->ns->name) + STR(f->ns->container) : 0);
-	if (!(p = stretch_begin(b, most)))
-		goto cut;
+	size_t most = 800 + 13 * NUM + FMT_TIME_ISO_MAX + 2 * ENDPOINT_MOST + STR(f->history) +
+		      2 * SIDE_MOST + KERNEL_MOST + n_role + n_verdict + n_outcome + n_zeek +
+		      n_phase + (f->ns ? STR(f->ns->name) + STR(f->ns->container) : 0) +
+		      (f->anomalies ? anomalies_most(f->anomalies) : 0);
+	char *p = stretch_begin(b, most);
+	if (!p) {
+		sbuf_lit(b, "{}"); /* past the record's cap: toobig is set */
+		return;
+	}
+	PUT("{\"type\":\"connection\"" JSON_K("schema_version") LT_STR(LT_JSON_SCHEMA_VERSION)
+		    JSON_K("id"));
+	PUT_U64(f->id);
+	PUT(JSON_K("stream"));
+	PUT_U64(sink_stream_index(f));
+	PUT(JSON_K("start") "\"");
+	p = fmt_put_time_iso(p, &w->clock, f->t_first);
 	PUT("\"" JSON_K("start_ns"));
 	PUT_U64(f->t_first);
 	PUT(JSON_K("duration_ns"));
@@ -564,23 +591,20 @@ static void conn_obj(struct json *j, struct conn_writer *w, const struct flow *f
 	p = kernel_obj(p, f);
 	if (!f->anomalies) /* the usual case: no list to walk */
 		PUT(JSON_K("anomalies") "[]");
+	else
+		p = anomalies_arr(p, f->anomalies);
 	stretch_end(b, p, most);
-	if (f->anomalies)
-		sink_json_anomalies(j, "anomalies", f->anomalies);
 	protocol_obj(b, f);
-	timeline_arr(b, w, f);
-cut: /* past the record's cap: toobig is set, the object is still closed */
-	json_obj_close(j);
+	if (!timeline_arr(b, w, f)) /* past the record's cap: still closed */
+		sbuf_putc(b, '}');
 }
 
 void sink_json_conn_obj(struct sbuf *b, const struct flow *f, enum lt_verdict v)
 {
-	struct json j;
 	struct conn_writer w;
 
 	conn_writer_init(&w);
-	json_init(&j, b);
-	conn_obj(&j, &w, f, v);
+	conn_obj(b, &w, f, v);
 }
 
 struct json_sink {
@@ -601,22 +625,19 @@ static void json_begin(struct lt_sink *s, const struct lt_run_info *ri)
 static void json_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v)
 {
 	struct json_sink *js = (struct json_sink *)s;
-	struct json j;
 
 	if (js->cfg.quiet)
 		return;
 	if (js->cfg.sort_start) {
 		sbuf_reset(&js->rec);
-		json_init(&j, &js->rec);
-		conn_obj(&j, &js->w, f, v);
+		conn_obj(&js->rec, &js->w, f, v);
 		sbuf_putc(&js->rec, '\n');
 		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &js->rec, NULL, NULL };
 		sink_sort_add(&js->sorted, f->t_first, f->id, pieces); /* nomem: said at the end */
 		return;
 	}
 	struct sbuf *b = sink_batch_begin(&js->batch);
-	json_init(&j, b);
-	conn_obj(&j, &js->w, f, v);
+	conn_obj(b, &js->w, f, v);
 	sbuf_putc(b, '\n');
 	sink_batch_end(&js->batch, s->out);
 }

@@ -208,6 +208,12 @@ static void test_fmt_sb(void **state)
 		sbuf_reset(&b);
 		fmt_time_sb(&b, &c, ts, 1);
 		assert_string_equal(sbuf_str(&b), fmt_time(t, ts, 1));
+		/* the put variant (the JSON record's), into exactly its room */
+		char room[FMT_TIME_ISO_MAX];
+		char *end = fmt_put_time_iso(room, &c, ts);
+		assert_true(end > room && end <= room + sizeof(room));
+		assert_int_equal((size_t)(end - room), strlen(fmt_time_iso(t, ts)));
+		assert_memory_equal(room, t, (size_t)(end - room));
 	}
 	sbuf_release(&b);
 }
