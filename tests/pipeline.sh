@@ -93,6 +93,26 @@ else
 	fail "pipeline tui" "tmux is not installed (make deps)"
 fi
 
+# ---- every record once, however it leaves ---------------------------------------
+# A replay's --json records are held by the sink and written in 256 KiB
+# blocks (to a pipe, to a file: 2,000 records are 3.6 MB, many blocks), or
+# each as it ends (to stderr with -w -, to a terminal): the same records,
+# each once, in the same order, and the summary after them.
+python3 "$REPO/tests/bench/gen_pcap.py" "$tmp/many.pcap" 2000 >/dev/null
+"$LOTRACE" -r "$tmp/many.pcap" --json >"$tmp/pipe.json"
+"$LOTRACE" -r "$tmp/many.pcap" --json "$tmp/file.json"
+"$LOTRACE" -r "$tmp/many.pcap" --json -w - 2>"$tmp/stderr.json" >/dev/null
+script -qec "$LOTRACE -r $tmp/many.pcap --json" /dev/null | tr -d '\r' >"$tmp/tty.json"
+n=$(grep -c '"type":"connection"' "$tmp/pipe.json")
+for way in file stderr tty; do
+	if [ "$n" = 2000 ] && [ "$(tail -1 "$tmp/pipe.json" | cut -c1-17)" = '{"type":"summary"' ] &&
+		cmp -s "$tmp/pipe.json" "$tmp/$way.json"; then
+		ok "--json records to a pipe and to $way: the same 2000, each once, then the summary"
+	else
+		fail "--json to $way" "$n records to the pipe; $(diff "$tmp/pipe.json" "$tmp/$way.json" | head -3 | cut -c1-200)"
+	fi
+done
+
 # ---- write errors ------------------------------------------------------------
 # out_err NAME PATTERN STDOUT ARGS...: with stdout to STDOUT, exit 1 and
 # one stderr line matching PATTERN

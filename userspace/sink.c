@@ -112,6 +112,8 @@ static void batch_write(FILE *out, const char *p, size_t n)
 
 void sink_batch_flush(struct sink_batch *sb, FILE *out)
 {
+	if (!sb->on)
+		return; /* each record went out when it ended */
 	if (sb->buf.len)
 		batch_write(out, sb->buf.buf, sb->buf.len);
 	sbuf_reset(&sb->buf);
