@@ -134,7 +134,10 @@ static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, c
 	sbuf_lit(b, " -> ");
 	pad_to(b, sv, nsv, ts->ep_w);
 	sbuf_add(b, rest, nrest);
-	fwrite(sbuf_str(b), 1, b->len, ts->base.out);
+	/* unlocked: only this thread writes lotrace's outputs, and once any
+	 * thread was made (src_bpf_netns.c) fwrite's lock is two atomic
+	 * operations per line, each draining the stores of the line */
+	fwrite_unlocked(sbuf_str(b), 1, b->len, ts->base.out);
 }
 
 /* Everything after the server endpoint, newline included. */

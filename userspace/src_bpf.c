@@ -82,6 +82,7 @@ struct src_bpf {
 	struct dent *dtab;
 	size_t dmask, dcount, dended;
 	size_t dmask_max; /* it grows from 1024 slots up to this + 1 */
+	uint64_t dmax_id; /* the highest id ever entered: none above is in it */
 	/* the sweep's batch buffers */
 	uint32_t sweep_batch;
 	struct lt_key *sweep_keys;
@@ -461,7 +462,9 @@ struct dent {
 
 static struct dent *dtab_find(struct src_bpf *s, uint64_t id)
 {
-	if (!id) /* no connection's (0 marks an empty slot) */
+	/* id 0 is no connection's (it marks an empty slot); most end records
+	 * are of connections made after the last sweep, never entered */
+	if (!id || id > s->dmax_id)
 		return NULL;
 	for (size_t i = mix64(id) & s->dmask;; i = (i + 1) & s->dmask) {
 		if (s->dtab[i].id == id)
@@ -504,6 +507,8 @@ static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_
 	for (i = mix64(id) & s->dmask; s->dtab[i].id; i = (i + 1) & s->dmask)
 		;
 	s->dtab[i].id = id;
+	if (id > s->dmax_id)
+		s->dmax_id = id;
 	s->dtab[i].t_deliv = now;
 	s->dtab[i].t_ended = 0;
 	s->dtab[i].prev = copy;
