@@ -1426,6 +1426,9 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	e = bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)rb_bytes);
 	if (!e)
 		e = bpf_map__set_max_entries(s->skel->maps.conns, s->max_flows);
+	/* preallocated up to the default size (~670 bytes an entry) */
+	if (!e && s->max_flows > LT_CONNS_DEFAULT)
+		e = bpf_map__set_map_flags(s->skel->maps.conns, BPF_F_NO_PREALLOC);
 	/* tombs: sets of LT_TOMB_WAYS, a power of two of them, max_flows ends */
 	for (tomb_sets = 64; tomb_sets * LT_TOMB_WAYS < s->max_flows && tomb_sets < (1u << 24);)
 		tomb_sets *= 2;
