@@ -42,11 +42,15 @@ struct tc_filter {
 };
 
 /*
- * List the filters of one clsact direction (parent ffff:fff2 ingress,
- * ffff:fff3 egress). Returns how many exist (only max are stored), or a
- * negative errno; no clsact qdisc is 0 filters.
+ * One netlink dump of the traffic-control objects of `type`
+ * (RTM_GETTFILTER, RTM_GETQDISC) on ifindex (filters: under parent):
+ * on_msg is called with each reply's tcmsg and its attributes. Returns 0
+ * or a negative errno; no clsact qdisc (filters) is an empty dump.
  */
-static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
+typedef void (*tc_on_msg)(const struct tcmsg *t, struct rtattr *attrs, int alen, void *arg);
+
+static int tc_dump(uint16_t type, uint16_t reply_type, int ifindex, uint32_t parent,
+		   tc_on_msg on_msg, void *arg)
 {
 	struct {
 		struct nlmsghdr n;
@@ -54,7 +58,7 @@ static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
 	} req = {
 		.n = {
 			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-			.nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_type = type,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 			.nlmsg_seq = 1,
 		},
@@ -66,7 +70,7 @@ static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
 	};
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	long buf[8192 / sizeof(long)];
-	int fd, cnt = 0, err = 0;
+	int fd, err = 0;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
@@ -89,9 +93,6 @@ static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
 			goto out;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			struct tcmsg *t = NLMSG_DATA(h);
-			struct tc_filter f;
-			struct rtattr *a;
-			int alen;
 
 			if (h->nlmsg_type == NLMSG_DONE)
 				goto out;
@@ -103,40 +104,83 @@ static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
 					err = e->error;
 				goto out;
 			}
-			if (h->nlmsg_type != RTM_NEWTFILTER || !t->tcm_handle)
-				continue; /* chain heads carry no handle */
-			memset(&f, 0, sizeof(f));
-			f.handle = t->tcm_handle;
-			f.prio = TC_H_MAJ(t->tcm_info) >> 16;
-			a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
-			alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*t)));
-			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-				if (a->rta_type == TCA_KIND) {
-					snprintf(f.kind, sizeof(f.kind), "%.*s",
-						 (int)RTA_PAYLOAD(a), (char *)RTA_DATA(a));
-				} else if (a->rta_type == TCA_OPTIONS) {
-					struct rtattr *o = RTA_DATA(a);
-					int olen = (int)RTA_PAYLOAD(a);
-
-					for (; RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
-						if (o->rta_type == TCA_BPF_NAME)
-							snprintf(f.name, sizeof(f.name), "%.*s",
-								 (int)RTA_PAYLOAD(o),
-								 (char *)RTA_DATA(o));
-						else if (o->rta_type == TCA_BPF_ID &&
-							 RTA_PAYLOAD(o) >= 4)
-							memcpy(&f.prog_id, RTA_DATA(o), 4);
-					}
-				}
-			}
-			if (cnt < max)
-				out[cnt] = f;
-			cnt++;
+			if (h->nlmsg_type != reply_type || t->tcm_ifindex != ifindex)
+				continue;
+			on_msg(t, (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t))),
+			       (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*t))), arg);
 		}
 	}
 out:
 	close(fd);
-	return err ? err : cnt;
+	return err;
+}
+
+struct tc_filter_list {
+	struct tc_filter *out;
+	int max, cnt;
+};
+
+static void on_filter(const struct tcmsg *t, struct rtattr *a, int alen, void *arg)
+{
+	struct tc_filter_list *l = arg;
+	struct tc_filter f;
+
+	if (!t->tcm_handle)
+		return; /* chain heads carry no handle */
+	memset(&f, 0, sizeof(f));
+	f.handle = t->tcm_handle;
+	f.prio = TC_H_MAJ(t->tcm_info) >> 16;
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == TCA_KIND) {
+			snprintf(f.kind, sizeof(f.kind), "%.*s", (int)RTA_PAYLOAD(a),
+				 (char *)RTA_DATA(a));
+		} else if (a->rta_type == TCA_OPTIONS) {
+			struct rtattr *o = RTA_DATA(a);
+			int olen = (int)RTA_PAYLOAD(a);
+
+			for (; RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
+				if (o->rta_type == TCA_BPF_NAME)
+					snprintf(f.name, sizeof(f.name), "%.*s",
+						 (int)RTA_PAYLOAD(o), (char *)RTA_DATA(o));
+				else if (o->rta_type == TCA_BPF_ID && RTA_PAYLOAD(o) >= 4)
+					memcpy(&f.prog_id, RTA_DATA(o), 4);
+			}
+		}
+	}
+	if (l->cnt < l->max)
+		l->out[l->cnt] = f;
+	l->cnt++;
+}
+
+/*
+ * List the filters of one clsact direction (parent ffff:fff2 ingress,
+ * ffff:fff3 egress). Returns how many exist (only max are stored), or a
+ * negative errno; no clsact qdisc is 0 filters.
+ */
+static int tc_list(int ifindex, uint32_t parent, struct tc_filter *out, int max)
+{
+	struct tc_filter_list l = { .out = out, .max = max };
+	int err = tc_dump(RTM_GETTFILTER, RTM_NEWTFILTER, ifindex, parent, on_filter, &l);
+
+	return err ? err : l.cnt;
+}
+
+static void on_qdisc(const struct tcmsg *t, struct rtattr *a, int alen, void *arg)
+{
+	(void)t;
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if (a->rta_type == TCA_KIND && RTA_PAYLOAD(a) >= sizeof("clsact") &&
+		    !memcmp(RTA_DATA(a), "clsact", sizeof("clsact")))
+			*(int *)arg = 1;
+}
+
+/* Does ifindex have a clsact qdisc? 1, 0, or a negative errno. */
+static int clsact_present(int ifindex)
+{
+	int found = 0;
+	int err = tc_dump(RTM_GETQDISC, RTM_NEWQDISC, ifindex, 0, on_qdisc, &found);
+
+	return err ? err : found;
 }
 
 /* Does any process hold a descriptor of BPF program `id`? */
@@ -222,12 +266,23 @@ static int tc_empty(int ifindex)
 
 /* What lotrace tells its guard; one message is one atomic write. */
 struct guard_msg {
-	uint8_t what; /* GUARD_QDISC, GUARD_FILTER, GUARD_DONE */
+	uint8_t what; /* GUARD_QDISC_MAYBE .. GUARD_DONE */
 	uint8_t pad[3];
 	uint32_t handle, prio, prog_id;
 };
 
-enum { GUARD_QDISC = 'Q', GUARD_FILTER = 'F', GUARD_DONE = 'D' };
+/*
+ * MAYBE: lotrace is about to create the clsact qdisc, absent until now
+ * (a kill inside the create call leaves it made and unannounced); NOT: it
+ * was there after all (someone else's); QDISC: lotrace made it.
+ */
+enum {
+	GUARD_QDISC_MAYBE = 'M',
+	GUARD_QDISC_NOT = 'N',
+	GUARD_QDISC = 'Q',
+	GUARD_FILTER = 'F',
+	GUARD_DONE = 'D'
+};
 
 static void destroy_qdisc(int ifindex)
 {
@@ -300,8 +355,10 @@ static void guard_main(int fd, int ifindex)
 			break; /* EOF: lotrace is gone */
 		if (m.what == GUARD_DONE)
 			_exit(0);
-		if (m.what == GUARD_QDISC)
+		if (m.what == GUARD_QDISC || m.what == GUARD_QDISC_MAYBE)
 			qdisc = 1;
+		else if (m.what == GUARD_QDISC_NOT)
+			qdisc = 0;
 		else if (m.what == GUARD_FILTER)
 			filter = m;
 	}
@@ -375,10 +432,14 @@ int tc_clsact_attach(struct tc_clsact *t, int ifindex, int prog_fd, int stale_re
 	err = guard_start(t);
 	if (err)
 		return err;
+	if (clsact_present(ifindex) == 0)
+		guard_send(t, GUARD_QDISC_MAYBE);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		goto fail;
 	t->qdisc_created = !err;
+	if (err == -EEXIST)
+		guard_send(t, GUARD_QDISC_NOT);
 	/* An empty clsact whose only filter was a killed run's is most likely
 	 * that run's: treat it as ours, so it goes if still empty at the end. */
 	if (err == -EEXIST && stale_removed && tc_empty(ifindex))
