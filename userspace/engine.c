@@ -30,9 +30,9 @@ struct engine {
 	uint64_t next_tick;
 	struct lt_tap taps[ENGINE_MAX_TAPS];
 	int ntaps;
-	/* taps with on_obs / on_flow_obs: most runs have none, and the
-	 * loops run for every packet */
-	int n_on_obs, n_on_flow_obs;
+	/* taps with on_obs / on_flow_obs / on_change: most runs have none,
+	 * and the loops run for every packet (on_change: for most) */
+	int n_on_obs, n_on_flow_obs, n_on_change;
 	struct listen_tl listen; /* sockets that began or stopped listening */
 };
 
@@ -89,7 +89,7 @@ static void on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 	struct engine *e = ctx;
 	if (e->limit && lt_verdict_ended(v) && !ended_bit(e, f->id) && mark_ended(e, f->id) == 0)
 		e->ended_pending++;
-	for (int i = 0; i < e->ntaps; i++)
+	for (int i = 0; e->n_on_change && i < e->ntaps; i++)
 		if (e->taps[i].on_change)
 			e->taps[i].on_change(e->taps[i].ctx, f, v);
 }
@@ -125,10 +125,11 @@ void engine_release(struct engine *e)
 
 static void count_obs_taps(struct engine *e)
 {
-	e->n_on_obs = e->n_on_flow_obs = 0;
+	e->n_on_obs = e->n_on_flow_obs = e->n_on_change = 0;
 	for (int i = 0; i < e->ntaps; i++) {
 		e->n_on_obs += e->taps[i].on_obs != NULL;
 		e->n_on_flow_obs += e->taps[i].on_flow_obs != NULL;
+		e->n_on_change += e->taps[i].on_change != NULL;
 	}
 }
 

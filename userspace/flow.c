@@ -579,6 +579,14 @@ void flow_protocols(const struct flow *f, struct proto_id *client, struct proto_
 	proto_classify(s->head, s->head_len, client, server);
 }
 
+/* Does o say nothing but the process the flow already names for its
+ * side? The eBPF source names a side's process on each of its segments. */
+static inline bool same_proc_again(const struct flow *f, const struct lt_obs *o, int dir)
+{
+	return o->kctx == LT_KCTX_PROC && (f->kctx & LT_KCTX_PROC) && f->side[dir].pid == o->pid &&
+	       !memcmp(f->side[dir].comm, o->comm, LT_COMM_LEN);
+}
+
 static void attach_kernel(struct flow *f, const struct lt_obs *o, int dir)
 {
 	f->kctx |= o->kctx;
@@ -702,7 +710,7 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir, bool ke
 		sd->rst_count++;
 		tl_add(f, LT_TL_RST, dir, fl, ts, 0);
 	}
-	if (o->kctx)
+	if (o->kctx && !same_proc_again(f, o, dir))
 		attach_kernel(f, o, dir);
 }
 

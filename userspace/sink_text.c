@@ -15,11 +15,32 @@
 /* The narrowest endpoint column: the widest IPv4 endpoint. */
 #define EP_MIN_WIDTH 21 /* 255.255.255.255:65535 */
 
+/* An address as the lines show it, "127.0.0.1:" or "[::1]:" (the port
+ * follows), remembered for the last address of a role: a run's lines
+ * mostly repeat their server's and their clients' addresses. */
+struct addr_memo {
+	uint8_t family; /* 0: nothing remembered */
+	uint8_t addr[16];
+	uint8_t len;
+	char text[SBUF_ADDR_MAX + 3];
+};
+
+/* A process as the lines show it, "lt_peer[4969]", the last one of a
+ * role: most lines name the same client and server. */
+struct owner_memo {
+	int32_t pid; /* 0: nothing remembered */
+	char comm[LT_COMM_LEN];
+	uint8_t len;
+	char text[LT_COMM_LEN + SBUF_I64_MAX + 2];
+};
+
 struct text_sink {
 	struct lt_sink base;
 	struct lt_sink_cfg cfg;
 	struct sbuf line;
 	struct sbuf cl, sv, rest; /* the pieces of one connection line */
+	struct addr_memo addr_memo[2]; /* client, server */
+	struct owner_memo owner_memo[2];
 	struct fmt_clock clock;
 	size_t ep_w;   /* endpoint column width: grows, never shrinks */
 	int today;     /* local date key of the run's start */
@@ -121,9 +142,9 @@ static void pad_to(struct sbuf *b, const char *s, size_t n, size_t width)
 	sbuf_pad(b, from, width);
 }
 
-/* One line: time, endpoints padded to the column width, the rest. */
-static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, const char *sv,
-		 size_t nsv, const char *rest, size_t nrest)
+/* A line's start in ts->line: time, endpoints padded to the column width. */
+static struct sbuf *line_head(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl,
+			      const char *sv, size_t nsv)
 {
 	struct sbuf *b = &ts->line;
 
@@ -133,15 +154,99 @@ static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, c
 	pad_to(b, cl, ncl, ts->ep_w);
 	sbuf_lit(b, " -> ");
 	pad_to(b, sv, nsv, ts->ep_w);
-	sbuf_add(b, rest, nrest);
+	return b;
+}
+
+static void line_write(struct text_sink *ts, const struct sbuf *b)
+{
 	/* unlocked: only this thread writes lotrace's outputs, and once any
 	 * thread was made (src_bpf_netns.c) fwrite's lock is two atomic
 	 * operations per line, each draining the stores of the line */
 	fwrite_unlocked(sbuf_str(b), 1, b->len, ts->base.out);
 }
 
+/* One line: its start, the rest, written. */
+static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, const char *sv,
+		 size_t nsv, const char *rest, size_t nrest)
+{
+	struct sbuf *b = line_head(ts, t, cl, ncl, sv, nsv);
+
+	sbuf_add(b, rest, nrest);
+	line_write(ts, b);
+}
+
+/*
+ * The first n bytes of array s of `size` bytes (a constant): the whole
+ * array is copied into reserved room and n bytes of it kept. A copy of a
+ * length the compiler only knows to be small (a uint8_t) becomes a rep
+ * movs, which costs tens of cycles to start for a few bytes (perf: most
+ * of the memos' and the history's time).
+ */
+SBUF_INLINE void add_fixed(struct sbuf *b, const char *s, size_t n, size_t size)
+{
+	bool was_toobig = b->toobig;
+	char *p = sbuf_room(b, size);
+
+	if (p) {
+		memcpy(p, s, size);
+		sbuf_commit(b, n);
+		return;
+	}
+	b->toobig = was_toobig; /* near the cap: maybe n bytes fit */
+	sbuf_add(b, s, n);
+}
+
+/* "127.0.0.1:61900" or "[::1]:61900", as sbuf_addr_port writes it. */
+static void endpoint_text(struct sbuf *b, struct addr_memo *m, uint8_t family,
+			  const struct lt_endpoint *e)
+{
+	if (m->family != family || memcmp(m->addr, e->addr, sizeof(m->addr))) {
+		char *p = m->text;
+
+		if (family == 6)
+			*p++ = '[';
+		p = sbuf_put_addr(p, family, e->addr);
+		if (family == 6)
+			*p++ = ']';
+		*p++ = ':';
+		m->len = (uint8_t)(p - m->text);
+		m->family = family;
+		memcpy(m->addr, e->addr, sizeof(m->addr));
+	}
+	bool was_toobig = b->toobig;
+	char *start = sbuf_room(b, sizeof(m->text) + SBUF_U64_MAX), *p = start;
+	if (p) { /* the usual case: one reservation for all of it */
+		memcpy(p, m->text, sizeof(m->text));
+		p = sbuf_put_u64(p + m->len, e->port);
+		sbuf_commit(b, (size_t)(p - start));
+		return;
+	}
+	b->toobig = was_toobig; /* near the cap: maybe the pieces fit */
+	sbuf_add(b, m->text, m->len);
+	sbuf_u64(b, e->port);
+}
+
+/* "lt_peer[4969]": a side's process (pid > 0). */
+static void owner_text(struct sbuf *b, struct owner_memo *m, const struct flow_side *sd)
+{
+	if (m->pid != sd->pid || memcmp(m->comm, sd->comm, sizeof(m->comm))) {
+		size_t n = strnlen(sd->comm, sizeof(sd->comm));
+		char *p = m->text;
+
+		p = sbuf_put(p, sd->comm, n);
+		*p++ = '[';
+		p = sbuf_put_i64(p, sd->pid);
+		*p++ = ']';
+		m->len = (uint8_t)(p - m->text);
+		m->pid = sd->pid;
+		memcpy(m->comm, sd->comm, sizeof(m->comm));
+	}
+	add_fixed(b, m->text, m->len, sizeof(m->text));
+}
+
 /* Everything after the server endpoint, newline included. */
-static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v, bool show_ns)
+static void line_rest(struct text_sink *ts, struct sbuf *b, const struct flow *f, enum lt_verdict v,
+		      bool show_ns)
 {
 	char ns[96];
 
@@ -155,7 +260,7 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v, b
 	sbuf_putc(b, ' ');
 	sbuf_puts(b, flow_zeek_state(f));
 	sbuf_putc(b, ' ');
-	sbuf_add(b, f->history, f->hist_len);
+	add_fixed(b, f->history, f->hist_len, sizeof(f->history));
 	sbuf_pad(b, col, 16);
 	sbuf_lit(b, "  ");
 	fmt_timeline(b, f);
@@ -181,10 +286,14 @@ static void line_rest(struct sbuf *b, const struct flow *f, enum lt_verdict v, b
 			sbuf_lit(b, "  client=");
 		else
 			sbuf_lit(b, "  server=");
-		sbuf_puts(b, sd->comm);
-		sbuf_putc(b, '[');
-		sbuf_i64(b, sd->pid);
-		sbuf_putc(b, ']');
+		if (sd->pid > 0) {
+			owner_text(b, &ts->owner_memo[d], sd);
+		} else {
+			sbuf_puts(b, sd->comm);
+			sbuf_putc(b, '[');
+			sbuf_i64(b, sd->pid);
+			sbuf_putc(b, ']');
+		}
 	}
 	if (f->reset_reason[0]) {
 		sbuf_lit(b, "  rst_reason=");
@@ -233,25 +342,28 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 		return;
 	sbuf_reset(&ts->cl);
 	sbuf_reset(&ts->sv);
-	sbuf_reset(&ts->rest);
-	sbuf_addr_port(&ts->cl, f->family, f->client.addr, f->client.port);
-	sbuf_addr_port(&ts->sv, f->family, f->server.addr, f->server.port);
+	endpoint_text(&ts->cl, &ts->addr_memo[0], f->family, &f->client);
+	endpoint_text(&ts->sv, &ts->addr_memo[1], f->family, &f->server);
 	if (f->ns && !ts->first_netns)
 		ts->first_netns = f->ns->ino;
 	else if (f->ns && f->ns->ino != ts->first_netns)
 		ts->multi_netns = true;
-	line_rest(&ts->rest, f, v, ts->multi_netns || ts->cfg.netns_always);
+	bool show_ns = ts->multi_netns || ts->cfg.netns_always;
 	if (ts->cl.len > ts->ep_w)
 		ts->ep_w = ts->cl.len;
 	if (ts->sv.len > ts->ep_w)
 		ts->ep_w = ts->sv.len;
 	if (ts->cfg.sort_start) {
+		sbuf_reset(&ts->rest);
+		line_rest(ts, &ts->rest, f, v, show_ns);
 		const struct sbuf *const pieces[SINK_SORT_PIECES] = { &ts->cl, &ts->sv, &ts->rest };
 		sink_sort_add(&ts->sorted, f->t_first, f->id, pieces); /* nomem: said at the end */
 		return;
 	}
-	emit(ts, f->t_first, ts->cl.buf, ts->cl.len, ts->sv.buf, ts->sv.len, ts->rest.buf,
-	     ts->rest.len);
+	/* the rest goes straight after the start, not through ts->rest */
+	struct sbuf *b = line_head(ts, f->t_first, ts->cl.buf, ts->cl.len, ts->sv.buf, ts->sv.len);
+	line_rest(ts, b, f, v, show_ns);
+	line_write(ts, b);
 }
 
 /* --sort start: every line, in order of first packet, before the summary */
