@@ -127,6 +127,11 @@ out_err "text to a full disk" "^lotrace: cannot write to stdout: No space left o
 	/dev/full -r "$BUSY" --no-tui
 out_err "--json to a full disk" "^lotrace: cannot write to stdout: No space left on device$" \
 	/dev/full -r "$BUSY" --json
+# 3.6 MB of records: the first block fails while records are still coming
+out_err "--json to a full disk, a write per 256 KiB" \
+	"^lotrace: cannot write to stdout: No space left on device$" /dev/full -r "$tmp/many.pcap" --json
+out_err "--json FILE on a full disk" "^lotrace: cannot write to '/dev/full': No space left on device$" \
+	/dev/null -r "$tmp/many.pcap" --json /dev/full
 out_err "report to a full disk" "^lotrace: cannot write to stdout: No space left on device$" \
 	/dev/full report -r "$BUSY"
 out_err "-w to a full disk" "^lotrace: writing '/dev/full' failed: No space left on device$" \
