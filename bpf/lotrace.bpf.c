@@ -348,7 +348,15 @@ static __always_inline void conn_end(const struct lt_key *k, struct lt_conn *c, 
 	c->flags |= LT_CF_END | why;
 	if (c->t_first <= last_loss_ns)
 		c->flags |= LT_CF_LOSS;
-	if (bpf_ringbuf_output(&events, c, LT_CONN_LEN(c), rb_flags())) {
+	if (lt_conn_short_ok(c)) {
+		struct lt_conn_short *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+		if (!r)
+			goto pending;
+		lt_conn_short_fill(r, c);
+		bpf_ringbuf_submit(r, rb_flags());
+	} else if (bpf_ringbuf_output(&events, c, LT_CONN_LEN(c), rb_flags())) {
+pending:
 		c->flags |= LT_CF_END_PENDING;
 		count(LT_CNT_END_DEFERRED);
 		return;

@@ -38,6 +38,7 @@
 
 _Static_assert(sizeof(struct lt_conn) == 576, "struct lt_conn layout changed");
 _Static_assert(LT_CONN_BASE_LEN == 448, "struct lt_conn head[] is not last");
+_Static_assert(sizeof(struct lt_conn_short) == 312, "struct lt_conn_short layout changed");
 _Static_assert(LT_HEAD_MAX == PROTO_HEAD_MAX, "the kernel copies what the flow keeps");
 _Static_assert(sizeof(struct lt_ctx_rec) == 56, "struct lt_ctx_rec layout changed");
 _Static_assert(sizeof(struct lt_listen_rec) == 72, "struct lt_listen_rec layout changed");
@@ -910,6 +911,17 @@ static int on_sample(void *ctx, void *data, size_t len)
 			if (c.head_len[d] > LT_HEAD_MAX ||
 			    len < LT_CONN_BASE_LEN + (d + 1) * LT_HEAD_MAX)
 				c.head_len[d] = 0;
+		if (c.key.family == 4 || c.key.family == 6) {
+			conn_final(s, &c, s->now_mono);
+			return stop;
+		}
+	} else if (kind == LT_REC_CONN_SHORT && len >= sizeof(struct lt_conn_short)) {
+		struct lt_conn_short r;
+		struct lt_conn c;
+
+		memcpy(&r, data, sizeof(r));
+		memset(&c, 0, sizeof(c));
+		lt_conn_short_expand(&c, &r);
 		if (c.key.family == 4 || c.key.family == 6) {
 			conn_final(s, &c, s->now_mono);
 			return stop;
