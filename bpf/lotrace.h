@@ -29,9 +29,9 @@ typedef int __s32;
 
 /* What a ring buffer record is (first byte of every record). */
 enum lt_rec_kind {
-	LT_REC_CONN = 1,   /* struct lt_conn: a connection's state (LT_CF_END: final) */
-	LT_REC_CTX = 2,	   /* struct lt_ctx_rec: kernel context, no tracked connection */
-	LT_REC_LISTEN = 3, /* struct lt_listen_rec: a socket began or stopped listening */
+	LT_REC_CONN = 1,       /* struct lt_conn: a connection's state (LT_CF_END: final) */
+	LT_REC_CTX = 2,	       /* struct lt_ctx_rec: kernel context, no tracked connection */
+	LT_REC_LISTEN = 3,     /* struct lt_listen_rec: a socket began or stopped listening */
 	LT_REC_CONN_SHORT = 4, /* struct lt_conn_short: an end record, times as offsets */
 };
 

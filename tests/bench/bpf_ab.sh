@@ -18,7 +18,8 @@
 # Needs root and the live lock (it attaches to lo):
 #   flock /tmp/lotrace-live.lock tests/bench/bpf_ab.sh 6 /tmp/old/lotrace build/lotrace
 # Env: CONNS (20000), KIND (watched|unwatched), PORT0 (63100: the first
-# port; each run takes the next).
+# port; each run takes the next), FLOOD_ARGS (more lt_peer flood options,
+# e.g. "--greet 40": every connection carries data).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 PEER=./build/tools/lt_peer
@@ -71,7 +72,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			exit 1
 		fi
 		python3 "$COST" snap "$TRACER" >"$work/s0"
-		"$PEER" flood --addr 127.0.0.1 --port "$p" --conns "$CONNS" --parallel 4 >/dev/null
+		"$PEER" flood --addr 127.0.0.1 --port "$p" --conns "$CONNS" --parallel 4 ${FLOOD_ARGS:-} >/dev/null
 		python3 "$COST" snap "$TRACER" >"$work/s1"
 		kill "$STATS"
 		wait "$STATS" 2>/dev/null
