@@ -66,8 +66,9 @@ int run_main(const struct lt_opts *o, enum run_front fe);
 /* A descriptor to poll for input (live sources), or -1. */
 int run_fd(const struct lt_run *r);
 /* How long the caller may wait before the next run_step, in ms: 0 now;
- * a live source at most 100 ms even if its descriptor stays quiet (the
- * eBPF ring is filled without waking the reader); a paced replay until
+ * a live source at most 100 ms in the TUI, 250 ms headless or for a
+ * report, even if its descriptor stays quiet (the eBPF ring is filled
+ * without waking the reader); a paced replay until
  * its next frame is due. */
 int run_wait_ms(const struct lt_run *r);
 /* Read what is ready, for at most budget_ns; returns 1 while reading. */

@@ -50,7 +50,7 @@ run() { # NAME BINARY: one flood watched by BINARY; appends to results
 	read -r n0 t0 < <(cpu_of "$TRACER")
 	made=$("$PEER" flood --addr 127.0.0.1 --port "$p" --conns "$CONNS" --parallel 4 |
 		sed -n 's/.*conns=\([0-9]*\).*/\1/p')
-	sleep 0.3 # the last records: read within the 100 ms poll
+	sleep 0.5 # the last records: read within the 250 ms poll (headless)
 	read -r n1 t1 < <(cpu_of "$TRACER")
 	kill -INT "$TRACER"; wait "$TRACER" 2>/dev/null; TRACER=
 	made=${made:-$CONNS}

@@ -178,7 +178,8 @@ run() {
 	start "$mode" "$p" || return
 	c0=$([ "$lt" = 1 ] && cpu_of "$TRACER" || echo "0 0")
 	read -r r rb <<<"$(flood "$p")"
-	c1=$([ "$lt" = 1 ] && cpu_of "$TRACER" || echo "0 0")
+	# lotrace reads the flood's last records within its 250 ms poll
+	c1=$([ "$lt" = 1 ] && sleep 0.5 && cpu_of "$TRACER" || echo "0 0")
 	stop
 	read -r n0 t0 <<<"$c0"
 	read -r n1 t1 <<<"$c1"
