@@ -568,7 +568,10 @@ static void set_reason(struct lt_obs *o, int code, const char *name)
 }
 
 /* The shared part of c's observations from each side (exp_new copies
- * it): one namespace lookup per record, not one per observation. */
+ * it): one namespace lookup per record, not one per observation. Only
+ * the fields set here ever change in x->base (zeroed when allocated), so
+ * they are set, not the whole of it cleared: a 208-byte memset is a rep
+ * stos, tens of cycles to start, twice per record. */
 static void exp_begin(struct exp *x, const struct src_bpf *s, const struct lt_conn *c)
 {
 	const struct lt_key *k = &c->key;
@@ -582,20 +585,22 @@ static void exp_begin(struct exp *x, const struct src_bpf *s, const struct lt_co
 		const struct lt_side *sd = &c->side[d];
 		int src_a = (d == 0) == !!(c->flags & LT_CF_CLIENT_IS_A);
 
-		memset(o, 0, sizeof(*o));
 		o->family = k->family;
+		o->src = (struct lt_endpoint){ .port = src_a ? k->a_port : k->b_port };
+		o->dst = (struct lt_endpoint){ .port = src_a ? k->b_port : k->a_port };
 		memcpy(o->src.addr, src_a ? k->a_addr : k->b_addr, alen);
 		memcpy(o->dst.addr, src_a ? k->b_addr : k->a_addr, alen);
-		o->src.port = src_a ? k->a_port : k->b_port;
-		o->dst.port = src_a ? k->b_port : k->a_port;
-		o->pid = -1;
 		o->netns = k->netns;
 		o->ns = ns;
 		if (sd->pid > 0) {
-			o->kctx |= LT_KCTX_PROC;
+			o->kctx = LT_KCTX_PROC;
 			o->pid = sd->pid;
 			memcpy(o->comm, sd->comm, sizeof(o->comm));
 			o->comm[sizeof(o->comm) - 1] = 0;
+		} else {
+			o->kctx = 0;
+			o->pid = -1;
+			memset(o->comm, 0, sizeof(o->comm));
 		}
 	}
 }
