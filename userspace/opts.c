@@ -106,7 +106,7 @@ void opts_usage(FILE *out)
 	      "      --tui             the full-screen view even when not a terminal\n"
 	      "      --speed S         replay speed: instant, 1 (real time), 10 (10x)...\n"
 	      "      --max-flows N     connections tracked at once (default 65536)\n"
-	      "      --ring-size BYTES eBPF ring buffer size (default 4 MiB)\n"
+	      "      --ring-size BYTES eBPF ring buffer size (default 16 MiB)\n"
 	      "      --demo            replay the bundled demo capture\n"
 	      "      --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 	      "                        (ADDR defaults to 127.0.0.1)\n"

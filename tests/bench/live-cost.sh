@@ -51,7 +51,8 @@
 # Targets (issue 9): eBPF >= 92 % of the untraced rate and ahead of
 # tcpdump in the same run; lotrace eBPF <= 2 us CPU per connection.
 # Needs root. Usage: live-cost.sh [ROUNDS] (default 7; env LOTRACE=binary
-# (default build/lotrace), CONNS=20000,
+# (default build/lotrace), CONNS=40000 (a flood of ~1 s: long beside lotrace's
+# 250 ms poll, whose last batch is read after the flood),
 # KRUNS=3; RESULTS=FILE also appends the raw per-run figures to FILE;
 # MODES="ebpf tcpdump" runs only those traced modes).
 set -u
@@ -60,7 +61,7 @@ LT=${LOTRACE:-./build/lotrace}
 PEER=./build/tools/lt_peer
 COST=tests/bench/bpf_cost.py
 ROUNDS=${1:-7}
-CONNS=${CONNS:-20000}
+CONNS=${CONNS:-40000}
 KRUNS=${KRUNS:-3}
 TICK=$(getconf CLK_TCK)
 work=$(mktemp -d /tmp/lotrace-cost.XXXXXX)
@@ -127,13 +128,16 @@ busy_ticks() {
 }
 
 # flood PORT: "rate busy_ticks" of one flood: its connection rate and the
-# machine's busy CPU over it (the traced process, the tracer, the kernel's
-# softirq work: what the rate is paid with)
+# machine's busy CPU over it and the half second after, traced or not
+# (the traced process, the tracer, the kernel's softirq work: what the rate
+# is paid with; lotrace reads the flood's last records within its 250 ms
+# poll, after the flood)
 flood() {
 	local b0 b1 r
 	b0=$(busy_ticks)
 	r=$("$PEER" flood --addr 127.0.0.1 --port "$1" --conns "$CONNS" --parallel 4 |
 		sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
+	sleep 0.5
 	b1=$(busy_ticks)
 	echo "${r:-0} $((b1 - b0))"
 }
@@ -178,8 +182,8 @@ run() {
 	start "$mode" "$p" || return
 	c0=$([ "$lt" = 1 ] && cpu_of "$TRACER" || echo "0 0")
 	read -r r rb <<<"$(flood "$p")"
-	# lotrace reads the flood's last records within its 250 ms poll
-	c1=$([ "$lt" = 1 ] && sleep 0.5 && cpu_of "$TRACER" || echo "0 0")
+	# (flood waited 0.5 s: lotrace has read the flood's last records)
+	c1=$([ "$lt" = 1 ] && cpu_of "$TRACER" || echo "0 0")
 	stop
 	read -r n0 t0 <<<"$c0"
 	read -r n1 t1 <<<"$c1"
