@@ -38,7 +38,7 @@ struct text_sink {
 	struct lt_sink base;
 	struct lt_sink_cfg cfg;
 	struct sbuf line;
-	struct sbuf cl, sv, rest; /* the pieces of one connection line */
+	struct sbuf cl, sv, rest;      /* the pieces of one connection line */
 	struct addr_memo addr_memo[2]; /* client, server */
 	struct owner_memo owner_memo[2];
 	struct fmt_clock clock;
