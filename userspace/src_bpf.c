@@ -52,6 +52,7 @@ _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
 #define LT_BPF_TCX_EGRESS 47
 #define LT_RINGBUF_DEFAULT (16u << 20)
 #define LT_CONNS_DEFAULT 65536u
+#define LT_TOMBS_MIN 65536u /* 2 MiB of sets: ~1.5 s of the fastest flood */
 /* Records one dispatch reads at most (the rest wait for the next one). */
 #define LT_DISPATCH_RECORDS 16384
 #define LT_RB_STOP (-ECANCELED)
@@ -1446,8 +1447,13 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	/* preallocated up to the default size (~670 bytes an entry) */
 	if (!e && s->max_flows > LT_CONNS_DEFAULT)
 		e = bpf_map__set_map_flags(s->skel->maps.conns, BPF_F_NO_PREALLOC);
-	/* tombs: sets of LT_TOMB_WAYS, a power of two of them, max_flows ends */
-	for (tomb_sets = 64; tomb_sets * LT_TOMB_WAYS < s->max_flows && tomb_sets < (1u << 24);)
+	/* tombs: sets of LT_TOMB_WAYS, a power of two of them, max_flows ends
+	 * and never fewer than LT_TOMBS_MIN: a tomb must outlive its end by
+	 * the late segments' time (TOMB_NS, 2 s) at any connection rate, not
+	 * by the size of the table (--max-flows 2048 held ~70 ms of a flood) */
+	for (tomb_sets = 64;
+	     (tomb_sets * LT_TOMB_WAYS < s->max_flows || tomb_sets * LT_TOMB_WAYS < LT_TOMBS_MIN) &&
+	     tomb_sets < (1u << 24);)
 		tomb_sets *= 2;
 	s->skel->rodata->tomb_mask = tomb_sets - 1;
 	if (!e)
