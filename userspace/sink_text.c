@@ -135,11 +135,35 @@ static bool time_column(struct text_sink *ts, struct sbuf *b, uint64_t t)
 	return true;
 }
 
+/* Spaces up to column `width` of the stretch that began at from, as
+ * sbuf_pad writes them: a run of up to 32 by a copy of a constant size
+ * (sbuf_pad's memset of a variable one is a call, four per line). */
+SBUF_INLINE void pad_col(struct sbuf *b, size_t from, size_t width)
+{
+	static const char spaces[33] = "                                ";
+	size_t have = b->len - from;
+
+	if (have >= width || b->toobig)
+		return;
+	if (width - have <= 32) {
+		bool was_toobig = b->toobig;
+		char *p = sbuf_room(b, 32);
+
+		if (p) {
+			memcpy(p, spaces, 32);
+			sbuf_commit(b, width - have);
+			return;
+		}
+		b->toobig = was_toobig; /* near the cap: maybe fewer fit */
+	}
+	sbuf_pad(b, from, width);
+}
+
 static void pad_to(struct sbuf *b, const char *s, size_t n, size_t width)
 {
 	size_t from = b->len;
 	sbuf_add(b, s, n);
-	sbuf_pad(b, from, width);
+	pad_col(b, from, width);
 }
 
 /* A line's start in ts->line: time, endpoints padded to the column width. */
@@ -255,13 +279,13 @@ static void line_rest(struct text_sink *ts, struct sbuf *b, const struct flow *f
 	sbuf_lit(b, "  ");
 	col = b->len;
 	verdict_text(b, f, v);
-	sbuf_pad(b, col, 28);
+	pad_col(b, col, 28);
 	col = b->len;
 	sbuf_putc(b, ' ');
 	sbuf_puts(b, flow_zeek_state(f));
 	sbuf_putc(b, ' ');
 	add_fixed(b, f->history, f->hist_len, sizeof(f->history));
-	sbuf_pad(b, col, 16);
+	pad_col(b, col, 16);
 	sbuf_lit(b, "  ");
 	fmt_timeline(b, f);
 	int64_t l1 = flow_syn_to_synack(f), l2 = flow_synack_to_ack(f);
