@@ -520,12 +520,16 @@ struct lt_run *run_open_source(const struct lt_opts *o, enum run_front fe, struc
 	if (open_metrics(r, status) < 0 || drop_privileges(r, status) < 0 ||
 	    start_metrics(r, status) < 0)
 		return NULL;
-	if (r->live && o->verbose && fe != RUN_TUI)
-		fprintf(stderr, "lotrace: capturing with %s on %s\n", r->src->ops->name,
-			r->src->desc);
+	/* Who listens at the start, before saying "capturing": whoever waits
+	 * for that line to start a server must not find it in the start note
+	 * (the listeners query reads every /proc/PID/fd, slow on a busy
+	 * machine). */
 	if (r->notes)
 		for (int i = 0; i < o->ports.n; i++)
 			listen_note_print(r->notes, o->ports.list[i], "start", NULL);
+	if (r->live && o->verbose && fe != RUN_TUI)
+		fprintf(stderr, "lotrace: capturing with %s on %s\n", r->src->ops->name,
+			r->src->desc);
 	if (r->sink)
 		r->sink->ops->begin(r->sink, &r->ri);
 	if (r->live)
