@@ -238,38 +238,24 @@ static inline int lt_conn_short_ok(const struct lt_conn *c)
 	       lt_side_short_ok(&c->side[1], c->t_first);
 }
 
+/* The times of a side that the short form keeps, as offsets (T), and the
+ * fields it copies as they are (F): one list for both directions. */
+/* clang-format off */
+#define LT_SIDE_SHORT_FIELDS(T, F)                                                \
+	T(t_syn[0]) T(t_syn[1]) T(t_ack) T(t_data) T(t_fin) T(t_rst) T(t_drop)   \
+	T(t_drop_last) F(bytes) F(pkts) F(data_pkts) F(first_data_len) F(isn)    \
+	F(fin_seq) F(rst_seq) F(syns) F(mss) F(window) F(fins) F(rsts)           \
+	F(syn_flags) F(fin_flags) F(rst_flags) F(data_flags) F(retrans) F(drops) \
+	F(drop_reason) F(reset_reason) F(sk_errno) F(pid)
+/* clang-format on */
+
 static inline void lt_side_short_fill(struct lt_side_short *r, const struct lt_side *s, __u64 t0)
 {
-	r->t_syn[0] = lt_toff(s->t_syn[0], t0);
-	r->t_syn[1] = lt_toff(s->t_syn[1], t0);
-	r->t_ack = lt_toff(s->t_ack, t0);
-	r->t_data = lt_toff(s->t_data, t0);
-	r->t_fin = lt_toff(s->t_fin, t0);
-	r->t_rst = lt_toff(s->t_rst, t0);
-	r->t_drop = lt_toff(s->t_drop, t0);
-	r->t_drop_last = lt_toff(s->t_drop_last, t0);
-	r->bytes = s->bytes;
-	r->pkts = s->pkts;
-	r->data_pkts = s->data_pkts;
-	r->first_data_len = s->first_data_len;
-	r->isn = s->isn;
-	r->fin_seq = s->fin_seq;
-	r->rst_seq = s->rst_seq;
-	r->syns = s->syns;
-	r->mss = s->mss;
-	r->window = s->window;
-	r->fins = s->fins;
-	r->rsts = s->rsts;
-	r->syn_flags = s->syn_flags;
-	r->fin_flags = s->fin_flags;
-	r->rst_flags = s->rst_flags;
-	r->data_flags = s->data_flags;
-	r->retrans = s->retrans;
-	r->drops = s->drops;
-	r->drop_reason = s->drop_reason;
-	r->reset_reason = s->reset_reason;
-	r->sk_errno = s->sk_errno;
-	r->pid = s->pid;
+#define LT_TO_OFF(f) r->f = lt_toff(s->f, t0);
+#define LT_COPY_TO_SHORT(f) r->f = s->f;
+	LT_SIDE_SHORT_FIELDS(LT_TO_OFF, LT_COPY_TO_SHORT)
+#undef LT_TO_OFF
+#undef LT_COPY_TO_SHORT
 	__builtin_memcpy(r->comm, s->comm, sizeof(r->comm));
 }
 
@@ -293,36 +279,11 @@ static inline void lt_conn_short_fill(struct lt_conn_short *r, const struct lt_c
 
 static inline void lt_side_short_expand(struct lt_side *s, const struct lt_side_short *r, __u64 t0)
 {
-	s->t_syn[0] = lt_tabs(r->t_syn[0], t0);
-	s->t_syn[1] = lt_tabs(r->t_syn[1], t0);
-	s->t_ack = lt_tabs(r->t_ack, t0);
-	s->t_data = lt_tabs(r->t_data, t0);
-	s->t_fin = lt_tabs(r->t_fin, t0);
-	s->t_rst = lt_tabs(r->t_rst, t0);
-	s->t_drop = lt_tabs(r->t_drop, t0);
-	s->t_drop_last = lt_tabs(r->t_drop_last, t0);
-	s->bytes = r->bytes;
-	s->pkts = r->pkts;
-	s->data_pkts = r->data_pkts;
-	s->first_data_len = r->first_data_len;
-	s->isn = r->isn;
-	s->fin_seq = r->fin_seq;
-	s->rst_seq = r->rst_seq;
-	s->syns = r->syns;
-	s->mss = r->mss;
-	s->window = r->window;
-	s->fins = r->fins;
-	s->rsts = r->rsts;
-	s->syn_flags = r->syn_flags;
-	s->fin_flags = r->fin_flags;
-	s->rst_flags = r->rst_flags;
-	s->data_flags = r->data_flags;
-	s->retrans = r->retrans;
-	s->drops = r->drops;
-	s->drop_reason = r->drop_reason;
-	s->reset_reason = r->reset_reason;
-	s->sk_errno = r->sk_errno;
-	s->pid = r->pid;
+#define LT_TO_ABS(f) s->f = lt_tabs(r->f, t0);
+#define LT_COPY_FROM_SHORT(f) s->f = r->f;
+	LT_SIDE_SHORT_FIELDS(LT_TO_ABS, LT_COPY_FROM_SHORT)
+#undef LT_TO_ABS
+#undef LT_COPY_FROM_SHORT
 	__builtin_memcpy(s->comm, r->comm, sizeof(s->comm));
 }
 
