@@ -188,6 +188,20 @@ static void clock_head(struct fmt_clock *c, int64_t sec, int kind, const char *p
 	c->len = strftime(c->head, sizeof(c->head), pattern, &tm);
 }
 
+/* The head of c, '.', and us as six digits; stores at most
+ * CLOCK_STAMP_MAX bytes past p (the whole head array: a copy of a fixed
+ * size is a few moves), returns the end of what it wrote. */
+#define CLOCK_STAMP_MAX (sizeof(((struct fmt_clock *)0)->head) + 7)
+static inline char *put_stamp(char *p, const struct fmt_clock *c, uint32_t us)
+{
+	memcpy(p, c->head, sizeof(c->head));
+	p += c->len;
+	*p++ = '.';
+	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 10000), 2);
+	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 100 % 100), 2);
+	return sbuf_put(p, sbuf_digit_pairs + 2 * (us % 100), 2);
+}
+
 static void clock_stamp(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int kind,
 			const char *pattern, int utc)
 {
@@ -197,18 +211,12 @@ static void clock_stamp(struct sbuf *b, struct fmt_clock *c, uint64_t ts_ns, int
 		return;
 	}
 	uint32_t us = (uint32_t)(ts_ns % 1000000000ull / 1000u);
-	bool was_toobig = b->toobig;
-	char *start = sbuf_room(b, c->len + 7), *p = start;
+	char *p = sbuf_room_try(b, CLOCK_STAMP_MAX);
 	if (p) { /* the usual case: head, '.', three digit pairs in one go */
-		p = sbuf_put(p, c->head, c->len);
-		*p++ = '.';
-		p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 10000), 2);
-		p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 100 % 100), 2);
-		p = sbuf_put(p, sbuf_digit_pairs + 2 * (us % 100), 2);
-		sbuf_commit(b, (size_t)(p - start));
+		sbuf_commit(b, (size_t)(put_stamp(p, c, us) - p));
 		return;
 	}
-	b->toobig = was_toobig; /* near the cap: maybe the pieces fit */
+	/* near the cap: maybe the pieces fit */
 	sbuf_add(b, c->head, c->len);
 	sbuf_putc(b, '.');
 	sbuf_u64_zpad(b, us, 6);
@@ -240,13 +248,7 @@ char *fmt_put_time_iso(char *p, struct fmt_clock *c, uint64_t ts_ns)
 		*p = '?';
 		return p + 1;
 	}
-	uint32_t us = (uint32_t)(ts_ns % 1000000000ull / 1000u);
-	memcpy(p, c->head, sizeof(c->head)); /* fixed size: a few moves; len of them count */
-	p += c->len;
-	*p++ = '.';
-	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 10000), 2);
-	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us / 100 % 100), 2);
-	p = sbuf_put(p, sbuf_digit_pairs + 2 * (us % 100), 2);
+	p = put_stamp(p, c, (uint32_t)(ts_ns % 1000000000ull / 1000u));
 	*p++ = 'Z';
 	return p;
 }
@@ -350,12 +352,9 @@ static char *tl_entry_fast(char *p, const struct lt_tl_entry *e, uint64_t t0)
  * reservation; the index of the first one not written. */
 static unsigned tl_run_fast(struct sbuf *b, const struct flow *f, unsigned i)
 {
-	bool was_toobig = b->toobig;
-	char *start = sbuf_room(b, (size_t)(f->tl_len - i) * TL_ENTRY_ROOM), *p = start;
-	if (!p) {
-		b->toobig = was_toobig; /* near the cap: the general path says */
-		return i;
-	}
+	char *start = sbuf_room_try(b, (size_t)(f->tl_len - i) * TL_ENTRY_ROOM), *p = start;
+	if (!p)
+		return i; /* near the cap: the general path says */
 	for (; i < f->tl_len; i++) {
 		if (i == LT_TIMELINE_MAX - 1 && f->tl_omitted)
 			break;

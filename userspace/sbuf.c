@@ -105,14 +105,12 @@ void sbuf_pad(struct sbuf *b, size_t from, size_t width)
 	size_t have = b->len - from;
 	if (have >= width || b->toobig)
 		return;
-	bool was_toobig = b->toobig;
-	char *p = sbuf_room(b, width - have);
+	char *p = sbuf_room_try(b, width - have);
 	if (p) { /* the usual case: one reservation */
 		memset(p, ' ', width - have);
 		sbuf_commit(b, width - have);
 		return;
 	}
-	b->toobig = was_toobig;
 	while (b->len - from < width && !b->toobig) {
 		size_t n = width - (b->len - from);
 		if (n > sizeof(spaces) - 1)
@@ -296,13 +294,12 @@ static void put_digits(char *p, uint64_t v, unsigned n)
 
 void sbuf_u64_slow(struct sbuf *b, uint64_t v)
 {
-	bool was_toobig = b->toobig;
-	char *p = sbuf_room(b, SBUF_U64_MAX);
+	char *p = sbuf_room_try(b, SBUF_U64_MAX);
 	if (p) { /* the usual case: the put appender's room is there */
 		sbuf_commit(b, (size_t)(sbuf_put_u64(p, v) - p));
 		return;
 	}
-	b->toobig = was_toobig; /* near the cap: maybe the digits alone fit */
+	/* near the cap: maybe the digits alone fit */
 	unsigned n = u64_len(v);
 	if (!(p = sbuf_room(b, n)))
 		return;
@@ -505,8 +502,7 @@ void sbuf_addr(struct sbuf *b, uint8_t family, const uint8_t addr[16])
 
 void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint16_t port)
 {
-	bool was_toobig = b->toobig;
-	char *start = sbuf_room(b, SBUF_ADDR_MAX + 2 + 1 + SBUF_U64_MAX), *p = start;
+	char *start = sbuf_room_try(b, SBUF_ADDR_MAX + 2 + 1 + SBUF_U64_MAX), *p = start;
 	if (p) { /* the usual case: one reservation for all of it */
 		if (family == 6)
 			*p++ = '[';
@@ -518,7 +514,7 @@ void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint
 		sbuf_commit(b, (size_t)(p - start));
 		return;
 	}
-	b->toobig = was_toobig; /* near the cap: maybe the pieces fit */
+	/* near the cap: maybe the pieces fit */
 	if (family == 6)
 		sbuf_putc(b, '[');
 	sbuf_addr(b, family, addr);

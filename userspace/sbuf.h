@@ -54,6 +54,18 @@ SBUF_INLINE char *sbuf_room(struct sbuf *b, size_t n)
 	return sbuf_room_slow(b, n);
 }
 
+/* sbuf_room for a fast path that has a piecewise one: NULL when n bytes
+ * do not fit, toobig left as it was (near the cap fewer bytes may fit). */
+SBUF_INLINE char *sbuf_room_try(struct sbuf *b, size_t n)
+{
+	bool was_toobig = b->toobig;
+	char *p = sbuf_room(b, n);
+
+	if (!p)
+		b->toobig = was_toobig;
+	return p;
+}
+
 SBUF_INLINE void sbuf_commit(struct sbuf *b, size_t used)
 {
 	b->len += used;

@@ -28,9 +28,9 @@ struct addr_memo {
 /* A process as the lines show it, "lt_peer[4969]", the last one of a
  * role: most lines name the same client and server. */
 struct owner_memo {
-	int32_t pid; /* 0: nothing remembered */
+	int32_t pid;
 	char comm[LT_COMM_LEN];
-	uint8_t len;
+	uint8_t len; /* 0: nothing remembered */
 	char text[LT_COMM_LEN + SBUF_I64_MAX + 2];
 };
 
@@ -146,15 +146,14 @@ SBUF_INLINE void pad_col(struct sbuf *b, size_t from, size_t width)
 	if (have >= width || b->toobig)
 		return;
 	if (width - have <= 32) {
-		bool was_toobig = b->toobig;
-		char *p = sbuf_room(b, 32);
+		char *p = sbuf_room_try(b, 32);
 
 		if (p) {
 			memcpy(p, spaces, 32);
 			sbuf_commit(b, width - have);
 			return;
 		}
-		b->toobig = was_toobig; /* near the cap: maybe fewer fit */
+		/* near the cap: maybe fewer fit */
 	}
 	sbuf_pad(b, from, width);
 }
@@ -208,16 +207,14 @@ static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, c
  */
 SBUF_INLINE void add_fixed(struct sbuf *b, const char *s, size_t n, size_t size)
 {
-	bool was_toobig = b->toobig;
-	char *p = sbuf_room(b, size);
+	char *p = sbuf_room_try(b, size);
 
 	if (p) {
 		memcpy(p, s, size);
 		sbuf_commit(b, n);
 		return;
 	}
-	b->toobig = was_toobig; /* near the cap: maybe n bytes fit */
-	sbuf_add(b, s, n);
+	sbuf_add(b, s, n); /* near the cap: maybe n bytes fit */
 }
 
 /* "127.0.0.1:61900" or "[::1]:61900", as sbuf_addr_port writes it. */
@@ -237,23 +234,22 @@ static void endpoint_text(struct sbuf *b, struct addr_memo *m, uint8_t family,
 		m->family = family;
 		memcpy(m->addr, e->addr, sizeof(m->addr));
 	}
-	bool was_toobig = b->toobig;
-	char *start = sbuf_room(b, sizeof(m->text) + SBUF_U64_MAX), *p = start;
+	char *start = sbuf_room_try(b, sizeof(m->text) + SBUF_U64_MAX), *p = start;
 	if (p) { /* the usual case: one reservation for all of it */
 		memcpy(p, m->text, sizeof(m->text));
 		p = sbuf_put_u64(p + m->len, e->port);
 		sbuf_commit(b, (size_t)(p - start));
 		return;
 	}
-	b->toobig = was_toobig; /* near the cap: maybe the pieces fit */
+	/* near the cap: maybe the pieces fit */
 	sbuf_add(b, m->text, m->len);
 	sbuf_u64(b, e->port);
 }
 
-/* "lt_peer[4969]": a side's process (pid > 0). */
+/* "lt_peer[4969]": a side's process. */
 static void owner_text(struct sbuf *b, struct owner_memo *m, const struct flow_side *sd)
 {
-	if (m->pid != sd->pid || memcmp(m->comm, sd->comm, sizeof(m->comm))) {
+	if (!m->len || m->pid != sd->pid || memcmp(m->comm, sd->comm, sizeof(m->comm))) {
 		size_t n = strnlen(sd->comm, sizeof(sd->comm));
 		char *p = m->text;
 
@@ -310,14 +306,7 @@ static void line_rest(struct text_sink *ts, struct sbuf *b, const struct flow *f
 			sbuf_lit(b, "  client=");
 		else
 			sbuf_lit(b, "  server=");
-		if (sd->pid > 0) {
-			owner_text(b, &ts->owner_memo[d], sd);
-		} else {
-			sbuf_puts(b, sd->comm);
-			sbuf_putc(b, '[');
-			sbuf_i64(b, sd->pid);
-			sbuf_putc(b, ']');
-		}
+		owner_text(b, &ts->owner_memo[d], sd);
 	}
 	if (f->reset_reason[0]) {
 		sbuf_lit(b, "  rst_reason=");
