@@ -104,7 +104,8 @@ static FILE *make_stream(struct instream *is)
 }
 #endif
 
-FILE *instream_open(const char *path, struct instream **out, char *err, size_t errlen)
+FILE *instream_open(const char *path, struct instream **out, void *buf, size_t bufsize, char *err,
+		    size_t errlen)
 {
 	int stdin_ = !strcmp(path, "-");
 	int fd = stdin_ ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
@@ -149,7 +150,10 @@ FILE *instream_open(const char *path, struct instream **out, char *err, size_t e
 			close(fd);
 			return NULL;
 		}
-		setvbuf(pf, NULL, _IOFBF, 1u << 18);
+		/* glibc takes no size without a buffer (it reads st_blksize,
+		 * 4 KiB, a read(2) per 4 KiB): the caller's */
+		if (buf)
+			setvbuf(pf, buf, _IOFBF, bufsize);
 		return pf;
 	}
 #if !defined(LT_COOKIE_FOPENCOOKIE) && !defined(LT_COOKIE_FUNOPEN)
@@ -175,6 +179,8 @@ FILE *instream_open(const char *path, struct instream **out, char *err, size_t e
 		is_close(is);
 		return NULL;
 	}
+	if (buf) /* fewer, larger reads out of zlib too */
+		setvbuf(f, buf, _IOFBF, bufsize);
 	*out = is;
 	return f;
 #endif

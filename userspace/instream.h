@@ -24,8 +24,12 @@ struct instream;
  * Open path ("-" = standard input). Returns the stream to hand to
  * pcap_fopen_offline (closing that FILE closes everything and frees the
  * instream), and sets *is to read errors from; NULL + err on failure.
+ * The stream reads through buf (bufsize bytes; NULL: stdio's own, 4 KiB
+ * for a file), which the caller keeps until the FILE is closed.
  */
-FILE *instream_open(const char *path, struct instream **is, char *err, size_t errlen);
+#define INSTREAM_BUF_SIZE (1u << 18)
+FILE *instream_open(const char *path, struct instream **is, void *buf, size_t bufsize, char *err,
+		    size_t errlen);
 /* Why reading stopped, e.g. "gzip data ends early (unexpected end of file)",
  * or "" when it did not fail. Valid until the FILE is closed. */
 const char *instream_error(const struct instream *is);

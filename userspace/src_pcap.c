@@ -31,6 +31,7 @@ struct pcap_src {
 	struct lt_frame fr;  /* the frame of the last observation */
 	struct lt_obs obs;   /* every frame is decoded into it (dec_frame_count) */
 	struct instream *in; /* files: the stream under libpcap (owned by it) */
+	char *rdbuf;	     /* files: its stdio buffer (INSTREAM_BUF_SIZE) */
 	uint64_t last_ts;
 	struct lt_source_stats st;
 	/* the callback of the dispatch under way */
@@ -160,6 +161,7 @@ static void pcap_src_close(struct lt_source *base)
 	struct pcap_src *s = (struct pcap_src *)base;
 	if (s->p)
 		pcap_close(s->p);
+	free(s->rdbuf); /* after the stream that reads through it */
 	free(s);
 }
 
@@ -243,7 +245,8 @@ struct lt_source *src_pcap_file_open(const char *path, const char *filter, char 
 		return NULL;
 	}
 	dec_obs_init(&s->obs);
-	f = instream_open(path, &s->in, err, LT_ERR_LEN);
+	s->rdbuf = malloc(INSTREAM_BUF_SIZE); /* NULL: stdio's 4 KiB reads */
+	f = instream_open(path, &s->in, s->rdbuf, INSTREAM_BUF_SIZE, err, LT_ERR_LEN);
 	if (!f)
 		goto fail;
 	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
