@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* sink_text.c - one line per connection and a per-port summary table. */
+/*
+ * sink_text.c - one line per connection and a per-port summary table.
+ * In a replay the lines gather in the sink's own buffer, written with
+ * write(2) in blocks (struct sink_batch, sink.c); otherwise each goes to
+ * the stream with one fwrite.
+ */
 #include "sink.h"
 
 #include <inttypes.h>
@@ -37,7 +42,8 @@ struct owner_memo {
 struct text_sink {
 	struct lt_sink base;
 	struct lt_sink_cfg cfg;
-	struct sbuf line;
+	struct sbuf line;	       /* a --sort start line, the summary */
+	struct sink_batch batch;       /* the connection lines */
 	struct sbuf cl, sv, rest;      /* the pieces of one connection line */
 	struct addr_memo addr_memo[2]; /* client, server */
 	struct owner_memo owner_memo[2];
@@ -165,19 +171,16 @@ static void pad_to(struct sbuf *b, const char *s, size_t n, size_t width)
 	pad_col(b, from, width);
 }
 
-/* A line's start in ts->line: time, endpoints padded to the column width. */
-static struct sbuf *line_head(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl,
-			      const char *sv, size_t nsv)
+/* A line's start, appended to b: time, endpoints padded to the column
+ * width. */
+static void line_head(struct text_sink *ts, struct sbuf *b, uint64_t t, const char *cl, size_t ncl,
+		      const char *sv, size_t nsv)
 {
-	struct sbuf *b = &ts->line;
-
-	sbuf_reset(b);
 	if (time_column(ts, b, t))
 		sbuf_lit(b, "  ");
 	pad_to(b, cl, ncl, ts->ep_w);
 	sbuf_lit(b, " -> ");
 	pad_to(b, sv, nsv, ts->ep_w);
-	return b;
 }
 
 static void line_write(struct text_sink *ts, const struct sbuf *b)
@@ -192,8 +195,10 @@ static void line_write(struct text_sink *ts, const struct sbuf *b)
 static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, const char *sv,
 		 size_t nsv, const char *rest, size_t nrest)
 {
-	struct sbuf *b = line_head(ts, t, cl, ncl, sv, nsv);
+	struct sbuf *b = &ts->line;
 
+	sbuf_reset(b);
+	line_head(ts, b, t, cl, ncl, sv, nsv);
 	sbuf_add(b, rest, nrest);
 	line_write(ts, b);
 }
@@ -374,9 +379,16 @@ static void text_conn(struct lt_sink *s, const struct flow *f, enum lt_verdict v
 		return;
 	}
 	/* the rest goes straight after the start, not through ts->rest */
-	struct sbuf *b = line_head(ts, f->t_first, ts->cl.buf, ts->cl.len, ts->sv.buf, ts->sv.len);
+	struct sbuf *b = sink_batch_begin(&ts->batch);
+	line_head(ts, b, f->t_first, ts->cl.buf, ts->cl.len, ts->sv.buf, ts->sv.len);
 	line_rest(ts, b, f, v, show_ns);
-	line_write(ts, b);
+	sink_batch_end(&ts->batch, ts->base.out);
+}
+
+static void text_flush(struct lt_sink *s)
+{
+	struct text_sink *ts = (struct text_sink *)s;
+	sink_batch_flush(&ts->batch, s->out);
 }
 
 /* --sort start: every line, in order of first packet, before the summary */
@@ -438,6 +450,7 @@ static void text_end(struct lt_sink *s, const struct lt_run_info *ri, const stru
 	struct sbuf *b = &ts->line;
 	uint16_t ports[256];
 
+	sink_batch_flush(&ts->batch, s->out);
 	if (ts->cfg.sort_start)
 		flush_sorted(ts);
 	int n = stats_ports(re->stats, ports, 256);
@@ -494,6 +507,7 @@ static void text_free(struct lt_sink *s)
 {
 	struct text_sink *ts = (struct text_sink *)s;
 	sbuf_release(&ts->line);
+	sink_batch_release(&ts->batch);
 	sbuf_release(&ts->cl);
 	sbuf_release(&ts->sv);
 	sbuf_release(&ts->rest);
@@ -506,6 +520,7 @@ static const struct lt_sink_ops text_ops = {
 	.conn = text_conn,
 	.end = text_end,
 	.free = text_free,
+	.flush = text_flush,
 };
 
 struct lt_sink *sink_text_open(FILE *out, const struct lt_sink_cfg *cfg)
@@ -518,6 +533,7 @@ struct lt_sink *sink_text_open(FILE *out, const struct lt_sink_cfg *cfg)
 	if (cfg)
 		ts->cfg = *cfg;
 	sbuf_init(&ts->line, 1u << 20);
+	sink_batch_init(&ts->batch, out, ts->cfg.batch);
 	sbuf_init(&ts->cl, 1u << 10);
 	sbuf_init(&ts->sv, 1u << 10);
 	sbuf_init(&ts->rest, 1u << 20);
