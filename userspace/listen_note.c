@@ -177,7 +177,10 @@ static bool note_due(struct listen_note *ln, uint16_t port, uint64_t t)
 	return true;
 }
 
-static void on_retire(void *ctx, const struct flow *f, enum lt_verdict v)
+/* When a connection turns refused, not when it retires (a second later,
+ * live): the listeners asked are those of the moment of the refusal, and
+ * the note comes at once. */
+static void on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 {
 	struct listen_note *ln = ctx;
 	if (v != LT_V_REFUSED)
@@ -272,7 +275,7 @@ static void on_listen(void *ctx, const struct listen_ev *ev)
 
 int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json)
 {
-	struct lt_tap t = { .on_retire = on_retire, .on_listen = on_listen, .ctx = ln };
+	struct lt_tap t = { .on_change = on_change, .on_listen = on_listen, .ctx = ln };
 	memset(ln, 0, sizeof(*ln));
 	ln->out = out;
 	ln->json = json;

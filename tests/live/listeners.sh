@@ -27,6 +27,11 @@ for b in pcap ebpf; do
 	grep -qE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$P refused; listening on $P: \[::1\]:$P lt_peer\[$pid\] \(IPv6 only\)" "$tmp/out" &&
 		ok "$b: after the refusal, the ::1-only listener and its process are named" ||
 		fail "$b: refusal note" "$(cat "$tmp/out")"
+	note_at=$(grep -nE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$P refused; " "$tmp/out" | head -1 | cut -d: -f1)
+	line_at=$(grep -nE "^[0-9].* -> 127\.0\.0\.1:$P .*refused" "$tmp/out" | head -1 | cut -d: -f1)
+	[ -n "$note_at" ] && [ -n "$line_at" ] && [ "$note_at" -lt "$line_at" ] &&
+		ok "$b: the refusal note comes as soon as the refusal, before the connection's own line" ||
+		fail "$b: refusal note at once" "note at line ${note_at:-none}, connection at line ${line_at:-none}: $(cat "$tmp/out")"
 	grep -qE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$P refused; .*; none takes 127\.0\.0\.1: the server listens on IPv6 only$" "$tmp/out" &&
 		ok "$b: the refusal note says no listener takes 127.0.0.1, the server listens on IPv6 only" ||
 		fail "$b: refusal note, why" "$(grep '^#' "$tmp/out")"
