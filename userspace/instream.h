@@ -25,7 +25,8 @@ struct instream;
  * pcap_fopen_offline (closing that FILE closes everything and frees the
  * instream), and sets *is to read errors from; NULL + err on failure.
  * The stream reads through buf (bufsize bytes; NULL: stdio's own, 4 KiB
- * for a file), which the caller keeps until the FILE is closed.
+ * for a file), which the caller keeps until the FILE is closed, and takes
+ * no locks: only the thread that opened it may read it.
  */
 #define INSTREAM_BUF_SIZE (1u << 18)
 FILE *instream_open(const char *path, struct instream **is, void *buf, size_t bufsize, char *err,
