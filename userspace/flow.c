@@ -68,7 +68,8 @@ struct flow_tab {
 		uint64_t id;
 	} jump_touched[4];
 	struct flow_counters c;
-	bool loss_seen; /* a source said it lost events (LT_KCTX_EVENTS_LOST) */
+	uint64_t longest; /* the longest of the three timeouts */
+	bool loss_seen;	  /* a source said it lost events (LT_KCTX_EVENTS_LOST) */
 	/* Flows last reported "connecting": the only verdict that changes
 	 * with time alone. flow_expire walks for them only when one may be
 	 * due (connecting_due, a lower bound) and stops once it saw them all. */
@@ -136,12 +137,32 @@ static bool endpoint_eq(const struct lt_endpoint *a, const struct lt_endpoint *b
 	return a->port == b->port && a0 == b0 && a1 == b1;
 }
 
-static bool flow_matches(const struct flow *f, const struct lt_obs *o)
+static bool addr_eq(const uint8_t *a, const uint8_t *b)
 {
-	if (f->family != o->family || f->ns != o->ns)
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The ports first: another connection's flow (the one the last lookup
+ * found, in a capture of interleaved connections: most segments) differs
+ * there, and is told so in a few instructions. */
+static inline __attribute__((always_inline)) bool flow_matches(const struct flow *f,
+							       const struct lt_obs *o)
+{
+	const uint16_t cp = f->client.port, sp = f->server.port;
+	const bool fwd = cp == o->src.port && sp == o->dst.port;
+	const bool rev = cp == o->dst.port && sp == o->src.port;
+
+	if (!(fwd | rev) || f->family != o->family || f->ns != o->ns)
 		return false;
-	return (endpoint_eq(&f->client, &o->src) && endpoint_eq(&f->server, &o->dst)) ||
-	       (endpoint_eq(&f->client, &o->dst) && endpoint_eq(&f->server, &o->src));
+	return (fwd && addr_eq(f->client.addr, o->src.addr) &&
+		addr_eq(f->server.addr, o->dst.addr)) ||
+	       (rev && addr_eq(f->client.addr, o->dst.addr) &&
+		addr_eq(f->server.addr, o->src.addr));
 }
 
 static struct flow *lookup_hashed(struct flow_tab *t, const struct lt_obs *o, uint32_t h)
@@ -214,6 +235,16 @@ static void lru_touch(struct flow_tab *t, struct flow *f)
 
 /* ---- table ------------------------------------------------------------- */
 
+static uint64_t longest_timeout(const struct flow_config *c)
+{
+	uint64_t m = c->linger_ns;
+	if (c->syn_timeout_ns > m)
+		m = c->syn_timeout_ns;
+	if (c->idle_timeout_ns > m)
+		m = c->idle_timeout_ns;
+	return m;
+}
+
 struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_hooks *hooks)
 {
 	struct flow_tab *t = calloc(1, sizeof(*t));
@@ -233,6 +264,7 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 	if (!t->cfg.connecting_ns)
 		t->cfg.connecting_ns = 1 * SEC;
 	t->cap = t->cfg.max_flows;
+	t->longest = longest_timeout(&t->cfg);
 
 	if (t->cap > (1u << 29)) /* keeps the hash table at most half full */
 		t->cap = 1u << 29;
@@ -720,10 +752,12 @@ static void update_flow(struct flow *f, const struct lt_obs *o, int dir, bool ke
 static bool take_copy(struct flow *f, const struct lt_obs *o, int dir)
 {
 	struct flow_side *sd = &f->side[dir];
+	if (!sd->has_last || o->encap == sd->last_encap) /* most segments */
+		return false;
 	uint64_t gap = o->ts_ns > sd->last_ts ? o->ts_ns - sd->last_ts : sd->last_ts - o->ts_ns;
-	if (!sd->has_last || o->encap == sd->last_encap || gap > DUP_COPY_NS ||
-	    o->seq != sd->last_seq || o->ack != sd->last_ack || o->tcp_flags != sd->last_flags ||
-	    o->payload_len != sd->last_len || o->window != sd->last_window)
+	if (gap > DUP_COPY_NS || o->seq != sd->last_seq || o->ack != sd->last_ack ||
+	    o->tcp_flags != sd->last_flags || o->payload_len != sd->last_len ||
+	    o->window != sd->last_window)
 		return false;
 	sd->copies.pkts++;
 	sd->copies.syn += !!(o->tcp_flags & LT_TCP_SYN);
@@ -810,19 +844,9 @@ static void kernel_input(struct flow_tab *t, const struct lt_obs *o)
  * written in table time. */
 #define JUMP_CONFIRM 3
 
-static uint64_t longest_timeout(const struct flow_tab *t)
-{
-	uint64_t m = t->cfg.linger_ns;
-	if (t->cfg.syn_timeout_ns > m)
-		m = t->cfg.syn_timeout_ns;
-	if (t->cfg.idle_timeout_ns > m)
-		m = t->cfg.idle_timeout_ns;
-	return m;
-}
-
 static bool near_now(const struct flow_tab *t, uint64_t ts)
 {
-	return ts + JUMP_BACK_NS >= t->now && ts <= t->now + longest_timeout(t);
+	return ts + JUMP_BACK_NS >= t->now && ts <= t->now + t->longest;
 }
 
 static struct flow *jump_touched(struct flow_tab *t, uint32_t k)
