@@ -820,6 +820,24 @@ static void report_change(struct flow_tab *t, struct flow *f)
 		t->hooks.on_change(t->hooks.ctx, f, v);
 }
 
+/*
+ * Segment o, just taken into f (whose handshake ACK time was t_ack
+ * before it), cannot have changed f's verdict: it carries no SYN, FIN or
+ * RST and did not complete the handshake, so every count and time
+ * flow_verdict reads is as it was; and the last verdict is neither
+ * "connecting" (which time alone ends) nor none yet. With no capture time
+ * jump the table's time never goes back, so a verdict that was not
+ * "connecting" cannot become it again. Most segments (data, plain ACKs)
+ * skip report_change's verdict this way.
+ */
+static bool verdict_unchanged(const struct flow_tab *t, const struct flow *f,
+			      const struct lt_obs *o, uint64_t t_ack)
+{
+	return !(o->tcp_flags & (LT_TCP_SYN | LT_TCP_FIN | LT_TCP_RST)) && f->t_ack == t_ack &&
+	       f->verdict_seen != LT_V_CONNECTING && f->verdict_seen != LT_V_COUNT &&
+	       !t->c.time_jumps;
+}
+
 static void kernel_input(struct flow_tab *t, const struct lt_obs *o)
 {
 	struct flow *f = lookup(t, o);
@@ -1021,11 +1039,13 @@ const struct flow *flow_input(struct flow_tab *t, const struct lt_obs *obs)
 	}
 	if (jumped)
 		f->anomalies |= LT_A_TIME_JUMP;
+	uint64_t t_ack = f->t_ack;
 	update_flow(f, o, dir, !t->cfg.no_payload);
 	remember_segment(&f->side[dir], o);
 	lru_touch(t, f);
 	note_jump_touch(t, f);
-	report_change(t, f);
+	if (!verdict_unchanged(t, f, o, t_ack))
+		report_change(t, f);
 	return f;
 }
 
