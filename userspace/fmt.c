@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -95,8 +96,51 @@ char *fmt_speed(char out[24], double speed)
 	return out;
 }
 
+/* fmt_dur_sb(ns) for 0 <= ns < 1 s at p (at most 10 bytes, SBUF_U64_MAX of
+ * slack for the number's store); NULL for 1 s and more (what was written
+ * past p is garbage, not committed). */
+static char *put_dur_fast(char *p, uint64_t ns)
+{
+	if (ns < 1000) {
+		p = sbuf_put_u64(p, ns);
+		*p++ = 'n';
+	} else if (ns < 1000000) {
+		p = sbuf_put_u64(p, ns / 1000);
+		*p++ = 'u';
+	} else if (ns < 1000000000) {
+		/* printf's "%.2f" of d = ns / 1e6 rounds d: at a true decimal
+		 * tie (ns ends in 5000) up when d lies above it, down below, to
+		 * even on it, as sbuf_fixed decides (fma gives d * 1e6 - ns
+		 * exactly); a capture's microsecond stamps make one ms-range
+		 * duration in ten a tie */
+		uint64_t q = ns / 10000, r = ns % 10000;
+		if (r == 5000) {
+			double d = (double)ns / 1e6, above = fma(d, 1e6, -(double)ns);
+			q += above > 0 || (above == 0 && (q & 1));
+		} else {
+			q += r > 5000;
+		}
+		p = sbuf_put_u64(p, q / 100);
+		*p++ = '.';
+		p = sbuf_put(p, sbuf_digit_pairs + 2 * (q % 100), 2);
+		*p++ = 'm';
+	} else {
+		return NULL;
+	}
+	*p++ = 's';
+	return p;
+}
+
 void fmt_dur_sb(struct sbuf *b, int64_t ns)
 {
+	if (ns >= 0 && ns < 1000000000) { /* the usual case: one reservation */
+		char *p = sbuf_room_try(b, 10 + SBUF_U64_MAX);
+		if (p) {
+			sbuf_commit(b, (size_t)(put_dur_fast(p, (uint64_t)ns) - p));
+			return;
+		}
+		/* near the cap: maybe the pieces fit */
+	}
 	if (ns < 0) {
 		sbuf_putc(b, '-');
 	} else if (ns < 1000) {
@@ -280,38 +324,9 @@ void fmt_tl_label(struct sbuf *b, const struct lt_tl_entry *e)
  * The timeline is most of a text line (a dozen entries per connection),
  * so its common entries are written through a local pointer into room
  * reserved once for the whole run of them: small counts and byte totals,
- * durations below a second that are no decimal tie. Anything else goes
+ * durations below a second (put_dur_fast). Anything else goes
  * through fmt_tl_label and fmt_dur_sb, which the output of this path
  * equals byte for byte (unit-tested). */
-
-/* fmt_dur_sb(ns) for 0 < ns < 1 s, no tie at the second decimal of ms;
- * NULL otherwise (what was written past p is garbage, not committed). */
-static char *put_dur_fast(char *p, uint64_t ns)
-{
-	if (ns < 1000) {
-		p = sbuf_put_u64(p, ns);
-		*p++ = 'n';
-	} else if (ns < 1000000) {
-		p = sbuf_put_u64(p, ns / 1000);
-		*p++ = 'u';
-	} else if (ns < 1000000000) {
-		/* printf's "%.2f" of ns / 1e6 rounds to nearest; the double is
-		 * so close to ns / 1e6 that only a true tie could go either
-		 * way, and ties take the exact path (fmt_dur_sb) */
-		uint64_t q = ns / 10000, r = ns % 10000;
-		if (r == 5000)
-			return NULL;
-		q += r > 5000;
-		p = sbuf_put_u64(p, q / 100);
-		*p++ = '.';
-		p = sbuf_put(p, sbuf_digit_pairs + 2 * (q % 100), 2);
-		*p++ = 'm';
-	} else {
-		return NULL;
-	}
-	*p++ = 's';
-	return p;
-}
 
 /* The most one entry takes on the fast path, slack of the last number's
  * store included (SBUF_U64_MAX): " SA>" 4, count 7 and 'x', bytes 4 and
