@@ -11,9 +11,11 @@
  * a probe touches a flow only when the tags match; and linked into an
  * LRU list (most recently active first). Index 0 is "none". Nothing is
  * allocated per packet. The table uses as many slots as the flows in it
- * need (from 4096, doubled as they fill half of them, up to twice the
+ * need (from 64, doubled as they fill half of them, up to twice the
  * capacity), so a few live flows in a large table hash into a few cache
- * lines; and the flow the last lookup found is tried first (a
+ * lines (a live run's table holds few: each connection leaves it with its
+ * end record; from 4096 slots, 512 lines, the new connection's slot was a
+ * cache miss); and the flow the last lookup found is tried first (a
  * connection's segments, and a kernel record's observations, come
  * together).
  */
@@ -272,7 +274,7 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 	while (nb < t->cap * 2u)
 		nb <<= 1;
 	t->mask_max = nb - 1;
-	t->mask = (nb < 4096 ? nb : 4096) - 1;
+	t->mask = (nb < 64 ? nb : 64) - 1;
 	/* calloc: pages are touched only as flows are used */
 	t->pool = calloc((size_t)t->cap + 1, sizeof(*t->pool));
 	t->slot = calloc(nb, sizeof(*t->slot));
