@@ -75,7 +75,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TOMB_NS 2000000000ull /* late segments of an ended connection */
 
 /* Set by userspace before load. */
-const volatile __u32 netns_ino = 0;	   /* our netns; 0 = do not filter */
+const volatile __u32 netns_ino = 0;	   /* our netns (tc: the lo it is on); 0 = every one */
 const volatile __u64 wake_bytes = 1 << 20; /* wake the reader past this fill */
 const volatile __u8 copy_head = 1;	   /* 0 (--no-payload): copy no payload byte */
 const volatile __u32 tomb_mask = 16383;	   /* tombs sets - 1 (a power of two) */
@@ -778,7 +778,8 @@ int lotrace_tc(struct __sk_buff *skb)
 		}
 	}
 
-	t.netns = tc_netns(skb);
+	/* narrowed to one namespace (--netns), tc is attached to its lo alone */
+	t.netns = netns_ino ? netns_ino : tc_netns(skb);
 	src_a = make_key(&t, &k);
 	c = bpf_map_lookup_elem(&conns, &k);
 	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&

@@ -19,7 +19,8 @@
 #   flock /tmp/lotrace-live.lock tests/bench/bpf_ab.sh 6 /tmp/old/lotrace build/lotrace
 # Env: CONNS (20000), KIND (watched|unwatched), PORT0 (63100: the first
 # port; each run takes the next), FLOOD_ARGS (more lt_peer flood options,
-# e.g. "--greet 40": every connection carries data).
+# e.g. "--greet 40": every connection carries data), LOTRACE_ARGS (more
+# lotrace options for every build, e.g. "--netns host").
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 PEER=./build/tools/lt_peer
@@ -54,7 +55,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 		p=$((port++))
 		wp=$p
 		[ "$KIND" = unwatched ] && wp=$((p + 500))
-		"$b" --backend ebpf --port "$wp" --no-tui -v >/dev/null 2>"$work/err" &
+		"$b" --backend ebpf --port "$wp" --no-tui -v ${LOTRACE_ARGS:-} >/dev/null 2>"$work/err" &
 		TRACER=$!
 		for _ in $(seq 100); do grep -q capturing "$work/err" && break; sleep 0.05; done
 		if ! kill -0 "$TRACER" 2>/dev/null; then
