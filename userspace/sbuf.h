@@ -189,6 +189,12 @@ SBUF_INLINE char *sbuf_put_u64(char *p, uint64_t v)
 			p = sbuf_put(p, sbuf_digit_pairs + 2 * hi, 2);
 		return sbuf_put(p, sbuf_digit_pairs + 2 * lo, 2);
 	}
+	if (v < 100000) { /* most ports (ephemeral ones), stream numbers */
+		uint32_t x = (uint32_t)v, rest = x % 10000u;
+		*p++ = (char)('0' + x / 10000u);
+		p = sbuf_put(p, sbuf_digit_pairs + 2 * (rest / 100u), 2);
+		return sbuf_put(p, sbuf_digit_pairs + 2 * (rest % 100u), 2);
+	}
 	return sbuf_put_u64_slow(p, v);
 }
 SBUF_INLINE char *sbuf_put_i64(char *p, int64_t v)
