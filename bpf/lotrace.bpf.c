@@ -84,6 +84,13 @@ const volatile __u32 tomb_mask = 16383;	   /* tombs sets - 1 (a power of two) */
 __u64 next_id = 0;
 __u64 last_loss_ns = 0;
 
+/* Written by userspace: the namespace of lotrace's own lo while tc is
+ * attached there alone, 0 from just before it attaches to another
+ * namespace's lo on (src_bpf.c). Then tc keys a segment with it instead of
+ * reading its socket's namespace (a helper call and two loads, three
+ * bpf_probe_read_kernel for a SYN-ACK: ~60 ns of a run). */
+__u32 tc_one_netns = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20); /* resized by userspace */
@@ -778,8 +785,9 @@ int lotrace_tc(struct __sk_buff *skb)
 		}
 	}
 
-	/* narrowed to one namespace (--netns), tc is attached to its lo alone */
-	t.netns = netns_ino ? netns_ino : tc_netns(skb);
+	/* narrowed to one namespace (--netns), tc is attached to its lo alone;
+	 * watching every one, it may be so far (tc_one_netns) */
+	t.netns = netns_ino ? netns_ino : tc_one_netns ? tc_one_netns : tc_netns(skb);
 	src_a = make_key(&t, &k);
 	c = bpf_map_lookup_elem(&conns, &k);
 	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&

@@ -1178,8 +1178,14 @@ static int bpf_fd(struct lt_source *src)
 static int attach_here(void *ctx, int ifindex)
 {
 	struct src_bpf *s = ctx;
-	int fd = bpf_link_create(bpf_program__fd(s->skel->progs.lotrace_tc), ifindex,
-				 LT_BPF_TCX_EGRESS, NULL);
+	int fd;
+
+	/* tc is no longer on one lo alone: from now on it reads each
+	 * segment's namespace (stored before the link exists, so its first
+	 * run there reads it as 0) */
+	s->skel->bss->tc_one_netns = 0;
+	fd = bpf_link_create(bpf_program__fd(s->skel->progs.lotrace_tc), ifindex, LT_BPF_TCX_EGRESS,
+			     NULL);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -1488,6 +1494,9 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	/* attach: process-context hooks first, so owners are known early */
 	attach_tracing(s);
 	if (!netns_only(s->nsset) || netns_only(s->nsset) == netns_self(s->nsset)) {
+		/* our lo, so far alone: tc keys its segments with our namespace */
+		if (s->nsset)
+			s->skel->bss->tc_one_netns = netns_self(s->nsset);
 		e = attach_tc(s, o ? o->attach : 0);
 		if (e) {
 			snprintf(err, LT_ERR_LEN,
