@@ -11,8 +11,9 @@
  * a probe touches a flow only when the tags match; and linked into an
  * LRU list (most recently active first). Index 0 is "none". Nothing is
  * allocated per packet. The table uses as many slots as the flows in it
- * need (from 64, doubled as they fill half of them, up to twice the
- * capacity), so a few live flows in a large table hash into a few cache
+ * need (from 64, doubled as they fill a quarter of them: shorter probe
+ * runs, each a load the next waits for; up to twice the capacity, where
+ * a full table is half full), so a few live flows in a large table hash into a few cache
  * lines (a live run's table holds few: each connection leaves it with its
  * end record; from 4096 slots, 512 lines, the new connection's slot was a
  * cache miss); and the flow the last lookup found is tried first (a
@@ -320,11 +321,11 @@ static void hash_put(struct flow_tab *t, struct flow *f)
 }
 
 /* Insert f (not in the LRU list yet), first doubling the slots in use
- * when f would fill more than half of them: every flow is in the LRU
+ * when f would fill more than a quarter of them: every flow is in the LRU
  * list, so they are put back from there. */
 static void hash_insert(struct flow_tab *t, struct flow *f)
 {
-	if (t->mask < t->mask_max && (t->c.active + 1u) * 2u > t->mask + 1u) {
+	if (t->mask < t->mask_max && (t->c.active + 1u) * 4u > t->mask + 1u) {
 		memset(t->slot, 0, ((size_t)t->mask + 1) * sizeof(*t->slot));
 		t->mask = t->mask * 2 + 1;
 		for (uint32_t i = t->lru_head; i != NIL; i = t->lru[i].next)
