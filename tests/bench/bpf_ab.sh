@@ -4,7 +4,8 @@
 #
 # Rates on a shared machine do not compare builds; the kernel's own
 # per-program run times do, when the builds run in the same minutes. Each
-# round runs every build once, in the order given: lotrace --backend ebpf
+# round runs every build once, in the order given and reversed every
+# other round (A B, B A, ...): lotrace --backend ebpf
 # watching the flood's port (or, KIND=unwatched, another port), the BPF
 # run-time statistics on for the flood only (bpf_cost.py hold: they go
 # off when it exits; kernel.bpf_stats_enabled is not touched), one
@@ -48,10 +49,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port=${PORT0:-63100}
+builds=("$@")
 for ((r = 0; r < ROUNDS; r++)); do
-	n=0
-	for b in "$@"; do
-		n=$((n + 1))
+	# the order turns every round (A B, B A, ...): the run after another
+	# build's flood, or first in a round, is not always the same build's
+	order=$(seq 1 $#)
+	[ $((r % 2)) = 1 ] && order=$(seq $# -1 1)
+	for n in $order; do
+		b=${builds[n - 1]}
 		p=$((port++))
 		wp=$p
 		[ "$KIND" = unwatched ] && wp=$((p + 500))
