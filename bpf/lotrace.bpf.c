@@ -75,7 +75,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TOMB_NS 2000000000ull /* late segments of an ended connection */
 
 /* Set by userspace before load. */
-const volatile __u32 netns_ino = 0;	   /* our netns (tc: the lo it is on); 0 = every one */
+const volatile __u32 netns_ino = 0;	   /* our netns; 0 = do not filter */
 const volatile __u64 wake_bytes = 1 << 20; /* wake the reader past this fill */
 const volatile __u8 copy_head = 1;	   /* 0 (--no-payload): copy no payload byte */
 const volatile __u32 tomb_mask = 16383;	   /* tombs sets - 1 (a power of two) */
@@ -84,11 +84,12 @@ const volatile __u32 tomb_mask = 16383;	   /* tombs sets - 1 (a power of two) */
 __u64 next_id = 0;
 __u64 last_loss_ns = 0;
 
-/* Written by userspace: the namespace of lotrace's own lo while tc is
- * attached there alone, 0 from just before it attaches to another
- * namespace's lo on (src_bpf.c). Then tc keys a segment with it instead of
- * reading its socket's namespace (a helper call and two loads, three
- * bpf_probe_read_kernel for a SYN-ACK: ~60 ns of a run). */
+/* Written by userspace: the namespace of every lo tc is attached to, while
+ * that is one namespace's (lotrace's own, or the one --netns names), 0 from
+ * just before it attaches to a second namespace's lo on (src_bpf.c). Then
+ * tc keys a segment with it instead of reading its socket's namespace (a
+ * helper call and two loads, three bpf_probe_read_kernel for a SYN-ACK:
+ * ~60 ns of a run). */
 __u32 tc_one_netns = 0;
 
 struct {
@@ -785,9 +786,7 @@ int lotrace_tc(struct __sk_buff *skb)
 		}
 	}
 
-	/* narrowed to one namespace (--netns), tc is attached to its lo alone;
-	 * watching every one, it may be so far (tc_one_netns) */
-	t.netns = netns_ino ? netns_ino : tc_one_netns ? tc_one_netns : tc_netns(skb);
+	t.netns = tc_one_netns ? tc_one_netns : tc_netns(skb);
 	src_a = make_key(&t, &k);
 	c = bpf_map_lookup_elem(&conns, &k);
 	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&

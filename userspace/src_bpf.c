@@ -1180,10 +1180,11 @@ static int attach_here(void *ctx, int ifindex)
 	struct src_bpf *s = ctx;
 	int fd;
 
-	/* tc is no longer on one lo alone: from now on it reads each
-	 * segment's namespace (stored before the link exists, so its first
-	 * run there reads it as 0) */
-	s->skel->bss->tc_one_netns = 0;
+	/* Narrowed (--netns), this is the one namespace's lo: tc keys its
+	 * segments with it. Else tc is no longer on one namespace's lo alone:
+	 * from now on it reads each segment's namespace (stored before the
+	 * link exists, so its first run there sees it). */
+	s->skel->bss->tc_one_netns = netns_only(s->nsset);
 	fd = bpf_link_create(bpf_program__fd(s->skel->progs.lotrace_tc), ifindex, LT_BPF_TCX_EGRESS,
 			     NULL);
 
