@@ -8,12 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "stdio_nolock.h"
 
 #if defined(__GLIBC__) || (defined(__linux__) && !defined(__ANDROID__))
 #define LT_COOKIE_FOPENCOOKIE 1
@@ -114,7 +115,7 @@ static void own_stream(FILE *f, void *buf, size_t bufsize)
 {
 	if (buf)
 		setvbuf(f, buf, _IOFBF, bufsize);
-	__fsetlocking(f, FSETLOCKING_BYCALLER);
+	stdio_nolock(f);
 }
 
 FILE *instream_open(const char *path, struct instream **out, void *buf, size_t bufsize, char *err,

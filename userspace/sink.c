@@ -9,10 +9,10 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <unistd.h>
 
 #include "opts.h"
+#include "stdio_nolock.h"
 
 void sink_netns_name(const struct lt_netns *ns, char *out, size_t len)
 {
@@ -124,7 +124,7 @@ void sink_batch_end(struct sink_batch *sb, FILE *out)
 	if (!sb->on) /* unlocked: only the run's thread writes outputs (a live
 		      * run has other threads, and a locked fwrite is two
 		      * atomic operations per record) */
-		fwrite_unlocked(sbuf_str(&sb->buf), 1, sb->buf.len, out);
+		stdio_write_nolock(sbuf_str(&sb->buf), sb->buf.len, out);
 	else if (sb->buf.len >= SINK_BATCH_BYTES)
 		sink_batch_flush(sb, out);
 }

@@ -8,7 +8,6 @@
 #include "sink.h"
 
 #include <inttypes.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "fmt.h"
 #include "sbuf.h"
 #include "sink_sort.h"
+#include "stdio_nolock.h"
 
 /* The narrowest endpoint column: the widest IPv4 endpoint. */
 #define EP_MIN_WIDTH 21 /* 255.255.255.255:65535 */
@@ -188,7 +188,7 @@ static void line_write(struct text_sink *ts, const struct sbuf *b)
 	/* unlocked: only this thread writes lotrace's outputs, and once any
 	 * thread was made (src_bpf_netns.c) fwrite's lock is two atomic
 	 * operations per line, each draining the stores of the line */
-	fwrite_unlocked(sbuf_str(b), 1, b->len, ts->base.out);
+	stdio_write_nolock(sbuf_str(b), b->len, ts->base.out);
 }
 
 /* One line: its start, the rest, written. */
