@@ -94,6 +94,20 @@ static void on_change(void *ctx, const struct flow *f, enum lt_verdict v)
 			e->taps[i].on_change(e->taps[i].ctx, f, v);
 }
 
+/* The verdicts on_change must see: the taps' and, with a limit, those
+ * that end a connection (mark_ended). */
+static void set_change_mask(struct engine *e)
+{
+	uint32_t mask = 0;
+	for (int i = 0; i < e->ntaps; i++)
+		if (e->taps[i].on_change)
+			mask |= e->taps[i].change_verdicts ? e->taps[i].change_verdicts : ~0u;
+	for (int v = 0; e->limit && v < LT_V_COUNT; v++)
+		if (lt_verdict_ended((enum lt_verdict)v))
+			mask |= 1u << v;
+	flow_tab_change_mask(e->flows, mask);
+}
+
 struct engine *engine_init(const struct flow_config *cfg)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -109,6 +123,7 @@ struct engine *engine_init(const struct flow_config *cfg)
 		engine_release(e);
 		return NULL;
 	}
+	set_change_mask(e);
 	return e;
 }
 
@@ -131,6 +146,7 @@ static void count_obs_taps(struct engine *e)
 		e->n_on_flow_obs += e->taps[i].on_flow_obs != NULL;
 		e->n_on_change += e->taps[i].on_change != NULL;
 	}
+	set_change_mask(e);
 }
 
 int engine_add_tap(struct engine *e, const struct lt_tap *t)
@@ -162,6 +178,7 @@ void engine_watch(struct engine *e, uint16_t port)
 void engine_set_limit(struct engine *e, uint64_t n)
 {
 	e->limit = n;
+	set_change_mask(e);
 }
 
 void engine_obs(void *ctx, const struct lt_obs *o)

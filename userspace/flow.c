@@ -24,6 +24,7 @@
 
 #include "hash.h"
 #include "ports.h"
+#include "zero.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,8 @@ struct lru_link {
 struct flow_tab {
 	struct flow_config cfg;
 	struct flow_hooks hooks;
-	struct flow *pool; /* [1..cap]; [0] unused */
+	uint32_t change_mask; /* verdicts hooks.on_change is called for */
+	struct flow *pool;    /* [1..cap]; [0] unused */
 	uint32_t cap;
 	struct slot *slot; /* the hash table: mask_max + 1 slots allocated, */
 	uint32_t mask;	   /* mask + 1 in use (a power of two) */
@@ -248,6 +250,11 @@ static uint64_t longest_timeout(const struct flow_config *c)
 	return m;
 }
 
+void flow_tab_change_mask(struct flow_tab *t, uint32_t mask)
+{
+	t->change_mask = mask;
+}
+
 struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_hooks *hooks)
 {
 	struct flow_tab *t = calloc(1, sizeof(*t));
@@ -256,6 +263,7 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 	t->cfg = *cfg;
 	if (hooks)
 		t->hooks = *hooks;
+	t->change_mask = ~0u;
 	if (!t->cfg.max_flows)
 		t->cfg.max_flows = LT_FLOWS_DEFAULT;
 	if (!t->cfg.linger_ns)
@@ -434,7 +442,7 @@ static struct flow *alloc_flow(struct flow_tab *t)
 		t->free_head = t->pool[i].free_next;
 	}
 	struct flow *f = &t->pool[i];
-	memset(f, 0, sizeof(*f));
+	zero_block(f, sizeof(*f));
 	return f;
 }
 
@@ -819,7 +827,7 @@ static void report_change(struct flow_tab *t, struct flow *f)
 	if (v == LT_V_CONNECTING)
 		t->n_connecting++;
 	f->verdict_seen = (uint8_t)v;
-	if (t->hooks.on_change)
+	if (t->hooks.on_change && (t->change_mask >> v & 1))
 		t->hooks.on_change(t->hooks.ctx, f, v);
 }
 

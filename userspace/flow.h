@@ -227,6 +227,10 @@ struct flow_tab;
 struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_hooks *hooks);
 /* Frees the table without retiring anything (call flow_flush first). */
 void flow_tab_free(struct flow_tab *t);
+/* The verdicts hooks.on_change is called for, a bit (1u << v) each;
+ * every verdict until this is called. verdict_seen follows every change
+ * either way. */
+void flow_tab_change_mask(struct flow_tab *t, uint32_t mask);
 
 /* Feed one observation. Returns the flow a segment now belongs to (a
  * reused 4-tuple: the new one), as flow_find would, or NULL. */

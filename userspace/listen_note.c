@@ -275,7 +275,10 @@ static void on_listen(void *ctx, const struct listen_ev *ev)
 
 int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json)
 {
-	struct lt_tap t = { .on_change = on_change, .on_listen = on_listen, .ctx = ln };
+	struct lt_tap t = { .on_change = on_change,
+			    .change_verdicts = 1u << LT_V_REFUSED,
+			    .on_listen = on_listen,
+			    .ctx = ln };
 	memset(ln, 0, sizeof(*ln));
 	ln->out = out;
 	ln->json = json;

@@ -35,6 +35,7 @@
 #include "lotrace.skel.h"
 #include "proto.h"
 #include "src_bpf_tc.h"
+#include "zero.h"
 
 _Static_assert(sizeof(struct lt_conn) == 576, "struct lt_conn layout changed");
 _Static_assert(LT_CONN_BASE_LEN == 448, "struct lt_conn head[] is not last");
@@ -758,16 +759,26 @@ static void deliver(struct src_bpf *s, const struct lt_conn *c, const struct lt_
 	/* In time order; at the same time, in the order made here (a side's
 	 * segments before what the kernel said of them): a stable insertion
 	 * sort of a few entries, mostly in order already. */
+	const int n = x->n;
 	uint8_t ord[LT_EXP_MAX];
-	for (int i = 0; i < x->n; i++) {
+	uint64_t ts[LT_EXP_MAX]; /* ord's times, beside it: no 208-byte stride */
+	for (int i = 0; i < n; i++) {
+		const uint64_t t = x->o[i].ts_ns;
 		int j = i;
-		for (; j > 0 && x->o[ord[j - 1]].ts_ns > x->o[i].ts_ns; j--)
+		for (; j > 0 && ts[j - 1] > t; j--) {
 			ord[j] = ord[j - 1];
+			ts[j] = ts[j - 1];
+		}
 		ord[j] = (uint8_t)i;
+		ts[j] = t;
 	}
-	for (int i = 0; i < x->n; i++) {
-		x->o[ord[i]].over = i == x->n - 1 ? over : LT_OVER_NO;
+	/* over is LT_OVER_NO in every observation made (x->base's) but the
+	 * last handed on */
+	for (int i = 0; i < n - 1; i++)
 		emit(s, &x->o[ord[i]]);
+	if (n) {
+		x->o[ord[n - 1]].over = over;
+		emit(s, &x->o[ord[n - 1]]);
 	}
 }
 
@@ -923,11 +934,18 @@ static int on_sample(void *ctx, void *data, size_t len)
 		}
 	} else if (kind == LT_REC_CONN_SHORT && len >= sizeof(struct lt_conn_short)) {
 		struct lt_conn_short r;
+		const struct lt_conn_short *in = data;
 		struct lt_conn c;
 
-		memcpy(&r, data, sizeof(r));
-		memset(&c, 0, sizeof(c));
-		lt_conn_short_expand(&c, &r);
+		/* The ring's records start 8-byte aligned (after its 8-byte
+		 * header, lengths rounded up to 8): read in place, a 312-byte
+		 * copy less; copied out where that does not hold. */
+		if ((uintptr_t)data % _Alignof(struct lt_conn_short)) {
+			memcpy(&r, data, sizeof(r));
+			in = &r;
+		}
+		zero_block(&c, sizeof(c));
+		lt_conn_short_expand(&c, in);
 		if (c.key.family == 4 || c.key.family == 6) {
 			conn_final(s, &c, s->now_mono);
 			return stop;

@@ -27,6 +27,11 @@ struct lt_tap {
 	void (*on_flow_obs)(void *ctx, const struct lt_obs *o, const struct flow *f);
 	/* An active connection changed (its verdict as of now). */
 	void (*on_change)(void *ctx, const struct flow *f, enum lt_verdict v);
+	/* The verdicts on_change acts on, a bit (1u << v) each, 0: all. It
+	 * may still be called for others (another tap wants them); without
+	 * a tap that wants a verdict, the flow table does not call the
+	 * engine for it (a live flood's 4 changes per connection). */
+	uint32_t change_verdicts;
 	/* A connection left the table: final verdict. */
 	void (*on_retire)(void *ctx, const struct flow *f, enum lt_verdict v);
 	/* A socket began or stopped listening (eBPF), as the engine's

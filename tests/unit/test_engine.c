@@ -5,7 +5,8 @@
  * and removed through it and see every observation and retirement; with a
  * limit of N it is done once N connections finished, exactly N go to the
  * stats and the taps (ended ones first) and the rest are counted; the
- * replay pacer (src_pace.c) hands on the same observations as the file.
+ * replay pacer (src_pace.c) hands on the same observations as the file; a
+ * tap that names the verdicts it acts on gets those changes and no others.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -118,6 +119,51 @@ static void test_limit(void **state)
 	engine_release(e);
 }
 
+struct changes {
+	uint64_t per[LT_V_COUNT];
+	uint64_t calls;
+};
+
+static void count_change(void *ctx, const struct flow *f, enum lt_verdict v)
+{
+	struct changes *c = ctx;
+	(void)f;
+	c->calls++;
+	c->per[v]++;
+}
+
+/* A tap that names the verdicts it acts on (change_verdicts) is called
+ * for those: as often as a tap that takes every change sees them, and,
+ * alone on the engine, for no other (the flow table does not call the
+ * engine for a verdict no tap wants). */
+static void test_change_verdicts(void **state)
+{
+	struct changes all = { 0 }, refused = { 0 };
+	struct lt_tap ta = { .on_change = count_change, .ctx = &all };
+	struct lt_tap tr = { .on_change = count_change,
+			     .change_verdicts = 1u << LT_V_REFUSED,
+			     .ctx = &refused };
+	struct engine *e = new_engine();
+	struct lt_source *src = open_capture();
+
+	assert_int_equal(engine_add_tap(e, &ta), 0);
+	feed(e, src);
+	src->ops->close(src);
+	engine_release(e);
+
+	e = new_engine();
+	src = open_capture();
+	assert_int_equal(engine_add_tap(e, &tr), 0);
+	feed(e, src);
+	src->ops->close(src);
+	engine_release(e);
+
+	assert_true(all.per[LT_V_REFUSED] > 0);
+	assert_true(all.calls > all.per[LT_V_REFUSED]);
+	assert_int_equal(refused.per[LT_V_REFUSED], all.per[LT_V_REFUSED]);
+	assert_int_equal(refused.calls, refused.per[LT_V_REFUSED]);
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -174,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_taps),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_change_verdicts),
 		cmocka_unit_test(test_pace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
