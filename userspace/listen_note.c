@@ -138,6 +138,7 @@ void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 			why_refused(&b, refused, ls, n);
 		sbuf_putc(&b, '\n');
 	}
+	sink_flush(ln->sink); /* the lines before the note go first */
 	fwrite(sbuf_str(&b), 1, b.len, ln->out);
 	fflush(ln->out);
 	sbuf_release(&b);
@@ -269,11 +270,13 @@ static void on_listen(void *ctx, const struct listen_ev *ev)
 
 	sbuf_init(&b, 512);
 	listen_note_event(&b, ev, ln->json);
+	sink_flush(ln->sink);
 	fwrite(sbuf_str(&b), 1, b.len, ln->out);
 	sbuf_release(&b);
 }
 
-int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json)
+int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json,
+		       struct lt_sink *sink)
 {
 	struct lt_tap t = { .on_change = on_change,
 			    .change_verdicts = 1u << LT_V_REFUSED,
@@ -281,6 +284,7 @@ int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int 
 			    .ctx = ln };
 	memset(ln, 0, sizeof(*ln));
 	ln->out = out;
+	ln->sink = sink;
 	ln->json = json;
 	return engine_add_tap(e, &t);
 }

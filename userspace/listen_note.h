@@ -20,6 +20,7 @@
 struct listener;
 struct listen_ev;
 struct json;
+struct lt_sink;
 
 /* The per-port rate limit remembers this many ports at once: a note per
  * port and second, and at most this many notes a second in all. */
@@ -27,6 +28,7 @@ struct json;
 
 struct listen_note {
 	FILE *out;
+	struct lt_sink *sink; /* writes to out too: what it holds goes first */
 	int json;
 	struct {
 		uint16_t port;
@@ -47,7 +49,9 @@ void listen_note_json_netns(struct json *j, const struct listen_ev *ev);
 /* Print the note for port now; why: "start" or "refused". */
 void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		       const struct flow *refused);
-/* Add as a tap of e: notes after refused connections; -1 if e is full. */
-int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json);
+/* Add as a tap of e: notes after refused connections; -1 if e is full.
+ * sink (may be NULL) holds records for out: flushed before each note. */
+int listen_note_attach(struct listen_note *ln, struct engine *e, FILE *out, int json,
+		       struct lt_sink *sink);
 
 #endif

@@ -286,7 +286,7 @@ static int add_taps(struct lt_run *r, int *status)
 		if (r->live && (r->notes = malloc(sizeof(*r->notes))) &&
 		    listen_note_attach(r->notes, r->eng,
 				       o->format == LT_FMT_ZEEK ? stderr : out, /* conn.log only */
-				       o->format == LT_FMT_JSON) < 0) {
+				       o->format == LT_FMT_JSON, r->sink) < 0) {
 			free(r->notes);
 			r->notes = NULL;
 		}

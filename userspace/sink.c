@@ -43,8 +43,9 @@ struct lt_sink *sink_for_opts(FILE *out, const struct lt_opts *o)
 		.quiet = o->quiet,
 		.sort_start = o->sort_start,
 		.netns_always = o->netns != NULL,
-		/* listener notes share the stream in live runs only */
-		.batch = o->read_file != NULL,
+		/* live runs: listener notes share the stream, and
+		 * listen_note.c flushes the sink before each */
+		.batch = 1,
 	};
 	switch (o->format) {
 	case LT_FMT_JSON:

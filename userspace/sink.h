@@ -10,8 +10,9 @@
  * write(2); the run flushes it often (run.c) and sees write errors there
  * (they stay on the FILE). A sink may instead gather its records in a
  * buffer of its own (struct sink_batch, when nothing else writes to the
- * stream between them: replay) and write(2) it in blocks, saving the copy
- * into stdio; the run then calls sink_flush before it flushes the stream.
+ * stream between them, or what does calls sink_flush first: live runs'
+ * listener notes) and write(2) it in blocks, saving the copy into stdio;
+ * the run then calls sink_flush before it flushes the stream.
  */
 #ifndef LT_SINK_H
 #define LT_SINK_H
@@ -78,8 +79,9 @@ struct lt_sink_cfg {
 	int sort_start;	  /* --sort start: records by first packet, at the end */
 	int netns_always; /* --netns: the namespace column even with one */
 	int batch;	  /* nothing else writes to the stream between records
-			   * (no listener notes: replay): the sink may hold
-			   * them (struct sink_batch) until sink_flush */
+			   * without sink_flush first (listener notes flush
+			   * it): the sink may hold them (struct sink_batch)
+			   * until sink_flush */
 };
 
 /* How a connection's network namespace is shown: its `ip netns` name (or

@@ -53,6 +53,15 @@ for p in $A $B; do
 		ok "a refusal on $p right after one on the next port still gets its note" ||
 		fail "refusal note on $p" "$(grep '^#' "$tmp/out2")"
 done
+# eBPF: A's refused connection retires with its end record, before B's
+# refusal; its line, which the sink may hold, goes out before B's note
+if grep -q "capturing with ebpf" "$tmp/err2"; then
+	line_a=$(grep -nE "^[0-9].* -> 127\.0\.0\.1:$A .*refused" "$tmp/out2" | head -1 | cut -d: -f1)
+	note_b=$(grep -nE "^# 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$B refused; " "$tmp/out2" | head -1 | cut -d: -f1)
+	[ -n "$line_a" ] && [ -n "$note_b" ] && [ "$line_a" -lt "$note_b" ] &&
+		ok "the connection line of the refusal on $A comes before the note of the one on $B" ||
+		fail "lines before notes" "line of $A at ${line_a:-none}, note of $B at ${note_b:-none}: $(cat "$tmp/out2")"
+fi
 
 # A listener that starts after lotrace, accepts 2 connections and closes
 # before the end: the report's Listeners section names it with its times
