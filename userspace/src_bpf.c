@@ -626,8 +626,12 @@ static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s, int d, uin
 	return o;
 }
 
-static void exp_seg(struct exp *x, const struct src_bpf *s, const struct lt_conn *c, int d,
-		    uint64_t ts, uint8_t flags, uint32_t seq, uint32_t payload)
+/* inlined: its three call sites pass eight arguments, and the calls were
+ * a third of its cost */
+static inline __attribute__((always_inline)) void exp_seg(struct exp *x, const struct src_bpf *s,
+							  const struct lt_conn *c, int d,
+							  uint64_t ts, uint8_t flags, uint32_t seq,
+							  uint32_t payload)
 {
 	const struct lt_side *sd = &c->side[d], *peer = &c->side[d ^ 1];
 	struct lt_obs *o = exp_new(x, s, d, ts, LT_OBS_SEGMENT);
