@@ -307,10 +307,10 @@ static __always_inline int tomb_way(const struct lt_tomb_set *set, __u64 h)
 	return -1;
 }
 
-/* Remember that k ended at t_end: its own way, else the oldest one. */
-static __always_inline void tomb_put(const struct lt_key *k, __u64 t_end, __u32 client_isn)
+/* Remember that the key whose hash is h ended at t_end: its own way,
+ * else the oldest one. */
+static __always_inline void tomb_put(__u64 h, __u64 t_end, __u32 client_isn)
 {
-	__u64 h = key_hash(k);
 	struct lt_tomb_set *set = tomb_set(h);
 	int i, pick;
 
@@ -353,14 +353,25 @@ static __always_inline __u64 rb_flags(void)
  */
 static __always_inline void conn_end(const struct lt_key *k, struct lt_conn *c, __u32 why)
 {
+	__u64 h = key_hash(k);
+
 	c->flags |= LT_CF_END | why;
 	if (c->t_first <= last_loss_ns)
 		c->flags |= LT_CF_LOSS;
 	if (lt_conn_short_ok(c)) {
 		struct lt_conn_short *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		struct lt_tomb_set *set;
 
 		if (!r)
 			goto pending;
+		/* Load the tomb's set (a cold line: one set per connection)
+		 * before the copy, so that its miss overlaps the copy's own
+		 * instead of starting after the commit, whose xchg waits for
+		 * every load before it. (The full record is copied in one
+		 * helper call, after the reserve's lock: no gap to fill.) */
+		set = tomb_set(h);
+		if (set)
+			(void)*(volatile __u64 *)&set->t_end[0];
 		lt_conn_short_fill(r, c);
 		bpf_ringbuf_submit(r, rb_flags());
 	} else if (bpf_ringbuf_output(&events, c, LT_CONN_LEN(c), rb_flags())) {
@@ -370,7 +381,7 @@ pending:
 		return;
 	}
 	count(LT_CNT_ENDS);
-	tomb_put(k, bpf_ktime_get_ns(), c->side[0].isn);
+	tomb_put(h, bpf_ktime_get_ns(), c->side[0].isn);
 	bpf_map_delete_elem(&conns, k);
 }
 
