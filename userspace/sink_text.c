@@ -347,6 +347,17 @@ static void line_rest(struct text_sink *ts, struct sbuf *b, const struct flow *f
 		sbuf_u64(b, (uint64_t)f->side[0].copies.pkts + f->side[1].copies.pkts);
 		sbuf_lit(b, " duplicate copies: same segment, another VLAN]");
 	}
+	/* the line's end in one reservation (stream numbers of a live run
+	 * have five digits soon: sbuf_u64's call) */
+	static const char tag[] = "  stream=";
+	char *start = sbuf_room_try(b, sizeof(tag) - 1 + SBUF_U64_MAX + 1);
+	if (start) {
+		memcpy(start, tag, sizeof(tag) - 1);
+		char *p = sbuf_put_u64(start + sizeof(tag) - 1, sink_stream_index(f));
+		*p++ = '\n';
+		sbuf_commit(b, (size_t)(p - start));
+		return;
+	}
 	sbuf_lit(b, "  stream=");
 	sbuf_u64(b, sink_stream_index(f));
 	sbuf_putc(b, '\n');
