@@ -5,6 +5,7 @@
  */
 #include "listen_note.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,6 +83,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The first failed write's reason, kept for the run's message: the
+ * run only sees the stream's error flag later, when errno says nothing. */
+static void note_failed(struct listen_note *ln)
+{
+	if (!ln->write_errno)
+		ln->write_errno = errno ? errno : EIO;
+}
+
 void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		       const struct flow *refused)
 {
@@ -139,8 +148,8 @@ void listen_note_print(struct listen_note *ln, uint16_t port, const char *why,
 		sbuf_putc(&b, '\n');
 	}
 	sink_flush(ln->sink); /* the lines before the note go first */
-	fwrite(sbuf_str(&b), 1, b.len, ln->out);
-	fflush(ln->out);
+	if (fwrite(sbuf_str(&b), 1, b.len, ln->out) != b.len || fflush(ln->out) != 0)
+		note_failed(ln);
 	sbuf_release(&b);
 }
 
@@ -271,7 +280,8 @@ static void on_listen(void *ctx, const struct listen_ev *ev)
 	sbuf_init(&b, 512);
 	listen_note_event(&b, ev, ln->json);
 	sink_flush(ln->sink);
-	fwrite(sbuf_str(&b), 1, b.len, ln->out);
+	if (fwrite(sbuf_str(&b), 1, b.len, ln->out) != b.len)
+		note_failed(ln);
 	sbuf_release(&b);
 }
 

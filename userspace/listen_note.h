@@ -29,6 +29,7 @@ struct lt_sink;
 struct listen_note {
 	FILE *out;
 	struct lt_sink *sink; /* writes to out too: what it holds goes first */
+	int write_errno;      /* errno of the first failed write to out, 0 */
 	int json;
 	struct {
 		uint16_t port;

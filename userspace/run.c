@@ -98,12 +98,24 @@ static uint64_t mono_ns(void)
 
 /* ---- taps ---------------------------------------------------------------- */
 
+/* Why out failed: the errno of a write that failed just now, else that
+ * of the listener notes' failed write (they share the stream, and a note
+ * at the start can fail before any record is written), else EIO. */
+static int out_errno(const struct lt_run *r)
+{
+	if (errno)
+		return errno;
+	if (r->notes && r->notes->out == r->out && r->notes->write_errno)
+		return r->notes->write_errno;
+	return EIO;
+}
+
 /* A failed write to stdout, noted while errno still says why; reading
  * stops at the next check. */
 static void note_stdout(struct lt_run *r)
 {
 	if (r->to_stdout && !r->out_err && ferror(r->out))
-		r->out_err = errno ? errno : EIO;
+		r->out_err = out_errno(r);
 }
 
 /* "to stdout" or "to 'FILE'" (--json FILE) */
@@ -150,7 +162,7 @@ static void check_outputs(struct lt_run *r)
 		errno = 0;
 		sink_flush(r->sink); /* what the sink holds goes first */
 		if (fflush(r->out) != 0 || ferror(r->out))
-			r->out_err = errno ? errno : EIO;
+			r->out_err = out_errno(r);
 	}
 	if (r->out_err)
 		run_stop(r, r->out_err == EPIPE ? RUN_STOP_PIPE : RUN_STOP_OUTPUT);
@@ -185,7 +197,7 @@ static void reopen_outputs(struct lt_run *r)
 		errno = 0;
 		sink_flush(r->sink);
 		if (fflush(r->out) != 0 || ferror(r->out)) {
-			r->out_err = errno ? errno : EIO;
+			r->out_err = out_errno(r);
 			return;
 		}
 		if (!(nf = fopen(o->json_file, "a"))) {
@@ -782,12 +794,12 @@ int run_finish(struct lt_run *r)
 	if (r->to_stdout && !r->out_err) {
 		errno = 0;
 		if (fflush(r->out) != 0 || ferror(r->out))
-			r->out_err = errno ? errno : EIO;
+			r->out_err = out_errno(r);
 	}
 	if (r->out_owned && !r->out_err) {
 		errno = 0;
 		if (fclose(r->out) != 0)
-			r->out_err = errno ? errno : EIO;
+			r->out_err = out_errno(r);
 		r->out_owned = 0;
 	}
 	if (r->out_err == EPIPE && r->out == stdout)

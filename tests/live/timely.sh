@@ -5,6 +5,8 @@
 # A live connection is reported when it retires (1 s after its last
 # segment, so late retransmissions still count), so "soon" is under 2 s;
 # output held in stdio's buffer until exit would show after 6 s.
+# A live run into a full disk says why, whatever wrote first: the
+# listener note at the start fails before any record (each backend).
 . "$(dirname "$0")/../lib.sh"
 PEER=$REPO/build/tools/lt_peer
 tmp=$(mktemp -d)
@@ -33,4 +35,21 @@ for fmt in text json; do
 			fail "$fmt into a pipe: line late" "${ms} ms"
 	fi
 	P=$((P + 1))
+done
+
+# > /dev/full: the start note ("# listening on P: ...") is the first write
+# to fail; the message names the disk's errno, not a stand-in EIO
+backends=(pcap)
+"$LOTRACE" --version 2>/dev/null | grep -qi ebpf && backends+=(ebpf)
+for b in "${backends[@]}"; do
+	for fmt in text json; do
+		args=()
+		[ $fmt = json ] && args=(--json)
+		"$LOTRACE" --backend "$b" --port $P --no-tui --duration 1s "${args[@]}" >/dev/full 2>"$tmp/err"
+		st=$?
+		msg=$(grep -v "^lotrace: \(eBPF\|libpcap\) " "$tmp/err")
+		[ $st = 1 ] && [ "$msg" = "lotrace: cannot write to stdout: No space left on device" ] &&
+			ok "$b $fmt > /dev/full: exit 1, 'No space left on device'" ||
+			fail "$b $fmt > /dev/full" "exit $st: $msg"
+	done
 done
