@@ -67,7 +67,7 @@ else fail "demo: leaves nothing behind" "$(diff "$tmp/before" "$tmp/after" | tr 
 interrupt() { # interrupt NAME SIGNAL TARGET(group|script)
 	set -m # its own process group, as a terminal's foreground job
 	# not the last run's "5/5": the child truncates err only once it runs
-	rm -f "$tmp/out" "$tmp/err"
+	: >"$tmp/out"; : >"$tmp/err"
 	"$REPO/tests/run-default.sh" >"$tmp/out" 2>"$tmp/err" </dev/null &
 	local pid=$!
 	set +m
