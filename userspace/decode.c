@@ -5,6 +5,7 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
+#include "inline.h"
 #include "cursor.h"
 
 #define ETH_P_IPV4 0x0800
@@ -40,8 +41,7 @@ static inline uint32_t get_be32(const uint8_t *p)
 
 /* dec_tcp and dec_ipv4 are inlined into their callers: a frame's usual
  * path is then one call deep (the calls were a tenth of decoding). */
-static inline __attribute__((always_inline)) enum dec_result
-dec_tcp(struct frame_ctx *fc, struct cur c, uint32_t ip_payload_len)
+LT_INLINE enum dec_result dec_tcp(struct frame_ctx *fc, struct cur c, uint32_t ip_payload_len)
 {
 	struct lt_obs *o = fc->obs;
 	uint8_t h[20]; /* the fixed header, one bounds check for all of it */
@@ -126,8 +126,7 @@ static bool ipv4_csum_bad(const uint8_t *h, uint32_t ihl)
 	return sum != 0xffff;
 }
 
-static inline __attribute__((always_inline)) enum dec_result dec_ipv4(struct frame_ctx *fc,
-								      struct cur c)
+LT_INLINE enum dec_result dec_ipv4(struct frame_ctx *fc, struct cur c)
 {
 	struct lt_obs *o = fc->obs;
 	struct cur v = c;

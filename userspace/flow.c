@@ -22,6 +22,7 @@
  */
 #include "flow.h"
 
+#include "inline.h"
 #include "hash.h"
 #include "ports.h"
 #include "zero.h"
@@ -155,8 +156,7 @@ static bool addr_eq(const uint8_t *a, const uint8_t *b)
 /* The ports first: another connection's flow (the one the last lookup
  * found, in a capture of interleaved connections: most segments) differs
  * there, and is told so in a few instructions. */
-static inline __attribute__((always_inline)) bool flow_matches(const struct flow *f,
-							       const struct lt_obs *o)
+LT_INLINE bool flow_matches(const struct flow *f, const struct lt_obs *o)
 {
 	const uint16_t cp = f->client.port, sp = f->server.port;
 	const bool fwd = cp == o->src.port && sp == o->dst.port;
@@ -192,8 +192,7 @@ static struct flow *lookup_slow(struct flow_tab *t, const struct lt_obs *o)
 /* The flow the last lookup found, inline: a live run's observations come
  * a connection at a time (5 of its 6 find it), and the call's own cost
  * was a third of a hit's */
-static inline __attribute__((always_inline)) struct flow *lookup(struct flow_tab *t,
-								 const struct lt_obs *o)
+LT_INLINE struct flow *lookup(struct flow_tab *t, const struct lt_obs *o)
 {
 	struct flow *f = &t->pool[t->last];
 	if (t->last != NIL && flow_matches(f, o))
@@ -531,8 +530,8 @@ static struct flow *create_flow(struct flow_tab *t, const struct lt_obs *o)
 
 /* inlined (as hist_put_seq): a few calls per connection, each with its
  * kind or letter known at the call */
-static inline __attribute__((always_inline)) void
-tl_add(struct flow *f, enum lt_tl_kind kind, int dir, uint8_t flags, uint64_t ts, uint64_t bytes)
+LT_INLINE void tl_add(struct flow *f, enum lt_tl_kind kind, int dir, uint8_t flags, uint64_t ts,
+		      uint64_t bytes)
 {
 	if (f->tl_len > 0) {
 		struct lt_tl_entry *last = &f->tl[f->tl_len - 1];
@@ -575,8 +574,8 @@ static void hist_put(struct flow *f, char letter, int dir)
 }
 
 /* A letter that repeats only when the sequence number moved on. */
-static inline __attribute__((always_inline)) void
-hist_put_seq(struct flow *f, char letter, int dir, int slot, uint8_t seen_bit, uint32_t seq)
+LT_INLINE void hist_put_seq(struct flow *f, char letter, int dir, int slot, uint8_t seen_bit,
+			    uint32_t seq)
 {
 	if ((f->hist_once[dir] & seen_bit) && f->hist_last_seq[dir][slot] == seq)
 		return;
@@ -823,7 +822,7 @@ static bool starts_new_connection(const struct flow *f, const struct lt_obs *o)
 }
 
 /* inlined: after most segments of a live connection (5 of 6) */
-static inline __attribute__((always_inline)) void report_change(struct flow_tab *t, struct flow *f)
+LT_INLINE void report_change(struct flow_tab *t, struct flow *f)
 {
 	enum lt_verdict v = current_verdict(t, f, false);
 	if (v == LT_V_CONNECTING) {

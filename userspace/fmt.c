@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fmt.c - addresses, times, durations and compact timelines as text. */
 #include "fmt.h"
+#include "inline.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -99,7 +100,7 @@ char *fmt_speed(char out[24], double speed)
 /* fmt_dur_sb(ns) for 0 <= ns < 1 s at p (at most 10 bytes, SBUF_U64_MAX of
  * slack for the number's store); NULL for 1 s and more (what was written
  * past p is garbage, not committed). */
-static inline __attribute__((always_inline)) char *put_dur_fast(char *p, uint64_t ns)
+LT_INLINE char *put_dur_fast(char *p, uint64_t ns)
 {
 	if (ns < 1000) {
 		p = sbuf_put_u64(p, ns);

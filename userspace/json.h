@@ -41,7 +41,7 @@ struct json {
 void json_init(struct json *j, struct sbuf *b);
 
 /* Internal: the comma before a key or value (inline: it runs per field). */
-SBUF_INLINE void json__sep(struct json *j)
+LT_INLINE void json__sep(struct json *j)
 {
 	if (j->after_key) {
 		j->after_key = false;
@@ -58,24 +58,24 @@ SBUF_INLINE void json__sep(struct json *j)
 /* ---- raw values ---------------------------------------------------------
  * A value alone, no comma placed: for the fixed-shape records below, and
  * the tracked writers after the comma. */
-SBUF_INLINE void json_raw_u64(struct json *j, uint64_t v)
+LT_INLINE void json_raw_u64(struct json *j, uint64_t v)
 {
 	sbuf_u64(j->b, v);
 }
-SBUF_INLINE void json_raw_i64(struct json *j, int64_t v)
+LT_INLINE void json_raw_i64(struct json *j, int64_t v)
 {
 	sbuf_i64(j->b, v);
 }
-SBUF_INLINE void json_raw_null(struct json *j)
+LT_INLINE void json_raw_null(struct json *j)
 {
 	sbuf_lit(j->b, "null");
 }
 /* An escaped string; json_raw_str_or_null: null when s is NULL or "". */
-SBUF_INLINE void json_raw_str(struct json *j, const char *s)
+LT_INLINE void json_raw_str(struct json *j, const char *s)
 {
 	sbuf_json_str(j->b, s);
 }
-SBUF_INLINE void json_raw_str_or_null(struct json *j, const char *s)
+LT_INLINE void json_raw_str_or_null(struct json *j, const char *s)
 {
 	if (s && *s)
 		sbuf_json_str(j->b, s);
@@ -83,7 +83,7 @@ SBUF_INLINE void json_raw_str_or_null(struct json *j, const char *s)
 		sbuf_lit(j->b, "null");
 }
 /* A string lotrace names itself, quoted without the escaping scan. */
-SBUF_INLINE void json_raw_safe(struct json *j, const char *s)
+LT_INLINE void json_raw_safe(struct json *j, const char *s)
 {
 	size_t n = strlen(s);
 	char *p = sbuf_room(j->b, n + 2);
@@ -95,7 +95,7 @@ SBUF_INLINE void json_raw_safe(struct json *j, const char *s)
 	}
 }
 /* v, or null when v < 0 ("not measured") */
-SBUF_INLINE void json_raw_nonneg_or_null(struct json *j, int64_t v)
+LT_INLINE void json_raw_nonneg_or_null(struct json *j, int64_t v)
 {
 	if (v < 0)
 		sbuf_lit(j->b, "null");
@@ -107,7 +107,7 @@ void json_obj_open(struct json *j);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j);
 void json_arr_close(struct json *j);
-SBUF_INLINE void json_key(struct json *j, const char *k)
+LT_INLINE void json_key(struct json *j, const char *k)
 {
 	json__sep(j);
 	json_raw_safe(j, k);
@@ -116,33 +116,33 @@ SBUF_INLINE void json_key(struct json *j, const char *k)
 }
 
 /* Values: the comma (or the key's completion), then the raw appender. */
-SBUF_INLINE void json_str(struct json *j, const char *s)
+LT_INLINE void json_str(struct json *j, const char *s)
 {
 	json__sep(j);
 	json_raw_str(j, s);
 }
 /* s, or null when s is NULL or empty. */
-SBUF_INLINE void json_str_or_null(struct json *j, const char *s)
+LT_INLINE void json_str_or_null(struct json *j, const char *s)
 {
 	json__sep(j);
 	json_raw_str_or_null(j, s);
 }
-SBUF_INLINE void json_u64(struct json *j, uint64_t v)
+LT_INLINE void json_u64(struct json *j, uint64_t v)
 {
 	json__sep(j);
 	json_raw_u64(j, v);
 }
-SBUF_INLINE void json_i64(struct json *j, int64_t v)
+LT_INLINE void json_i64(struct json *j, int64_t v)
 {
 	json__sep(j);
 	json_raw_i64(j, v);
 }
-SBUF_INLINE void json_null(struct json *j)
+LT_INLINE void json_null(struct json *j)
 {
 	json__sep(j);
 	json_raw_null(j);
 }
-SBUF_INLINE void json_bool(struct json *j, bool v)
+LT_INLINE void json_bool(struct json *j, bool v)
 {
 	json__sep(j);
 	if (v)
@@ -160,41 +160,41 @@ void json_value_begin(struct json *j);
 
 /* A string lotrace itself names (verdicts, states, kinds: ASCII letters,
  * digits, '-', '_' and the like), written without the escaping scan. */
-SBUF_INLINE void json_str_safe(struct json *j, const char *s)
+LT_INLINE void json_str_safe(struct json *j, const char *s)
 {
 	json__sep(j);
 	json_raw_safe(j, s);
 }
 
 /* key + value shorthands */
-SBUF_INLINE void json_kv_str(struct json *j, const char *k, const char *s)
+LT_INLINE void json_kv_str(struct json *j, const char *k, const char *s)
 {
 	json_key(j, k);
 	json_str(j, s);
 }
-SBUF_INLINE void json_kv_str_or_null(struct json *j, const char *k, const char *s)
+LT_INLINE void json_kv_str_or_null(struct json *j, const char *k, const char *s)
 {
 	json_key(j, k);
 	json_str_or_null(j, s);
 }
-SBUF_INLINE void json_kv_safe(struct json *j, const char *k, const char *s)
+LT_INLINE void json_kv_safe(struct json *j, const char *k, const char *s)
 {
 	json_key(j, k);
 	json_str_safe(j, s);
 }
 
-SBUF_INLINE void json_kv_u64(struct json *j, const char *k, uint64_t v)
+LT_INLINE void json_kv_u64(struct json *j, const char *k, uint64_t v)
 {
 	json_key(j, k);
 	json_u64(j, v);
 }
-SBUF_INLINE void json_kv_i64(struct json *j, const char *k, int64_t v)
+LT_INLINE void json_kv_i64(struct json *j, const char *k, int64_t v)
 {
 	json_key(j, k);
 	json_i64(j, v);
 }
 /* v, or null when v < 0 ("not measured") */
-SBUF_INLINE void json_kv_nonneg_or_null(struct json *j, const char *k, int64_t v)
+LT_INLINE void json_kv_nonneg_or_null(struct json *j, const char *k, int64_t v)
 {
 	json_key(j, k);
 	if (v < 0)
@@ -202,12 +202,12 @@ SBUF_INLINE void json_kv_nonneg_or_null(struct json *j, const char *k, int64_t v
 	else
 		json_u64(j, (uint64_t)v);
 }
-SBUF_INLINE void json_kv_null(struct json *j, const char *k)
+LT_INLINE void json_kv_null(struct json *j, const char *k)
 {
 	json_key(j, k);
 	json_null(j);
 }
-SBUF_INLINE void json_kv_bool(struct json *j, const char *k, bool v)
+LT_INLINE void json_kv_bool(struct json *j, const char *k, bool v)
 {
 	json_key(j, k);
 	json_bool(j, v);
@@ -233,7 +233,7 @@ SBUF_INLINE void json_kv_bool(struct json *j, const char *k, bool v)
  */
 #define JSON_K(k) ",\"" k "\":"
 #define json_frag(j, lit) json__frag((j), "" lit, sizeof(lit) - 1)
-SBUF_INLINE void json__frag(struct json *j, const char *s, size_t n)
+LT_INLINE void json__frag(struct json *j, const char *s, size_t n)
 {
 	j->after_key = false;
 	if (j->depth <= JSON_MAX_DEPTH)

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "inline.h"
+
 struct sbuf {
 	char *buf; /* NULL until the first append; sbuf_str() never is */
 	size_t len;
@@ -41,13 +43,12 @@ const char *sbuf_str(const struct sbuf *b);
 /* The slow path of sbuf_add: grow (within the cap), then copy. */
 void sbuf_add_slow(struct sbuf *b, const char *s, size_t n);
 
-#define SBUF_INLINE static inline __attribute__((always_inline))
 
 /* Room for n more bytes (and the NUL) at the end, or NULL (cap reached:
  * toobig is set). Write up to n bytes there, then sbuf_commit them. */
 char *sbuf_room_slow(struct sbuf *b, size_t n);
 
-SBUF_INLINE char *sbuf_room(struct sbuf *b, size_t n)
+LT_INLINE char *sbuf_room(struct sbuf *b, size_t n)
 {
 	if (b->len + n + 1 <= b->alloc)
 		return b->buf + b->len;
@@ -56,7 +57,7 @@ SBUF_INLINE char *sbuf_room(struct sbuf *b, size_t n)
 
 /* sbuf_room for a fast path that has a piecewise one: NULL when n bytes
  * do not fit, toobig left as it was (near the cap fewer bytes may fit). */
-SBUF_INLINE char *sbuf_room_try(struct sbuf *b, size_t n)
+LT_INLINE char *sbuf_room_try(struct sbuf *b, size_t n)
 {
 	bool was_toobig = b->toobig;
 	char *p = sbuf_room(b, n);
@@ -66,13 +67,13 @@ SBUF_INLINE char *sbuf_room_try(struct sbuf *b, size_t n)
 	return p;
 }
 
-SBUF_INLINE void sbuf_commit(struct sbuf *b, size_t used)
+LT_INLINE void sbuf_commit(struct sbuf *b, size_t used)
 {
 	b->len += used;
 	b->buf[b->len] = '\0';
 }
 
-SBUF_INLINE void sbuf_add(struct sbuf *b, const char *s, size_t n)
+LT_INLINE void sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 <= b->alloc) {
 		memcpy(b->buf + b->len, s, n);
@@ -83,12 +84,12 @@ SBUF_INLINE void sbuf_add(struct sbuf *b, const char *s, size_t n)
 	sbuf_add_slow(b, s, n);
 }
 
-SBUF_INLINE void sbuf_puts(struct sbuf *b, const char *s)
+LT_INLINE void sbuf_puts(struct sbuf *b, const char *s)
 {
 	sbuf_add(b, s, strlen(s));
 }
 
-SBUF_INLINE void sbuf_putc(struct sbuf *b, char c)
+LT_INLINE void sbuf_putc(struct sbuf *b, char c)
 {
 	if (b->len + 2 <= b->alloc) {
 		b->buf[b->len++] = c;
@@ -115,7 +116,7 @@ void sbuf_json_str(struct sbuf *b, const char *s);
  * one or two digits: those are written inline. */
 void sbuf_u64_slow(struct sbuf *b, uint64_t v);
 extern const char sbuf_digit_pairs[201]; /* "00" "01" ... "99" */
-SBUF_INLINE void sbuf_u64(struct sbuf *b, uint64_t v)
+LT_INLINE void sbuf_u64(struct sbuf *b, uint64_t v)
 {
 	if (v < 10) {
 		sbuf_putc(b, (char)('0' + v));
@@ -165,7 +166,7 @@ void sbuf_addr_port(struct sbuf *b, uint8_t family, const uint8_t addr[16], uint
 /* sbuf_put_json_str of a string of n bytes: quotes, \u00XX each. */
 #define SBUF_JSON_STR_MAX(n) (6 * (size_t)(n) + 2)
 
-SBUF_INLINE char *sbuf_put(char *p, const char *s, size_t n)
+LT_INLINE char *sbuf_put(char *p, const char *s, size_t n)
 {
 	memcpy(p, s, n);
 	return p + n;
@@ -173,7 +174,7 @@ SBUF_INLINE char *sbuf_put(char *p, const char *s, size_t n)
 /* A string literal, its length known at compile time. */
 #define sbuf_put_lit(p, s) sbuf_put((p), "" s, sizeof(s) - 1)
 char *sbuf_put_u64_slow(char *p, uint64_t v);
-SBUF_INLINE char *sbuf_put_u64(char *p, uint64_t v)
+LT_INLINE char *sbuf_put_u64(char *p, uint64_t v)
 {
 	if (v < 10) {
 		*p = (char)('0' + v);
@@ -197,7 +198,7 @@ SBUF_INLINE char *sbuf_put_u64(char *p, uint64_t v)
 	}
 	return sbuf_put_u64_slow(p, v);
 }
-SBUF_INLINE char *sbuf_put_i64(char *p, int64_t v)
+LT_INLINE char *sbuf_put_i64(char *p, int64_t v)
 {
 	if (v < 0) {
 		*p++ = '-';

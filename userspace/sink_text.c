@@ -144,7 +144,7 @@ static bool time_column(struct text_sink *ts, struct sbuf *b, uint64_t t)
 /* Spaces up to column `width` of the stretch that began at from, as
  * sbuf_pad writes them: a run of up to 32 by a copy of a constant size
  * (sbuf_pad's memset of a variable one is a call, four per line). */
-SBUF_INLINE void pad_col(struct sbuf *b, size_t from, size_t width)
+LT_INLINE void pad_col(struct sbuf *b, size_t from, size_t width)
 {
 	static const char spaces[33] = "                                ";
 	size_t have = b->len - from;
@@ -210,7 +210,7 @@ static void emit(struct text_sink *ts, uint64_t t, const char *cl, size_t ncl, c
  * movs, which costs tens of cycles to start for a few bytes (perf: most
  * of the memos' and the history's time).
  */
-SBUF_INLINE void add_fixed(struct sbuf *b, const char *s, size_t n, size_t size)
+LT_INLINE void add_fixed(struct sbuf *b, const char *s, size_t n, size_t size)
 {
 	char *p = sbuf_room_try(b, size);
 

@@ -6,6 +6,7 @@
  * connection's records and sweeps add up to each segment once.
  */
 #include "src_bpf.h"
+#include "inline.h"
 #include "src_bpf_netns.h"
 
 #include <errno.h>
@@ -628,10 +629,8 @@ static struct lt_obs *exp_new(struct exp *x, const struct src_bpf *s, int d, uin
 
 /* inlined: its three call sites pass eight arguments, and the calls were
  * a third of its cost */
-static inline __attribute__((always_inline)) void exp_seg(struct exp *x, const struct src_bpf *s,
-							  const struct lt_conn *c, int d,
-							  uint64_t ts, uint8_t flags, uint32_t seq,
-							  uint32_t payload)
+LT_INLINE void exp_seg(struct exp *x, const struct src_bpf *s, const struct lt_conn *c, int d,
+		       uint64_t ts, uint8_t flags, uint32_t seq, uint32_t payload)
 {
 	const struct lt_side *sd = &c->side[d], *peer = &c->side[d ^ 1];
 	struct lt_obs *o = exp_new(x, s, d, ts, LT_OBS_SEGMENT);
