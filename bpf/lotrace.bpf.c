@@ -81,7 +81,6 @@ const volatile __u8 copy_head = 1;	   /* 0 (--no-payload): copy no payload byte 
 const volatile __u32 tomb_mask = 16383;	   /* tombs sets - 1 (a power of two) */
 
 /* Written here, read (mmapped) by userspace; plain stores, races harmless. */
-__u64 next_id = 0;
 __u64 last_loss_ns = 0;
 
 /* Written by userspace: the namespace of every lo tc is attached to, while
@@ -173,6 +172,23 @@ static __always_inline void count(__u32 idx)
 
 	if (c)
 		*c += 1; /* per-CPU slot: no atomics needed */
+}
+
+/*
+ * A new connection's id, unique in the run and never 0: this CPU's count
+ * of new connections (LT_CNT_CONNS, counted here), and the CPU. Not one
+ * counter for all: an atomic add on a line both CPUs write, each new
+ * connection.
+ */
+static __always_inline __u64 new_conn_id(void)
+{
+	__u32 idx = LT_CNT_CONNS;
+	__u64 *n = bpf_map_lookup_elem(&counters, &idx);
+
+	if (!n)
+		return 1ull << 63; /* (an array's slot: never) */
+	*n += 1;
+	return *n << 16 | (bpf_get_smp_processor_id() & 0xffff);
 }
 
 static __always_inline void note_loss(__u32 idx)
@@ -655,10 +671,9 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 	c = bpf_map_lookup_elem(&conns, k);
 	if (!c)
 		return NULL;
-	count(LT_CNT_CONNS);
 	c->kind = LT_REC_CONN;
 	c->key = *k;
-	c->id = __sync_fetch_and_add(&next_id, 1) + 1;
+	c->id = new_conn_id();
 	c->t_first = now;
 	c->side[0].drop_reason = c->side[1].drop_reason = -1;
 	c->side[0].reset_reason = c->side[1].reset_reason = -1;

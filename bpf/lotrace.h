@@ -128,7 +128,7 @@ struct lt_conn {
 	__u8 pad0;
 	__u32 flags; /* LT_CF_* */
 	struct lt_key key;
-	__u64 id; /* 1, 2, ... unique per run */
+	__u64 id; /* unique per run, never 0 (new_conn_id) */
 	__u64 t_first;
 	__u64 t_last;  /* last segment */
 	__u64 t_term;  /* when LT_CF_TERM was set */

@@ -58,6 +58,7 @@ _Static_assert(sizeof(struct lt_ports) == 65536 / 8, "one bit per port");
 /* Records one dispatch reads at most (the rest wait for the next one). */
 #define LT_DISPATCH_RECORDS 16384
 #define LT_RB_STOP (-ECANCELED)
+#define DMAX_SLOTS 64 /* a power of two up to 1 << 16: id % DMAX_SLOTS is CPU % DMAX_SLOTS */
 
 struct dent;
 
@@ -86,7 +87,9 @@ struct src_bpf {
 	struct dent *dtab;
 	size_t dmask, dcount, dended;
 	size_t dmask_max; /* it grows from 1024 slots up to this + 1 */
-	uint64_t dmax_id; /* the highest id ever entered: none above is in it */
+	/* the highest id ever entered of each CPU slot (the kernel's id ends
+	 * in its CPU: new_conn_id), none above is in it: a CPU's ids grow */
+	uint64_t dmax_id[DMAX_SLOTS];
 	/* the sweep's batch buffers */
 	uint32_t sweep_batch;
 	struct lt_key *sweep_keys;
@@ -468,7 +471,7 @@ static struct dent *dtab_find(struct src_bpf *s, uint64_t id)
 {
 	/* id 0 is no connection's (it marks an empty slot); most end records
 	 * are of connections made after the last sweep, never entered */
-	if (!id || id > s->dmax_id)
+	if (!id || id > s->dmax_id[id % DMAX_SLOTS])
 		return NULL;
 	for (size_t i = mix64(id) & s->dmask;; i = (i + 1) & s->dmask) {
 		if (s->dtab[i].id == id)
@@ -511,8 +514,8 @@ static struct dent *dtab_add(struct src_bpf *s, const struct lt_conn *c, uint64_
 	for (i = mix64(id) & s->dmask; s->dtab[i].id; i = (i + 1) & s->dmask)
 		;
 	s->dtab[i].id = id;
-	if (id > s->dmax_id)
-		s->dmax_id = id;
+	if (id > s->dmax_id[id % DMAX_SLOTS])
+		s->dmax_id[id % DMAX_SLOTS] = id;
 	s->dtab[i].t_deliv = now;
 	s->dtab[i].t_ended = 0;
 	s->dtab[i].prev = copy;
