@@ -121,7 +121,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct lt_key);
+	__type(key, struct lt_mkey);
 	__type(value, struct lt_conn);
 } conns SEC(".maps");
 
@@ -225,10 +225,32 @@ static __always_inline bool ep_before(const __u8 *x, __u16 xp, const __u8 *y, __
 	return true;
 }
 
+/* A connection's key: the whole one (its record's) and the map's. */
+struct conn_key {
+	struct lt_key k;
+	struct lt_mkey m;
+};
+
+/* A 64-bit hash of n 32-bit words (FNV-1a, then mixed). */
+static __always_inline __u64 words_hash(const __u32 *w, int n)
+{
+	__u64 h = 14695981039346656037ull;
+	int i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ w[i]) * 1099511628211ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
 /* The key of t's connection; returns true when t's sender is endpoint a. */
-static __always_inline bool make_key(const struct tuple *t, struct lt_key *k)
+static __always_inline bool make_key(const struct tuple *t, struct conn_key *ck)
 {
 	bool src_a = ep_before(t->saddr, t->sport, t->daddr, t->dport);
+	struct lt_key *k = &ck->k;
+	__u64 h;
 
 	__builtin_memset(k, 0, sizeof(*k));
 	if (src_a) {
@@ -244,7 +266,42 @@ static __always_inline bool make_key(const struct tuple *t, struct lt_key *k)
 	}
 	k->family = t->family;
 	k->netns = t->netns;
+	if (t->family == 4) {
+		ck->m.x = *(__u32 *)k->a_addr;
+		ck->m.y = *(__u32 *)k->b_addr;
+	} else {
+		h = words_hash((const __u32 *)k->a_addr, 8); /* a_addr, b_addr */
+		ck->m.x = (__u32)h;
+		ck->m.y = h >> 32;
+	}
+	ck->m.a_port = k->a_port;
+	ck->m.b_port = k->b_port;
+	ck->m.netns = k->netns;
+	ck->m.family = k->family;
 	return src_a;
+}
+
+/* Are two whole keys the same? */
+static __always_inline bool key_same(const struct lt_key *x, const struct lt_key *y)
+{
+	const __u32 *a = (const __u32 *)x, *b = (const __u32 *)y;
+	__u32 diff = 0;
+	int i;
+
+	for (i = 0; i < sizeof(*x) / 4; i++)
+		diff |= a[i] ^ b[i];
+	return !diff;
+}
+
+/* ck's connection in the map, or NULL. An IPv6 map key is a hash: the
+ * entry's whole key must be ck's too. */
+static __always_inline struct lt_conn *conn_get(const struct conn_key *ck)
+{
+	struct lt_conn *c = bpf_map_lookup_elem(&conns, &ck->m);
+
+	if (c && ck->k.family != 4 && !key_same(&c->key, &ck->k))
+		return NULL;
+	return c;
 }
 
 /* Which side (0 client, 1 server) t's sender is on in c. */
@@ -289,19 +346,12 @@ static __always_inline struct lt_listener *listener_of(const __u8 *addr, __u16 p
 
 /* ---- tombs ----------------------------------------------------------- */
 
-/* A 64-bit hash of k (FNV-1a over its words, then mixed): the tag of its
- * tomb, its low bits the set. Two keys of one set with the same tag: 2^-64. */
-static __always_inline __u64 key_hash(const struct lt_key *k)
+/* A 64-bit hash of ck (its map key's words): the tag of its tomb, its low
+ * bits the set. Two keys of one set with the same tag: 2^-64. */
+static __always_inline __u64 key_hash(const struct conn_key *ck)
 {
-	const __u32 *w = (const __u32 *)k;
-	__u64 h = 14695981039346656037ull;
-	int i;
+	__u64 h = words_hash((const __u32 *)&ck->m, sizeof(ck->m) / 4);
 
-	for (i = 0; i < sizeof(*k) / 4; i++)
-		h = (h ^ w[i]) * 1099511628211ull;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
 	return h ? h : 1; /* 0 marks an empty way */
 }
 
@@ -346,9 +396,9 @@ static __always_inline void tomb_put(__u64 h, __u64 t_end, __u32 client_isn)
 }
 
 /* Did k end lately (is there a tomb)? */
-static __always_inline bool tomb_exists(const struct lt_key *k)
+static __always_inline bool tomb_exists(const struct conn_key *ck)
 {
-	__u64 h = key_hash(k);
+	__u64 h = key_hash(ck);
 	struct lt_tomb_set *set = tomb_set(h);
 
 	return set && tomb_way(set, h) >= 0;
@@ -367,9 +417,9 @@ static __always_inline __u64 rb_flags(void)
  * Send c's final record and forget it (a tomb remembers it briefly). If
  * the ring is full it stays in the map, marked, for the sweep to send.
  */
-static __always_inline void conn_end(const struct lt_key *k, struct lt_conn *c, __u32 why)
+static __always_inline void conn_end(const struct conn_key *ck, struct lt_conn *c, __u32 why)
 {
-	__u64 h = key_hash(k);
+	__u64 h = key_hash(ck);
 
 	c->flags |= LT_CF_END | why;
 	if (c->t_first <= last_loss_ns)
@@ -401,7 +451,7 @@ pending:
 	 * (a clock read saved); else (a connect() given up, a reused tuple)
 	 * now. */
 	tomb_put(h, c->flags & LT_CF_TERM ? c->t_last : bpf_ktime_get_ns(), c->side[0].isn);
-	bpf_map_delete_elem(&conns, k);
+	bpf_map_delete_elem(&conns, &ck->m);
 }
 
 /* A context record for a tuple without a connection. */
@@ -431,11 +481,11 @@ static __always_inline void emit_ctx(__u8 what, const struct tuple *t, __s32 val
  * NULL (a context record should go out). ended NULL: the caller does not
  * ask (no tomb lookup).
  */
-static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct lt_key *k, int *side,
-						bool *ended)
+static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct conn_key *ck,
+						int *side, bool *ended)
 {
-	bool src_a = make_key(t, k);
-	struct lt_conn *c = bpf_map_lookup_elem(&conns, k);
+	bool src_a = make_key(t, ck);
+	struct lt_conn *c = conn_get(ck);
 
 	if (ended)
 		*ended = false;
@@ -445,7 +495,7 @@ static __always_inline struct lt_conn *conn_for(const struct tuple *t, struct lt
 		return c;
 	}
 	if (ended)
-		*ended = tomb_exists(k);
+		*ended = tomb_exists(ck);
 	return NULL;
 }
 
@@ -645,7 +695,7 @@ static __always_inline bool syn_owner(struct __sk_buff *skb, const struct tcp_so
 /* A new connection for segment t (flags fl), or NULL when the map is full.
  * owner: the sender's process (a connect()'s first SYN), or NULL. *lsk:
  * the socket of the listener a client's SYN goes to, where it is known. */
-static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src_a,
+static __always_inline struct lt_conn *conn_new(const struct conn_key *ck, bool src_a,
 						const struct tuple *t, __u8 fl,
 						const struct lt_owner *owner, __u64 now, __u64 *lsk)
 {
@@ -661,18 +711,22 @@ static __always_inline struct lt_conn *conn_new(const struct lt_key *k, bool src
 	/* Never over another's: two segments of one 4-tuple may both find no
 	 * entry on two CPUs (a late segment of the tuple's last connection
 	 * and its next SYN); the second then takes the first's entry. */
-	err = bpf_map_update_elem(&conns, k, z, BPF_NOEXIST);
-	if (err == -LT_EEXIST)
-		return bpf_map_lookup_elem(&conns, k);
+	err = bpf_map_update_elem(&conns, &ck->m, z, BPF_NOEXIST);
+	if (err == -LT_EEXIST) {
+		c = conn_get(ck);
+		if (!c) /* another IPv6 connection's, its map key the same */
+			note_loss(LT_CNT_MAP_FULL);
+		return c;
+	}
 	if (err) {
 		note_loss(LT_CNT_MAP_FULL);
 		return NULL;
 	}
-	c = bpf_map_lookup_elem(&conns, k);
+	c = bpf_map_lookup_elem(&conns, &ck->m);
 	if (!c)
 		return NULL;
 	c->kind = LT_REC_CONN;
-	c->key = *k;
+	c->key = ck->k;
 	c->id = new_conn_id();
 	c->t_first = now;
 	c->side[0].drop_reason = c->side[1].drop_reason = -1;
@@ -716,7 +770,7 @@ int lotrace_tc(struct __sk_buff *skb)
 	struct iphdr *ip = NULL;
 	struct ipv6hdr *ip6 = NULL;
 	struct tuple t = {};
-	struct lt_key k;
+	struct conn_key k;
 	struct lt_conn *c;
 	struct lt_side *s;
 	struct lt_tomb_set *tombs_set;
@@ -861,11 +915,11 @@ int lotrace_tc(struct __sk_buff *skb)
 
 	t.netns = tc_one_netns ? tc_one_netns : tc_netns(skb, tp);
 	src_a = make_key(&t, &k);
-	c = bpf_map_lookup_elem(&conns, &k);
+	c = conn_get(&k);
 	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&
 	    (side_of(c, src_a) != 0 || !c->side[0].syns || c->side[0].isn != seq)) {
 		conn_end(&k, c, LT_CF_REUSED); /* a new connection on the old 4-tuple */
-		c = bpf_map_lookup_elem(&conns, &k);
+		c = conn_get(&k);
 		if (c) /* could not be sent: the old one waits for the sweep */
 			return TC_ACT_UNSPEC;
 	}
@@ -1222,7 +1276,7 @@ static __always_inline int on_accept(const struct sock *newsk)
 	struct tuple t;
 	struct lt_owner o;
 	struct lt_conn *c;
-	struct lt_key k;
+	struct conn_key k;
 	int d;
 
 	if (!newsk || sk_tuple(newsk, &t) || !tuple_watched(&t) || !sk_net_ok(newsk))
@@ -1298,7 +1352,7 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	struct lt_listen_key lk = {};
 	struct lt_listener l = {};
 	struct lt_conn *c;
-	struct lt_key k;
+	struct conn_key k;
 	int d, err;
 
 	/* (A child socket is born LISTEN -> SYN_RECV: not the listener's end.
@@ -1362,7 +1416,7 @@ int BPF_PROG(lt_send_reset, struct sock *sk, const struct sk_buff *skb,
 {
 	struct tuple in, t;
 	struct lt_conn *c;
-	struct lt_key k;
+	struct conn_key k;
 	bool ended;
 	int d;
 
@@ -1410,7 +1464,7 @@ int BPF_PROG(lt_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	struct tuple t;
 	struct lt_conn *c;
 	struct lt_side *s;
-	struct lt_key k;
+	struct conn_key k;
 	bool ended;
 	__u64 now;
 	int d;
@@ -1443,7 +1497,7 @@ int BPF_PROG(lt_sk_error, struct sock *sk)
 {
 	struct tuple t;
 	struct lt_conn *c;
-	struct lt_key k;
+	struct conn_key k;
 	bool ended;
 	int err, d;
 
@@ -1465,7 +1519,7 @@ int BPF_PROG(lt_sk_error, struct sock *sk)
 static __always_inline void on_retrans(const struct tuple *t, __u8 what)
 {
 	struct lt_conn *c;
-	struct lt_key k;
+	struct conn_key k;
 	bool ended;
 	int d;
 

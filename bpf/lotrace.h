@@ -61,6 +61,22 @@ struct lt_key {
 			   * two namespaces are two connections) */
 };
 
+/*
+ * The conns map's key for a struct lt_key: 20 bytes for the kernel to
+ * hash and compare on every lookup instead of 44. IPv4: the two addresses
+ * themselves, so it is the whole key. IPv6: a 64-bit hash of the two
+ * addresses (lt_mkey_of), and the kernel compares the whole key in the
+ * entry's record (a collision, 2^-64, is counted as a full map).
+ */
+struct lt_mkey {
+	__u32 x; /* IPv4: a_addr; IPv6: the hash's low half */
+	__u32 y; /* IPv4: b_addr; IPv6: the hash's high half */
+	__u16 a_port;
+	__u16 b_port;
+	__u32 netns;
+	__u32 family;
+};
+
 /* Payload bytes the kernel copies per direction (= PROTO_HEAD_MAX). */
 #define LT_HEAD_MAX 64
 

@@ -92,7 +92,7 @@ struct src_bpf {
 	uint64_t dmax_id[DMAX_SLOTS];
 	/* the sweep's batch buffers */
 	uint32_t sweep_batch;
-	struct lt_key *sweep_keys;
+	struct lt_mkey *sweep_keys; /* the conns map's keys */
 	struct lt_conn *sweep_vals;
 	uint64_t last_sweep, now_mono;
 	/* the dispatch in progress */
@@ -1030,7 +1030,7 @@ static int sweep_ends(const struct lt_conn *c, uint64_t now, int crowded)
  * put back, or, when its next segment made yet another in between, ended
  * as an eviction.
  */
-static int sweep_take(struct src_bpf *s, const struct lt_key *k, uint64_t id, struct lt_conn *out,
+static int sweep_take(struct src_bpf *s, const struct lt_mkey *k, uint64_t id, struct lt_conn *out,
 		      uint64_t now)
 {
 	int fd = bpf_map__fd(s->skel->maps.conns);
@@ -1055,7 +1055,7 @@ static int sweep_take(struct src_bpf *s, const struct lt_key *k, uint64_t id, st
 	return 0;
 }
 
-static void sweep_one(struct src_bpf *s, const struct lt_key *k, const struct lt_conn *c,
+static void sweep_one(struct src_bpf *s, const struct lt_mkey *k, const struct lt_conn *c,
 		      uint64_t now, int crowded)
 {
 	struct dent *e = dtab_find(s, c->id);
