@@ -626,6 +626,9 @@ static __always_inline __u64 departure_time(struct __sk_buff *skb, const struct 
 	struct bpf_sock *bsk;
 	__u64 ts;
 
+	/* (no tstamp_type before 5.18: the stamp's clock unknown) */
+	if (!bpf_core_field_exists(skb->tstamp_type))
+		return bpf_ktime_get_ns();
 	if (!tp) { /* a SYN-ACK's request socket is TCP's by its state */
 		bsk = skb->sk;
 		if (!bsk || bsk->state != BPF_TCP_NEW_SYN_RECV)
