@@ -40,7 +40,9 @@ fi
 
 # 4. compact rows (also a _Static_assert in tui/model.h)
 unit=$(dirname "$LOTRACE")/tests/test_tui_model
-if [ -x "$unit" ] && line=$("$unit" 2>&1 | grep -o 'row [0-9]* B.*MiB') &&
+if [ ! -x "$unit" ]; then
+	fail "tui structure: row size" "'$unit' was not built (make units; make test builds it)"
+elif line=$("$unit" 2>&1 | grep -o 'row [0-9]* B.*MiB') &&
 	[ "$(sed 's/row \([0-9]*\) B.*/\1/' <<<"$line")" -le 200 ]; then
 	ok "tui structure: $line"
 else
