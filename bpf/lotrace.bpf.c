@@ -558,13 +558,22 @@ static __always_inline bool listen_queue_full(struct __sk_buff *skb, const struc
 static __always_inline bool listener_queue_full(__u64 lsk, __u32 *backlog, __u32 *qlen)
 {
 	const struct sock *sk = (const struct sock *)lsk;
-	__u32 q, max;
+	__u32 q, max, qm[2];
+	__u32 off = bpf_core_field_offset(struct sock, sk_ack_backlog);
 
 	/* (bpf_probe_read_kernel: a kfunc cast would need 6.2 and a newer libbpf) */
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
 		return false;
-	q = BPF_CORE_READ(sk, sk_ack_backlog);
-	max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	if (bpf_core_field_offset(struct sock, sk_max_ack_backlog) == off + 4) {
+		/* side by side (every kernel so far): one read for both */
+		if (bpf_probe_read_kernel(qm, sizeof(qm), (const void *)sk + off))
+			return false;
+		q = qm[0];
+		max = qm[1];
+	} else {
+		q = BPF_CORE_READ(sk, sk_ack_backlog);
+		max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	}
 	if (q <= max)
 		return false;
 	*backlog = max;
