@@ -11,6 +11,8 @@
 #   ebpf        lotrace --backend ebpf (text to /dev/null)
 #   ebpf-json   lotrace --backend ebpf --json (to /dev/null)
 #   ebpf-hooks  lotrace --backend ebpf watching another port (kernel hooks only)
+#   ebpf-b      another build, $LOTRACE_B, as ebpf (only in MODES: an A/B of two
+#               builds' rates in the same rounds)
 #   pcap        lotrace --backend pcap (text to /dev/null)
 #   tcpdump     tcpdump -i lo -w /dev/null 'tcp port P'
 #   tcplife     tcplife -L P (Debian libbpf-tools; needs tracefs, mounted
@@ -82,6 +84,10 @@ if [ "$(id -u)" != 0 ] || [ ! -x "$PEER" ] || [ ! -x "$LT" ]; then
 fi
 
 modes=${MODES:-"ebpf ebpf-json ebpf-hooks pcap tcpdump tcplife"}
+if [[ " $modes " == *" ebpf-b "* ]] && [ ! -x "${LOTRACE_B:-}" ]; then
+	echo "live-cost.sh: mode ebpf-b needs LOTRACE_B, another lotrace binary (LOTRACE_B=/tmp/old/lotrace)" >&2
+	exit 2
+fi
 TCPLIFE=$(command -v tcplife || echo /usr/sbin/tcplife)
 if [[ " $modes " == *" tcplife "* ]]; then
 	if [ -x "$TCPLIFE" ]; then
@@ -98,6 +104,7 @@ if ! "$LT" --backend ebpf --port 1 --duration 1ms --no-tui >/dev/null 2>&1; then
 	HAVE_EBPF=
 	modes=${modes//ebpf-json/}
 	modes=${modes//ebpf-hooks/}
+	modes=${modes//ebpf-b/}
 	modes=${modes//ebpf/}
 	echo "  note: no eBPF backend; left out"
 fi
@@ -151,6 +158,7 @@ start() {
 	ebpf) "$LT" --backend ebpf --port "$p" --no-tui -v >/dev/null 2>"$work/err" & TRACER=$! lt=1 ;;
 	ebpf-json) "$LT" --backend ebpf --json --port "$p" --no-tui -v >/dev/null 2>"$work/err" & TRACER=$! lt=1 ;;
 	ebpf-hooks) "$LT" --backend ebpf --port "$other" --no-tui -v >/dev/null 2>"$work/err" & TRACER=$! lt=1 ;;
+	ebpf-b) "$LOTRACE_B" --backend ebpf --port "$p" --no-tui -v >/dev/null 2>"$work/err" & TRACER=$! lt=1 ;;
 	pcap) "$LT" --backend pcap --port "$p" --no-tui -v >/dev/null 2>"$work/err" & TRACER=$! lt=1 ;;
 	tcpdump) tcpdump -i lo -w /dev/null "tcp port $p" 2>"$work/err" & TRACER=$! ;;
 	tcplife) "$TCPLIFE" -L "$p" >"$work/out" 2>"$work/err" & TRACER=$! ;;
