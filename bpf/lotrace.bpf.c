@@ -1371,8 +1371,8 @@ int BPF_PROG(lt_set_state, struct sock *sk, const int oldstate, const int newsta
 	struct conn_key k;
 	int d, err;
 
-	/* (Nothing is zeroed before these tests: 8 runs in 10 end at the
-	 * first.) (A child socket is born LISTEN -> SYN_RECV: not the listener's end.
+	/* Nothing is zeroed before these tests: 8 runs in 10 end at the first.
+	 * (A child socket is born LISTEN -> SYN_RECV: not the listener's end.
 	 * A connect()'s owner is taken by tc from its first SYN.) */
 	if (newstate != TCP_LISTEN && newstate != TCP_CLOSE)
 		return 0;

@@ -65,8 +65,9 @@ struct lt_key {
  * The conns map's key for a struct lt_key: 20 bytes for the kernel to
  * hash and compare on every lookup instead of 44. IPv4: the two addresses
  * themselves, so it is the whole key. IPv6: a 64-bit hash of the two
- * addresses (lt_mkey_of), and the kernel compares the whole key in the
- * entry's record (a collision, 2^-64, is counted as a full map).
+ * addresses (make_key in lotrace.bpf.c), and the BPF side compares the
+ * whole key in the entry's record (a collision, 2^-64, is counted as a
+ * full map).
  */
 struct lt_mkey {
 	__u32 x; /* IPv4: a_addr; IPv6: the hash's low half */
