@@ -190,10 +190,10 @@ $(TUI_BENCH): tests/tui/tui_bench.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LINK_INPUTS) -o $@ $(LDLIBS)
 
 # The replay benchmark's floor: a bare libpcap read loop.
-$(BUILD)/bench/pcap_loop: tests/bench/pcap_loop.c
+$(BUILD)/bench/pcap_loop: tests/bench/pcap_loop.c userspace/hugemem.c userspace/hugemem.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $< -o $@ -lpcap
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuserspace $(filter %.c,$^) -o $@ -lpcap
 
 $(BUILD)/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)

@@ -24,6 +24,7 @@
 
 #include "inline.h"
 #include "hash.h"
+#include "hugemem.h"
 #include "ports.h"
 #include "zero.h"
 
@@ -292,10 +293,10 @@ struct flow_tab *flow_tab_new(const struct flow_config *cfg, const struct flow_h
 		nb <<= 1;
 	t->mask_max = nb - 1;
 	t->mask = (nb < 64 ? nb : 64) - 1;
-	/* calloc: pages are touched only as flows are used */
-	t->pool = calloc((size_t)t->cap + 1, sizeof(*t->pool));
-	t->slot = calloc(nb, sizeof(*t->slot));
-	t->lru = calloc((size_t)t->cap + 1, sizeof(*t->lru));
+	/* Pages are touched only as flows are used (huge ones: hugemem.h) */
+	t->pool = hugemem_zalloc((size_t)t->cap + 1, sizeof(*t->pool));
+	t->slot = hugemem_zalloc(nb, sizeof(*t->slot));
+	t->lru = hugemem_zalloc((size_t)t->cap + 1, sizeof(*t->lru));
 	if (!t->pool || !t->slot || !t->lru) {
 		flow_tab_free(t);
 		return NULL;
@@ -311,9 +312,9 @@ void flow_tab_free(struct flow_tab *t)
 {
 	if (!t)
 		return;
-	free(t->pool);
-	free(t->slot);
-	free(t->lru);
+	hugemem_free(t->pool, (size_t)t->cap + 1, sizeof(*t->pool));
+	hugemem_free(t->slot, (size_t)t->mask_max + 1, sizeof(*t->slot));
+	hugemem_free(t->lru, (size_t)t->cap + 1, sizeof(*t->lru));
 	free(t);
 }
 

@@ -28,7 +28,8 @@ struct instream;
  * for a file), which the caller keeps until the FILE is closed, and takes
  * no locks: only the thread that opened it may read it.
  */
-#define INSTREAM_BUF_SIZE (1u << 18)
+/* A huge page's size (hugemem.h): reads in 2 MiB */
+#define INSTREAM_BUF_SIZE (1u << 21)
 FILE *instream_open(const char *path, struct instream **is, void *buf, size_t bufsize, char *err,
 		    size_t errlen);
 /* Why reading stopped, e.g. "gzip data ends early (unexpected end of file)",

@@ -7,11 +7,12 @@
  * default the file is opened with libpcap's defaults (pcap_open_offline:
  * stdio's 4 KiB buffer, a read(2) each, and its lock, two atomic
  * operations per fread): the bare loop issue 9's replay ratio names. With
- * -l it is read as lotrace reads a plain capture (instream.c: a 256 KiB
- * stdio buffer, no stdio lock), so that lotrace's CPU less this loop's is
- * lotrace's per-packet work, not its reads. The replay benchmark
- * (tests/bench/replay.sh) compares lotrace against both.
- * Owns nothing of lotrace; links only libpcap.
+ * -l it is read as lotrace reads a plain capture (instream.c and
+ * src_pcap.c: a 2 MiB stdio buffer on a huge page, no stdio lock), so that
+ * lotrace's CPU less this loop's is lotrace's per-packet work, not its
+ * reads. The replay benchmark (tests/bench/replay.sh) compares lotrace
+ * against both. Owns nothing of lotrace; links libpcap and lotrace's
+ * hugemem.c (the buffer's allocation).
  *
  * usage: pcap_loop [-l] FILE   prints "PACKETS BYTES"
  */
@@ -20,6 +21,10 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hugemem.h"
+
+#define LOOP_BUF (1u << 21) /* instream.h's INSTREAM_BUF_SIZE */
 
 int main(int argc, char **argv)
 {
@@ -38,9 +43,9 @@ int main(int argc, char **argv)
 	}
 	if (as_lotrace) {
 		FILE *f = fopen(path, "rb");
-		buf = malloc(1u << 18);
+		buf = hugemem_zalloc(1, LOOP_BUF);
 		if (f && buf)
-			setvbuf(f, buf, _IOFBF, 1u << 18);
+			setvbuf(f, buf, _IOFBF, LOOP_BUF);
 		if (f)
 			__fsetlocking(f, FSETLOCKING_BYCALLER);
 		p = f ? pcap_fopen_offline(f, err) : NULL;
@@ -54,7 +59,7 @@ int main(int argc, char **argv)
 	}
 	if (!p) {
 		fprintf(stderr, "pcap_loop: cannot read capture '%s': %s\n", path, err);
-		free(buf);
+		hugemem_free(buf, 1, LOOP_BUF);
 		return 1;
 	}
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
@@ -64,11 +69,11 @@ int main(int argc, char **argv)
 	if (rc == PCAP_ERROR) {
 		fprintf(stderr, "pcap_loop: reading '%s' failed: %s\n", path, pcap_geterr(p));
 		pcap_close(p);
-		free(buf);
+		hugemem_free(buf, 1, LOOP_BUF);
 		return 1;
 	}
 	pcap_close(p);
-	free(buf);
+	hugemem_free(buf, 1, LOOP_BUF);
 	printf("%llu %llu\n", pkts, bytes);
 	return 0;
 }
