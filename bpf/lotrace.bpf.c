@@ -245,6 +245,13 @@ static __always_inline __u64 words_hash(const __u32 *w, int n)
 	return h;
 }
 
+/* A hash of k's two addresses (IPv6 map keys carry it instead). A global
+ * function, as key_hash. */
+__noinline __u64 addrs_hash(const struct lt_key *k)
+{
+	return k ? words_hash((const __u32 *)k->a_addr, 8) : 0; /* a_addr, b_addr */
+}
+
 /* The key of t's connection; returns true when t's sender is endpoint a. */
 static __always_inline bool make_key(const struct tuple *t, struct conn_key *ck)
 {
@@ -270,7 +277,7 @@ static __always_inline bool make_key(const struct tuple *t, struct conn_key *ck)
 		ck->m.x = *(__u32 *)k->a_addr;
 		ck->m.y = *(__u32 *)k->b_addr;
 	} else {
-		h = words_hash((const __u32 *)k->a_addr, 8); /* a_addr, b_addr */
+		h = addrs_hash(k);
 		ck->m.x = (__u32)h;
 		ck->m.y = h >> 32;
 	}
@@ -281,16 +288,20 @@ static __always_inline bool make_key(const struct tuple *t, struct conn_key *ck)
 	return src_a;
 }
 
-/* Are two whole keys the same? */
-static __always_inline bool key_same(const struct lt_key *x, const struct lt_key *y)
+/* Do two whole keys differ (1) or not (0)? A global function, checked by
+ * the verifier once: inlined, its loop was checked once per path through
+ * each conn_get (a sixth of the verifier's walk of lotrace_tc). */
+__noinline int keys_differ(const struct lt_key *x, const struct lt_key *y)
 {
 	const __u32 *a = (const __u32 *)x, *b = (const __u32 *)y;
 	__u32 diff = 0;
 	int i;
 
+	if (!x || !y)
+		return 1;
 	for (i = 0; i < sizeof(*x) / 4; i++)
 		diff |= a[i] ^ b[i];
-	return !diff;
+	return diff != 0;
 }
 
 /* ck's connection in the map, or NULL. An IPv6 map key is a hash: the
@@ -299,7 +310,7 @@ static __always_inline struct lt_conn *conn_get(const struct conn_key *ck)
 {
 	struct lt_conn *c = bpf_map_lookup_elem(&conns, &ck->m);
 
-	if (c && ck->k.family != 4 && !key_same(&c->key, &ck->k))
+	if (c && ck->k.family != 4 && keys_differ(&c->key, &ck->k))
 		return NULL;
 	return c;
 }
@@ -404,6 +415,14 @@ static __always_inline bool tomb_exists(const struct conn_key *ck)
 	return set && tomb_way(set, h) >= 0;
 }
 
+/* The tomb of c, whose key's hash is h. Ended by both FINs or a RST: its
+ * sockets close at its last segment (a clock read saved); else (a
+ * connect() given up, a reused tuple) now. */
+static __always_inline void conn_tomb(__u64 h, const struct lt_conn *c)
+{
+	tomb_put(h, c->flags & LT_CF_TERM ? c->t_last : bpf_ktime_get_ns(), c->side[0].isn);
+}
+
 static __always_inline __u64 rb_flags(void)
 {
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes) {
@@ -434,8 +453,9 @@ static __always_inline bool end_claimed(struct lt_conn *c, __u32 flags)
 /*
  * Send c's final record and forget it (a tomb remembers it briefly). If
  * the ring is full it stays in the map, marked, for the sweep to send.
+ * Returns 0.
  */
-static __always_inline void conn_end(const struct conn_key *ck, struct lt_conn *c, __u32 why)
+static __always_inline int conn_end(const struct conn_key *ck, struct lt_conn *c, __u32 why)
 {
 	__u64 h;
 
@@ -444,7 +464,7 @@ static __always_inline void conn_end(const struct conn_key *ck, struct lt_conn *
 	 * TIME_WAIT while ksoftirqd runs its peer's CLOSE): one connection
 	 * in 900,000 came out twice in tests/live/flood.sh. */
 	if (end_claimed(c, LT_CF_END | why))
-		return;
+		return 0;
 	h = key_hash(ck);
 	if (c->t_first <= last_loss_ns)
 		c->flags |= LT_CF_LOSS;
@@ -468,14 +488,26 @@ static __always_inline void conn_end(const struct conn_key *ck, struct lt_conn *
 pending:
 		c->flags |= LT_CF_END_PENDING;
 		count(LT_CNT_END_DEFERRED);
-		return;
+		return 0;
 	}
 	count(LT_CNT_ENDS);
-	/* Ended by both FINs or a RST: its sockets close at its last segment
-	 * (a clock read saved); else (a connect() given up, a reused tuple)
-	 * now. */
-	tomb_put(h, c->flags & LT_CF_TERM ? c->t_last : bpf_ktime_get_ns(), c->side[0].isn);
+	conn_tomb(h, c);
 	bpf_map_delete_elem(&conns, &ck->m);
+	return 0;
+}
+
+/*
+ * conn_end for lotrace_tc (a SYN that reuses an ended connection's
+ * 4-tuple): a global function, so the verifier checks conn_end there once
+ * on its own, not once per path through lotrace_tc that reaches it (most
+ * of them: the reuse test comes after the parse and the lookup). The
+ * set_state CLOSE, once per connection, keeps it inline: no call.
+ */
+__noinline int conn_end_reused(const struct conn_key *ck, struct lt_conn *c)
+{
+	if (!ck || !c)
+		return 0;
+	return conn_end(ck, c, LT_CF_REUSED);
 }
 
 /* A context record for a tuple without a connection. */
@@ -728,18 +760,82 @@ static __always_inline bool syn_owner(struct __sk_buff *skb, const struct tcp_so
 	return true;
 }
 
-/* A new connection for segment t (flags fl), or NULL when the map is full.
- * owner: the sender's process (a connect()'s first SYN), or NULL. *lsk:
- * the socket of the listener a client's SYN goes to, where it is known. */
-static __always_inline struct lt_conn *conn_new(const struct conn_key *ck, bool src_a,
-						const struct tuple *t, __u8 fl,
-						const struct lt_owner *owner, __u64 now, __u64 *lsk)
+/* What conn_fill needs besides the entry, the key and the tuple (a global
+ * function takes at most five arguments). */
+struct conn_args {
+	__u64 now;
+	__u64 lsk; /* out: the listener's socket (conn_new) */
+	struct lt_owner owner;
+	__u8 fl;
+	__u8 src_a;
+	__u8 have_owner;
+	__u8 pad[5];
+};
+
+/*
+ * The fields of a new entry c for segment t (flags a->fl) of ck: its
+ * identity, roles, and owners (a->owner: the sender's process, a
+ * connect()'s first SYN, when a->have_owner); a->lsk: the socket of the
+ * listener a client's SYN goes to, where it is known. A global function,
+ * so the verifier checks it once on its own: inlined, it was checked
+ * once per path through lotrace_tc that creates a connection (a fifth of
+ * the 826,000 instructions the verifier walked for the program, 2.6 s of
+ * its load on a slow machine). Returns 0.
+ */
+__noinline int conn_fill(struct lt_conn *c, const struct conn_key *ck, const struct tuple *t,
+			 struct conn_args *a)
+{
+	struct lt_listener *o;
+	bool sender_is_client, dst_first;
+	__u8 fl;
+
+	if (!c || !ck || !t || !a)
+		return 0;
+	fl = a->fl;
+	c->kind = LT_REC_CONN;
+	c->key = ck->k;
+	c->id = new_conn_id();
+	c->t_first = a->now;
+	c->side[0].drop_reason = c->side[1].drop_reason = -1;
+	c->side[0].reset_reason = c->side[1].reset_reason = -1;
+	/* The client sends the SYN, receives the SYN-ACK; mid-stream, the
+	 * sender of the first segment seen stands in (userspace decides). */
+	sender_is_client = !((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK));
+	if (sender_is_client == !!a->src_a)
+		c->flags |= LT_CF_CLIENT_IS_A;
+	if (!(fl & TH_SYN))
+		c->flags |= LT_CF_MIDSTREAM;
+	/* Begun by anything but the client's SYN (mid-stream, or a SYN-ACK
+	 * whose SYN found the map full): after a loss, its start may be what
+	 * was lost. */
+	if (last_loss_ns && (fl & (TH_SYN | TH_ACK)) != TH_SYN)
+		c->flags |= LT_CF_LOSS;
+	if (a->have_owner)
+		set_owner(&c->side[sender_is_client ? 0 : 1], &a->owner);
+	/* The receiver of a SYN, the sender of a SYN-ACK: a listener's. */
+	/* Mid-stream: the receiver first, then the sender (userspace swaps
+	 * roles by port). One call site per lookup keeps the stack small. */
+	dst_first = !(fl & TH_SYN) || sender_is_client;
+	o = listener_of(dst_first ? t->daddr : t->saddr, dst_first ? t->dport : t->sport, t->family,
+			t->netns);
+	if (!o && !(fl & TH_SYN))
+		o = listener_of(t->saddr, t->sport, t->family, t->netns);
+	if (o) {
+		set_owner(&c->side[1], &o->owner);
+		if ((fl & TH_SYN) && sender_is_client)
+			a->lsk = o->sk;
+	}
+	return 0;
+}
+
+/* A new connection for segment t (a->fl), filled by conn_fill, or NULL
+ * when the map is full. */
+static __always_inline struct lt_conn *conn_new(const struct conn_key *ck, const struct tuple *t,
+						struct conn_args *a)
 {
 	__u32 zero = 0;
 	struct lt_conn *z = bpf_map_lookup_elem(&zero_conn, &zero);
 	struct lt_conn *c;
-	struct lt_listener *o;
-	bool sender_is_client, dst_first;
 	long err;
 
 	if (!z)
@@ -759,42 +855,53 @@ static __always_inline struct lt_conn *conn_new(const struct conn_key *ck, bool 
 		return NULL;
 	}
 	c = bpf_map_lookup_elem(&conns, &ck->m);
-	if (!c)
-		return NULL;
-	c->kind = LT_REC_CONN;
-	c->key = ck->k;
-	c->id = new_conn_id();
-	c->t_first = now;
-	c->side[0].drop_reason = c->side[1].drop_reason = -1;
-	c->side[0].reset_reason = c->side[1].reset_reason = -1;
-	/* The client sends the SYN, receives the SYN-ACK; mid-stream, the
-	 * sender of the first segment seen stands in (userspace decides). */
-	sender_is_client = !((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK));
-	if (sender_is_client == src_a)
-		c->flags |= LT_CF_CLIENT_IS_A;
-	if (!(fl & TH_SYN))
-		c->flags |= LT_CF_MIDSTREAM;
-	/* Begun by anything but the client's SYN (mid-stream, or a SYN-ACK
-	 * whose SYN found the map full): after a loss, its start may be what
-	 * was lost. */
-	if (last_loss_ns && (fl & (TH_SYN | TH_ACK)) != TH_SYN)
-		c->flags |= LT_CF_LOSS;
-	if (owner)
-		set_owner(&c->side[sender_is_client ? 0 : 1], owner);
-	/* The receiver of a SYN, the sender of a SYN-ACK: a listener's. */
-	/* Mid-stream: the receiver first, then the sender (userspace swaps
-	 * roles by port). One call site per lookup keeps the stack small. */
-	dst_first = !(fl & TH_SYN) || sender_is_client;
-	o = listener_of(dst_first ? t->daddr : t->saddr, dst_first ? t->dport : t->sport, t->family,
-			t->netns);
-	if (!o && !(fl & TH_SYN))
-		o = listener_of(t->saddr, t->sport, t->family, t->netns);
-	if (o) {
-		set_owner(&c->side[1], &o->owner);
-		if ((fl & TH_SYN) && sender_is_client)
-			*lsk = o->sk;
-	}
+	if (c)
+		conn_fill(c, ck, t, a);
 	return c;
+}
+
+/*
+ * The MSS option of a SYN whose TCP header (doff bytes) starts at l4off
+ * (RFC 9293 3.2; Linux puts it first), or 0. A global function, so the
+ * verifier checks its loop once: inlined, each way out of the loop was a
+ * path of its own through the rest of lotrace_tc.
+ */
+__noinline int syn_mss(struct __sk_buff *skb, __u32 l4off, __u32 doff)
+{
+	void *data, *data_end;
+	__u8 *opt, *opt_end;
+	int i;
+
+	if (!skb)
+		return 0;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	l4off &= 0x7ff;
+	opt = data + l4off + sizeof(struct tcphdr);
+	opt_end = data + l4off + (doff & 0x3f);
+	for (i = 0; i < 8; i++) {
+		__u8 kind, len;
+
+		if ((void *)(opt + 2) > data_end || (void *)opt >= (void *)opt_end)
+			break;
+		kind = opt[0];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			opt++;
+			continue;
+		}
+		len = opt[1];
+		if (kind == 2 && len == 4) {
+			if ((void *)(opt + 4) > data_end)
+				break;
+			return (__u16)opt[2] << 8 | opt[3];
+		}
+		if (len < 2)
+			break;
+		opt += len;
+	}
+	return 0;
 }
 
 SEC("tc")
@@ -817,8 +924,8 @@ int lotrace_tc(struct __sk_buff *skb)
 	__u8 fl, nexthdr;
 	__u16 mss = 0;
 	__u64 now, lsk = 0;
-	bool src_a, bare_syn, have_owner, stamped;
-	struct lt_owner owner;
+	bool src_a, bare_syn, stamped;
+	struct conn_args ca;
 	struct tcp_sock *tp;
 	int d;
 
@@ -922,43 +1029,15 @@ int lotrace_tc(struct __sk_buff *skb)
 	now = stamped ? departure_time(skb, tp) : bpf_ktime_get_ns();
 	bare_syn = (fl & (TH_SYN | TH_ACK)) == TH_SYN;
 
-	/* The MSS option of a SYN (RFC 9293 3.2); Linux puts it first. */
-	if (fl & TH_SYN) {
-		__u8 *opt = (__u8 *)(th + 1);
-		__u8 *opt_end = (__u8 *)th + (doff & 0x3f);
-		int i;
-
-		for (i = 0; i < 8; i++) {
-			__u8 kind, len;
-
-			if ((void *)(opt + 2) > data_end || (void *)opt >= (void *)opt_end)
-				break;
-			kind = opt[0];
-			if (kind == 0)
-				break;
-			if (kind == 1) {
-				opt++;
-				continue;
-			}
-			len = opt[1];
-			if (kind == 2 && len == 4) {
-				if ((void *)(opt + 4) > data_end)
-					break;
-				mss = (__u16)opt[2] << 8 | opt[3];
-				break;
-			}
-			if (len < 2)
-				break;
-			opt += len;
-		}
-	}
+	if (fl & TH_SYN)
+		mss = syn_mss(skb, l4off, doff);
 
 	t.netns = tc_one_netns ? tc_one_netns : tc_netns(skb, tp);
 	src_a = make_key(&t, &k);
 	c = conn_get(&k);
 	if (c && bare_syn && !(c->flags & LT_CF_END_PENDING) &&
 	    (side_of(c, src_a) != 0 || !c->side[0].syns || c->side[0].isn != seq)) {
-		conn_end(&k, c, LT_CF_REUSED); /* a new connection on the old 4-tuple */
+		conn_end_reused(&k, c); /* a new connection on the old 4-tuple */
 		c = conn_get(&k);
 		if (c) {
 			/* not sent (the ring is full: the old one waits for the
@@ -985,10 +1064,15 @@ int lotrace_tc(struct __sk_buff *skb)
 			count(LT_CNT_LATE); /* e.g. the last ACK after both FINs */
 			return TC_ACT_UNSPEC;
 		}
-		have_owner = bare_syn && syn_owner(skb, tp, &owner);
-		c = conn_new(&k, src_a, &t, fl, have_owner ? &owner : NULL, now, &lsk);
+		__builtin_memset(&ca, 0, sizeof(ca));
+		ca.now = now;
+		ca.fl = fl;
+		ca.src_a = src_a;
+		ca.have_owner = bare_syn && syn_owner(skb, tp, &ca.owner);
+		c = conn_new(&k, &t, &ca);
 		if (!c)
 			return TC_ACT_UNSPEC;
+		lsk = ca.lsk;
 		if (way >= 0 && way < LT_TOMB_WAYS && tombs_set)
 			tombs_set->tag[way] = 0; /* a new connection took the tuple over */
 	} else if (c->flags & LT_CF_END_PENDING) {
