@@ -488,6 +488,11 @@ static __always_inline int conn_end(const struct conn_key *ck, struct lt_conn *c
 pending:
 		c->flags |= LT_CF_END_PENDING;
 		count(LT_CNT_END_DEFERRED);
+		/* Its tomb now: the sweep takes the entry out of the map
+		 * without one, and a late segment after that would start a
+		 * connection of its own (an extra record; once in a 20,000-
+		 * connection flood through a 4 KiB ring, tests/live/flood.sh). */
+		conn_tomb(h, c);
 		return 0;
 	}
 	count(LT_CNT_ENDS);
