@@ -36,6 +36,7 @@
 #include "lotrace.skel.h"
 #include "proto.h"
 #include "src_bpf_tc.h"
+#include "src_bpf_verifier.h"
 #include "zero.h"
 
 _Static_assert(sizeof(struct lt_conn) == 576, "struct lt_conn layout changed");
@@ -129,6 +130,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	else if (log_verbose)
 		fprintf(stderr, "%s\n", line);
 	return 0;
+}
+
+/* A line of our own where libbpf's go (-v). */
+static void say(const char *line)
+{
+	if (log_fn)
+		log_fn(log_ctx, line);
+	else
+		fprintf(stderr, "%s\n", line);
 }
 
 static int libbpf_silent(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -1424,6 +1434,7 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	uint32_t tomb_sets;
 	const char *ifname = o && o->ifname ? o->ifname : "lo";
 	struct src_bpf *s;
+	struct verifier_logs *vlogs;
 	int e;
 
 	err[0] = 0;
@@ -1499,8 +1510,10 @@ struct lt_source *src_bpf_open(const struct src_bpf_opts *o, char err[LT_ERR_LEN
 	}
 	disable_missing(s);
 
-	/* load */
+	/* load (-v: with the verifier's figures for each program) */
+	vlogs = log_verbose ? verifier_logs_arm(s->skel->obj) : NULL;
 	e = lotrace_bpf__load(s->skel);
+	verifier_logs_report(vlogs, say);
 	if (e) {
 		load_error(err, -e);
 		goto fail;
