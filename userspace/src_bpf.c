@@ -112,6 +112,15 @@ static void *log_ctx;
 static int log_verbose;
 static char last_warn[200];
 
+/* A line where libbpf's go: the caller's log, else stderr. */
+static void say(const char *line)
+{
+	if (log_fn)
+		log_fn(log_ctx, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -125,20 +134,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		line[--n] = 0;
 	if (level == LIBBPF_WARN)
 		snprintf(last_warn, sizeof(last_warn), "%s", line);
-	if (log_fn)
-		log_fn(log_ctx, line);
-	else if (log_verbose)
-		fprintf(stderr, "%s\n", line);
+	if (log_fn || log_verbose)
+		say(line);
 	return 0;
-}
-
-/* A line of our own where libbpf's go (-v). */
-static void say(const char *line)
-{
-	if (log_fn)
-		log_fn(log_ctx, line);
-	else
-		fprintf(stderr, "%s\n", line);
 }
 
 static int libbpf_silent(enum libbpf_print_level level, const char *fmt, va_list ap)

@@ -23,8 +23,7 @@
 #include <string.h>
 
 #include "hugemem.h"
-
-#define LOOP_BUF (1u << 21) /* instream.h's INSTREAM_BUF_SIZE */
+#include "instream.h" /* INSTREAM_BUF_SIZE */
 
 int main(int argc, char **argv)
 {
@@ -43,9 +42,9 @@ int main(int argc, char **argv)
 	}
 	if (as_lotrace) {
 		FILE *f = fopen(path, "rb");
-		buf = hugemem_zalloc(1, LOOP_BUF);
+		buf = hugemem_zalloc(1, INSTREAM_BUF_SIZE);
 		if (f && buf)
-			setvbuf(f, buf, _IOFBF, LOOP_BUF);
+			setvbuf(f, buf, _IOFBF, INSTREAM_BUF_SIZE);
 		if (f)
 			__fsetlocking(f, FSETLOCKING_BYCALLER);
 		p = f ? pcap_fopen_offline(f, err) : NULL;
@@ -59,7 +58,7 @@ int main(int argc, char **argv)
 	}
 	if (!p) {
 		fprintf(stderr, "pcap_loop: cannot read capture '%s': %s\n", path, err);
-		hugemem_free(buf, 1, LOOP_BUF);
+		hugemem_free(buf, 1, INSTREAM_BUF_SIZE);
 		return 1;
 	}
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
@@ -69,11 +68,11 @@ int main(int argc, char **argv)
 	if (rc == PCAP_ERROR) {
 		fprintf(stderr, "pcap_loop: reading '%s' failed: %s\n", path, pcap_geterr(p));
 		pcap_close(p);
-		hugemem_free(buf, 1, LOOP_BUF);
+		hugemem_free(buf, 1, INSTREAM_BUF_SIZE);
 		return 1;
 	}
 	pcap_close(p);
-	hugemem_free(buf, 1, LOOP_BUF);
+	hugemem_free(buf, 1, INSTREAM_BUF_SIZE);
 	printf("%llu %llu\n", pkts, bytes);
 	return 0;
 }
