@@ -1076,6 +1076,13 @@ static void sweep_one(struct src_bpf *s, const struct lt_mkey *k, const struct l
 		 * past the engine's own timeouts (crowded: an eviction) */
 		if (!sweep_take(s, k, c->id, &cur, now))
 			return;
+		/* Remember it ended, followed or not: its socket's CLOSE may
+		 * have claimed the end in the kernel just before the take, and
+		 * that end record, read later, must not deliver it again (one
+		 * connection twice in a 210,000-connection flood.sh run on a
+		 * loaded machine). */
+		if (!e)
+			dtab_add(s, &zero_conn, c->id, now);
 		if (cur.flags & LT_CF_END_PENDING) {
 			s->ends_from_sweep++;
 		} else if (!(cur.flags & LT_CF_TERM) && crowded) {
