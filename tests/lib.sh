@@ -16,6 +16,13 @@ expect() {
 	if "$@"; then ok "$name"; else fail "$name" "check failed: $*"; fi
 }
 
+# Builds made to test a tree's files or a make flow (a clone, the release
+# tarball, make install, the first make run) are made without LTO: make
+# test has built the same sources with LTO already, and LTO triples a
+# build's compile time (66 against 24 CPU seconds for make all). Pass it
+# on the make command line: make ... $SCRATCH_MAKE
+export SCRATCH_MAKE="LTO="
+
 # fresh_copy DIR: what a user starts from, in DIR: a git clone of HEAD, or,
 # outside a git checkout (an unpacked release tarball), a copy of the tree
 # without build outputs. Prints which; non-zero if it failed.

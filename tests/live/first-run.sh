@@ -56,7 +56,7 @@ else
 	fail "first run: the scratch machine has no libbpf" "the pkg-config/dpkg-query shims do not hide it"
 fi
 
-make -C "$src" --no-print-directory -j2 run >"$tmp/out" 2>"$tmp/err"
+make -C "$src" --no-print-directory -j2 "$SCRATCH_MAKE" run >"$tmp/out" 2>"$tmp/err"
 st=$?
 [ $st = 0 ] && ok "first run: make run exits 0" || fail "first run: make run exits 0" "exit $st: $(tail -3 "$tmp/err")"
 grep -q 'install.* libbpf-dev' "$tmp/apt-get.log" 2>/dev/null && ok "first run: make deps installs libbpf-dev" ||

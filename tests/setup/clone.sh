@@ -55,7 +55,7 @@ unset PUBLIC LOTRACE
 nobpf=$1
 say() { printf '%s %s\n' "$1" "$2"; }
 # (lotrace only: the tools and the TUI benchmark do not depend on the backend)
-if PKG_CONFIG_LIBDIR=$nobpf PKG_CONFIG_PATH= make -j2 BUILD=build-pcap build-pcap/lotrace >build-pcap.log 2>&1; then
+if PKG_CONFIG_LIBDIR=$nobpf PKG_CONFIG_PATH= make -j2 "$SCRATCH_MAKE" BUILD=build-pcap build-pcap/lotrace >build-pcap.log 2>&1; then
 	if grep -q "BACKEND  libpcap only, no eBPF: pkg-config finds no libbpf; \`make deps\` installs libbpf-dev" build-pcap.log; then
 		say "ok  " "without libbpf (pkg-config): the build picks libpcap and says why"
 	else
@@ -67,7 +67,7 @@ if PKG_CONFIG_LIBDIR=$nobpf PKG_CONFIG_PATH= make -j2 BUILD=build-pcap build-pca
 else
 	say "FAIL" "build without libbpf: $(grep -m3 -E 'error|Error' build-pcap.log)"
 fi
-if make -j2 all units >build.log 2>&1; then
+if make -j2 "$SCRATCH_MAKE" all units >build.log 2>&1; then
 	say "ok  " "make all units in the clone"
 else
 	say "FAIL" "make all units in the clone: $(grep -m3 -E 'error|Error' build.log)"

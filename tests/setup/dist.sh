@@ -35,7 +35,7 @@ git ls-tree -r --name-only HEAD | sort >"$tmp/want"
 (cd "$d" && find . ! -type d | sed 's|^\./||' | sort) >"$tmp/got"
 cmp -s "$tmp/want" "$tmp/got" && ok "holds exactly the files of HEAD" ||
 	fail "holds exactly the files of HEAD" "$(diff "$tmp/want" "$tmp/got" | head -5 | tr '\n' '|')"
-if make -C "$d" -j2 >"$tmp/build.log" 2>&1; then
+if make -C "$d" -j2 "$SCRATCH_MAKE" >"$tmp/build.log" 2>&1; then
 	ok "the unpacked tarball builds (make)"
 else
 	fail "the unpacked tarball builds" "$(grep -m3 -iE 'error|No rule' "$tmp/build.log")"

@@ -19,7 +19,7 @@ real() {
 		[ -e "$f" ] && find "$f" -newer "$tmp/stamp"
 	done
 }
-if make -s install DESTDIR="$dest" PREFIX=/usr >"$tmp/install.log" 2>&1; then
+if make -s install DESTDIR="$dest" PREFIX=/usr "$SCRATCH_MAKE" >"$tmp/install.log" 2>&1; then
 	ok "make install DESTDIR=... PREFIX=/usr"
 else
 	fail "make install" "$(tail -5 "$tmp/install.log")"
