@@ -20,7 +20,7 @@ expect() {
 # tarball, make install, the first make run) are made without LTO: make
 # test has built the same sources with LTO already, and LTO triples a
 # build's compile time (66 against 24 CPU seconds for make all). Pass it
-# on the make command line: make ... $SCRATCH_MAKE
+# on the make command line: make ... "$SCRATCH_MAKE"
 export SCRATCH_MAKE="LTO="
 
 # fresh_copy DIR: what a user starts from, in DIR: a git clone of HEAD, or,

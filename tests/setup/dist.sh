@@ -36,7 +36,7 @@ git ls-tree -r --name-only HEAD | sort >"$tmp/want"
 cmp -s "$tmp/want" "$tmp/got" && ok "holds exactly the files of HEAD" ||
 	fail "holds exactly the files of HEAD" "$(diff "$tmp/want" "$tmp/got" | head -5 | tr '\n' '|')"
 if make -C "$d" -j2 "$SCRATCH_MAKE" >"$tmp/build.log" 2>&1; then
-	ok "the unpacked tarball builds (make)"
+	ok "the unpacked tarball builds (make LTO=)"
 else
 	fail "the unpacked tarball builds" "$(grep -m3 -iE 'error|No rule' "$tmp/build.log")"
 fi
