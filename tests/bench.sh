@@ -8,7 +8,8 @@
 # 2. Memory bound: a flood of distinct SYNs through --max-flows 65536.
 # 3. Tracing cost (root): tests/bench/live-cost.sh, the loopback connection
 #    rate with no tracer, lotrace (eBPF, pcap), tcpdump and tcplife (7
-#    interleaved rounds, medians and spreads), lotrace's own CPU per
+#    interleaved rounds, 15 for lotrace eBPF and tcpdump, whose shares
+#    the targets compare; medians and spreads), lotrace's own CPU per
 #    connection, and the kernel's ns per connection for each BPF program.
 # 4. TUI: keypress-to-redraw with 100,000 connections (tests/tui/bench-tui.sh).
 set -u
